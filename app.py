@@ -1,0 +1,3 @@
+from mobilise import create_app
+
+app = create_app()

@@ -1,0 +1,43 @@
+"""Mobilise: turn Urgent Actions into action."""
+from pathlib import Path
+
+from flask import Flask
+
+from . import config as settings
+from .extensions import db, mail, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_mapping(settings.from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    mail.init_app(app)
+
+    from . import models  # noqa: F401  every table, so Alembic and create_all see them
+
+    from .api import register_api
+    from .tracking.views import public
+    from .cases.views import pages as case_pages
+
+    register_api(app)
+    app.register_blueprint(public)
+    app.register_blueprint(case_pages)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,36 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import utcnow
+from ..extensions import db
+
+
+class Staff(db.Model):
+    """A staff account: an admin reaches every office, others only their own."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    office = relationship("Office")
+
+
+class ApiToken(db.Model):
+    """A bearer token, kept only as its SHA-256: it is shown once, when made."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+    staff = relationship("Staff")

@@ -1,0 +1,70 @@
+"""Staff accounts and their API tokens, and who may reach which office."""
+import hashlib
+import secrets
+
+from werkzeug.security import generate_password_hash
+
+from ..clock import utcnow
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..offices.models import Office
+from ..offices.service import get_office
+from ..validation import normalise_email
+from .models import ApiToken, Staff
+
+TOKEN_PREFIX = "mob_"
+
+
+def _hash(token: str) -> str:
+    # Tokens carry 256 random bits, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_staff(email: str, *, admin: bool, office_code: str | None, password: str | None):
+    """Returns the account and its password (generated when none is given)."""
+    try:
+        email = normalise_email(email)
+    except ValueError as error:
+        raise Invalid(f"invalid email: {error}") from None
+    if admin == bool(office_code):
+        raise Invalid("a staff account is either --admin or belongs to one --office")
+    office = get_office(office_code) if office_code else None
+    if db.session.scalar(db.select(Staff.id).where(Staff.email == email)):
+        raise Conflict(f"staff account {email} already exists")
+    password = password or secrets.token_urlsafe(12)
+    staff = Staff(
+        email=email,
+        password_hash=generate_password_hash(password),
+        is_admin=admin,
+        office_id=office.id if office else None,
+    )
+    db.session.add(staff)
+    db.session.commit()
+    return staff, password
+
+
+def issue_token(email: str) -> str:
+    staff = db.session.scalar(db.select(Staff).where(Staff.email == email.strip().lower()))
+    if staff is None:
+        raise NotFound(f"no staff account {email}")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(staff_id=staff.id, token_hash=_hash(token)))
+    db.session.commit()
+    return token
+
+
+def staff_for_token(token: str) -> Staff | None:
+    row = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == _hash(token)))
+    if row is None:
+        return None
+    row.last_used_at = utcnow()
+    db.session.commit()
+    return row.staff
+
+
+def office_for(staff: Staff, code: str) -> Office:
+    """The office `staff` asks for, or NotFound: another office's data must not even be seen to exist."""
+    office = get_office(code)
+    if not staff.is_admin and staff.office_id != office.id:
+        raise NotFound(f"no office {code.upper()}")
+    return office

@@ -1,0 +1,57 @@
+from flask import jsonify, request
+
+from ..api import BadRequest, admin_only, api, read_json, scoped_office, staff_office
+from ..dashboard.service import case_stats
+from ..errors import Invalid
+from ..sequences.dispatch import start_drive
+from ..sequences.service import drive_to_dict, schedule
+from .service import case_to_dict, create_case, get_case, list_cases
+from .ua_document import UnreadableDocument, parse_ua_document
+
+
+@api.post("/cases")
+def add_case():
+    admin_only()
+    return jsonify(case_to_dict(create_case(read_json(dict)))), 201
+
+
+@api.post("/cases/import")
+def import_case():
+    """A UA document as plain text (or JSON {"text"}) becomes a draft case."""
+    admin_only()
+    text = read_json(dict).get("text", "") if request.is_json else request.get_data(as_text=True)
+    if not text.strip():
+        raise BadRequest("send the UA document's text as the request body")
+    try:
+        fields = parse_ua_document(text)
+    except UnreadableDocument as error:
+        raise Invalid("this does not read as a UA document", error.missing) from None
+    return jsonify(case_to_dict(create_case(fields, status="draft"))), 201
+
+
+@api.get("/cases")
+def cases():
+    return jsonify([case_to_dict(case) for case in list_cases()])
+
+
+@api.get("/cases/<int:case_id>")
+def case(case_id: int):
+    return jsonify(case_to_dict(get_case(case_id)))
+
+
+@api.post("/cases/<int:case_id>/launch")
+def launch_case(case_id: int):
+    case = get_case(case_id)
+    data = read_json(dict)
+    office = scoped_office(str(data.get("office", "")))
+    return jsonify(drive_to_dict(start_drive(case, office, data))), 201
+
+
+@api.get("/cases/<int:case_id>/schedule")
+def case_schedule(case_id: int):
+    return jsonify(schedule(get_case(case_id), staff_office()))
+
+
+@api.get("/cases/<int:case_id>/stats")
+def stats(case_id: int):
+    return jsonify(case_stats(get_case(case_id), staff_office()))

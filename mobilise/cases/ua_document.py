@@ -1,0 +1,174 @@
+"""Reads the plain text of a UA document (the format of shared/seeds/ua-document.txt) into case fields.
+
+The document is a sequence of sections under capitalised headings. We find the headings
+case-insensitively and tolerate extra spacing and missing optional parts; what a case
+cannot do without (title, target, model letter, deadline) is reported when missing.
+"""
+import re
+import unicodedata
+from datetime import date, datetime
+
+from babel import Locale
+
+HEADING_TAKE_ACTION = re.compile(r"^\s*take action\b.*$", re.I | re.M)
+HEADING_ADDITIONAL = re.compile(r"^\s*additional information\s*$", re.I | re.M)
+LABELLED = {
+    "target_language": re.compile(r"^\s*preferred language to address target\s*:\s*(.+)$", re.I | re.M),
+    "deadline": re.compile(r"^\s*please take action as soon as possible until\s*:\s*(.+)$", re.I | re.M),
+    "people": re.compile(r"^\s*name and preferred pronouns?\s*:\s*(.+)$", re.I | re.M),
+    "previous_reference": re.compile(r"^\s*link to previous ua\s*:\s*(.+)$", re.I | re.M),
+}
+REFERENCE = re.compile(r"\bUA\s*(?:no\.?|number)?\s*:?\s*(\d+/\d+)", re.I)
+AI_INDEX = re.compile(r"\b(?:AI\s+)?index\s*(?:no\.?)?\s*:?\s*([A-Z]{3}\s*\d{2}/\d{3,5}/\d{4})", re.I)
+SALUTATION = re.compile(
+    r"^(dear|mr|mrs|ms|miss|dr|excellency|your excellency|sir|madam|minister|president|"
+    r"señor|señora|sr|sra|estimad[oa]|monsieur|madame)\b.*,\s*$",
+    re.I,
+)
+CLOSING = re.compile(r"^(yours (sincerely|faithfully|truly)|sincerely|kind regards|regards|atentamente|cordialement)\b", re.I)
+HONORIFIC = re.compile(r"^(dear\s+)?(mr|mrs|ms|miss|dr|sr|sra|señor|señora|monsieur|madame)\.?\s+", re.I)
+MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%Y-%m-%d", "%d/%m/%Y")
+
+REQUIRED = ("title", "target", "model_letter", "deadline")
+
+
+class UnreadableDocument(ValueError):
+    def __init__(self, missing: list[str]):
+        super().__init__("could not find: " + ", ".join(missing))
+        self.missing = missing
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def _fold(text: str) -> str:
+    """Accent- and case-insensitive form, so "Nicolas" finds "Nicolás"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _language_code(name: str) -> str | None:
+    name = _fold(name.strip().split()[0].strip(".,;")) if name.strip() else ""
+    english = Locale("en").languages
+    for code, label in english.items():
+        if len(code) == 2 and _fold(label) == name:
+            return code
+    return name if len(name) == 2 and name.isalpha() else None
+
+
+def _parse_date(text: str) -> date | None:
+    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.strip().rstrip(".")).replace(",", "")
+    cleaned = re.sub(r"\s+", " ", cleaned)
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _sentence_case(title: str, body: str) -> str:
+    """An ALL-CAPS heading in sentence case, keeping words the body always capitalises."""
+    if title != title.upper():
+        return title
+    words = title.lower().split()
+    proper = {w.lower(): w for w in re.findall(r"\b[A-ZÁÉÍÓÚÑ][\wÀ-ÿ'-]+", body)}
+    lower_seen = set(re.findall(r"\b[a-zà-ÿ][\wÀ-ÿ'-]+", body))
+    out = [proper[w] if w in proper and w not in lower_seen else w for w in words]
+    out[0] = out[0][:1].upper() + out[0][1:]
+    return " ".join(out)
+
+
+def _split_target(line: str, salutation: str | None) -> tuple[str, str | None]:
+    """"President of the Republic Nicolas Maduro" → name, title, helped by the salutation's name."""
+    line = line.strip().rstrip(",")
+    if salutation:
+        name = HONORIFIC.sub("", salutation.strip().rstrip(",")).strip()
+        folded_line, folded_name = _fold(line), _fold(name)
+        if folded_name and folded_line.endswith(folded_name) and folded_name != folded_line:
+            return name, line[: len(line) - len(name)].strip().rstrip(",") or None
+        if folded_name and folded_line.startswith(folded_name) and folded_name != folded_line:
+            return name, line[len(name):].strip(" ,") or None
+        if folded_name and folded_name in folded_line:
+            return name, line or None
+    words = line.split()
+    if len(words) > 2:
+        return " ".join(words[-2:]), " ".join(words[:-2])
+    return line, None
+
+
+def parse_ua_document(text: str) -> dict:
+    """The case fields found in `text`; raises UnreadableDocument naming what a case needs and lacks."""
+    text = MARKDOWN_LINK.sub(r"\1", text.replace("\r\n", "\n").replace("\r", "\n"))
+    fields: dict = {}
+    labelled = {key: (m.group(1).strip() if (m := rx.search(text)) else None) for key, rx in LABELLED.items()}
+    tail_start = min([m.start() for rx in LABELLED.values() if (m := rx.search(text))] or [len(text)])
+
+    action = HEADING_TAKE_ACTION.search(text)
+    additional = HEADING_ADDITIONAL.search(text)
+    head = text[: action.start()] if action else text[:tail_start]
+    head_paragraphs = [p for p in _paragraphs(head) if not re.fullmatch(r"urgent action", p, re.I)]
+    head_paragraphs = [p for p in head_paragraphs if not REFERENCE.fullmatch(p) and not AI_INDEX.fullmatch(p)]
+
+    if m := REFERENCE.search(text[: action.start()] if action else text):
+        fields["reference"] = f"UA {m.group(1)}"
+    if m := AI_INDEX.search(text[: action.start()] if action else text):
+        fields["ai_index"] = re.sub(r"^([A-Z]{3})\s*", r"\1 ", m.group(1).upper())
+
+    if head_paragraphs and len(head_paragraphs[0]) <= 200 and "\n" not in head_paragraphs[0]:
+        fields["title"] = _sentence_case(head_paragraphs[0], text)
+        fields["summary"] = "\n\n".join(head_paragraphs[1:])
+
+    if action:
+        letter_end = additional.start() if additional else tail_start
+        _read_letter(text[action.end(): letter_end], fields)
+    if additional:
+        fields["additional_information"] = "\n\n".join(_paragraphs(text[additional.end(): tail_start])) or None
+
+    if labelled["target_language"]:
+        fields["target_language"] = _language_code(labelled["target_language"])
+    if labelled["deadline"] and (deadline := _parse_date(labelled["deadline"])):
+        fields["deadline"] = deadline.isoformat()
+    if labelled["people"]:
+        people = labelled["people"]
+        if m := re.search(r"\(([^)]*)\)\s*$", people):
+            fields["pronoun"] = m.group(1).strip()
+            people = people[: m.start()].strip()
+        fields["people"] = people
+    if labelled["previous_reference"]:
+        fields["previous_reference"] = labelled["previous_reference"]
+
+    missing = [name for name in REQUIRED if not fields.get(name)]
+    if missing:
+        raise UnreadableDocument(missing)
+    return fields
+
+
+def _read_letter(section: str, fields: dict) -> None:
+    """The target block, address, salutation, letter body and closing after TAKE ACTION."""
+    lines = section.split("\n")
+    salutation_at = next((i for i, line in enumerate(lines) if SALUTATION.match(line.strip())), None)
+    if salutation_at is None:
+        return
+    salutation = lines[salutation_at].strip()
+    block = [line.strip() for line in lines[:salutation_at] if line.strip()]
+    body_lines = lines[salutation_at + 1:]
+    closing_at = next((i for i, line in enumerate(body_lines) if CLOSING.match(line.strip())), len(body_lines))
+    letter = "\n\n".join(_paragraphs("\n".join(body_lines[:closing_at])))
+    if block:
+        name, title = _split_target(block[0], salutation)
+        address = [line.rstrip(",") for line in block[1:]]
+        fields["target"] = {
+            "name": name,
+            "title": title,
+            "address": "\n".join(address) or None,
+            "salutation": salutation.rstrip(","),
+        }
+        if address and "," in address[-1]:
+            fields["country"] = address[-1].rsplit(",", 1)[1].strip() or None
+        elif address:
+            fields["country"] = address[-1]
+    if letter:
+        fields["model_letter"] = letter

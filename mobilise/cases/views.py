@@ -1,0 +1,34 @@
+"""The public case page, linked from every email."""
+from flask import Blueprint, abort, render_template, request
+
+from ..clock import days_left
+from ..errors import NotFound
+from ..offices.models import Office
+from ..extensions import db
+from .service import get_case_by_slug
+
+pages = Blueprint("cases", __name__)
+
+
+@pages.get("/cases/<slug>")
+def case_page(slug: str):
+    try:
+        case = get_case_by_slug(slug)
+    except NotFound:
+        abort(404)
+    code = (request.args.get("office") or "").upper()
+    office = db.session.scalar(db.select(Office).where(Office.code == code)) if code else None
+    language = office.language if office else case.language
+    deadline = case.deadline
+    if office is not None:
+        from ..sequences.models import Drive
+
+        drive = db.session.scalar(db.select(Drive).where(Drive.case_id == case.id, Drive.office_id == office.id))
+        deadline = drive.deadline if drive else deadline
+    return render_template(
+        "pages/case.html",
+        case=case,
+        content=case.content(language),
+        days_left=days_left(deadline, office.timezone if office else "UTC"),
+        page_language=language if language in case.languages() else case.language,
+    )

@@ -1,0 +1,140 @@
+"""The command line of the contract: `flask --app app …`."""
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from .errors import ServiceError
+
+
+def fail(error: ServiceError):
+    details = f": {error.details}" if error.details else ""
+    raise click.ClickException(f"{error.message}{details}")
+
+
+office_cli = AppGroup("office", help="Country offices.")
+staff_cli = AppGroup("staff", help="Staff accounts and API tokens.")
+
+
+@office_cli.command("create")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--language", required=True, help="ISO 639-1 code, e.g. en")
+@click.option("--timezone", "timezone", required=True, help="IANA name, e.g. Europe/London")
+@click.option("--sender", required=True, help="the From address of the office's emails")
+@click.option("--sender-name")
+@click.option("--reply-to")
+@click.option("--address", default="", help="postal address for the email footer")
+@click.option("--send-hour", type=int, default=10, show_default=True)
+@click.option("--reminder-days", default="7,2", show_default=True)
+def create_office_command(code, name, language, timezone, sender, sender_name, reply_to, address, send_hour, reminder_days):
+    """Add a country office."""
+    from .offices.service import create_office
+
+    try:
+        days = [int(d) for d in reminder_days.split(",") if d.strip()]
+    except ValueError:
+        raise click.BadParameter("a comma-separated list of whole days, e.g. 7,2", param_hint="--reminder-days")
+    data = {
+        "code": code, "name": name, "language": language, "timezone": timezone, "sender": sender,
+        "sender_name": sender_name, "reply_to": reply_to, "address": address.replace("\\n", "\n"),
+        "send_hour": send_hour, "reminder_days": days,
+    }
+    try:
+        office = create_office({k: v for k, v in data.items() if v is not None})
+    except ServiceError as error:
+        fail(error)
+    click.echo(f"office {office.code} created: {office.name}")
+
+
+@staff_cli.command("create")
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="reaches every office")
+@click.option("--office", "office_code", help="the office this account belongs to")
+@click.option("--password", help="generated and printed when not given")
+def create_staff_command(email, admin, office_code, password):
+    """Add a staff account."""
+    from .auth.service import create_staff
+
+    try:
+        staff, chosen = create_staff(email, admin=admin, office_code=office_code, password=password)
+    except ServiceError as error:
+        fail(error)
+    scope = "admin" if staff.is_admin else f"office {staff.office.code}"
+    click.echo(f"staff {staff.email} created ({scope})")
+    if not password:
+        click.echo(f"password: {chosen}")
+
+
+@staff_cli.command("token")
+@click.argument("email")
+def staff_token_command(email):
+    """Print a new API token (shown once; stored hashed)."""
+    from .auth.service import issue_token
+
+    try:
+        token = issue_token(email)
+    except ServiceError as error:
+        fail(error)
+    click.echo("API token (shown once, keep it safe):")
+    click.echo(token)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="work until every queue is empty, then exit")
+def worker_command(burst):
+    """Run an RQ worker on all of the service's queues, with RQ's scheduler."""
+    from .worker import run_worker
+
+    run_worker(burst)
+
+
+@click.command("dispatch")
+@click.option("--at", "at", help="ISO-8601 instant to act as (default: now)")
+def dispatch_command(at):
+    """Queue every planned mailing due at that instant; cancel what has expired."""
+    from datetime import datetime
+
+    from .clock import to_naive_utc
+    from .sequences.dispatch import tick
+
+    moment = None
+    if at:
+        try:
+            moment = to_naive_utc(datetime.fromisoformat(at.replace("Z", "+00:00")))
+        except ValueError:
+            raise click.BadParameter("an ISO-8601 instant such as 2027-03-01T10:05:00Z", param_hint="--at")
+    result = tick(moment)
+    click.echo(f"queued {result['queued']}, cancelled {result['cancelled']}, resumed {result['resumed']}")
+
+
+@click.command("scheduler")
+def scheduler_command():
+    """Enqueue `dispatch` every minute with RQ's cron scheduler; workers run it."""
+    from rq.cron import CronScheduler
+
+    from .jobs import redis_connection
+
+    scheduler = CronScheduler(connection=redis_connection())
+    scheduler.load_config_from_file("workers.cron")  # by name: mobilise never imports workers
+    scheduler.start()
+
+
+@click.command("demo")
+def demo_command():
+    """Fill an empty database with demo offices, supporters and the seed UA."""
+    from .demo import DemoRefused, load_demo
+
+    try:
+        summary = load_demo()
+    except DemoRefused as error:
+        click.echo(str(error))
+        sys.exit(0)
+    for line in summary:
+        click.echo(line)
+
+
+def register_commands(app: Flask) -> None:
+    for command in (office_cli, staff_cli, worker_command, dispatch_command, scheduler_command, demo_command):
+        app.cli.add_command(command)

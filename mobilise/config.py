@@ -1,0 +1,61 @@
+"""Settings from the environment, with the embedded defaults of the contract."""
+import os
+import secrets
+from pathlib import Path
+
+TRUTHY = {"1", "true", "yes", "on"}
+FALSY = {"0", "false", "no", "off", ""}
+
+
+def parse_bool(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in TRUTHY:
+        return True
+    if lowered in FALSY:
+        return False
+    raise ValueError(f"{name} must be true/false, 1/0 or yes/no, not {value!r}")
+
+
+def _secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment; in development, generated once into the instance folder."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    if os.environ.get("MOBILISE_ENV") == "production":
+        raise RuntimeError("SECRET_KEY is required when MOBILISE_ENV=production")
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def from_environment(instance_path: str) -> dict:
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "SECRET_KEY": _secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance / 'mobilise.sqlite'}"
+        ),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://localhost:6379/0"),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/"),
+        # Deliveries per RQ job, each job one SMTP session.
+        "SEND_BATCH_SIZE": int(os.environ.get("SEND_BATCH_SIZE", "500")),
+    }
+    for name in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD"):
+        if name in os.environ:
+            settings[name] = os.environ[name]
+    if "MAIL_PORT" in os.environ:
+        settings["MAIL_PORT"] = int(os.environ["MAIL_PORT"])
+    for name in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
+        if name in os.environ:
+            settings[name] = parse_bool(os.environ[name], name)
+    return settings
+
+
+def normalise_database_url(url: str) -> str:
+    """postgres:// and postgresql:// mean psycopg 3 here, the driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

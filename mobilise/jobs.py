@@ -1,0 +1,50 @@
+"""The one seam to RQ: the queue names, and enqueueing by dotted path with a stable job id.
+
+Jobs live in the top-level `workers` package and are named here by path, so `mobilise`
+never imports `workers`. A job can be lost; the rows it works on are the truth and the
+scheduler's tick re-makes what is missing.
+"""
+from flask import current_app
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+# Listed in priority order: a worker drains `dispatch` before `send` before `default`.
+QUEUE_NAMES = ("dispatch", "send", "default")
+
+# A relay that is down is retried later, backing off up to a quarter of an hour.
+SEND_RETRY = Retry(max=6, interval=[10, 30, 60, 120, 300, 900])
+
+LIVE_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+
+def redis_connection() -> Redis:
+    """One client per app; redis-py pools its connections."""
+    client = current_app.extensions.get("mobilise.redis")
+    if client is None:
+        client = Redis.from_url(current_app.config["REDIS_URL"])
+        current_app.extensions["mobilise.redis"] = client
+    return client
+
+
+def queue(name: str) -> Queue:
+    return Queue(name, connection=redis_connection())
+
+
+def all_queues() -> list[Queue]:
+    return [queue(name) for name in QUEUE_NAMES]
+
+
+def enqueue(path: str, *args, queue_name: str = "default", job_id: str, retry: Retry | None = None):
+    """Enqueue `workers.<module>.<function>` unless a job with this id is still waiting or running."""
+    connection = redis_connection()
+    try:
+        existing = Job.fetch(job_id, connection=connection)
+        if existing.get_status(refresh=False) in LIVE_STATES:
+            return existing
+    except NoSuchJobError:
+        pass
+    return queue(queue_name).enqueue(
+        path, *args, job_id=job_id, retry=retry, result_ttl=3600, failure_ttl=7 * 86400
+    )

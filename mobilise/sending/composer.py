@@ -1,0 +1,114 @@
+"""Builds each recipient's message for one mailing: context once, render once per language."""
+from email.utils import formataddr
+from urllib.parse import quote
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from ..clock import days_left
+from ..extensions import db
+from ..sequences.models import Mailing
+from ..supporters.models import Supporter
+from ..tracking.tokens import make_token
+from .message import OutgoingEmail
+from .models import MailingLink
+from .render import PLACEHOLDER, Rendered, choose_language, personalise, placeholder, render
+
+
+def link_id_for(mailing_id: int, url: str) -> int:
+    """The id of `url` among the mailing's links, added once even when batches race."""
+    query = db.select(MailingLink.id).where(MailingLink.mailing_id == mailing_id, MailingLink.url == url)
+    if (found := db.session.scalar(query)) is not None:
+        return found
+    try:
+        with db.session.begin_nested():
+            link = MailingLink(mailing_id=mailing_id, url=url)
+            db.session.add(link)
+        db.session.commit()
+        return link.id
+    except IntegrityError:
+        db.session.rollback()
+        return db.session.scalar(query)
+
+
+def public_url(path: str) -> str:
+    return current_app.config["PUBLIC_BASE_URL"] + path
+
+
+class Composer:
+    def __init__(self, mailing: Mailing):
+        self.mailing = mailing
+        self.drive = mailing.drive
+        self.case = self.drive.case
+        self.office = self.drive.office
+        self.tracked = not self.case.high_risk
+        self.content_languages = self.case.languages()
+        self._rendered: dict[str, tuple[Rendered, list[tuple[str, int]]]] = {}
+        self.sender = formataddr((self.office.sender_name or self.office.name, self.office.sender_email))
+        self.domain = self.office.sender_email.rsplit("@", 1)[1]
+
+    def _link(self, url: str) -> str:
+        """Called by templates for every link but the action and unsubscribe ones: wrapped as /c/TOKEN."""
+        if not self.tracked:
+            return url
+        return placeholder(f"link:{link_id_for(self.mailing.id, url)}")
+
+    def _context(self) -> dict:
+        case, office = self.case, self.office
+        return {
+            "mailing": self.mailing,
+            "stage": self.mailing.stage,
+            "case": case,
+            "office": office,
+            "drive": self.drive,
+            "deadline": self.drive.deadline,
+            "days_left": days_left(self.drive.deadline, office.timezone),
+            "case_url": public_url(f"/cases/{case.slug}?office={office.code}"),
+            "link": self._link,
+            "name_suffix": placeholder("name_suffix"),
+            "action_url": placeholder("act"),
+            "unsubscribe_url": placeholder("unsubscribe"),
+            "pixel_url": placeholder("open") if self.tracked else None,
+        }
+
+    def rendered(self, language: str) -> tuple[Rendered, list[tuple[str, int]]]:
+        """The mailing rendered in `language`, with the wrapped links it holds as (placeholder, link id)."""
+        if language not in self._rendered:
+            context = self._context()
+            context["content"] = self.case.content(language)
+            rendered = render(self.mailing.stage, language, context)
+            names = set(PLACEHOLDER.findall(rendered.html + rendered.text))
+            links = [(name, int(name.split(":")[1])) for name in names if name.startswith("link:")]
+            self._rendered[language] = (rendered, links)
+        return self._rendered[language]
+
+    def message(self, delivery_id: int, supporter: Supporter) -> OutgoingEmail:
+        stage = self.mailing.stage
+        language = choose_language(stage, [supporter.language, self.office.language], self.content_languages)
+        rendered, links = self.rendered(language)
+        unsubscribe_token = make_token("unsubscribe", delivery_id)
+        unsubscribe_url = public_url(f"/unsubscribe/{unsubscribe_token}")
+        values = {
+            "name_suffix": f" {supporter.first_name}" if supporter.first_name else "",
+            "act": public_url(f"/act/{make_token('act', delivery_id)}"),
+            "unsubscribe": unsubscribe_url,
+            "open": public_url(f"/o/{make_token('open', delivery_id)}.gif"),
+        }
+        for name, link_id in links:
+            values[name] = public_url(f"/c/{make_token('click', delivery_id, link_id)}")
+        subject, text, html = personalise(rendered, values)
+        mailto = self.office.reply_to or self.office.sender_email
+        return OutgoingEmail(
+            subject=subject,
+            sender=self.sender,
+            recipient=supporter.email,
+            reply_to=self.office.reply_to,
+            text=text,
+            html=html,
+            message_id=f"<delivery.{delivery_id}@{self.domain}>",
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{mailto}?subject={quote('unsubscribe ' + unsubscribe_token)}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+

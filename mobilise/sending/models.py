@@ -1,0 +1,41 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+# queued → sending (claimed by a batch) → sent | failed; skipped when the supporter left
+# the list after the audience was taken; bounced when the relay reports it later.
+DELIVERY_STATUSES = ("queued", "sending", "sent", "failed", "skipped", "bounced")
+
+
+class Delivery(db.Model):
+    """One mailing to one supporter: at most one per pair, ever (the unique key enforces it)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("mailing_id", "supporter_id"),
+        Index("ix_deliveries_mailing_status", "mailing_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailing_id: Mapped[int] = mapped_column(ForeignKey("mailings.id"))
+    supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+
+    mailing = relationship("Mailing")
+    supporter = relationship("Supporter")
+
+
+class MailingLink(db.Model):
+    """A link the service wrote into a mailing: `/c/TOKEN` redirects only to these."""
+
+    __tablename__ = "mailing_links"
+    __table_args__ = (UniqueConstraint("mailing_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailing_id: Mapped[int] = mapped_column(ForeignKey("mailings.id"))
+    url: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,73 @@
+"""The one email renderer: a stage, a language and a context become subject, text and HTML.
+
+Rendering runs in two steps so a batch of 500 costs one template render and one CSS
+inlining per language, not per person: `render()` fills everything shared by the mailing
+and leaves `@@name@@` placeholders for what differs per recipient; `personalise()` fills
+those with plain string substitution.
+"""
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from html import escape
+from pathlib import Path
+
+import css_inline
+from flask import current_app, render_template
+
+PLACEHOLDER = re.compile(r"@@([a-z_]+(?::\d+)?)@@")
+_inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    language: str
+    subject: str
+    text: str
+    html: str
+
+
+def placeholder(name: str) -> str:
+    return f"@@{name}@@"
+
+
+@lru_cache(maxsize=256)
+def _has_templates(template_folder: str, stage: str, language: str) -> bool:
+    folder = Path(template_folder) / "emails" / stage / language
+    return all((folder / name).is_file() for name in ("subject.txt", "body.txt", "body.html"))
+
+
+def has_templates(stage: str, language: str) -> bool:
+    return _has_templates(current_app.template_folder, stage, language)
+
+
+def choose_language(stage: str, wanted: list[str | None], content_languages: set[str]) -> str:
+    """The first wanted language that both the templates and the case's content have, else English."""
+    for language in wanted:
+        if language and language in content_languages and has_templates(stage, language):
+            return language
+    return "en"
+
+
+def render(stage: str, language: str, context: dict) -> Rendered:
+    folder = f"emails/{stage}/{language}"
+    context = dict(context, language=language)
+    subject = render_template(f"{folder}/subject.txt", **context)
+    text = render_template(f"{folder}/body.txt", **context)
+    html = _inliner.inline(render_template(f"{folder}/body.html", **context))
+    return Rendered(language, " ".join(subject.split()), text.strip() + "\n", html)
+
+
+def personalise(rendered: Rendered, values: dict[str, str]) -> tuple[str, str, str]:
+    """Subject, text and HTML for one recipient; values are HTML-escaped in the HTML part only."""
+
+    def plain(match):
+        return values[match.group(1)]
+
+    def html(match):
+        return escape(values[match.group(1)], quote=True)
+
+    return (
+        PLACEHOLDER.sub(plain, rendered.subject),
+        PLACEHOLDER.sub(plain, rendered.text),
+        PLACEHOLDER.sub(html, rendered.html),
+    )

@@ -1,0 +1,70 @@
+from datetime import date, datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import utcnow
+from ..extensions import db
+
+STAGES = ("launch", "update", "extension", "reminder", "outcome")
+AUDIENCES = ("all", "not_acted", "acted")
+MAILING_STATUSES = ("planned", "sending", "sent", "cancelled")
+
+
+class Drive(db.Model):
+    """One office's email drive for one case."""
+
+    __tablename__ = "drives"
+    __table_args__ = (UniqueConstraint("case_id", "office_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    deadline: Mapped[date]
+    # False while the drive follows the case's deadline (and so moves when it is extended).
+    own_deadline: Mapped[bool] = mapped_column(default=False)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case = relationship("Case")
+    office = relationship("Office")
+    mailings: Mapped[list["Mailing"]] = relationship(
+        back_populates="drive", order_by="Mailing.send_at, Mailing.id"
+    )
+
+
+class Mailing(db.Model):
+    """One email of a drive's sequence. Its audience is taken when it is sent."""
+
+    __tablename__ = "mailings"
+    __table_args__ = (Index("ix_mailings_status_send_at", "status", "send_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drive_id: Mapped[int] = mapped_column(ForeignKey("drives.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    audience: Mapped[str] = mapped_column(String(16), default="all")
+    send_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    # Staff's words for an update, extension or outcome email.
+    body: Mapped[str | None] = mapped_column(Text)
+    # For a reminder: how many days before the deadline it was planned.
+    days_before: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    queued_at: Mapped[datetime | None]
+    # Set once the deliveries are written: a re-run of the job then only resumes the batches.
+    audience_taken_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    drive: Mapped[Drive] = relationship(back_populates="mailings")
+
+    def to_dict(self) -> dict:
+        from ..clock import iso
+
+        return {
+            "id": self.id,
+            "office": self.drive.office.code,
+            "stage": self.stage,
+            "audience": self.audience,
+            "send_at": iso(self.send_at),
+            "status": self.status,
+        }

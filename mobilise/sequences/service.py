@@ -1,0 +1,141 @@
+"""A case's life as planned mailings: launch now, reminders before the deadline, and the tick that sends what is due."""
+from datetime import date, datetime, timedelta
+
+from pydantic import Field
+
+from ..cases.models import Case
+from ..clock import deadline_end, local_to_utc, to_naive_utc, utcnow
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..offices.models import Office
+from ..validation import Strict, parse
+from .models import Drive, Mailing
+
+
+class LaunchIn(Strict):
+    office: str = Field(pattern=r"^[A-Za-z]{2}$")
+    deadline: date | None = None
+    tags: list[str] = Field(default_factory=list)
+    send_at: datetime | None = None
+
+
+def launch(case: Case, office: Office, data: dict, *, now: datetime | None = None) -> Drive:
+    """Start `office`'s drive for `case`: a launch mailing (now, or at `send_at`) and its reminders."""
+    fields = parse(LaunchIn, data)
+    now = now or utcnow()
+    if case.status != "live":
+        raise Conflict(f"case {case.id} is {case.status}: only a live case can be launched")
+    if db.session.scalar(db.select(Drive.id).where(Drive.case_id == case.id, Drive.office_id == office.id)):
+        raise Conflict(f"case {case.id} is already launched for {office.code}")
+    deadline = fields.deadline or case.deadline
+    if now >= deadline_end(deadline, office.timezone):
+        raise Invalid("invalid input", [{"field": "deadline", "error": "has already passed"}])
+    send_at = to_naive_utc(fields.send_at) if fields.send_at else now
+    if send_at >= deadline_end(deadline, office.timezone):
+        raise Invalid("invalid input", [{"field": "send_at", "error": "is after the deadline"}])
+
+    drive = Drive(
+        case_id=case.id,
+        office_id=office.id,
+        deadline=deadline,
+        own_deadline=fields.deadline is not None and fields.deadline != case.deadline,
+        tags=sorted({t.strip() for t in fields.tags if t.strip()}),
+    )
+    drive.office = office
+    db.session.add(drive)
+    db.session.add(Mailing(drive=drive, stage="launch", audience="all", send_at=max(send_at, now)))
+    plan_reminders(drive, now=now)
+    db.session.commit()
+    return drive
+
+
+def plan_reminders(drive: Drive, *, now: datetime) -> list[Mailing]:
+    """One `not_acted` reminder per reminder day, at the office's local send hour; none in the past."""
+    office = drive.office
+    planned = []
+    for days in office.reminder_days:
+        send_at = local_to_utc(drive.deadline - timedelta(days=days), office.send_hour, office.timezone)
+        if send_at <= now:
+            continue
+        mailing = Mailing(drive=drive, stage="reminder", audience="not_acted", send_at=send_at, days_before=days)
+        db.session.add(mailing)
+        planned.append(mailing)
+    return planned
+
+
+def drive_to_dict(drive: Drive) -> dict:
+    return {
+        "id": drive.id,
+        "case": drive.case_id,
+        "office": drive.office.code,
+        "deadline": drive.deadline.isoformat(),
+        "tags": drive.tags,
+        "mailings": [m.to_dict() for m in drive.mailings],
+    }
+
+
+def schedule(case: Case, office: Office | None) -> list[dict]:
+    query = (
+        db.select(Mailing)
+        .join(Drive)
+        .where(Drive.case_id == case.id)
+        .order_by(Mailing.send_at, Mailing.id)
+    )
+    if office is not None:
+        query = query.where(Drive.office_id == office.id)
+    return [m.to_dict() for m in db.session.scalars(query)]
+
+
+def get_mailing(mailing_id: int) -> Mailing:
+    mailing = db.session.get(Mailing, mailing_id)
+    if mailing is None:
+        raise NotFound(f"no mailing {mailing_id}")
+    return mailing
+
+
+def why_not_send(mailing: Mailing, now: datetime) -> str | None:
+    """The reason this mailing must not go out at `now`, or None. Checked at send time, not only at planning."""
+    drive = mailing.drive
+    case = drive.case
+    if mailing.status == "cancelled":
+        return "cancelled"
+    if case.status == "closed" and mailing.stage != "outcome":
+        return "the case is closed"
+    if mailing.audience == "not_acted" and now >= deadline_end(drive.deadline, drive.office.timezone):
+        return "the drive's deadline has passed"
+    return None
+
+
+def due_mailings(at: datetime) -> list[int]:
+    return list(
+        db.session.scalars(
+            db.select(Mailing.id).where(Mailing.status == "planned", Mailing.send_at <= at).order_by(Mailing.send_at)
+        )
+    )
+
+
+def audience_query(mailing: Mailing):
+    """The supporter ids a mailing goes to, taken when it is sent: subscribed, in the drive's tags, by audience rule."""
+    from ..supporters.models import Supporter, SupporterTag
+    from ..tracking.models import Action
+
+    drive = mailing.drive
+    query = db.select(Supporter.id).where(
+        Supporter.office_id == drive.office_id, Supporter.status == "subscribed"
+    )
+    if drive.tags:
+        query = query.where(
+            db.select(SupporterTag.supporter_id)
+            .where(SupporterTag.supporter_id == Supporter.id, SupporterTag.tag.in_(drive.tags))
+            .exists()
+        )
+    acted = (
+        db.select(Action.id)
+        .where(Action.supporter_id == Supporter.id, Action.case_id == drive.case_id)
+        .exists()
+    )
+    if mailing.audience == "not_acted":
+        query = query.where(~acted)
+    elif mailing.audience == "acted":
+        query = query.where(acted)
+    return query

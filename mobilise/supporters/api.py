@@ -1,0 +1,32 @@
+from flask import jsonify, request
+
+from ..api import BadRequest, api, read_json, scoped_office
+from .service import list_supporters, upsert_supporters
+
+
+@api.post("/offices/<code>/supporters")
+def add_supporters(code: str):
+    office = scoped_office(code)
+    data = read_json(dict, list)
+    rows = data if isinstance(data, list) else [data]
+    return jsonify(upsert_supporters(office, rows)), 200
+
+
+@api.get("/offices/<code>/supporters")
+def supporters(code: str):
+    office = scoped_office(code)
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", 50))
+    except ValueError:
+        raise BadRequest("page and per_page must be whole numbers") from None
+    return jsonify(
+        list_supporters(
+            office,
+            status=request.args.get("status") or None,
+            tag=request.args.get("tag") or None,
+            q=request.args.get("q") or None,
+            page=page,
+            per_page=per_page,
+        )
+    )

@@ -1,0 +1,68 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import utcnow
+from ..extensions import db
+
+STATUSES = ("pending", "subscribed", "unsubscribed", "bounced", "complained")
+
+
+class Supporter(db.Model):
+    """A person on one office's list. The same address in two offices is two supporters."""
+
+    __tablename__ = "supporters"
+    __table_args__ = (UniqueConstraint("office_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    # Trimmed and lower-cased on the way in, so equality is the contract's comparison.
+    email: Mapped[str] = mapped_column(String(320))
+    first_name: Mapped[str] = mapped_column(String(200), default="")
+    last_name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="subscribed", index=True)
+    consent_source: Mapped[str | None] = mapped_column(String(200))
+    consent_at: Mapped[datetime | None]
+    status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    office = relationship("Office")
+    tag_rows: Mapped[list["SupporterTag"]] = relationship(
+        cascade="all, delete-orphan", order_by="SupporterTag.tag"
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
+    def set_tags(self, tags: list[str]) -> None:
+        wanted = {tag for tag in tags if tag}
+        self.tag_rows = [row for row in self.tag_rows if row.tag in wanted]
+        for tag in sorted(wanted - set(self.tags)):
+            self.tag_rows.append(SupporterTag(tag=tag))
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "email": self.email,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "language": self.language,
+            "status": self.status,
+            "tags": self.tags,
+            "consent_source": self.consent_source,
+            "consent_at": self.consent_at.isoformat() + "Z" if self.consent_at else None,
+        }
+
+
+class SupporterTag(db.Model):
+    """Tags as rows, so an audience's tag filter is an indexed EXISTS on both databases."""
+
+    __tablename__ = "supporter_tags"
+
+    supporter_id: Mapped[int] = mapped_column(
+        ForeignKey("supporters.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)

@@ -1,0 +1,114 @@
+"""What supporters do with an email: opens, clicks, actions, unsubscribes.
+
+Every function takes the token from the link and does nothing at all when it is tampered,
+of the wrong purpose, or names a row that does not exist: the caller answers 404.
+"""
+from sqlalchemy.exc import IntegrityError
+
+from ..clock import days_left, utcnow
+from ..extensions import db
+from ..sending.models import Delivery, MailingLink
+from ..supporters.models import Supporter
+from .classify import is_machine
+from .models import Action, Event
+from .tokens import read_token
+
+
+def _delivery(purpose: str, token: str) -> Delivery | None:
+    ids = read_token(purpose, token)
+    return db.session.get(Delivery, ids[0]) if ids else None
+
+
+def record_open(token: str, user_agent: str | None) -> bool:
+    delivery = _delivery("open", token)
+    if delivery is None:
+        return False
+    db.session.add(Event(kind="open", delivery_id=delivery.id, machine=is_machine(user_agent)))
+    db.session.commit()
+    return True
+
+
+def record_click(token: str, user_agent: str | None) -> str | None:
+    """The URL to redirect to: only a link the service wrote into this delivery's mailing."""
+    ids = read_token("click", token, arity=2)
+    if ids is None:
+        return None
+    delivery = db.session.get(Delivery, ids[0])
+    link = db.session.get(MailingLink, ids[1])
+    if delivery is None or link is None or link.mailing_id != delivery.mailing_id:
+        return None
+    db.session.add(Event(kind="click", delivery_id=delivery.id, link_id=link.id, machine=is_machine(user_agent)))
+    db.session.commit()
+    return link.url
+
+
+def action_context(token: str) -> dict | None:
+    """What the action page shows for this email's recipient, or None for a bad token."""
+    delivery = _delivery("act", token)
+    if delivery is None:
+        return None
+    drive = delivery.mailing.drive
+    case = drive.case
+    supporter = delivery.supporter
+    action = db.session.scalar(
+        db.select(Action).where(Action.case_id == case.id, Action.supporter_id == supporter.id)
+    )
+    return {
+        "delivery": delivery,
+        "supporter": supporter,
+        "case": case,
+        "office": drive.office,
+        "drive": drive,
+        "acted": action is not None,
+        "days_left": days_left(drive.deadline, drive.office.timezone),
+    }
+
+
+def record_action(token: str) -> dict | None:
+    """Record that the recipient acted on the case (once); None for a bad token."""
+    context = action_context(token)
+    if context is None:
+        return None
+    if not context["acted"] and context["case"].status != "closed":
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    Action(
+                        case_id=context["case"].id,
+                        office_id=context["office"].id,
+                        supporter_id=context["supporter"].id,
+                        delivery_id=context["delivery"].id,
+                    )
+                )
+            db.session.commit()
+        except IntegrityError:  # a double submit racing itself: the first one counts
+            db.session.rollback()
+        context["acted"] = True
+    return context
+
+
+def unsubscribe_context(token: str) -> dict | None:
+    delivery = _delivery("unsubscribe", token)
+    if delivery is None:
+        return None
+    return {"delivery": delivery, "office": delivery.mailing.drive.office, "supporter": delivery.supporter}
+
+
+def unsubscribe(token: str) -> dict | None:
+    """Stop all mail from the office to this recipient, at once (RFC 8058 one-click)."""
+    context = unsubscribe_context(token)
+    if context is None:
+        return None
+    supporter: Supporter = context["supporter"]
+    if supporter.status in ("subscribed", "pending"):
+        supporter.status = "unsubscribed"
+        supporter.status_changed_at = utcnow()
+    already = db.session.scalar(
+        db.select(Event.id).where(Event.delivery_id == context["delivery"].id, Event.kind == "unsubscribe")
+    )
+    if already is None:
+        db.session.add(Event(kind="unsubscribe", delivery_id=context["delivery"].id))
+    db.session.commit()
+    return context
+
+

@@ -1,0 +1,60 @@
+"""The links inside emails: public, no login, a token in the path and nothing personal."""
+import base64
+
+from flask import Blueprint, abort, redirect, render_template, request
+
+from . import service
+
+public = Blueprint("public", __name__)
+
+# The smallest transparent GIF: 1×1, one colour.
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}
+
+
+@public.get("/o/<token>.gif")
+def open_pixel(token: str):
+    # The pixel answers the same for any token, so a probe learns nothing.
+    service.record_open(token, request.user_agent.string)
+    return PIXEL, 200, {"Content-Type": "image/gif", **NO_STORE}
+
+
+@public.get("/c/<token>")
+def click(token: str):
+    target = service.record_click(token, request.user_agent.string)
+    if target is None:
+        abort(404)
+    return redirect(target, code=302), {**NO_STORE}
+
+
+@public.get("/act/<token>")
+def action_page(token: str):
+    context = service.action_context(token)
+    if context is None:
+        abort(404)
+    return render_template("pages/act.html", token=token, **context), {**NO_STORE}
+
+
+@public.post("/act/<token>")
+def confirm_action(token: str):
+    context = service.record_action(token)
+    if context is None:
+        abort(404)
+    return render_template("pages/act.html", token=token, just_acted=True, **context), {**NO_STORE}
+
+
+@public.get("/unsubscribe/<token>")
+def unsubscribe_page(token: str):
+    context = service.unsubscribe_context(token)
+    if context is None:
+        abort(404)
+    return render_template("pages/unsubscribe.html", token=token, done=False, **context), {**NO_STORE}
+
+
+@public.post("/unsubscribe/<token>")
+def unsubscribe(token: str):
+    # RFC 8058 one-click: mail providers POST here with no cookie and expect a 200, not a redirect.
+    context = service.unsubscribe(token)
+    if context is None:
+        abort(404)
+    return render_template("pages/unsubscribe.html", token=token, done=True, **context), {**NO_STORE}

@@ -1,0 +1,23 @@
+"""The RQ worker the `worker` command runs."""
+from rq import Worker
+
+from .extensions import db
+from .jobs import all_queues, redis_connection
+
+
+class MobiliseWorker(Worker):
+    """RQ's forking worker, made safe for SQLAlchemy.
+
+    The job process is a fork of the worker: it must not reuse the pooled connections
+    it inherited (their sockets belong to the parent), so it drops them unclosed and
+    opens its own (SQLAlchemy's documented recipe for multiprocessing).
+    """
+
+    def main_work_horse(self, job, queue):
+        db.engine.dispose(close=False)
+        super().main_work_horse(job, queue)
+
+
+def run_worker(burst: bool) -> bool:
+    worker = MobiliseWorker(all_queues(), connection=redis_connection())
+    return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
