@@ -20,7 +20,8 @@ def authenticate():
     scheme, _, token = header.partition(" ")
     staff = staff_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
     if staff is None:
-        return error(401, "a valid bearer token is required"), {"WWW-Authenticate": "Bearer"}
+        response, status = error(401, "a valid bearer token is required")
+        return response, status, {"WWW-Authenticate": "Bearer"}
     g.staff = staff
 
 

@@ -117,8 +117,10 @@ def parse_ua_document(text: str) -> dict:
     if m := AI_INDEX.search(text[: action.start()] if action else text):
         fields["ai_index"] = re.sub(r"^([A-Z]{3})\s*", r"\1 ", m.group(1).upper())
 
-    if head_paragraphs and len(head_paragraphs[0]) <= 200 and "\n" not in head_paragraphs[0]:
-        fields["title"] = _sentence_case(head_paragraphs[0], text)
+    # A title is a short single line without closing punctuation, as headlines are.
+    first = head_paragraphs[0] if head_paragraphs else ""
+    if first and len(first) <= 200 and "\n" not in first and first[-1] not in ".,;:":
+        fields["title"] = _sentence_case(first, text)
         fields["summary"] = "\n\n".join(head_paragraphs[1:])
 
     if action:

@@ -1,0 +1,104 @@
+"""The send pipeline on the real Redis and a real SMTP relay: audience at send time, batches, exactly once."""
+from mobilise.extensions import db
+from mobilise.models import Delivery, Mailing, Supporter
+from mobilise.sequences.dispatch import start_drive
+from mobilise.sending import service as sending
+
+from .builders import make_case, make_office, make_supporters
+
+
+def launch_gb(count=7, **launch):
+    office = make_office()
+    make_supporters(office, count)
+    case = make_case()
+    drive = start_drive(case, office, {"office": "GB", **launch})
+    return office, case, drive
+
+
+def test_launch_reaches_every_subscribed_supporter_once(app, relay, run_jobs):
+    office, case, drive = launch_gb(7)
+    gone = db.session.scalar(db.select(Supporter).where(Supporter.email == "person3@gb.example.net"))
+    gone.status = "unsubscribed"
+    db.session.commit()
+
+    run_jobs()
+
+    expected = sorted(f"person{n}@gb.example.net" for n in range(7) if n != 3)
+    assert relay.recipients() == expected
+    launch_mailing = drive.mailings[0]
+    db.session.refresh(launch_mailing)
+    assert launch_mailing.status == "sent"
+    statuses = db.session.scalars(db.select(Delivery.status).where(Delivery.mailing_id == launch_mailing.id)).all()
+    assert sorted(statuses) == ["sent"] * 6
+
+
+def test_running_the_jobs_again_sends_nothing_twice(app, relay, run_jobs):
+    office, case, drive = launch_gb(5)
+    run_jobs()
+    mailing_id = drive.mailings[0].id
+    # A duplicated or retried job for the same mailing and batch finds nothing left to claim.
+    sending.take_audience(mailing_id)
+    first, last = db.session.execute(
+        db.select(db.func.min(Delivery.id), db.func.max(Delivery.id)).where(Delivery.mailing_id == mailing_id)
+    ).one()
+    sending.send_batch(mailing_id, first, last)
+    run_jobs()
+    assert len(relay.received) == 5
+
+
+def test_supporter_who_unsubscribes_after_the_audience_is_taken_gets_nothing(app, relay):
+    office, case, drive = launch_gb(4)
+    mailing_id = drive.mailings[0].id
+    sending.take_audience(mailing_id)
+    late = db.session.scalar(db.select(Supporter).where(Supporter.email == "person0@gb.example.net"))
+    late.status = "unsubscribed"
+    db.session.commit()
+    first, last = db.session.execute(
+        db.select(db.func.min(Delivery.id), db.func.max(Delivery.id)).where(Delivery.mailing_id == mailing_id)
+    ).one()
+    sending.send_batch(mailing_id, first, last)
+    assert "person0@gb.example.net" not in relay.recipients()
+    assert len(relay.recipients()) == 3
+
+
+def test_a_relay_that_is_down_leaves_the_batch_queued_for_a_retry(app, relay, run_jobs, redis_client):
+    app.config["MAIL_PORT"] = 1  # nothing listens there
+    from mobilise.extensions import mail
+
+    mail.init_app(app)
+    office, case, drive = launch_gb(2)
+    run_jobs()
+    mailing_id = drive.mailings[0].id
+    assert db.session.scalars(db.select(Delivery.status).where(Delivery.mailing_id == mailing_id)).all() == [
+        "queued", "queued"
+    ]
+    from rq.registry import ScheduledJobRegistry
+
+    from mobilise.jobs import queue
+
+    assert len(ScheduledJobRegistry(queue=queue("send"))) == 1  # RQ's Retry will try again
+
+    app.config["MAIL_PORT"] = relay.port
+    mail.init_app(app)
+    first, last = db.session.execute(
+        db.select(db.func.min(Delivery.id), db.func.max(Delivery.id)).where(Delivery.mailing_id == mailing_id)
+    ).one()
+    sending.send_batch(mailing_id, first, last)
+    assert len(relay.recipients()) == 2
+    assert db.session.get(Mailing, mailing_id).status == "sent"
+
+
+def test_a_refused_address_fails_for_good_and_the_rest_go(app, relay, run_jobs):
+    relay.refuse["person1@gb.example.net"] = "550 5.1.1 No such user"
+    office, case, drive = launch_gb(3)
+    run_jobs()
+    rows = dict(
+        db.session.execute(
+            db.select(Supporter.email, Delivery.status).join(Delivery, Delivery.supporter_id == Supporter.id)
+        ).all()
+    )
+    assert rows == {
+        "person0@gb.example.net": "sent",
+        "person1@gb.example.net": "failed",
+        "person2@gb.example.net": "sent",
+    }
