@@ -14,8 +14,8 @@ NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referre
 
 @public.get("/o/<token>.gif")
 def open_pixel(token: str):
-    # The pixel answers the same for any token, so a probe learns nothing.
-    service.record_open(token, request.user_agent.string)
+    if not service.record_open(token, request.user_agent.string):
+        abort(404)
     return PIXEL, 200, {"Content-Type": "image/gif", **NO_STORE}
 
 

@@ -1,0 +1,113 @@
+"""The links in emails: pixel, clicks, action page, one-click unsubscribe; tampered tokens change nothing."""
+import re
+
+import pytest
+
+from mobilise.extensions import db
+from mobilise.models import Action, Event, Supporter
+from mobilise.sequences.dispatch import start_drive
+
+from .builders import make_case, make_office, make_supporters
+
+PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
+
+
+@pytest.fixture
+def email(app, relay, run_jobs):
+    """The links of the one launch email that person0 received."""
+    office = make_office()
+    make_supporters(office, 2)
+    start_drive(make_case(), office, {"office": "GB"})
+    run_jobs()
+    message = next(m for m in relay.messages() if m["To"] == "person0@gb.example.net")
+    html = message.get_body(("html",)).get_content()
+    path = lambda pattern: re.search(pattern, html).group(1)  # noqa: E731
+    return {
+        "open": path(r'src="http://mobilise\.test(/o/[^"]+)"'),
+        "act": path(r'href="http://mobilise\.test(/act/[^"]+)"'),
+        "unsubscribe": path(r'href="http://mobilise\.test(/unsubscribe/[^"]+)"'),
+        "click": path(r'href="http://mobilise\.test(/c/[^"]+)"'),
+    }
+
+
+def counts():
+    return (db.session.scalar(db.select(db.func.count(Event.id))), db.session.scalar(db.select(db.func.count(Action.id))))
+
+
+def tampered(path: str) -> str:
+    head, token = path.rsplit("/", 1)
+    i = 3
+    return f"{head}/{token[:i]}{'A' if token[i] != 'A' else 'B'}{token[i + 1:]}"
+
+
+def test_the_pixel_answers_a_gif_and_records_the_open(client, email):
+    response = client.get(email["open"], headers={"User-Agent": PHONE})
+    assert response.status_code == 200 and response.mimetype == "image/gif"
+    assert response.headers["Cache-Control"].startswith("no-store")
+    event = db.session.scalar(db.select(Event))
+    assert (event.kind, event.machine) == ("open", False)
+
+
+def test_a_privacy_proxy_prefetch_is_a_machine_open(client, email):
+    client.get(email["open"], headers={"User-Agent": "Mozilla/5.0"})
+    assert db.session.scalar(db.select(Event.machine)) is True
+
+
+def test_a_click_redirects_to_the_case_page_written_in_the_email(client, email, app):
+    response = client.get(email["click"], headers={"User-Agent": PHONE})
+    assert response.status_code == 302
+    case_slug = db.session.scalar(db.select(db.text("slug FROM cases")))
+    assert response.headers["Location"] == f"http://mobilise.test/cases/{case_slug}?office=GB"
+    assert db.session.scalar(db.select(Event.kind)) == "click"
+
+
+def test_a_click_token_cannot_be_bent_into_an_open_redirect(client, email):
+    for path in (email["click"] + "?next=https://evil.example", email["click"] + "%2F%2Fevil.example", tampered(email["click"])):
+        response = client.get(path)
+        assert response.status_code in (302, 404)
+        assert "evil" not in response.headers.get("Location", "")
+
+
+def test_the_action_page_shows_the_case_and_a_get_records_nothing(client, email):
+    page = client.get(email["act"], headers={"User-Agent": PHONE})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for expected in ("Cease detentions", "Nicolás Maduro", "President of the Republic", "Palacio de Miraflores",
+                     "We call for the immediate release of Eduardo Torres.", "31 days left", "I sent my appeal"):
+        assert expected in html
+    assert counts() == (0, 0)
+
+
+def test_confirming_records_one_action_however_often_it_is_posted(client, email):
+    first = client.post(email["act"])
+    assert first.status_code == 200 and "Thank you, Person0" in first.get_data(as_text=True)
+    client.post(email["act"])
+    assert counts()[1] == 1
+    assert "I sent my appeal" not in client.get(email["act"]).get_data(as_text=True)
+
+
+def test_one_click_unsubscribe_answers_200_and_stops_mail(client, email):
+    page = client.get(email["unsubscribe"])
+    assert page.status_code == 200 and "<form" in page.get_data(as_text=True)
+    assert db.session.scalar(db.select(Supporter.status).where(Supporter.email == "person0@gb.example.net")) == "subscribed"
+    response = client.post(email["unsubscribe"], data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert db.session.scalar(db.select(Supporter.status).where(Supporter.email == "person0@gb.example.net")) == "unsubscribed"
+    assert db.session.scalar(db.select(Supporter.status).where(Supporter.email == "person1@gb.example.net")) == "subscribed"
+
+
+@pytest.mark.parametrize("kind", ["open", "act", "unsubscribe", "click"])
+def test_a_tampered_token_is_a_404_that_changes_nothing(client, email, kind):
+    bad = tampered(email[kind])
+    before = counts()
+    assert client.get(bad).status_code == 404
+    if kind in ("act", "unsubscribe"):
+        assert client.post(bad).status_code == 404
+    assert counts() == before
+    assert db.session.scalar(db.select(db.func.count()).where(Supporter.status == "unsubscribed")) == 0
+
+
+def test_a_token_of_one_kind_is_not_accepted_as_another(client, email):
+    act_token = email["act"].rsplit("/", 1)[1]
+    assert client.post(f"/unsubscribe/{act_token}").status_code == 404
+    assert client.get(f"/act/{email['unsubscribe'].rsplit('/', 1)[1]}").status_code == 404
