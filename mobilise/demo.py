@@ -3,6 +3,8 @@ import random
 from datetime import timedelta
 from pathlib import Path
 
+from flask import current_app
+
 from .auth.service import create_staff, issue_token
 from .cases.service import create_case
 from .cases.ua_document import parse_ua_document
@@ -10,6 +12,7 @@ from .clock import utcnow
 from .extensions import db
 from .offices.models import Office
 from .offices.service import create_office
+from .sequences.dispatch import start_drive
 from .supporters.service import upsert_supporters
 
 # A copy of shared/seeds/ua-document.txt, so the demo works wherever the package goes.
@@ -61,11 +64,16 @@ def load_demo() -> list[str]:
     fields.update(reference="UA 53/25", ai_index="AMR 53/9384/2025")
     case = create_case(fields)
 
+    # GB's drive is launched, so a worker has emails to send and the stats have numbers;
+    # ES and FR are left for the newcomer to launch.
+    start_drive(case, offices[0], {"office": "GB"})
+
     _, admin_password = create_staff("admin@demo.example.org", admin=True, office_code=None, password=None)
     _, gb_password = create_staff("staff@uk.example.org", admin=False, office_code="GB", password=None)
     return [
         f"demo: {len(offices)} offices ({', '.join(o.code for o in offices)}), "
-        f"{SUPPORTERS_PER_OFFICE * len(offices)} supporters, case {case.id} \"{case.title}\" (live, deadline {case.deadline})",
+        f"{SUPPORTERS_PER_OFFICE * len(offices)} supporters, case {case.id} \"{case.title}\" (live, deadline {case.deadline}), launched for GB",
+        f"public case page: {current_app.config['PUBLIC_BASE_URL']}/cases/{case.slug}?office=GB",
         f"admin@demo.example.org password: {admin_password}",
         f"admin API token: {issue_token('admin@demo.example.org')}",
         f"staff@uk.example.org (GB) password: {gb_password}",

@@ -1,0 +1,51 @@
+# Shared by scripts/run and scripts/test: a virtualenv with the project, and the local services.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+
+bootstrap() {
+  # (Re)install when the venv is missing or pyproject.toml changed since the last install.
+  local stamp="$VENV/.installed"
+  if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+  fi
+  if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+    "$VENV/bin/pip" install --quiet --upgrade pip
+    "$VENV/bin/pip" install --quiet -e "$ROOT[test]"
+    touch "$stamp"
+  fi
+}
+
+ensure_redis() {
+  if "$VENV/bin/python" -c "import redis,sys; redis.Redis(host='127.0.0.1', port=6379, socket_connect_timeout=1).ping()" 2>/dev/null; then
+    return 0
+  fi
+  if command -v redis-server >/dev/null; then
+    echo "Redis is not answering on 127.0.0.1:6379: starting it" >&2
+    mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/ci.log
+    for _ in $(seq 1 50); do
+      "$VENV/bin/python" -c "import redis; redis.Redis(host='127.0.0.1', port=6379).ping()" 2>/dev/null && return 0
+      sleep 0.1
+    done
+  fi
+  echo "Redis is needed on 127.0.0.1:6379 and could not be started: install it (apt-get install redis-server)." >&2
+  return 1
+}
+
+ensure_postgres() {
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    return 0
+  fi
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    echo "PostgreSQL is not answering on 127.0.0.1:5432: starting it" >&2
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+    for _ in $(seq 1 50); do
+      pg_isready -q -h 127.0.0.1 -p 5432 && return 0
+      sleep 0.2
+    done
+  fi
+  echo "PostgreSQL is needed on 127.0.0.1:5432 (trust auth, database test) and could not be started:" >&2
+  echo "install it (apt-get install postgresql) or set TEST_POSTGRES_URL." >&2
+  return 1
+}
