@@ -8,7 +8,6 @@ from sqlalchemy.exc import IntegrityError
 from ..clock import days_left
 from ..extensions import db
 from ..sequences.models import Mailing
-from ..supporters.models import Supporter
 from ..tracking.tokens import make_token
 from .message import OutgoingEmail
 from .models import MailingLink
@@ -44,14 +43,20 @@ class Composer:
         self.tracked = not self.case.high_risk
         self.content_languages = self.case.languages()
         self._rendered: dict[str, tuple[Rendered, list[tuple[str, int]]]] = {}
+        # Plain values, read once: ORM attributes reload after every commit of the batch's progress.
         self.sender = formataddr((self.office.sender_name or self.office.name, self.office.sender_email))
         self.domain = self.office.sender_email.rsplit("@", 1)[1]
+        self.reply_to = self.office.reply_to
+        self.mailto = self.office.reply_to or self.office.sender_email
+        self.office_language = self.office.language
+        self.stage = mailing.stage
+        self.mailing_id = mailing.id
 
     def _link(self, url: str) -> str:
         """Called by templates for every link but the action and unsubscribe ones: wrapped as /c/TOKEN."""
         if not self.tracked:
             return url
-        return placeholder(f"link:{link_id_for(self.mailing.id, url)}")
+        return placeholder(f"link:{link_id_for(self.mailing_id, url)}")
 
     def _context(self) -> dict:
         case, office = self.case, self.office
@@ -82,14 +87,13 @@ class Composer:
             self._rendered[language] = (rendered, links)
         return self._rendered[language]
 
-    def message(self, delivery_id: int, supporter: Supporter) -> OutgoingEmail:
-        stage = self.mailing.stage
-        language = choose_language(stage, [supporter.language, self.office.language], self.content_languages)
+    def message(self, delivery_id: int, *, email: str, first_name: str, language: str | None) -> OutgoingEmail:
+        language = choose_language(self.stage, [language, self.office_language], self.content_languages)
         rendered, links = self.rendered(language)
         unsubscribe_token = make_token("unsubscribe", delivery_id)
         unsubscribe_url = public_url(f"/unsubscribe/{unsubscribe_token}")
         values = {
-            "name_suffix": f" {supporter.first_name}" if supporter.first_name else "",
+            "name_suffix": f" {first_name}" if first_name else "",
             "act": public_url(f"/act/{make_token('act', delivery_id)}"),
             "unsubscribe": unsubscribe_url,
             "open": public_url(f"/o/{make_token('open', delivery_id)}.gif"),
@@ -97,17 +101,16 @@ class Composer:
         for name, link_id in links:
             values[name] = public_url(f"/c/{make_token('click', delivery_id, link_id)}")
         subject, text, html = personalise(rendered, values)
-        mailto = self.office.reply_to or self.office.sender_email
         return OutgoingEmail(
             subject=subject,
             sender=self.sender,
-            recipient=supporter.email,
-            reply_to=self.office.reply_to,
+            recipient=email,
+            reply_to=self.reply_to,
             text=text,
             html=html,
             message_id=f"<delivery.{delivery_id}@{self.domain}>",
             headers={
-                "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{mailto}?subject={quote('unsubscribe ' + unsubscribe_token)}>",
+                "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{self.mailto}?subject={quote('unsubscribe ' + unsubscribe_token)}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
         )

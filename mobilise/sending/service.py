@@ -112,26 +112,28 @@ def send_batch(mailing_id: int, first_id: int, last_id: int) -> dict:
         finish_if_done(mailing_id)
         return {"sent": 0}
 
+    # Plain rows, not ORM objects: the progress commits below would expire and reload each one.
     rows = db.session.execute(
-        db.select(Delivery.id, Supporter)
+        db.select(Delivery.id, Supporter.id, Supporter.email, Supporter.first_name, Supporter.language, Supporter.status)
         .join(Supporter, Supporter.id == Delivery.supporter_id)
         .where(Delivery.id.in_(claimed))
         .order_by(Delivery.id)
     ).all()
-    acted = _acted_since_taken(mailing, [s.id for _, s in rows])
+    acted = _acted_since_taken(mailing, [row[1] for row in rows])
     composer = Composer(mailing)
     pending: dict[int, tuple[str, str | None]] = {}  # outcomes not yet written
     done: set[int] = set()
     counts: dict[str, int] = {}
     try:
         with mail.connect() as connection:
-            for delivery_id, supporter in rows:
-                if supporter.status != "subscribed":
-                    result = ("skipped", f"supporter is {supporter.status}")
-                elif supporter.id in acted:
+            for delivery_id, supporter_id, email, first_name, language, status in rows:
+                if status != "subscribed":
+                    result = ("skipped", f"supporter is {status}")
+                elif supporter_id in acted:
                     result = ("skipped", "supporter has acted")
                 else:
-                    result = _send_one(connection, composer.message(delivery_id, supporter))
+                    message = composer.message(delivery_id, email=email, first_name=first_name, language=language)
+                    result = _send_one(connection, message)
                 pending[delivery_id] = result
                 done.add(delivery_id)
                 counts[result[0]] = counts.get(result[0], 0) + 1

@@ -1,0 +1,26 @@
+# Mobilise: one image for the web, the worker and the scheduler (docker-compose.yml runs all three).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    FLASK_APP=app \
+    MOBILISE_ENV=production
+
+WORKDIR /app
+RUN useradd --create-home --uid 1000 mobilise
+
+# Dependencies first, so a code change does not reinstall them.
+COPY pyproject.toml README.md ./
+RUN mkdir -p mobilise workers && touch mobilise/__init__.py workers/__init__.py \
+    && pip install -e . \
+    && rm -rf mobilise workers
+
+COPY --chown=mobilise:mobilise . .
+# Installed in place (-e): the templates and migrations are read from /app, beside the package.
+RUN pip install --no-deps -e . && mkdir -p instance && chown mobilise:mobilise instance
+
+USER mobilise
+EXPOSE 8000
+# The web: migrate, then hand the process to gunicorn. The worker and scheduler override the command.
+CMD ["sh", "-c", "flask db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-4} --access-logfile - app:app"]
