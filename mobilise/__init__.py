@@ -37,6 +37,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(public)
     app.register_blueprint(case_pages)
 
+    from .languages import name_of
+
+    app.add_template_filter(name_of, "language_name")
+
     from .cli import register_commands
 
     register_commands(app)

@@ -4,7 +4,7 @@ from werkzeug.exceptions import HTTPException
 
 from .auth.models import Staff
 from .auth.service import office_for, staff_for_token
-from .errors import ServiceError
+from .errors import BadRequest, Forbidden, ServiceError
 from .offices.models import Office
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -30,17 +30,15 @@ def service_error(exc: ServiceError):
     return error(exc.status, exc.message, exc.details)
 
 
-@api.errorhandler(HTTPException)
 def http_error(exc: HTTPException):
-    return error(exc.code or 500, exc.description or exc.name)
+    """JSON for API paths, including the routing errors (404, 405) no blueprint handler sees."""
+    if request.path.startswith(api.url_prefix + "/"):
+        return error(exc.code or 500, exc.description or exc.name)
+    return exc
 
 
 def current_staff() -> Staff:
     return g.staff
-
-
-class Forbidden(ServiceError):
-    status = 403
 
 
 def admin_only() -> None:
@@ -55,10 +53,6 @@ def scoped_office(code: str) -> Office:
 def staff_office() -> Office | None:
     """None for an admin (every office), else the staff member's own office."""
     return None if g.staff.is_admin else g.staff.office
-
-
-class BadRequest(ServiceError):
-    status = 400
 
 
 def read_json(*kinds):
@@ -79,3 +73,4 @@ def register_api(app: Flask) -> None:
     from .supporters import api as supporters_api  # noqa: F401
 
     app.register_blueprint(api)
+    app.register_error_handler(HTTPException, http_error)

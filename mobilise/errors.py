@@ -10,6 +10,14 @@ class ServiceError(Exception):
         self.details = details
 
 
+class BadRequest(ServiceError):
+    status = 400
+
+
+class Forbidden(ServiceError):
+    status = 403
+
+
 class Invalid(ServiceError):
     status = 422
 

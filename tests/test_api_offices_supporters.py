@@ -94,3 +94,12 @@ def test_another_offices_supporters_answer_404(app, client):
     assert response.status_code == 404
     assert db.session.scalar(db.select(db.func.count(Supporter.id))) == 0
     assert client.get("/api/v1/offices/XX/supporters", headers=bearer(spain)).status_code == 404
+
+
+def test_unknown_api_paths_and_methods_answer_json(app, client):
+    admin = token_for("admin@example.org", admin=True)
+    missing = client.get("/api/v1/nothing-here", headers=bearer(admin))
+    assert missing.status_code == 404 and "error" in missing.json
+    wrong = client.delete("/api/v1/offices", headers=bearer(admin))
+    assert wrong.status_code == 405 and "error" in wrong.json
+    assert client.get("/no-such-page").status_code == 404

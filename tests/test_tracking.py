@@ -73,7 +73,7 @@ def test_the_action_page_shows_the_case_and_a_get_records_nothing(client, email)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     for expected in ("Cease detentions", "Nicolás Maduro", "President of the Republic", "Palacio de Miraflores",
-                     "We call for the immediate release of Eduardo Torres.", "31 days left", "I sent my appeal"):
+                     "We call for the immediate release of Eduardo Torres.", "31 days left", "I sent my appeal", "Preferred language to address the target: <strong>Spanish</strong>"):
         assert expected in html
     assert counts() == (0, 0)
 
@@ -111,3 +111,16 @@ def test_a_token_of_one_kind_is_not_accepted_as_another(client, email):
     act_token = email["act"].rsplit("/", 1)[1]
     assert client.post(f"/unsubscribe/{act_token}").status_code == 404
     assert client.get(f"/act/{email['unsubscribe'].rsplit('/', 1)[1]}").status_code == 404
+
+
+def test_the_action_page_is_in_the_supporters_language_when_the_case_has_it(app, client, relay, run_jobs):
+    office = make_office()
+    make_supporters(office, 1, language="es")
+    case = make_case(translations={"es": {"title": "Cesen las detenciones", "model_letter": "Pedimos la liberación."}})
+    start_drive(case, office, {"office": "GB"})
+    run_jobs()
+    html = relay.messages()[0].get_body(("html",)).get_content()
+    act = re.search(r'href="http://mobilise\.test(/act/[^"]+)"', html).group(1)
+    page = client.get(act).get_data(as_text=True)
+    assert '<html lang="es">' in page
+    assert "Cesen las detenciones" in page and "Pedimos la liberación." in page

@@ -1,8 +1,8 @@
 from flask import jsonify, request
 
-from ..api import BadRequest, admin_only, api, read_json, scoped_office, staff_office
+from ..api import admin_only, api, read_json, scoped_office, staff_office
 from ..dashboard.service import case_stats
-from ..errors import Invalid
+from ..errors import BadRequest, Invalid
 from ..sequences.dispatch import start_drive
 from ..sequences.service import drive_to_dict, schedule
 from .service import case_to_dict, create_case, get_case, list_cases

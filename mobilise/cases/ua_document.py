@@ -8,7 +8,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 
-from babel import Locale
+from ..languages import code_for
 
 HEADING_TAKE_ACTION = re.compile(r"^\s*take action\b.*$", re.I | re.M)
 HEADING_ADDITIONAL = re.compile(r"^\s*additional information\s*$", re.I | re.M)
@@ -47,15 +47,6 @@ def _fold(text: str) -> str:
     """Accent- and case-insensitive form, so "Nicolas" finds "Nicolás"."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-
-
-def _language_code(name: str) -> str | None:
-    name = _fold(name.strip().split()[0].strip(".,;")) if name.strip() else ""
-    english = Locale("en").languages
-    for code, label in english.items():
-        if len(code) == 2 and _fold(label) == name:
-            return code
-    return name if len(name) == 2 and name.isalpha() else None
 
 
 def _parse_date(text: str) -> date | None:
@@ -130,7 +121,8 @@ def parse_ua_document(text: str) -> dict:
         fields["additional_information"] = "\n\n".join(_paragraphs(text[additional.end(): tail_start])) or None
 
     if labelled["target_language"]:
-        fields["target_language"] = _language_code(labelled["target_language"])
+        first_word = labelled["target_language"].split()[0].strip(".,;")
+        fields["target_language"] = code_for(first_word)
     if labelled["deadline"] and (deadline := _parse_date(labelled["deadline"])):
         fields["deadline"] = deadline.isoformat()
     if labelled["people"]:

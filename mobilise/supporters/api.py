@@ -1,6 +1,7 @@
 from flask import jsonify, request
 
-from ..api import BadRequest, api, read_json, scoped_office
+from ..api import api, read_json, scoped_office
+from ..errors import BadRequest
 from .service import list_supporters, upsert_supporters
 
 

@@ -53,8 +53,13 @@ def action_context(token: str) -> dict | None:
     action = db.session.scalar(
         db.select(Action).where(Action.case_id == case.id, Action.supporter_id == supporter.id)
     )
+    language = next(
+        (code for code in (supporter.language, drive.office.language) if code in case.languages()), case.language
+    )
     return {
         "delivery": delivery,
+        "page_language": language,
+        "content": case.content(language),
         "supporter": supporter,
         "case": case,
         "office": drive.office,

@@ -1,0 +1,37 @@
+"""Language names and ISO 639-1 codes, both ways, from Babel's CLDR data."""
+import unicodedata
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip().lower()
+
+
+@lru_cache(maxsize=64)
+def _names(in_language: str) -> dict[str, str]:
+    try:
+        return dict(Locale.parse(in_language).languages)
+    except (UnknownLocaleError, ValueError):
+        return dict(Locale("en").languages)
+
+
+def code_for(name: str) -> str | None:
+    """"Spanish" or "español" → "es"; a two-letter code passes through."""
+    folded = _fold(name)
+    if len(folded) == 2 and folded.isalpha():
+        return folded
+    for in_language in ("en", "es", "fr"):
+        for code, label in _names(in_language).items():
+            if len(code) == 2 and _fold(label) == folded:
+                return code
+    return None
+
+
+def name_of(code: str | None, in_language: str = "en") -> str:
+    """"es" → "Spanish" (or "español", "espagnol" in those languages); the code itself when unknown."""
+    if not code:
+        return ""
+    return _names(in_language).get(code, code)
