@@ -46,28 +46,23 @@ def _counts_by(case_id: int, office_id: int | None, key, action_key) -> dict:
     def row_for(value):
         return counts.setdefault(value, _zero())
 
-    deliveries = (
-        db.select(*_delivery_counts(key))
-        .select_from(Delivery)
-        .join(Mailing, Mailing.id == Delivery.mailing_id)
-        .join(Drive, Drive.id == Mailing.drive_id)
-        .join(Office, Office.id == Drive.office_id)
-        .where(*scope)
-        .group_by(key)
-    )
-    for value, recipients, sent, failed, bounced in db.session.execute(deliveries):
+    def through_deliveries(columns, source):
+        """`columns` over `source` rows, joined up through their delivery to the drive and office."""
+        query = db.select(*columns).select_from(source)
+        if source is not Delivery:
+            query = query.join(Delivery, Delivery.id == source.delivery_id)
+        return (
+            query.join(Mailing, Mailing.id == Delivery.mailing_id)
+            .join(Drive, Drive.id == Mailing.drive_id)
+            .join(Office, Office.id == Drive.office_id)
+            .where(*scope)
+            .group_by(key)
+        )
+
+    for value, recipients, sent, failed, bounced in db.session.execute(through_deliveries(_delivery_counts(key), Delivery)):
         row_for(value).update(recipients=recipients, sent=sent or 0, failed=failed or 0, bounced=bounced or 0)
 
-    events = (
-        db.select(*_event_counts(key))
-        .select_from(Event)
-        .join(Delivery, Delivery.id == Event.delivery_id)
-        .join(Mailing, Mailing.id == Delivery.mailing_id)
-        .join(Drive, Drive.id == Mailing.drive_id)
-        .join(Office, Office.id == Drive.office_id)
-        .where(*scope)
-        .group_by(key)
-    )
+    events = through_deliveries(_event_counts(key), Event)
     for value, opened, opened_human, clicked, unsubscribed in db.session.execute(events):
         row_for(value).update(opened=opened, opened_human=opened_human, clicked=clicked, unsubscribed=unsubscribed)
 
