@@ -4,7 +4,8 @@ from pathlib import Path
 from flask import Flask
 
 from . import config as settings
-from .extensions import db, mail, migrate
+from .extensions import babel, db, mail, migrate
+from .languages import select_locale
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +27,11 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     mail.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(PROJECT_ROOT / "translations"),
+    )
 
     from . import models  # noqa: F401  every table, so Alembic and create_all see them
 

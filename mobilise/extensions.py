@@ -1,4 +1,5 @@
 """Extensions created unbound, bound in create_app(); nothing here does I/O at import."""
+from flask_babel import Babel
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -16,3 +17,4 @@ naming_convention = {
 db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
 migrate = Migrate()
 mail = Mail()
+babel = Babel()

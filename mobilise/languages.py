@@ -3,6 +3,10 @@ import unicodedata
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
+from flask import g, has_request_context, request
+
+# The languages the service's own wording is translated into (translations/<code>/).
+UI_LANGUAGES = ("en", "es", "fr")
 
 
 def _fold(text: str) -> str:
@@ -35,3 +39,12 @@ def name_of(code: str | None, in_language: str = "en") -> str:
     if not code:
         return ""
     return _names(in_language).get(code, code)
+
+
+def select_locale() -> str:
+    """Flask-Babel's choice for pages: the page's own language when a view set one, else the browser's."""
+    if chosen := g.get("page_language"):
+        return chosen
+    if has_request_context():
+        return request.accept_languages.best_match(UI_LANGUAGES) or "en"
+    return "en"

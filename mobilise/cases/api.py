@@ -4,6 +4,7 @@ from ..api import admin_only, api, read_json, scoped_office, staff_office
 from ..dashboard.service import case_stats
 from ..errors import BadRequest, Invalid
 from ..sequences.dispatch import start_drive
+from ..sequences.lifecycle import apply_change
 from ..sequences.service import drive_to_dict, schedule
 from .service import case_to_dict, create_case, get_case, list_cases
 from .ua_document import UnreadableDocument, parse_ua_document
@@ -45,6 +46,14 @@ def launch_case(case_id: int):
     data = read_json(dict)
     office = scoped_office(str(data.get("office", "")))
     return jsonify(drive_to_dict(start_drive(case, office, data))), 201
+
+
+@api.post("/cases/<int:case_id>/updates")
+def case_update(case_id: int):
+    admin_only()
+    case = get_case(case_id)
+    made = apply_change(case, read_json(dict))
+    return jsonify({"case": case_to_dict(case), "mailings": [m.to_dict() for m in made]}), 201
 
 
 @api.get("/cases/<int:case_id>/schedule")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import css_inline
 from flask import current_app, render_template
+from flask_babel import force_locale
 
 PLACEHOLDER = re.compile(r"@@([a-z_]+(?::\d+)?)@@")
 _inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
@@ -50,10 +51,11 @@ def choose_language(stage: str, wanted: list[str | None], content_languages: set
 
 def render(stage: str, language: str, context: dict) -> Rendered:
     folder = f"emails/{stage}/{language}"
-    context = dict(context, language=language)
-    subject = render_template(f"{folder}/subject.txt", **context)
-    text = render_template(f"{folder}/body.txt", **context)
-    html = _inliner.inline(render_template(f"{folder}/body.html", **context))
+    context = dict(context, language=language, stage=stage)
+    with force_locale(language):  # the shared wording (footer, buttons) through the gettext catalogs
+        subject = render_template(f"{folder}/subject.txt", **context)
+        text = render_template(f"{folder}/body.txt", **context)
+        html = _inliner.inline(render_template(f"{folder}/body.html", **context))
     return Rendered(language, " ".join(subject.split()), text.strip() + "\n", html)
 
 
