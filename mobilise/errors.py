@@ -30,6 +30,10 @@ class Conflict(ServiceError):
     status = 409
 
 
+class Unavailable(ServiceError):
+    status = 503
+
+
 def pydantic_details(error) -> list[dict]:
     """A pydantic ValidationError as [{"field", "error"}], the shape every 422 uses."""
     return [

@@ -20,6 +20,8 @@ def make_office(**overrides):
 def make_supporters(office, count, **overrides):
     rows = [{"email": f"person{n}@{office.code.lower()}.example.net", "first_name": f"Person{n}", **overrides}
             for n in range(count)]
+    if "email" in overrides and count != 1:
+        raise ValueError("an email override makes one supporter")
     upsert_supporters(office, rows)
     return rows
 

@@ -1,8 +1,9 @@
 from flask import jsonify, request
 
-from ..api import admin_only, api, read_json, scoped_office, staff_office
+from ..api import admin_only, api, current_staff, read_json, scoped_office, staff_office
 from ..dashboard.service import case_stats
 from ..errors import BadRequest, Invalid
+from ..sending.preview import preview, send_test_email
 from ..sequences.dispatch import start_drive
 from ..sequences.lifecycle import apply_change
 from ..sequences.service import drive_to_dict, schedule
@@ -54,6 +55,31 @@ def case_update(case_id: int):
     case = get_case(case_id)
     made = apply_change(case, read_json(dict))
     return jsonify({"case": case_to_dict(case), "mailings": [m.to_dict() for m in made]}), 201
+
+
+def _preview_office(data: dict):
+    """The office to preview for: an office's own, or the one an admin names."""
+    if code := data.get("office") or (None if current_staff().is_admin else current_staff().office.code):
+        return scoped_office(code)
+    raise Invalid("invalid input", [{"field": "office", "error": "name the office to preview for"}])
+
+
+@api.get("/cases/<int:case_id>/preview")
+def case_preview(case_id: int):
+    """?stage=&language=&office=&body=: the email as a supporter would get it; nothing is saved or sent."""
+    data = request.args.to_dict()
+    office = _preview_office(data)
+    data.pop("office", None)
+    return jsonify(preview(get_case(case_id), office, data))
+
+
+@api.post("/cases/<int:case_id>/test-email")
+def case_test_email(case_id: int):
+    """{"stage", "language", "office"?, "body"?}: the same email, sent now to the caller's own address."""
+    data = read_json(dict)
+    office = _preview_office(data)
+    data.pop("office", None)
+    return jsonify(send_test_email(get_case(case_id), office, data, current_staff().email)), 202
 
 
 @api.get("/cases/<int:case_id>/schedule")

@@ -35,12 +35,15 @@ def public_url(path: str) -> str:
 
 
 class Composer:
-    def __init__(self, mailing: Mailing):
+    """`preview=True` composes a mailing that is not saved (a preview, a test email): nothing is tracked."""
+
+    def __init__(self, mailing: Mailing, *, preview: bool = False):
         self.mailing = mailing
+        self.preview = preview
         self.drive = mailing.drive
         self.case = self.drive.case
         self.office = self.drive.office
-        self.tracked = not self.case.high_risk
+        self.tracked = not (self.case.high_risk or preview)
         self.content_languages = self.case.languages()
         self._rendered: dict[str, tuple[Rendered, list[tuple[str, int]]]] = {}
         # Plain values, read once: ORM attributes reload after every commit of the batch's progress.
@@ -58,6 +61,9 @@ class Composer:
             return url
         return placeholder(f"link:{link_id_for(self.mailing_id, url)}")
 
+    def _case_url(self) -> str:
+        return public_url(f"/cases/{self.case.slug}?office={self.office.code}")
+
     def _context(self) -> dict:
         case, office = self.case, self.office
         return {
@@ -68,7 +74,7 @@ class Composer:
             "drive": self.drive,
             "deadline": self.drive.deadline,
             "days_left": days_left(self.drive.deadline, office.timezone),
-            "case_url": public_url(f"/cases/{case.slug}?office={office.code}"),
+            "case_url": self._case_url(),
             "link": self._link,
             "name_suffix": placeholder("name_suffix"),
             "action_url": placeholder("act"),
@@ -98,6 +104,8 @@ class Composer:
             "unsubscribe": unsubscribe_url,
             "open": public_url(f"/o/{make_token('open', delivery_id)}.gif"),
         }
+        if self.preview:  # a preview's links lead to the public case page and record nothing
+            values.update(act=self._case_url(), unsubscribe=self._case_url(), open="")
         for name, link_id in links:
             values[name] = public_url(f"/c/{make_token('click', delivery_id, link_id)}")
         subject, text, html = personalise(rendered, values)

@@ -1,0 +1,75 @@
+"""What a stage's email will look like, before anything is sent: a preview, and a test email to oneself."""
+import smtplib
+from dataclasses import dataclass
+from email.utils import make_msgid
+
+from pydantic import Field
+
+from ..cases.models import Case
+from ..errors import Unavailable
+from ..extensions import db, mail
+from ..offices.models import Office
+from ..sequences.models import STAGES, Drive
+from ..validation import Language, Strict, parse
+from .composer import Composer
+from .render import choose_language
+
+STAGE_AUDIENCE = {"launch": "all", "update": "all", "extension": "not_acted", "reminder": "not_acted", "outcome": "acted"}
+
+
+class PreviewIn(Strict):
+    stage: str = Field(default="launch", pattern="^(" + "|".join(STAGES) + ")$")
+    language: Language | None = None
+    body: str | None = None
+    first_name: str = "Alex"
+
+
+@dataclass
+class UnsavedMailing:
+    """What the composer reads of a mailing, for one that is only previewed (never a row)."""
+
+    stage: str
+    audience: str
+    body: str | None
+    drive: Drive
+    id: int | None = None
+
+
+def _unsaved_mailing(case: Case, office: Office, fields: PreviewIn) -> UnsavedMailing:
+    """On the office's drive if it has one, else on the drive a launch would make (not saved either)."""
+    drive = db.session.scalar(db.select(Drive).where(Drive.case_id == case.id, Drive.office_id == office.id))
+    if drive is None:
+        drive = Drive(deadline=case.deadline, tags=[], own_deadline=False)
+        drive.case, drive.office = case, office
+    return UnsavedMailing(fields.stage, STAGE_AUDIENCE[fields.stage], fields.body, drive)
+
+
+def preview(case: Case, office: Office, data: dict) -> dict:
+    fields = parse(PreviewIn, data)
+    composer = Composer(_unsaved_mailing(case, office, fields), preview=True)
+    message = composer.message(0, email="preview@example.org", first_name=fields.first_name, language=fields.language)
+    language = choose_language(fields.stage, [fields.language, office.language], case.languages())
+    return {
+        "stage": fields.stage,
+        "audience": STAGE_AUDIENCE[fields.stage],
+        "language": language,
+        "subject": message.subject,
+        "text": message.body,
+        "html": message.html,
+    }
+
+
+def send_test_email(case: Case, office: Office, data: dict, to: str) -> dict:
+    """Send the previewed email to `to` (the staff member asking), marked as a test."""
+    fields = parse(PreviewIn, data)
+    composer = Composer(_unsaved_mailing(case, office, fields), preview=True)
+    message = composer.message(0, email=to, first_name=fields.first_name, language=fields.language)
+    message.subject = f"[TEST] {message.subject}"
+    message.msgId = make_msgid("test", domain=composer.domain)
+    try:
+        mail.send(message)
+    except (smtplib.SMTPException, OSError) as error:
+        raise Unavailable(f"the mail relay did not take the test email ({type(error).__name__}); try again later") from None
+    return {"sent_to": to, "subject": message.subject}
+
+
