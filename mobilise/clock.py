@@ -29,9 +29,11 @@ def deadline_end(deadline: date, tz_name: str) -> datetime:
 
 
 def days_left(deadline: date, tz_name: str = "UTC", now: datetime | None = None) -> int:
-    """Calendar days left to act, counting today: 1 on the deadline itself, 0 once it has passed."""
+    """Whole days left after today: 7 on a reminder sent 7 days before, 0 on the last day and after it."""
     now = now or utcnow()
-    if now >= deadline_end(deadline, tz_name):
-        return 0
     today = now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name)).date()
-    return (deadline - today).days + 1
+    return max((deadline - today).days, 0)
+
+
+def is_open(deadline: date, tz_name: str = "UTC", now: datetime | None = None) -> bool:
+    return (now or utcnow()) < deadline_end(deadline, tz_name)

@@ -19,7 +19,7 @@ def test_admin_creates_a_live_case_and_anyone_reads_it(app, client):
     assert response.status_code == 201
     created = response.json
     assert created["status"] == "live" and created["slug"].startswith("ua-53-25-cease-detentions")
-    assert created["days_left"] == 31
+    assert created["days_left"] == 30
     assert created["translations"]["es"]["title"] == "Cesen las detenciones"
     make_office()
     staff = token_for("staff@uk.example.org", office="GB")
@@ -124,3 +124,28 @@ def test_a_launch_with_send_at_waits_for_the_dispatch(app, client, runner, run_j
     assert "queued 0" in again.output  # a second tick for the same instant queues nothing twice
     run_jobs()
     assert len(relay.received) == 1
+
+
+def test_a_draft_is_reviewed_then_published_and_only_then_launched(app, client):
+    make_office()
+    admin = token_for("admin@example.org", admin=True)
+    draft = client.post("/api/v1/cases/import", data=SEED.read_text(), content_type="text/plain", headers=bearer(admin)).json
+    url = f"/api/v1/cases/{draft['id']}"
+    assert client.post(f"{url}/launch", json={"office": "GB"}, headers=bearer(admin)).status_code == 409
+    stale = client.patch(url, json={"status": "live"}, headers=bearer(admin))
+    assert stale.status_code == 422 and stale.json["details"][0]["field"] == "deadline"  # the seed's deadline passed
+    assert client.get(url, headers=bearer(admin)).json["status"] == "draft"
+
+    deadline = (date.today() + timedelta(days=21)).isoformat()
+    edited = client.patch(url, json={"deadline": deadline, "reference": "UA 53/25", "status": "live",
+                                     "target": {"title": "Presidente de la República"},
+                                     "translations": {"es": {"title": "Cesen las detenciones"}}}, headers=bearer(admin))
+    assert edited.status_code == 200
+    case = edited.json
+    assert (case["status"], case["deadline"], case["reference"]) == ("live", deadline, "UA 53/25")
+    assert case["target"] == {**draft["target"], "title": "Presidente de la República"}
+    assert case["translations"]["es"]["title"] == "Cesen las detenciones"
+    moved = client.patch(url, json={"deadline": (date.today() + timedelta(days=40)).isoformat()}, headers=bearer(admin))
+    assert moved.status_code == 422  # a live case's deadline moves by an extension, which tells supporters
+    assert client.patch(url, json={"title": None}, headers=bearer(admin)).status_code == 422
+    assert client.post(f"{url}/launch", json={"office": "GB"}, headers=bearer(admin)).status_code == 201

@@ -73,7 +73,7 @@ def test_the_action_page_shows_the_case_and_a_get_records_nothing(client, email)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     for expected in ("Cease detentions", "Nicolás Maduro", "President of the Republic", "Palacio de Miraflores",
-                     "We call for the immediate release of Eduardo Torres.", "31 days left", "I sent my appeal", "Preferred language to address the target: <strong>Spanish</strong>"):
+                     "We call for the immediate release of Eduardo Torres.", "30 days left", "I sent my appeal", "Preferred language to address the target: <strong>Spanish</strong>"):
         assert expected in html
     assert counts() == (0, 0)
 

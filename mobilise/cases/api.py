@@ -7,7 +7,7 @@ from ..sending.preview import preview, send_test_email
 from ..sequences.dispatch import start_drive
 from ..sequences.lifecycle import apply_change
 from ..sequences.service import drive_to_dict, schedule
-from .service import case_to_dict, create_case, get_case, list_cases
+from .service import case_to_dict, create_case, edit_case, get_case, list_cases
 from .ua_document import UnreadableDocument, parse_ua_document
 
 
@@ -39,6 +39,13 @@ def cases():
 @api.get("/cases/<int:case_id>")
 def case(case_id: int):
     return jsonify(case_to_dict(get_case(case_id)))
+
+
+@api.patch("/cases/<int:case_id>")
+def change_case(case_id: int):
+    """Correct a case, or publish a draft with {"status": "live"}."""
+    admin_only()
+    return jsonify(case_to_dict(edit_case(get_case(case_id), read_json(dict))))
 
 
 @api.post("/cases/<int:case_id>/launch")

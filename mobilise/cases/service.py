@@ -1,11 +1,12 @@
 """Cases (Urgent Actions): creating them, reading them, in any of their languages."""
 from datetime import date
+from typing import Literal
 
 from pydantic import Field, field_validator
 from slugify import slugify
 
 from ..clock import days_left, utcnow
-from ..errors import Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..validation import Language, Strict, parse
 from .models import Case, CaseTranslation
@@ -61,6 +62,69 @@ def create_case(data: dict, *, status: str = "live", today: date | None = None) 
     db.session.add(case)
     db.session.flush()
     case.slug = _unique_slug(case)
+    db.session.commit()
+    return case
+
+
+class TargetEdit(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    title: str | None = None
+    address: str | None = None
+    salutation: str | None = None
+
+
+class CaseEdit(Strict):
+    """Any field of a case; `"status": "live"` publishes a draft."""
+
+    reference: str | None = None
+    ai_index: str | None = None
+    title: str | None = Field(default=None, min_length=1, max_length=500)
+    country: str | None = None
+    people: str | None = None
+    pronoun: str | None = None
+    summary: str | None = None
+    target: TargetEdit | None = None
+    target_language: Language | None = None
+    model_letter: str | None = Field(default=None, min_length=1)
+    additional_information: str | None = None
+    deadline: date | None = None
+    previous_reference: str | None = None
+    language: Language | None = None
+    high_risk: bool | None = None
+    translations: dict[str, TranslationIn] | None = None
+    status: Literal["live"] | None = None
+
+
+def edit_case(case: Case, data: dict, *, today: date | None = None) -> Case:
+    """Correct or complete a case; a live case's deadline moves only by a deadline_extended update."""
+    fields = parse(CaseEdit, data)
+    today = today or utcnow().date()
+    if case.status == "closed":
+        raise Conflict(f"case {case.id} is closed")
+    sent = fields.model_fields_set
+    if case.status == "live" and "deadline" in sent and fields.deadline != case.deadline:
+        raise Invalid("invalid input", [{"field": "deadline", "error": "extend a live case with a deadline_extended update"}])
+    for name in sent - {"target", "translations", "status"}:
+        value = getattr(fields, name)
+        if value is None and name in ("title", "model_letter", "deadline", "language", "high_risk"):
+            raise Invalid("invalid input", [{"field": name, "error": "cannot be empty"}])
+        setattr(case, name, value)
+    if fields.target is not None:
+        for name in fields.target.model_fields_set:
+            setattr(case, f"target_{name}", getattr(fields.target, name))
+    if fields.translations is not None:
+        existing = {t.language: t for t in case.translations}
+        for code, text in fields.translations.items():
+            translation = existing.get(code) or CaseTranslation(language=code)
+            for name in text.model_fields_set:
+                setattr(translation, name, getattr(text, name))
+            if code not in existing:
+                case.translations.append(translation)
+    if fields.status == "live" and case.status == "draft":
+        if case.deadline < today:
+            db.session.rollback()
+            raise Invalid("invalid input", [{"field": "deadline", "error": "is in the past: set a new one to publish"}])
+        case.status = "live"
     db.session.commit()
     return case
 

@@ -39,6 +39,20 @@ class UnreadableDocument(ValueError):
         self.missing = missing
 
 
+def _is_metadata(line: str) -> bool:
+    stripped = line.strip()
+    return bool(
+        re.fullmatch(r"urgent action", stripped, re.I)
+        or (len(stripped) < 160 and (REFERENCE.search(stripped) or AI_INDEX.search(stripped)))
+        or re.match(r"date\s*:", stripped, re.I)
+    )
+
+
+def _tidy(paragraph: str) -> str:
+    """One paragraph with its inner runs of spaces collapsed (line breaks kept)."""
+    return "\n".join(" ".join(line.split()) for line in paragraph.split("\n"))
+
+
 def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
 
@@ -65,11 +79,23 @@ def _sentence_case(title: str, body: str) -> str:
     if title != title.upper():
         return title
     words = title.lower().split()
-    proper = {w.lower(): w for w in re.findall(r"\b[A-ZÁÉÍÓÚÑ][\wÀ-ÿ'-]+", body)}
+    proper = {w.lower(): w for w in re.findall(r"\b[A-ZÁÉÍÓÚÑ][a-zà-ÿ'-]+\b", body)}
     lower_seen = set(re.findall(r"\b[a-zà-ÿ][\wÀ-ÿ'-]+", body))
     out = [proper[w] if w in proper and w not in lower_seen else w for w in words]
     out[0] = out[0][:1].upper() + out[0][1:]
     return " ".join(out)
+
+
+def _name_line(block: list[str], salutation: str) -> int | None:
+    """The index of a line after the first that holds the salutation's surname, when the name stands alone."""
+    name = HONORIFIC.sub("", salutation.strip().rstrip(",")).strip()
+    surname = _fold(name.split()[-1]) if name.split() else ""
+    if not surname or surname in {"minister", "excellency", "sir", "madam", "president"}:
+        return None
+    for index, line in enumerate(block[1:4], start=1):
+        if surname in _fold(line).split() and surname not in _fold(block[0]).split():
+            return index
+    return None
 
 
 def _split_target(line: str, salutation: str | None) -> tuple[str, str | None]:
@@ -100,25 +126,26 @@ def parse_ua_document(text: str) -> dict:
     action = HEADING_TAKE_ACTION.search(text)
     additional = HEADING_ADDITIONAL.search(text)
     head = text[: action.start()] if action else text[:tail_start]
-    head_paragraphs = [p for p in _paragraphs(head) if not re.fullmatch(r"urgent action", p, re.I)]
-    head_paragraphs = [p for p in head_paragraphs if not REFERENCE.fullmatch(p) and not AI_INDEX.fullmatch(p)]
 
-    if m := REFERENCE.search(text[: action.start()] if action else text):
+    if m := REFERENCE.search(head):
         fields["reference"] = f"UA {m.group(1)}"
-    if m := AI_INDEX.search(text[: action.start()] if action else text):
+    if m := AI_INDEX.search(head):
         fields["ai_index"] = re.sub(r"^([A-Z]{3})\s*", r"\1 ", m.group(1).upper())
 
+    # The head is: optional metadata lines (UA number, index, date), URGENT ACTION, the title, the summary.
+    kept = [line for line in head.split("\n") if not _is_metadata(line)]
+    head_paragraphs = [" ".join(p.split()) if "\n" not in p else p for p in _paragraphs("\n".join(kept))]
     # A title is a short single line without closing punctuation, as headlines are.
     first = head_paragraphs[0] if head_paragraphs else ""
     if first and len(first) <= 200 and "\n" not in first and first[-1] not in ".,;:":
         fields["title"] = _sentence_case(first, text)
-        fields["summary"] = "\n\n".join(head_paragraphs[1:])
+        fields["summary"] = "\n\n".join(_tidy(p) for p in head_paragraphs[1:])
 
     if action:
         letter_end = additional.start() if additional else tail_start
         _read_letter(text[action.end(): letter_end], fields)
     if additional:
-        fields["additional_information"] = "\n\n".join(_paragraphs(text[additional.end(): tail_start])) or None
+        fields["additional_information"] = "\n\n".join(_tidy(p) for p in _paragraphs(text[additional.end(): tail_start])) or None
 
     if labelled["target_language"]:
         first_word = labelled["target_language"].split()[0].strip(".,;")
@@ -152,8 +179,13 @@ def _read_letter(section: str, fields: dict) -> None:
     closing_at = next((i for i, line in enumerate(body_lines) if CLOSING.match(line.strip())), len(body_lines))
     letter = "\n\n".join(_paragraphs("\n".join(body_lines[:closing_at])))
     if block:
-        name, title = _split_target(block[0], salutation)
-        address = [line.rstrip(",") for line in block[1:]]
+        block = [_tidy(line) for line in block]
+        name_at = _name_line(block, salutation)
+        if name_at:  # "Head of the Judiciary" above "Gholamhossein Mohseni Ejei"
+            name, title = block[name_at].rstrip(","), ", ".join(line.rstrip(",") for line in block[:name_at])
+        else:
+            name, title = _split_target(block[0], salutation)
+        address = [line.rstrip(",") for line in block[(name_at or 0) + 1:]]
         fields["target"] = {
             "name": name,
             "title": title,
@@ -165,4 +197,4 @@ def _read_letter(section: str, fields: dict) -> None:
         elif address:
             fields["country"] = address[-1]
     if letter:
-        fields["model_letter"] = letter
+        fields["model_letter"] = "\n\n".join(_tidy(p) for p in _paragraphs(letter))

@@ -3,9 +3,10 @@ from email.utils import formataddr
 from urllib.parse import quote
 
 from flask import current_app
+from flask_babel import lazy_gettext, lazy_ngettext
 from sqlalchemy.exc import IntegrityError
 
-from ..clock import days_left
+from ..clock import days_left, utcnow
 from ..extensions import db
 from ..sequences.models import Mailing
 from ..tracking.tokens import make_token
@@ -66,6 +67,9 @@ class Composer:
 
     def _context(self) -> dict:
         case, office = self.case, self.office
+        # Counted from when the mailing is due, if that is later: a reminder planned 7 days ahead says 7.
+        as_of = max(utcnow(), getattr(self.mailing, "send_at", None) or utcnow())
+        left = days_left(self.drive.deadline, office.timezone, as_of)
         return {
             "mailing": self.mailing,
             "stage": self.mailing.stage,
@@ -73,7 +77,10 @@ class Composer:
             "office": office,
             "drive": self.drive,
             "deadline": self.drive.deadline,
-            "days_left": days_left(self.drive.deadline, office.timezone),
+            "days_left": left,
+            "days_left_phrase": (
+                lazy_ngettext("%(num)d day left", "%(num)d days left", left) if left else lazy_gettext("last day to act")
+            ),
             "case_url": self._case_url(),
             "link": self._link,
             "name_suffix": placeholder("name_suffix"),
