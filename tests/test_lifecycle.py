@@ -156,7 +156,8 @@ def test_two_dispatches_for_the_same_instant_queue_each_mailing_once(app, relay,
     assert schedule(drive)[0][3] == "sent"
 
 
-def test_a_not_acted_mailing_is_never_sent_after_the_deadline_even_if_queued_before(app, relay, run_jobs):
+def launched_with_reminder_queued(relay, run_jobs):
+    """A GB drive of two supporters after its launch went out, with its first reminder queued."""
     office = make_office()
     make_supporters(office, 2)
     case = make_case()
@@ -164,7 +165,12 @@ def test_a_not_acted_mailing_is_never_sent_after_the_deadline_even_if_queued_bef
     run_jobs()
     relay.received.clear()
     reminder = next(m for m in drive.mailings if m.stage == "reminder")
-    sending.queue_mailing(reminder.id)  # queued in time...
+    sending.queue_mailing(reminder.id)
+    return case, drive, reminder
+
+
+def test_a_not_acted_mailing_is_never_sent_after_the_deadline_even_if_queued_before(app, relay, run_jobs):
+    case, drive, reminder = launched_with_reminder_queued(relay, run_jobs)  # queued in time...
     drive.deadline = date.today() - timedelta(days=2)  # ...but the deadline passes before a worker takes it
     db.session.commit()
     run_jobs()
@@ -183,14 +189,7 @@ def test_the_tick_cancels_expired_reminders(app):
 
 
 def test_closure_cancels_everything_planned_and_queued(app, relay, run_jobs):
-    office = make_office()
-    make_supporters(office, 2)
-    case = make_case()
-    drive = start_drive(case, office, {"office": "GB"})
-    run_jobs()
-    relay.received.clear()
-    queued = next(m for m in drive.mailings if m.stage == "reminder")
-    sending.queue_mailing(queued.id)
+    case, drive, _ = launched_with_reminder_queued(relay, run_jobs)
 
     made = apply_change(case, {"kind": "closed", "outcome": "no_further_action"})
     run_jobs()
