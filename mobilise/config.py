@@ -41,6 +41,10 @@ def from_environment(instance_path: str) -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/"),
         # Deliveries per RQ job, each job one SMTP session.
         "SEND_BATCH_SIZE": int(os.environ.get("SEND_BATCH_SIZE", "500")),
+        # Networks whose opens and clicks are machines' (security scanners staff know of), CIDRs.
+        "TRACKING_MACHINE_NETWORKS": tuple(
+            n.strip() for n in os.environ.get("TRACKING_MACHINE_NETWORKS", "").split(",") if n.strip()
+        ),
     }
     for name in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD"):
         if name in os.environ:

@@ -2,7 +2,7 @@
 from rq import Worker
 
 from .extensions import db
-from .jobs import all_queues, redis_connection
+from .jobs import all_queues, enqueue, redis_connection
 
 
 class MobiliseWorker(Worker):
@@ -19,5 +19,9 @@ class MobiliseWorker(Worker):
 
 
 def run_worker(burst: bool) -> bool:
+    if burst:
+        # A burst worker leaves the counts complete: every open and click recorded before it
+        # started is written before it exits (the default queue drains last).
+        enqueue("workers.tracking.flush_events", queue_name="default", job_id="flush-events")
     worker = MobiliseWorker(all_queues(), connection=redis_connection())
     return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")

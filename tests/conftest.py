@@ -165,5 +165,13 @@ def run_flask(env, *args, timeout=120) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
+def flush(app):
+    """Write the opens and clicks waiting in the Redis stream, as the minute job does."""
+    from mobilise.tracking.events import flush_events
+
+    return flush_events
+
+
+@pytest.fixture
 def redis_client(app) -> Redis:
     return redis_connection()

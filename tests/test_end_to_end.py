@@ -68,6 +68,9 @@ def test_an_office_launches_a_ua_and_its_supporters_act(app, client, runner, rel
     assert client.get(act, headers={"User-Agent": PHONE}).status_code == 200
     assert stats()["offices"]["GB"]["acted"] == 0  # a GET is never an action
     assert client.post(act).status_code == 200
+    # The open waits in Redis; a burst worker writes it before it exits.
+    assert stats()["offices"]["GB"]["opened"] == 0
+    assert run_flask(service_env, "worker", "--burst").returncode == 0
     after = stats()["offices"]["GB"]
     assert (after["opened"], after["opened_human"], after["acted"]) == (1, 1, 1)
 

@@ -19,7 +19,7 @@ def links_for(relay, address):
     }
 
 
-def test_counts_follow_what_supporters_do(app, client, relay, run_jobs):
+def test_counts_follow_what_supporters_do(app, client, relay, run_jobs, flush):
     gb = make_office()
     es = make_office(code="ES", name="España", language="es", timezone="Europe/Madrid", sender="a@es.example.org")
     make_supporters(gb, 4)
@@ -29,7 +29,18 @@ def test_counts_follow_what_supporters_do(app, client, relay, run_jobs):
     start_drive(case, es, {"office": "ES"})
     run_jobs()
 
-    p0, p1, p2 = (links_for(relay, f"person{n}@gb.example.net") for n in range(3))
+    p0, p1, p2, p3 = (links_for(relay, f"person{n}@gb.example.net") for n in range(4))
+    # People read an hour later; a link scanner clicks person3's email the moment it arrives.
+    from datetime import timedelta
+
+    from mobilise.extensions import db
+    from mobilise.models import Delivery, Supporter
+
+    scanned = db.session.scalar(db.select(Supporter.id).where(Supporter.email == "person3@gb.example.net"))
+    for delivery in db.session.scalars(db.select(Delivery).where(Delivery.supporter_id != scanned)):
+        delivery.sent_at -= timedelta(hours=1)
+    db.session.commit()
+    client.get(p3["click"], headers={"User-Agent": PHONE})
     client.get(p0["open"], headers={"User-Agent": PHONE})
     client.get(p0["open"], headers={"User-Agent": PHONE})  # the same person twice counts once
     client.get(p1["open"], headers={"User-Agent": "Mozilla/5.0"})  # a privacy proxy prefetch
@@ -39,6 +50,7 @@ def test_counts_follow_what_supporters_do(app, client, relay, run_jobs):
     client.post(p2["unsubscribe"])
     es0 = links_for(relay, "person0@es.example.net")
     client.post(es0["act"])
+    flush()
 
     admin = token_for("admin@example.org", admin=True)
     stats = client.get(f"/api/v1/cases/{case.id}/stats", headers=bearer(admin)).json

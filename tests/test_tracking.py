@@ -40,21 +40,26 @@ def tampered(path: str) -> str:
     return f"{head}/{token[:i]}{'A' if token[i] != 'A' else 'B'}{token[i + 1:]}"
 
 
-def test_the_pixel_answers_a_gif_and_records_the_open(client, email):
-    response = client.get(email["open"], headers={"User-Agent": PHONE})
+def test_the_pixel_answers_a_gif_and_records_the_open(client, email, flush):
+    response = client.get(email["open"], headers={"User-Agent": PHONE}, environ_base={"REMOTE_ADDR": "81.2.69.160"})
     assert response.status_code == 200 and response.mimetype == "image/gif"
     assert response.headers["Cache-Control"].startswith("no-store")
+    assert db.session.scalar(db.select(db.func.count(Event.id))) == 0  # handed to Redis, not yet written
+    assert flush() == 1
     event = db.session.scalar(db.select(Event))
-    assert (event.kind, event.machine) == ("open", False)
+    assert (event.kind, event.machine, event.reason) == ("open", False, "browser")
+    assert event.network == "81.2.69.0/24"  # never the whole address
 
 
-def test_a_privacy_proxy_prefetch_is_a_machine_open(client, email):
-    client.get(email["open"], headers={"User-Agent": "Mozilla/5.0"})
-    assert db.session.scalar(db.select(Event.machine)) is True
+def test_a_privacy_proxy_prefetch_is_a_machine_open(client, email, flush):
+    client.get(email["open"], headers={"User-Agent": "Mozilla/5.0"}, environ_base={"REMOTE_ADDR": "17.58.101.4"})
+    flush()
+    assert db.session.execute(db.select(Event.machine, Event.reason)).one() == (True, "apple-mpp")
 
 
-def test_a_click_redirects_to_the_case_page_written_in_the_email(client, email, app):
+def test_a_click_redirects_to_the_case_page_written_in_the_email(client, email, app, flush):
     response = client.get(email["click"], headers={"User-Agent": PHONE})
+    flush()
     assert response.status_code == 302
     case_slug = db.session.scalar(db.select(db.text("slug FROM cases")))
     assert response.headers["Location"] == f"http://mobilise.test/cases/{case_slug}?office=GB"
@@ -97,12 +102,13 @@ def test_one_click_unsubscribe_answers_200_and_stops_mail(client, email):
 
 
 @pytest.mark.parametrize("kind", ["open", "act", "unsubscribe", "click"])
-def test_a_tampered_token_is_a_404_that_changes_nothing(client, email, kind):
+def test_a_tampered_token_is_a_404_that_changes_nothing(client, email, kind, flush):
     bad = tampered(email[kind])
     before = counts()
     assert client.get(bad).status_code == 404
     if kind in ("act", "unsubscribe"):
         assert client.post(bad).status_code == 404
+    assert flush() == 0
     assert counts() == before
     assert db.session.scalar(db.select(db.func.count()).where(Supporter.status == "unsubscribed")) == 0
 

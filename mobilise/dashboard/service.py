@@ -33,7 +33,8 @@ def _event_counts(key):
         key,
         func.count(distinct(when((Event.kind == "open", supporter)))),
         func.count(distinct(when(((Event.kind == "open") & ~Event.machine, supporter)))),
-        func.count(distinct(when((Event.kind == "click", supporter)))),
+        # Link scanners click everything: `clicked` counts people only.
+        func.count(distinct(when(((Event.kind == "click") & ~Event.machine, supporter)))),
         func.count(distinct(when((Event.kind == "unsubscribe", supporter)))),
     )
 

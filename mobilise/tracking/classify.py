@@ -1,28 +1,64 @@
-"""Tell a person's open or click from a machine's fetch, from what the request itself shows.
+"""Tell a person's open or click from a machine's, from what a request and its timing show.
 
-Rules (documented in the README with their limits):
-- Apple Mail Privacy Protection prefetches every image through Apple's proxy when mail
-  arrives, whether or not anyone reads it; its fetches carry no browser product token.
-- Security scanners and link checkers announce themselves in the User-Agent, or send none.
-- Gmail's image proxy (GoogleImageProxy) fetches when the reader opens the email: human.
+Rules, in order (documented in the README with their limits):
+- Gmail's and Yahoo's image proxies fetch when the reader opens the email: human.
+- No User-Agent, or a known scanner's or tool's agent: machine ("scanner-agent").
+- Apple Mail Privacy Protection prefetches every image when mail arrives, read or not, from Apple's
+  network (17.0.0.0/8) with a bare "Mozilla/5.0": machine ("apple-mpp").
+- A network staff list in TRACKING_MACHINE_NETWORKS: machine ("machine-network").
+- Clicks, judged when written: a click within CLICK_TOO_SOON seconds of the email being accepted, or
+  two different links of one email clicked within CLICK_BURST seconds, is a link scanner ("click-burst").
 """
+import ipaddress
 import re
+from datetime import datetime, timedelta
 
 HUMAN_PROXIES = re.compile(r"GoogleImageProxy|YahooMailProxy", re.I)
 MACHINE_AGENTS = re.compile(
-    r"bot\b|crawler|spider|preview|scanner|proofpoint|mimecast|barracuda|safelinks|"
-    r"python-requests|curl/|wget/|go-http-client|okhttp|java/|libwww|headless",
+    r"bot\b|crawler|spider|preview|scanner|proofpoint|mimecast|barracuda|safelinks|symantec|trendmicro|"
+    r"python-requests|python-urllib|curl/|wget/|go-http-client|okhttp|java/|libwww|headless|httpclient",
     re.I,
 )
+APPLE_NETWORK = ipaddress.ip_network("17.0.0.0/8")
+CLICK_TOO_SOON = timedelta(seconds=10)
+CLICK_BURST = timedelta(seconds=3)
 
 
-def is_machine(user_agent: str | None) -> bool:
+def network_of(address: str | None) -> tuple[str | None, object]:
+    """The address's network as stored (/24 or /48, never the whole address), and the parsed address."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return None, None
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False)), ip
+
+
+def classify_request(user_agent: str | None, address: str | None, machine_networks=()) -> tuple[bool, str, str | None]:
+    """(machine, reason, network) for one open or click."""
     agent = (user_agent or "").strip()
-    if not agent:
-        return True
+    network, ip = network_of(address)
     if HUMAN_PROXIES.search(agent):
-        return False
-    if MACHINE_AGENTS.search(agent):
-        return True
-    # Apple's MPP proxy sends a bare "Mozilla/5.0" with no platform or engine.
-    return agent == "Mozilla/5.0"
+        return False, "mail-proxy", network
+    if not agent or MACHINE_AGENTS.search(agent):
+        return True, "scanner-agent", network
+    if agent == "Mozilla/5.0" or (ip is not None and ip in APPLE_NETWORK):
+        return True, "apple-mpp", network
+    if ip is not None and any(ip in ipaddress.ip_network(n, strict=False) for n in machine_networks):
+        return True, "machine-network", network
+    return False, "browser", network
+
+
+def machine_clicks(clicks: list[tuple[int, int | None, datetime]], sent_at: datetime | None) -> set[int]:
+    """The ids, among one email's clicks (id, link id, time), that a link scanner made."""
+    flagged = set()
+    ordered = sorted(clicks, key=lambda click: click[2])
+    for index, (event_id, link_id, at) in enumerate(ordered):
+        if sent_at is not None and at - sent_at < CLICK_TOO_SOON:
+            flagged.add(event_id)
+        for other_id, other_link, other_at in ordered[index + 1:]:
+            if other_at - at > CLICK_BURST:
+                break
+            if other_link != link_id:
+                flagged.update((event_id, other_id))
+    return flagged

@@ -9,7 +9,7 @@ from ..clock import days_left, utcnow
 from ..extensions import db
 from ..sending.models import Delivery, MailingLink
 from ..supporters.models import Supporter
-from .classify import is_machine
+from . import events
 from .models import Action, Event
 from .tokens import read_token
 
@@ -19,27 +19,31 @@ def _delivery(purpose: str, token: str) -> Delivery | None:
     return db.session.get(Delivery, ids[0]) if ids else None
 
 
-def record_open(token: str, user_agent: str | None) -> bool:
-    delivery = _delivery("open", token)
-    if delivery is None:
+def record_open(token: str, user_agent: str | None, address: str | None) -> bool:
+    """Hand the open to the event stream. No database query: only the service can sign this token."""
+    ids = read_token("open", token)
+    if ids is None:
         return False
-    db.session.add(Event(kind="open", delivery_id=delivery.id, machine=is_machine(user_agent)))
-    db.session.commit()
+    events.record("open", ids[0], None, user_agent, address)
     return True
 
 
-def record_click(token: str, user_agent: str | None) -> str | None:
+def record_click(token: str, user_agent: str | None, address: str | None) -> str | None:
     """The URL to redirect to: only a link the service wrote into this delivery's mailing."""
     ids = read_token("click", token, arity=2)
     if ids is None:
         return None
-    delivery = db.session.get(Delivery, ids[0])
-    link = db.session.get(MailingLink, ids[1])
-    if delivery is None or link is None or link.mailing_id != delivery.mailing_id:
+    delivery_id, link_id = ids
+    url = db.session.scalar(
+        db.select(MailingLink.url).where(
+            MailingLink.id == link_id,
+            MailingLink.mailing_id == db.select(Delivery.mailing_id).where(Delivery.id == delivery_id).scalar_subquery(),
+        )
+    )
+    if url is None:
         return None
-    db.session.add(Event(kind="click", delivery_id=delivery.id, link_id=link.id, machine=is_machine(user_agent)))
-    db.session.commit()
-    return link.url
+    events.record("click", delivery_id, link_id, user_agent, address)
+    return url
 
 
 def action_context(token: str) -> dict | None:

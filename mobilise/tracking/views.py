@@ -14,14 +14,14 @@ NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referre
 
 @public.get("/o/<token>.gif")
 def open_pixel(token: str):
-    if not service.record_open(token, request.user_agent.string):
+    if not service.record_open(token, request.user_agent.string, request.remote_addr):
         abort(404)
     return PIXEL, 200, {"Content-Type": "image/gif", **NO_STORE}
 
 
 @public.get("/c/<token>")
 def click(token: str):
-    target = service.record_click(token, request.user_agent.string)
+    target = service.record_click(token, request.user_agent.string, request.remote_addr)
     if target is None:
         abort(404)
     return redirect(target, code=302), {**NO_STORE}

@@ -1,0 +1,152 @@
+"""Opens and clicks travel through a Redis stream and reach the database in batches.
+
+The pixel and the redirect only append to the stream, so they answer at once. A worker job
+(`flush_events`, every minute and before a burst worker exits) reads the stream as a consumer
+group, writes the batch, then acknowledges it: an entry read by a worker that died is claimed
+again, and the event key makes a replayed entry a no-op. When Redis cannot be reached, the
+event is written to the database directly: nothing is lost, the page is only slower.
+"""
+import logging
+import socket
+import uuid
+from datetime import datetime
+
+from flask import current_app
+from redis import Redis
+from redis.exceptions import RedisError, ResponseError
+
+from ..clock import utcnow
+from ..extensions import db
+from ..sending.models import Delivery
+from .classify import classify_request, machine_clicks
+from .models import Event
+
+log = logging.getLogger(__name__)
+
+STREAM = "mobilise:events"
+GROUP = "writers"
+BATCH = 1000
+CLAIM_AFTER_MS = 60_000
+FIELDS = ("kind", "delivery_id", "link_id", "machine", "reason", "network", "created_at", "event_key")
+
+
+def tracking_redis() -> Redis:
+    """A client that gives up fast: a pixel must not wait on a Redis that is away."""
+    client = current_app.extensions.get("mobilise.tracking_redis")
+    if client is None:
+        client = Redis.from_url(
+            current_app.config["REDIS_URL"], socket_connect_timeout=0.25, socket_timeout=0.5, retry_on_timeout=False
+        )
+        current_app.extensions["mobilise.tracking_redis"] = client
+    return client
+
+
+def record(kind: str, delivery_id: int, link_id: int | None, user_agent: str | None, address: str | None) -> None:
+    machine, reason, network = classify_request(
+        user_agent, address, current_app.config.get("TRACKING_MACHINE_NETWORKS", ())
+    )
+    event = {
+        "kind": kind,
+        "delivery_id": delivery_id,
+        "link_id": link_id or "",
+        "machine": int(machine),
+        "reason": reason,
+        "network": network or "",
+        "created_at": utcnow().isoformat(),
+        "event_key": uuid.uuid4().hex,
+    }
+    try:
+        tracking_redis().xadd(STREAM, event)
+    except (RedisError, OSError) as error:
+        log.warning("Redis unreachable (%s): writing a %s event directly", type(error).__name__, kind)
+        write_events([event])
+
+
+def _parse(fields: dict) -> dict:
+    raw = {key.decode(): value.decode() for key, value in fields.items()}
+    return {
+        "kind": raw["kind"],
+        "delivery_id": int(raw["delivery_id"]),
+        "link_id": int(raw["link_id"]) if raw["link_id"] else None,
+        "machine": raw["machine"] == "1",
+        "reason": raw["reason"],
+        "network": raw["network"] or None,
+        "created_at": datetime.fromisoformat(raw["created_at"]),
+        "event_key": raw["event_key"],
+    }
+
+
+def write_events(events: list[dict]) -> int:
+    """Insert the events not already written, then judge the clicks of the emails they touch."""
+    rows = [_parse(e) if isinstance(next(iter(e)), bytes) else _normalise(e) for e in events]
+    keys = [row["event_key"] for row in rows]
+    known = set()
+    for start in range(0, len(keys), 500):
+        known |= set(db.session.scalars(db.select(Event.event_key).where(Event.event_key.in_(keys[start:start + 500]))))
+    fresh = [row for row in rows if row["event_key"] not in known]
+    if fresh:
+        db.session.execute(db.insert(Event), fresh)
+        _judge_clicks({row["delivery_id"] for row in fresh if row["kind"] == "click"})
+    db.session.commit()
+    return len(fresh)
+
+
+def _normalise(event: dict) -> dict:
+    return {
+        **event,
+        "link_id": event["link_id"] or None,
+        "machine": bool(event["machine"]),
+        "network": event["network"] or None,
+        "created_at": datetime.fromisoformat(event["created_at"]),
+    }
+
+
+def _judge_clicks(delivery_ids: set[int]) -> None:
+    """A burst of clicks is only visible once they are all in: judge an email's clicks together."""
+    if not delivery_ids:
+        return
+    clicks = db.session.execute(
+        db.select(Event.id, Event.delivery_id, Event.link_id, Event.created_at, Delivery.sent_at)
+        .join(Delivery, Delivery.id == Event.delivery_id)
+        .where(Event.kind == "click", Event.delivery_id.in_(delivery_ids))
+    ).all()
+    by_delivery: dict[int, list] = {}
+    sent = {}
+    for event_id, delivery_id, link_id, at, sent_at in clicks:
+        by_delivery.setdefault(delivery_id, []).append((event_id, link_id, at))
+        sent[delivery_id] = sent_at
+    flagged = set()
+    for delivery_id, its_clicks in by_delivery.items():
+        flagged |= machine_clicks(its_clicks, sent[delivery_id])
+    if flagged:
+        db.session.execute(
+            db.update(Event).where(Event.id.in_(flagged)).values(machine=True, reason="click-burst")
+        )
+
+
+def flush_events() -> int:
+    """Move every event waiting in the stream into the database; returns how many were new."""
+    client = tracking_redis()
+    try:
+        client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    except ResponseError as error:
+        if "BUSYGROUP" not in str(error):
+            raise
+    consumer = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+    written = 0
+    # First what a dead writer left unacknowledged, then what no one has read.
+    _, stale, _ = client.xautoclaim(STREAM, GROUP, consumer, min_idle_time=CLAIM_AFTER_MS, count=BATCH)
+    batches = [stale] if stale else []
+    while True:
+        for batch in batches:
+            entries = [(entry_id, fields) for entry_id, fields in batch if fields]
+            if entries:
+                written += write_events([fields for _, fields in entries])
+            ids = [entry_id for entry_id, _ in batch]
+            if ids:
+                client.xack(STREAM, GROUP, *ids)
+                client.xdel(STREAM, *ids)
+        reply = client.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=BATCH)
+        if not reply or not reply[0][1]:
+            return written
+        batches = [reply[0][1]]

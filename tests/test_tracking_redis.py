@@ -1,0 +1,120 @@
+"""Redis away: the pages still answer, and every open, click and action is counted once."""
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+from redis import Redis
+
+from mobilise.extensions import db
+from mobilise.models import Action, Event
+from mobilise.sequences.dispatch import start_drive
+
+from .builders import bearer, make_case, make_office, make_supporters, token_for
+from .conftest import free_port
+
+PHONE = "Mozilla/5.0 (Linux; Android 15) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140 Mobile Safari/537.36"
+
+
+class RedisServer:
+    """A redis-server of this test's own, with an append-only file so a restart keeps the stream."""
+
+    def __init__(self, folder):
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not installed: apt-get install redis-server")
+        self.port, self.folder, self.binary = free_port(), folder, binary
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
+             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                if Redis(port=self.port).ping():
+                    return
+            except Exception:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        self.process.terminate()  # SIGTERM: Redis shuts down cleanly, the append-only file complete
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def own_redis(app, tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
+def test_redis_stopped_during_a_burst_of_opens_and_actions(app, client, relay, run_jobs, flush, own_redis):
+    office = make_office()
+    make_supporters(office, 6)
+    case = make_case()
+    start_drive(case, office, {"office": "GB"})
+    run_jobs()
+    links = []
+    for message in relay.messages():
+        html = message.get_body(("html",)).get_content()
+        links.append((re.search(r'src="http://mobilise\.test(/o/[^"]+)"', html).group(1),
+                      re.search(r'href="http://mobilise\.test(/act/[^"]+)"', html).group(1)))
+    # From here on the app's events go to the Redis this test can stop.
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{own_redis.port}/0"
+    app.extensions.pop("mobilise.tracking_redis", None)
+
+    def burst(part):
+        for pixel, act in part:
+            assert client.get(pixel, headers={"User-Agent": PHONE}).status_code == 200
+            assert client.post(act).status_code == 200
+
+    burst(links[:2])
+    own_redis.stop()
+    started = time.perf_counter()
+    burst(links[2:4])  # Redis is away: the pages answer all the same
+    assert time.perf_counter() - started < 2
+    written_directly = db.session.scalar(db.select(db.func.count(Event.id)))
+    assert written_directly == 2
+    own_redis.start()
+    burst(links[4:])
+    flush()
+    flush()  # a second flush finds nothing left to write twice
+
+    assert db.session.scalar(db.select(db.func.count(Event.id))) == 6
+    assert db.session.scalar(db.select(db.func.count(Action.id))) == 6
+    admin = token_for("admin@example.org", admin=True)
+    counts = client.get(f"/api/v1/cases/{case.id}/stats", headers=bearer(admin)).json["offices"]["GB"]
+    assert (counts["opened"], counts["opened_human"], counts["acted"]) == (6, 6, 6)
+
+
+def test_an_entry_a_dead_writer_left_unacknowledged_is_written_once(app, client, relay, run_jobs, flush, redis_client):
+    from mobilise.tracking.events import GROUP, STREAM
+
+    office = make_office()
+    make_supporters(office, 1)
+    start_drive(make_case(), office, {"office": "GB"})
+    run_jobs()
+    html = relay.messages()[0].get_body(("html",)).get_content()
+    pixel = re.search(r'src="http://mobilise\.test(/o/[^"]+)"', html).group(1)
+    client.get(pixel, headers={"User-Agent": PHONE})
+    flush()  # creates the group and writes the first open
+    client.get(pixel, headers={"User-Agent": PHONE})
+    # A writer reads the entry and dies before acknowledging it.
+    redis_client.xreadgroup(GROUP, "dead-writer", {STREAM: ">"}, count=10)
+    assert flush() == 0  # not yet idle long enough to be claimed
+    import mobilise.tracking.events as events
+
+    claim_after, events.CLAIM_AFTER_MS = events.CLAIM_AFTER_MS, 0
+    try:
+        assert flush() == 1
+        assert flush() == 0
+    finally:
+        events.CLAIM_AFTER_MS = claim_after
+    assert db.session.scalar(db.select(db.func.count(Event.id))) == 2
