@@ -1,10 +1,11 @@
 """The public case page, linked from every email."""
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
 from ..clock import days_left
 from ..errors import NotFound
 from ..offices.models import Office
 from ..extensions import db
+from .documents import ua_blocks, ua_pdf, ua_rtf
 from .service import get_case_by_slug
 
 pages = Blueprint("cases", __name__)
@@ -31,4 +32,35 @@ def case_page(slug: str):
         content=case.content(language),
         days_left=days_left(deadline, office.timezone if office else "UTC"),
         page_language=language if language in case.languages() else case.language,
+    )
+
+
+def _document_blocks(slug: str):
+    try:
+        case = get_case_by_slug(slug)
+    except NotFound:
+        abort(404)
+    language = request.args.get("lang") or case.language
+    if language not in case.languages():
+        language = case.language
+    return case, ua_blocks(case, language, case.deadline)
+
+
+@pages.get("/cases/<slug>/ua.pdf")
+def ua_as_pdf(slug: str):
+    case, blocks = _document_blocks(slug)
+    return Response(
+        ua_pdf(blocks, case.content(case.language)["title"]),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{case.slug}.pdf"'},
+    )
+
+
+@pages.get("/cases/<slug>/ua.rtf")
+def ua_as_rtf(slug: str):
+    case, blocks = _document_blocks(slug)
+    return Response(
+        ua_rtf(blocks),
+        mimetype="application/rtf",
+        headers={"Content-Disposition": f'attachment; filename="{case.slug}.rtf"'},
     )
