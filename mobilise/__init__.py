@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .languages import name_of
 
     app.add_template_filter(name_of, "language_name")
+    app.context_processor(lambda: {"public_base_url": app.config["PUBLIC_BASE_URL"]})
 
     from .cli import register_commands
 

@@ -49,3 +49,17 @@ ensure_postgres() {
   echo "install it (apt-get install postgresql) or set TEST_POSTGRES_URL." >&2
   return 1
 }
+
+ensure_chromium() {
+  # The browser tests drive Debian's chromium through Playwright (its own download cannot reach the internet).
+  local binary="${CHROMIUM:-/usr/bin/chromium}"
+  if [ -x "$binary" ]; then
+    return 0
+  fi
+  if command -v apt-get >/dev/null && [ "$(id -u)" = "0" ]; then
+    echo "chromium is missing: installing Debian's package" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null && return 0
+  fi
+  echo "The browser tests need chromium at $binary: apt-get install -y chromium (as root), or set CHROMIUM." >&2
+  return 1
+}

@@ -1,8 +1,10 @@
 """The links in emails: pixel, clicks, action page, one-click unsubscribe; tampered tokens change nothing."""
 import re
+from datetime import date, timedelta
 
 import pytest
 
+from mobilise.clock import days_left
 from mobilise.extensions import db
 from mobilise.models import Action, Event, Supporter
 from mobilise.sequences.dispatch import start_drive
@@ -77,8 +79,9 @@ def test_the_action_page_shows_the_case_and_a_get_records_nothing(client, email)
     page = client.get(email["act"], headers={"User-Agent": PHONE})
     assert page.status_code == 200
     html = page.get_data(as_text=True)
+    left = days_left(date.today() + timedelta(days=30), "Europe/London")
     for expected in ("Cease detentions", "Nicolás Maduro", "President of the Republic", "Palacio de Miraflores",
-                     "We call for the immediate release of Eduardo Torres.", "30 days left", "I sent my appeal", "Preferred language to address the target: <strong>Spanish</strong>"):
+                     "We call for the immediate release of Eduardo Torres.", f"{left} days left", "I sent my appeal", "Copy the letter", "Download full UA as PDF", "Preferred language to address the target: Spanish."):
         assert expected in html
     assert counts() == (0, 0)
 

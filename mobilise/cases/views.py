@@ -1,10 +1,11 @@
 """The public case page, linked from every email."""
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, g, render_template, request
 
 from ..clock import days_left
 from ..errors import NotFound
 from ..offices.models import Office
 from ..extensions import db
+from ..sequences.models import Drive
 from .documents import ua_blocks, ua_pdf, ua_rtf
 from .service import get_case_by_slug
 
@@ -19,19 +20,20 @@ def case_page(slug: str):
         abort(404)
     code = (request.args.get("office") or "").upper()
     office = db.session.scalar(db.select(Office).where(Office.code == code)) if code else None
-    language = office.language if office else case.language
-    deadline = case.deadline
+    drive = None
     if office is not None:
-        from ..sequences.models import Drive
-
         drive = db.session.scalar(db.select(Drive).where(Drive.case_id == case.id, Drive.office_id == office.id))
-        deadline = drive.deadline if drive else deadline
+    wanted = office.language if office else request.accept_languages.best_match(sorted(case.languages()))
+    language = wanted if wanted in case.languages() else case.language
+    g.page_language = language
+    deadline = drive.deadline if drive else case.deadline
     return render_template(
         "pages/case.html",
         case=case,
+        office=office,
         content=case.content(language),
         days_left=days_left(deadline, office.timezone if office else "UTC"),
-        page_language=language if language in case.languages() else case.language,
+        page_language=language,
     )
 
 

@@ -1,7 +1,9 @@
 """The links inside emails: public, no login, a token in the path and nothing personal."""
 import base64
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, abort, g, redirect, render_template, request
+
+from ..languages import UI_LANGUAGES
 
 from . import service
 
@@ -27,12 +29,19 @@ def click(token: str):
     return redirect(target, code=302), {**NO_STORE}
 
 
+def _page(template: str, token: str, context: dict):
+    """A page in the supporter's language: the case's text in it, and our wording when we have it."""
+    language = context.get("page_language") or context["supporter"].language
+    g.page_language = language if language in UI_LANGUAGES else context["office"].language
+    return render_template(template, token=token, **context), {**NO_STORE}
+
+
 @public.get("/act/<token>")
 def action_page(token: str):
     context = service.action_context(token)
     if context is None:
         abort(404)
-    return render_template("pages/act.html", token=token, **context), {**NO_STORE}
+    return _page("pages/act.html", token, context)
 
 
 @public.post("/act/<token>")
@@ -40,7 +49,7 @@ def confirm_action(token: str):
     context = service.record_action(token)
     if context is None:
         abort(404)
-    return render_template("pages/act.html", token=token, just_acted=True, **context), {**NO_STORE}
+    return _page("pages/act.html", token, context)
 
 
 @public.get("/unsubscribe/<token>")
@@ -48,7 +57,7 @@ def unsubscribe_page(token: str):
     context = service.unsubscribe_context(token)
     if context is None:
         abort(404)
-    return render_template("pages/unsubscribe.html", token=token, done=False, **context), {**NO_STORE}
+    return _page("pages/unsubscribe.html", token, {**context, "done": False})
 
 
 @public.post("/unsubscribe/<token>")
@@ -57,4 +66,4 @@ def unsubscribe(token: str):
     context = service.unsubscribe(token)
     if context is None:
         abort(404)
-    return render_template("pages/unsubscribe.html", token=token, done=True, **context), {**NO_STORE}
+    return _page("pages/unsubscribe.html", token, {**context, "done": True})

@@ -1,0 +1,77 @@
+"""The supporter's pages in a real browser (Debian's chromium via Playwright), on a phone and a desktop."""
+import re
+
+from mobilise.clock import days_left
+from mobilise.extensions import db
+from mobilise.models import Action
+from mobilise.sequences.dispatch import start_drive
+
+from .builders import make_case, make_office, make_supporters
+from .conftest import SCREENSHOTS
+
+
+def action_path(relay):
+    html = relay.messages()[0].get_body(("html",)).get_content()
+    return re.search(r'href="http://mobilise\.test(/act/[^"]+)"', html).group(1)
+
+
+def test_read_copy_the_letter_confirm_and_see_the_thanks(app, relay, run_jobs, live_server, page):
+    office = make_office()
+    make_supporters(office, 1)
+    case = make_case(summary="Eduardo Torres is held at El Helicoide.\n\nRocío San Miguel needs surgery.")
+    start_drive(case, office, {"office": "GB"})
+    run_jobs()
+    page.goto(live_server + action_path(relay))
+
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", level=1).inner_text() == "Cease detentions and attacks on defenders"
+    assert f"{days_left(case.deadline, 'Europe/London')} days left" in page.locator(".deadline").inner_text()
+    assert "Palacio de Miraflores" in page.locator("address.target").inner_text()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"act-{page.device}.png", full_page=True)
+
+    page.get_by_role("button", name="Copy the letter").click()
+    page.get_by_text("Copied").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("Mr Nicolás Maduro,") and "We call for the immediate release of Eduardo Torres." in copied
+
+    assert db.session.scalar(db.select(db.func.count(Action.id))) == 0  # reading is not acting
+    page.get_by_role("button", name="I sent my appeal").click()
+    thanks = page.get_by_role("status").filter(has_text="Thank you, Person0.")
+    thanks.wait_for()
+    assert "Your appeal is counted" in thanks.inner_text()
+    assert page.get_by_role("button", name="I sent my appeal").count() == 0
+    page.screenshot(path=SCREENSHOTS / f"act-thanks-{page.device}.png", full_page=True)
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(Action.id))) == 1
+
+
+def test_the_confirm_button_works_from_the_keyboard(app, relay, run_jobs, live_server, page):
+    if page.device == "phone":
+        return  # a phone has no keyboard focus to test; the desktop run covers it
+    office = make_office()
+    make_supporters(office, 1)
+    start_drive(make_case(), office, {"office": "GB"})
+    run_jobs()
+    page.goto(live_server + action_path(relay))
+    page.get_by_role("button", name="I sent my appeal").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("status").filter(has_text="Your appeal is counted").wait_for()
+
+
+def test_the_public_case_page_in_the_offices_language(app, live_server, page):
+    spain = make_office(code="ES", name="Amnistía Internacional España", language="es", timezone="Europe/Madrid",
+                        sender="a@es.example.org")
+    case = make_case(translations={"es": {"title": "Cesen las detenciones", "summary": "Eduardo Torres está detenido."}})
+    start_drive(case, spain, {"office": "ES"})
+    page.goto(f"{live_server}/cases/{case.slug}?office=ES")
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.get_by_role("heading", level=1).inner_text() == "Cesen las detenciones"
+    left = days_left(case.deadline, "Europe/Madrid")  # Madrid's own date, which may already be tomorrow's
+    assert page.locator(".countdown").inner_text() == f"{left} días para actuar"
+    pdf = page.get_by_role("link", name="Descargar la AU completa en PDF")
+    assert pdf.get_attribute("href").endswith("ua.pdf?lang=es")
+    with page.expect_download() as download:
+        pdf.click()
+    assert download.value.suggested_filename == f"{case.slug}.pdf"
+    page.screenshot(path=SCREENSHOTS / f"case-{page.device}.png", full_page=True)
