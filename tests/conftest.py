@@ -106,6 +106,9 @@ def app(database_url, relay):
     with app.app_context():
         redis_connection().flushdb()
         yield app
+        from mobilise.tracking.events import buffer_for
+
+        buffer_for(app).stop()
         db.session.remove()
         _empty_tables()
         db.engine.dispose()

@@ -1,14 +1,22 @@
 """Opens and clicks travel through a Redis stream and reach the database in batches.
 
-The pixel and the redirect only append to the stream, so they answer at once. A worker job
+The pixel and the redirect only append the event to this process's buffer, so they answer at
+once; a thread sends the buffer to the stream every FLUSH_INTERVAL in one pipelined round trip
+(a synchronous write per request would cost more than the request itself). A worker job
 (`flush_events`, every minute and before a burst worker exits) reads the stream as a consumer
 group, writes the batch, then acknowledges it: an entry read by a worker that died is claimed
 again, and the event key makes a replayed entry a no-op. When Redis cannot be reached, the
-event is written to the database directly: nothing is lost, the page is only slower.
+batch is written to the database directly: nothing is lost. What a web process holds when it
+is killed outright (SIGKILL) is lost: at most FLUSH_INTERVAL of opens and clicks; a normal
+shutdown sends it first. Actions and unsubscribes never wait here: they are written at once.
 """
+import atexit
 import logging
+import os
 import socket
+import threading
 import uuid
+from collections import deque
 from datetime import datetime
 
 from flask import current_app
@@ -27,6 +35,8 @@ STREAM = "mobilise:events"
 GROUP = "writers"
 BATCH = 1000
 CLAIM_AFTER_MS = 60_000
+FLUSH_INTERVAL = 0.05  # seconds an event may wait in a web process
+FLUSH_AT = 200  # or fewer, when this many are waiting
 FIELDS = ("kind", "delivery_id", "link_id", "machine", "reason", "network", "created_at", "event_key")
 
 
@@ -39,6 +49,74 @@ def tracking_redis() -> Redis:
         )
         current_app.extensions["mobilise.tracking_redis"] = client
     return client
+
+
+class EventBuffer:
+    """One per app and process: events wait here a few milliseconds, then go to Redis together."""
+
+    def __init__(self, app):
+        self.app = app
+        self.waiting: deque = deque()
+        self.lock = threading.Lock()
+        self.wakeup = threading.Event()
+        self.stopped = threading.Event()
+        self.thread = None
+        self.pid = None
+
+    def add(self, event: dict) -> None:
+        self.waiting.append(event)
+        if self.thread is None or self.pid != os.getpid():  # first use in this (possibly forked) process
+            self._start()
+        if len(self.waiting) >= FLUSH_AT:
+            self.wakeup.set()
+
+    def _start(self) -> None:
+        self.pid = os.getpid()
+        self.thread = threading.Thread(target=self._run, name="mobilise-events", daemon=True)
+        self.thread.start()
+        atexit.register(self.drain)
+
+    def _run(self) -> None:
+        while not self.stopped.is_set():
+            self.wakeup.wait(FLUSH_INTERVAL)
+            self.wakeup.clear()
+            try:
+                self.drain()
+            except Exception:  # the thread must live on; the batch was written or is logged
+                log.exception("could not write a batch of tracking events")
+
+    def drain(self) -> None:
+        """Send what is waiting to the stream now; to the database if Redis is away."""
+        with self.lock:
+            batch = []
+            while self.waiting:
+                batch.append(self.waiting.popleft())
+            if not batch:
+                return
+            with self.app.app_context():
+                try:
+                    pipeline = tracking_redis().pipeline(transaction=False)
+                    for event in batch:
+                        pipeline.xadd(STREAM, event)
+                    pipeline.execute()
+                except (RedisError, OSError) as error:
+                    log.warning("Redis unreachable (%s): writing %d events directly", type(error).__name__, len(batch))
+                    write_events(batch)
+                    db.session.remove()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.wakeup.set()
+        if self.thread is not None and self.thread.is_alive() and self.pid == os.getpid():
+            self.thread.join(timeout=2)
+        self.drain()
+
+
+def buffer_for(app) -> EventBuffer:
+    buffer = app.extensions.get("mobilise.event_buffer")
+    if buffer is None:
+        buffer = app.extensions.setdefault("mobilise.event_buffer", EventBuffer(app))
+    return buffer
 
 
 def record(kind: str, delivery_id: int, link_id: int | None, user_agent: str | None, address: str | None) -> None:
@@ -55,11 +133,7 @@ def record(kind: str, delivery_id: int, link_id: int | None, user_agent: str | N
         "created_at": utcnow().isoformat(),
         "event_key": uuid.uuid4().hex,
     }
-    try:
-        tracking_redis().xadd(STREAM, event)
-    except (RedisError, OSError) as error:
-        log.warning("Redis unreachable (%s): writing a %s event directly", type(error).__name__, kind)
-        write_events([event])
+    buffer_for(current_app._get_current_object()).add(event)
 
 
 def _parse(fields: dict) -> dict:
@@ -126,6 +200,7 @@ def _judge_clicks(delivery_ids: set[int]) -> None:
 
 def flush_events() -> int:
     """Move every event waiting in the stream into the database; returns how many were new."""
+    buffer_for(current_app._get_current_object()).drain()  # this process's own, first
     client = tracking_redis()
     try:
         client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)

@@ -4,6 +4,8 @@ A token carries only row ids (never an address or a name) and is signed with SEC
 under a salt per purpose, so an open token cannot be replayed as an unsubscribe token.
 Its characters are A–Z a–z 0–9 - _ . only.
 """
+from functools import lru_cache
+
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -13,7 +15,13 @@ PURPOSES = ("open", "click", "act", "unsubscribe")
 def _serializer(purpose: str) -> URLSafeSerializer:
     if purpose not in PURPOSES:
         raise ValueError(f"unknown token purpose {purpose!r}")
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"mobilise.{purpose}")
+    return _cached_serializer(current_app.config["SECRET_KEY"], purpose)
+
+
+@lru_cache(maxsize=32)
+def _cached_serializer(secret: str, purpose: str) -> URLSafeSerializer:
+    # Made once per key and purpose: building one derives its signing key, on every pixel otherwise.
+    return URLSafeSerializer(secret, salt=f"mobilise.{purpose}")
 
 
 def make_token(purpose: str, *ids: int) -> str:
