@@ -4,7 +4,8 @@ from pathlib import Path
 from flask import Flask
 
 from . import config as settings
-from .extensions import babel, db, mail, migrate
+from . import security
+from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from .languages import select_locale
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -33,15 +35,29 @@ def create_app(config: dict | None = None) -> Flask:
         default_translation_directories=str(PROJECT_ROOT / "translations"),
     )
 
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+
     from . import models  # noqa: F401  every table, so Alembic and create_all see them
 
-    from .api import register_api
-    from .tracking.views import public
+    from .api import api, register_api
+    from .auth.views import auth
     from .cases.views import pages as case_pages
+    from .dashboard import actions  # noqa: F401  its routes register on the console blueprint
+    from .dashboard.views import console
+    from .supporters.views import people
+    from .tracking.views import public
 
     register_api(app)
-    app.register_blueprint(public)
-    app.register_blueprint(case_pages)
+    # The API authenticates by bearer token and the email links by signed token; neither uses a cookie.
+    csrf.exempt(api)
+    csrf.exempt(public)
+    for blueprint in (public, case_pages, auth, console, people):
+        app.register_blueprint(blueprint)
 
     from .languages import name_of
 

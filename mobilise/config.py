@@ -46,6 +46,18 @@ def from_environment(instance_path: str) -> dict:
             n.strip() for n in os.environ.get("TRACKING_MACHINE_NETWORKS", "").split(",") if n.strip()
         ),
     }
+    production = os.environ.get("MOBILISE_ENV") == "production"
+    settings.update(
+        # The console's session cookie: never readable by scripts, never sent cross-site, https-only in production.
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=production,
+        REMEMBER_COOKIE_SECURE=production,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        RATELIMIT_HEADERS_ENABLED=True,
+        # Redis away: throttle per process rather than not at all.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+    )
     for name in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD"):
         if name in os.environ:
             settings[name] = os.environ[name]

@@ -1,8 +1,12 @@
 """Extensions created unbound, bound in create_app(); nothing here does I/O at import."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 
 # Named constraints so Alembic migrations are the same on SQLite (batch mode) and PostgreSQL.
@@ -18,3 +22,7 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
 migrate = Migrate()
 mail = Mail()
 babel = Babel()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+# Only what a view asks for is limited (no default limits); storage is the service's Redis.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -7,7 +8,7 @@ from ..clock import utcnow
 from ..extensions import db
 
 
-class Staff(db.Model):
+class Staff(UserMixin, db.Model):
     """A staff account: an admin reaches every office, others only their own."""
 
     __tablename__ = "staff"

@@ -116,13 +116,21 @@ def due_mailings(at: datetime) -> list[int]:
 
 def audience_query(mailing: Mailing):
     """The supporter ids a mailing goes to, taken when it is sent: subscribed, in the drive's tags, by audience rule."""
+    return audience_of(mailing.drive, mailing.audience)
+
+
+def audience_size(drive: Drive, audience: str) -> int:
+    """How many people a mailing to `audience` would reach now (the drive need not be saved)."""
+    return db.session.scalar(db.select(db.func.count()).select_from(audience_of(drive, audience).subquery()))
+
+
+def audience_of(drive: Drive, audience: str):
     from ..supporters.models import Supporter, SupporterTag
     from ..tracking.models import Action
 
-    drive = mailing.drive
-    query = db.select(Supporter.id).where(
-        Supporter.office_id == drive.office_id, Supporter.status == "subscribed"
-    )
+    office_id = drive.office_id if drive.office_id is not None else drive.office.id
+    case_id = drive.case_id if drive.case_id is not None else drive.case.id
+    query = db.select(Supporter.id).where(Supporter.office_id == office_id, Supporter.status == "subscribed")
     if drive.tags:
         query = query.where(
             db.select(SupporterTag.supporter_id)
@@ -131,11 +139,11 @@ def audience_query(mailing: Mailing):
         )
     acted = (
         db.select(Action.id)
-        .where(Action.supporter_id == Supporter.id, Action.case_id == drive.case_id)
+        .where(Action.supporter_id == Supporter.id, Action.case_id == case_id)
         .exists()
     )
-    if mailing.audience == "not_acted":
+    if audience == "not_acted":
         query = query.where(~acted)
-    elif mailing.audience == "acted":
+    elif audience == "acted":
         query = query.where(acted)
     return query

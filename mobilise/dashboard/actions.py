@@ -1,0 +1,98 @@
+"""What staff do to a case from the console. Each action shows what it will send, to how many, and waits for a yes."""
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from ..cases.service import get_case
+from ..errors import NotFound, ServiceError
+from ..extensions import db
+from ..offices.service import get_office, list_offices
+from ..sending.preview import preview
+from ..sequences.dispatch import start_drive
+from ..sequences.lifecycle import apply_change
+from ..sequences.models import Drive
+from ..sequences.service import audience_size
+from .forms import CloseForm, ExtendForm, LaunchForm, UpdateForm
+from .views import console
+
+
+def _case(case_id: int):
+    try:
+        return get_case(case_id)
+    except NotFound:
+        abort(404)
+
+
+def _admin_only():
+    if not current_user.is_admin:
+        abort(404)
+
+
+@console.route("/console/cases/<int:case_id>/launch", methods=["GET", "POST"])
+def launch(case_id: int):
+    case = _case(case_id)
+    form = LaunchForm()
+    offices = list_offices() if current_user.is_admin else [current_user.office]
+    form.office.choices = [(o.code, f"{o.code} — {o.name}") for o in offices]
+    if not form.is_submitted() and not current_user.is_admin:
+        form.office.data = current_user.office.code
+    if not form.validate_on_submit():
+        return render_template("console/launch.html", case=case, form=form, step="form")
+    office = get_office(form.office.data)
+    if not current_user.is_admin and office.id != current_user.office_id:
+        abort(404)
+    drive = Drive(deadline=form.deadline.data or case.deadline, tags=form.tag_list(), own_deadline=False)
+    drive.case, drive.office = case, office
+    size = audience_size(drive, "all")
+    if size == 0:
+        form.tags.errors.append("No subscribed supporter of this office matches: the launch would reach no one.")
+        return render_template("console/launch.html", case=case, form=form, step="form")
+    if form.confirm.data != "yes":
+        email = preview(case, office, {"stage": "launch"})
+        return render_template("console/launch.html", case=case, form=form, step="confirm", office=office, size=size, email=email)
+    data = {"office": office.code, "tags": form.tag_list()}
+    if form.deadline.data:
+        data["deadline"] = form.deadline.data.isoformat()
+    try:
+        start_drive(case, office, data)
+    except ServiceError as error:
+        flash(f"Not launched: {error.message}.", "error")
+        return render_template("console/launch.html", case=case, form=form, step="form")
+    flash(f"Launched for {office.code}: the email is on its way to {size} supporters.")
+    return redirect(url_for("console.case", case_id=case.id, office=office.code if current_user.is_admin else None))
+
+
+CHANGES = {
+    "update": (UpdateForm, "all", "Post an update", "update"),
+    "extend": (ExtendForm, "not_acted", "Extend the deadline", "extension"),
+    "close": (CloseForm, "acted", "Close the case", "outcome"),
+}
+
+
+@console.route("/console/cases/<int:case_id>/<any(update, extend, close):change>", methods=["GET", "POST"])
+def change(case_id: int, change: str):
+    """Update, extension and closure: admins only, as through the API."""
+    _admin_only()
+    case = _case(case_id)
+    form_class, audience, title, stage = CHANGES[change]
+    form = form_class()
+    if not form.validate_on_submit():
+        return render_template("console/change.html", case=case, form=form, change=change, title=title, step="form")
+    drives = db.session.scalars(db.select(Drive).where(Drive.case_id == case.id)).all()
+    if change == "extend":
+        drives = [d for d in drives if not d.own_deadline]
+    sends = not (change == "close" and form.outcome.data != "good_news")
+    sizes = {d.office.code: audience_size(d, audience) for d in drives} if sends else {}
+    if form.confirm.data != "yes":
+        return render_template("console/change.html", case=case, form=form, change=change, title=title, step="confirm",
+                               sizes=sizes, audience=audience, stage=stage, sends=sends)
+    data = {"update": lambda: {"kind": "update", "body": form.body.data},
+            "extend": lambda: {"kind": "deadline_extended", "deadline": form.deadline.data.isoformat(), "body": form.body.data or None},
+            "close": lambda: {"kind": "closed", "outcome": form.outcome.data, "body": form.body.data or None}}[change]()
+    try:
+        apply_change(case, data)
+    except ServiceError as error:
+        details = "; ".join(d["error"] for d in error.details or [] if isinstance(d, dict))
+        flash(f"Not done: {error.message}{': ' + details if details else ''}.", "error")
+        return render_template("console/change.html", case=case, form=form, change=change, title=title, step="form")
+    flash(f"{title}: done." + (f" {sum(sizes.values())} supporters will get the email." if sends else ""))
+    return redirect(url_for("console.case", case_id=case.id))

@@ -1,0 +1,137 @@
+"""The staff console: cases with their counts, and the health of the queues. Each office sees its own."""
+import csv
+import io
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user, login_required
+
+from ..cases.models import Case
+from ..cases.service import get_case
+from ..clock import days_left, utcnow
+from ..errors import NotFound, ServiceError
+from ..extensions import db
+from ..offices.models import Office
+from ..offices.service import get_office, list_offices
+from ..sequences.models import Drive
+from ..tracking.models import Action
+from .chart import actions_chart
+from .service import COUNTS, case_stats
+from .queues import queue_health
+
+console = Blueprint("console", __name__)
+
+
+@console.before_request
+@login_required
+def signed_in():
+    """Every console page needs a signed-in staff member (the login page is elsewhere)."""
+
+
+def scope_office() -> Office | None:
+    """The office whose part staff see: their own; for an admin, the one asked for (?office=) or all."""
+    if not current_user.is_admin:
+        asked = request.args.get("office")
+        if asked and asked.upper() != current_user.office.code:
+            abort(404)
+        return current_user.office
+    code = request.args.get("office")
+    if not code:
+        return None
+    try:
+        return get_office(code)
+    except NotFound:
+        abort(404)
+
+
+def local_time(moment: datetime, tz_name: str) -> str:
+    local = moment.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name))
+    return local.strftime("%a %-d %b %Y, %H:%M %Z")
+
+
+@console.get("/")
+def home():
+    office = scope_office()
+    cases = db.session.scalars(db.select(Case).where(Case.status != "draft").order_by(Case.status.desc(), Case.deadline)).all()
+    acted = db.select(Action.case_id, db.func.count(Action.id)).group_by(Action.case_id)
+    launched = db.select(Drive.case_id).distinct()
+    if office is not None:
+        acted = acted.where(Action.office_id == office.id)
+        launched = launched.where(Drive.office_id == office.id)
+    actions = dict(db.session.execute(acted).all())
+    launched_ids = set(db.session.scalars(launched))
+    tz = office.timezone if office else "UTC"
+    rows = [{"case": c, "days_left": days_left(c.deadline, tz), "actions": actions.get(c.id, 0), "launched": c.id in launched_ids}
+            for c in cases]
+    return render_template("console/home.html", rows=rows, office=office, offices=list_offices() if current_user.is_admin else [])
+
+
+@console.get("/console/cases/<int:case_id>")
+def case(case_id: int):
+    try:
+        case = get_case(case_id)
+    except NotFound:
+        abort(404)
+    office = scope_office()
+    stats = case_stats(case, office)
+    drives = db.session.scalars(
+        db.select(Drive).where(Drive.case_id == case.id, *([Drive.office_id == office.id] if office else []))
+    ).all()
+    tz = {d.office.code: d.office.timezone for d in drives}
+    for mailing in stats["mailings"]:
+        mailing["local_time"] = local_time(datetime.fromisoformat(mailing["send_at"].rstrip("Z")), tz[mailing["office"]])
+    per_day: dict[date, int] = {}
+    for row in stats["actions_by_day"]:
+        day = date.fromisoformat(row["date"])
+        per_day[day] = per_day.get(day, 0) + row["actions"]
+    start = min([d.created_at.date() for d in drives] + list(per_day), default=utcnow().date())
+    deadline = max([d.deadline for d in drives], default=case.deadline)
+    chart = actions_chart(per_day, start, deadline, utcnow().date())
+    return render_template(
+        "console/case.html", case=case, stats=stats, drives=drives, office=office, chart=chart, counts=COUNTS,
+        can_launch=office is not None and office.id not in {d.office_id for d in drives} and case.status == "live",
+        launchable=[o for o in list_offices() if o.id not in {d.office_id for d in drives}] if current_user.is_admin else [],
+    )
+
+
+@console.get("/console/cases/<int:case_id>/stats.csv")
+def case_csv(case_id: int):
+    try:
+        case = get_case(case_id)
+    except NotFound:
+        abort(404)
+    stats = case_stats(case, scope_office())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["scope", "office", "stage", "audience", "send_at", "status", *COUNTS])
+    writer.writerow(["total", "", "", "", "", "", *(stats["totals"][c] for c in COUNTS)])
+    for code, counts in stats["offices"].items():
+        writer.writerow(["office", code, "", "", "", "", *(counts[c] for c in COUNTS)])
+    for m in stats["mailings"]:
+        writer.writerow(["mailing", m["office"], m["stage"], m["audience"], m["send_at"], m["status"], *(m[c] for c in COUNTS)])
+    filename = f"{case.slug}-counts-{utcnow():%Y-%m-%d}.csv"
+    return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@console.get("/console/queues")
+def queues():
+    return render_template("console/queues.html", queues=queue_health())
+
+
+@console.get("/console/cases/<int:case_id>/preview/<stage>")
+def email_preview(case_id: int, stage: str):
+    """The email's own HTML, for the sandboxed frame of a confirmation page."""
+    from ..security import EMAIL_PREVIEW_POLICY
+    from ..sending.preview import preview
+
+    try:
+        case = get_case(case_id)
+    except NotFound:
+        abort(404)
+    office = scope_office() or abort(404)
+    try:
+        email = preview(case, office, {"stage": stage, "language": request.args.get("language") or None})
+    except ServiceError:
+        abort(404)
+    return email["html"], 200, {"Content-Security-Policy": EMAIL_PREVIEW_POLICY}

@@ -1,0 +1,72 @@
+"""Supporters in the console: find people, and see one person's history. Only one's own office."""
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user, login_required
+
+from ..cases.models import Case
+from ..errors import ServiceError
+from ..extensions import db
+from ..offices.service import get_office, list_offices
+from ..sending.models import Delivery
+from ..sequences.models import Drive, Mailing
+from ..tracking.models import Action, Event
+from .models import Supporter
+from .service import list_supporters
+
+people = Blueprint("people", __name__, url_prefix="/console/supporters")
+
+
+@people.before_request
+@login_required
+def signed_in():
+    """Staff only."""
+
+
+def _office():
+    if not current_user.is_admin:
+        return current_user.office
+    code = request.args.get("office") or (list_offices()[0].code if list_offices() else None)
+    return get_office(code) if code else abort(404)
+
+
+@people.get("/")
+def search():
+    office = _office()
+    q = request.args.get("q", "").strip()
+    try:
+        page = max(int(request.args.get("page", 1)), 1)
+    except ValueError:
+        page = 1
+    try:
+        found = list_supporters(office, q=q or None, status=request.args.get("status") or None, page=page, per_page=50)
+    except ServiceError as error:
+        found = {"items": [], "total": 0, "page": 1, "per_page": 50, "error": error.message}
+    return render_template("console/supporters.html", office=office, found=found, q=q,
+                           offices=list_offices() if current_user.is_admin else [])
+
+
+@people.get("/<int:supporter_id>")
+def history(supporter_id: int):
+    supporter = db.session.get(Supporter, supporter_id)
+    if supporter is None or (not current_user.is_admin and supporter.office_id != current_user.office_id):
+        abort(404)
+    emails = db.session.execute(
+        db.select(Delivery, Mailing, Case)
+        .join(Mailing, Mailing.id == Delivery.mailing_id)
+        .join(Drive, Drive.id == Mailing.drive_id)
+        .join(Case, Case.id == Drive.case_id)
+        .where(Delivery.supporter_id == supporter.id)
+        .order_by(Mailing.send_at.desc())
+    ).all()
+    events = db.session.execute(
+        db.select(Event.delivery_id, Event.kind, Event.machine, Event.created_at)
+        .join(Delivery, Delivery.id == Event.delivery_id)
+        .where(Delivery.supporter_id == supporter.id)
+        .order_by(Event.created_at)
+    ).all()
+    by_delivery: dict[int, list] = {}
+    for delivery_id, kind, machine, at in events:
+        by_delivery.setdefault(delivery_id, []).append((kind, machine, at))
+    actions = db.session.execute(
+        db.select(Action, Case).join(Case, Case.id == Action.case_id).where(Action.supporter_id == supporter.id)
+    ).all()
+    return render_template("console/supporter.html", supporter=supporter, emails=emails, events=by_delivery, actions=actions)
