@@ -16,6 +16,16 @@ def csrf_from(response) -> str:
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', response.get_data(as_text=True)).group(1)
 
 
+def hidden_fields(response) -> dict:
+    """What the confirmation page's form sends back: every hidden input, in the order a browser takes them."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]+>", response.get_data(as_text=True)):
+        if 'type="hidden"' in tag:
+            name = re.search(r'name="([^"]+)"', tag).group(1)
+            fields.setdefault(name, re.search(r'value="([^"]*)"', tag).group(1))
+    return fields
+
+
 def sign_in(client, email):
     token = csrf_from(client.get("/login"))
     return client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
@@ -114,7 +124,8 @@ def test_launch_shows_the_email_and_the_audience_then_sends_only_on_yes(client, 
     preview = client.get(f"/console/cases/{case.id}/preview/launch?office=GB")
     assert "sandbox" in preview.headers["Content-Security-Policy"] and "Cease detentions" in preview.get_data(as_text=True)
 
-    done = client.post(url, data={"office": "GB", "tags": "", "deadline": "", "confirm": "yes", "csrf_token": csrf_from(confirm)})
+    assert 'name="confirm" type="hidden" value="yes"' in page
+    done = client.post(url, data={**hidden_fields(confirm), "csrf_token": csrf_from(confirm)})
     assert done.status_code == 302
     run_jobs()
     assert len(relay.received) == 3
@@ -146,7 +157,7 @@ def test_an_admin_posts_an_update_after_seeing_how_many_it_reaches(client, two_o
     confirm = post_form(client, url, {"body": "Eduardo was moved."})
     assert "to <strong>5</strong> supporters" in confirm.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count(Mailing.id)).where(Mailing.stage == "update")) == 0
-    client.post(url, data={"body": "Eduardo was moved.", "confirm": "yes", "csrf_token": csrf_from(confirm)})
+    client.post(url, data=hidden_fields(confirm))
     run_jobs()
     assert len(relay.received) == 5
 

@@ -48,6 +48,7 @@ def launch(case_id: int):
         return render_template("console/launch.html", case=case, form=form, step="form")
     if form.confirm.data != "yes":
         email = preview(case, office, {"stage": "launch"})
+        form.confirm.data = "yes"  # the confirmation page's button says yes
         return render_template("console/launch.html", case=case, form=form, step="confirm", office=office, size=size, email=email)
     data = {"office": office.code, "tags": form.tag_list()}
     if form.deadline.data:
@@ -83,6 +84,7 @@ def change(case_id: int, change: str):
     sends = not (change == "close" and form.outcome.data != "good_news")
     sizes = {d.office.code: audience_size(d, audience) for d in drives} if sends else {}
     if form.confirm.data != "yes":
+        form.confirm.data = "yes"  # the confirmation page's button says yes
         return render_template("console/change.html", case=case, form=form, change=change, title=title, step="confirm",
                                sizes=sizes, audience=audience, stage=stage, sends=sends)
     data = {"update": lambda: {"kind": "update", "body": form.body.data},

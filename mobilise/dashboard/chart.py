@@ -29,6 +29,7 @@ def actions_chart(per_day: dict[date, int], start: date, deadline: date, today: 
         height = plot * count / peak
         bars.append(Bar(LEFT + n * slot + slot * 0.1, TOP + plot - height, max(slot * 0.8, 1), height, day, count))
     deadline_x = LEFT + ((deadline - start).days + 1) * slot
-    ticks = [bars[i] for i in range(0, days, max(days // 6, 1))]
+    # Labels that fit: none so near the right edge that it would be cut off.
+    ticks = [bars[i] for i in range(0, days, max(days // 6, 1)) if bars[i].x < WIDTH - 30]
     return {"width": WIDTH, "height": HEIGHT, "left": LEFT, "top": TOP, "base": TOP + plot, "bars": bars,
             "peak": peak, "deadline_x": deadline_x, "deadline": deadline, "ticks": ticks, "total": sum(per_day.values())}
