@@ -58,6 +58,9 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(public)
     for blueprint in (public, case_pages, auth, console, people):
         app.register_blueprint(blueprint)
+    # Only sign-in is throttled: spare every other request the limiter's checks.
+    for blueprint in (api, public, case_pages, console, people):
+        limiter.exempt(blueprint)
 
     from .languages import name_of
 

@@ -19,18 +19,19 @@ GMAIL = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com
     ("Mozilla/5.0 (compatible; Barracuda Sentinel)", "81.2.69.160", (True, "scanner-agent")),
 ])
 def test_requests(agent, address, expected):
-    assert classify_request(agent, address)[:2] == expected
+    assert classify_request(agent, network_of(address)) == expected
 
 
 def test_a_network_staff_named_is_a_machines():
-    assert classify_request(IPHONE, "203.0.113.9", ["203.0.113.0/24"])[:2] == (True, "machine-network")
-    assert classify_request(IPHONE, "203.0.114.9", ["203.0.113.0/24"])[:2] == (False, "browser")
+    assert classify_request(IPHONE, network_of("203.0.113.9"), ["203.0.113.0/24"]) == (True, "machine-network")
+    assert classify_request(IPHONE, network_of("203.0.114.9"), ["203.0.113.0/24"]) == (False, "browser")
 
 
 def test_only_the_network_is_kept():
-    assert network_of("81.2.69.160")[0] == "81.2.69.0/24"
-    assert network_of("2001:db8:1234:5678::1")[0] == "2001:db8:1234::/48"
-    assert network_of("not an address")[0] is None
+    assert network_of("81.2.69.160") == "81.2.69.0/24"
+    assert network_of("2001:db8:1234:5678::1") == "2001:db8:1234::/48"
+    for garbage in ("not an address", "300.1.1.1", "1.2.3", "", None):
+        assert network_of(garbage) is None
 
 
 def test_a_burst_of_different_links_and_a_click_too_soon_are_a_scanners():

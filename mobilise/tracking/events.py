@@ -15,18 +15,18 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections import deque
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from ..clock import utcnow
 from ..extensions import db
 from ..sending.models import Delivery
-from .classify import classify_request, machine_clicks
+from .classify import classify_request, machine_clicks, network_of
 from .models import Event
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,6 @@ BATCH = 1000
 CLAIM_AFTER_MS = 60_000
 FLUSH_INTERVAL = 0.05  # seconds an event may wait in a web process
 FLUSH_AT = 200  # or fewer, when this many are waiting
-FIELDS = ("kind", "delivery_id", "link_id", "machine", "reason", "network", "created_at", "event_key")
 
 
 def tracking_redis() -> Redis:
@@ -120,39 +119,40 @@ def buffer_for(app) -> EventBuffer:
 
 
 def record(kind: str, delivery_id: int, link_id: int | None, user_agent: str | None, address: str | None) -> None:
-    machine, reason, network = classify_request(
-        user_agent, address, current_app.config.get("TRACKING_MACHINE_NETWORKS", ())
-    )
+    """Only what the request alone can tell; the writer judges the rest (classify.py)."""
     event = {
         "kind": kind,
         "delivery_id": delivery_id,
         "link_id": link_id or "",
-        "machine": int(machine),
-        "reason": reason,
-        "network": network or "",
-        "created_at": utcnow().isoformat(),
+        "agent": (user_agent or "")[:300],
+        "network": network_of(address) or "",
+        "at": repr(time.time()),
         "event_key": uuid.uuid4().hex,
     }
     buffer_for(current_app._get_current_object()).add(event)
 
 
-def _parse(fields: dict) -> dict:
-    raw = {key.decode(): value.decode() for key, value in fields.items()}
+def _row(event: dict, machine_networks) -> dict:
+    """A buffered or streamed event (bytes from Redis) as an events row, judged."""
+    raw = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else str(v)) for k, v in event.items()}
+    network = raw["network"] or None
+    machine, reason = classify_request(raw["agent"], network, machine_networks)
     return {
         "kind": raw["kind"],
         "delivery_id": int(raw["delivery_id"]),
         "link_id": int(raw["link_id"]) if raw["link_id"] else None,
-        "machine": raw["machine"] == "1",
-        "reason": raw["reason"],
-        "network": raw["network"] or None,
-        "created_at": datetime.fromisoformat(raw["created_at"]),
+        "machine": machine,
+        "reason": reason,
+        "network": network,
+        "created_at": datetime.fromtimestamp(float(raw["at"]), timezone.utc).replace(tzinfo=None),
         "event_key": raw["event_key"],
     }
 
 
 def write_events(events: list[dict]) -> int:
     """Insert the events not already written, then judge the clicks of the emails they touch."""
-    rows = [_parse(e) if isinstance(next(iter(e)), bytes) else _normalise(e) for e in events]
+    machine_networks = current_app.config.get("TRACKING_MACHINE_NETWORKS", ())
+    rows = [_row(event, machine_networks) for event in events]
     keys = [row["event_key"] for row in rows]
     known = set()
     for start in range(0, len(keys), 500):
@@ -163,16 +163,6 @@ def write_events(events: list[dict]) -> int:
         _judge_clicks({row["delivery_id"] for row in fresh if row["kind"] == "click"})
     db.session.commit()
     return len(fresh)
-
-
-def _normalise(event: dict) -> dict:
-    return {
-        **event,
-        "link_id": event["link_id"] or None,
-        "machine": bool(event["machine"]),
-        "network": event["network"] or None,
-        "created_at": datetime.fromisoformat(event["created_at"]),
-    }
 
 
 def _judge_clicks(delivery_ids: set[int]) -> None:
