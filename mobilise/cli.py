@@ -14,6 +14,7 @@ def fail(error: ServiceError):
 
 
 office_cli = AppGroup("office", help="Country offices.")
+supporters_cli = AppGroup("supporters", help="Supporter lists.")
 staff_cli = AppGroup("staff", help="Staff accounts and API tokens.")
 
 
@@ -81,6 +82,39 @@ def staff_token_command(email):
     click.echo(token)
 
 
+@supporters_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--office", "office_code", required=True)
+def import_supporters_command(path, office_code):
+    """Import supporters from a CSV (header row with at least `email`)."""
+    import os
+    from pathlib import Path
+
+    from .offices.service import get_office
+    from .supporters.imports import Refused, import_file, imports_folder, write_report
+
+    try:
+        office = get_office(office_code)
+    except ServiceError as error:
+        fail(error)
+    size = os.path.getsize(path)
+    with open(path, "rb") as raw, click.progressbar(length=size, label=f"Importing into {office.code}", file=sys.stderr) as bar:
+        done = 0
+
+        def progress(position, _result):
+            nonlocal done
+            bar.update(max(position - done, 0))
+            done = max(position, done)
+
+        try:
+            result = import_file(office, raw, size, progress)
+        except Refused as error:
+            raise click.ClickException(f"nothing imported: {error}")
+    click.echo(f"created {result['created']}, updated {result['updated']}, rejected {result['rejected']}")
+    report = write_report(result, imports_folder(), f"{Path(path).stem}-{office.code}")
+    click.echo(f"rejected rows (line, email, reason): {report}" if report else "no row was rejected")
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="work until every queue is empty, then exit")
 def worker_command(burst):
@@ -136,5 +170,5 @@ def demo_command():
 
 
 def register_commands(app: Flask) -> None:
-    for command in (office_cli, staff_cli, worker_command, dispatch_command, scheduler_command, demo_command):
+    for command in (office_cli, staff_cli, supporters_cli, worker_command, dispatch_command, scheduler_command, demo_command):
         app.cli.add_command(command)

@@ -4,5 +4,5 @@ from .cases.models import Case, CaseTranslation  # noqa: F401
 from .offices.models import Office  # noqa: F401
 from .sending.models import Delivery, MailingLink  # noqa: F401
 from .sequences.models import Drive, Mailing  # noqa: F401
-from .supporters.models import Supporter, SupporterTag  # noqa: F401
+from .supporters.models import Import, Supporter, SupporterTag  # noqa: F401
 from .tracking.models import Action, Event  # noqa: F401

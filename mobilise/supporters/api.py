@@ -1,7 +1,8 @@
 from flask import jsonify, request
 
-from ..api import api, read_json, scoped_office
+from ..api import api, read_json, scoped_office, staff_office
 from ..errors import BadRequest
+from .imports import get_import, queue_import
 from .service import list_supporters, upsert_supporters
 
 
@@ -31,3 +32,18 @@ def supporters(code: str):
             per_page=per_page,
         )
     )
+
+
+@api.post("/offices/<code>/imports")
+def start_import(code: str):
+    office = scoped_office(code)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadRequest("send the CSV as the multipart field 'file'")
+    return jsonify({"id": queue_import(office, upload, upload.filename).id}), 202
+
+
+@api.get("/imports/<int:import_id>")
+def import_status(import_id: int):
+    office = staff_office()
+    return jsonify(get_import(import_id, None if office is None else {office.id}).to_dict())

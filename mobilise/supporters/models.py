@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -66,3 +66,38 @@ class SupporterTag(db.Model):
         ForeignKey("supporters.id", ondelete="CASCADE"), primary_key=True
     )
     tag: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class Import(db.Model):
+    """A CSV import of supporters into one office: its progress while it runs, its result after."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    # Where the uploaded file waits for its worker (under the instance folder), removed when done.
+    path: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued, running, done, failed
+    total_bytes: Mapped[int] = mapped_column(default=0)
+    done_bytes: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[list] = mapped_column(JSON, default=list)
+    failure: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "filename": self.filename,
+            "progress": round(self.done_bytes / self.total_bytes, 3) if self.total_bytes else (1.0 if self.status == "done" else 0.0),
+            "created": self.created,
+            "updated": self.updated,
+            "rejected": self.rejected,
+            "errors": self.errors,
+            "failure": self.failure,
+        }

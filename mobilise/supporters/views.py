@@ -10,6 +10,7 @@ from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
 from ..tracking.models import Action, Event
 from .models import Supporter
+from .imports import get_import, queue_import
 from .service import list_supporters
 
 people = Blueprint("people", __name__, url_prefix="/console/supporters")
@@ -70,3 +71,26 @@ def history(supporter_id: int):
         db.select(Action, Case).join(Case, Case.id == Action.case_id).where(Action.supporter_id == supporter.id)
     ).all()
     return render_template("console/supporter.html", supporter=supporter, emails=emails, events=by_delivery, actions=actions)
+
+
+@people.post("/import")
+def upload():
+    """A CSV from the console: stored, handed to a worker, then its progress page."""
+    from flask import flash, redirect, url_for
+
+    office = _office()
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        flash("Choose a CSV file to import.", "error")
+        return redirect(url_for("people.search", office=office.code if current_user.is_admin else None))
+    job = queue_import(office, file, file.filename)
+    return redirect(url_for("people.import_progress", import_id=job.id))
+
+
+@people.get("/imports/<int:import_id>")
+def import_progress(import_id: int):
+    try:
+        job = get_import(import_id, None if current_user.is_admin else {current_user.office_id})
+    except ServiceError:
+        abort(404)
+    return render_template("console/import.html", job=job)

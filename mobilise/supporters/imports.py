@@ -1,0 +1,188 @@
+"""CSV imports: streamed in batches, in constant memory; a bad row is reported by line, the good rows go in.
+
+The file is read as UTF-8 (with or without BOM) or as UTF-16 with its BOM. Any other encoding
+cannot be told for sure, so the file is refused whole rather than imported garbled.
+"""
+import codecs
+import csv
+import io
+import uuid
+from pathlib import Path
+from typing import Callable
+
+from flask import current_app
+
+from ..clock import utcnow
+from ..errors import NotFound
+from ..extensions import db
+from ..offices.models import Office
+from .models import Import
+from .service import upsert_supporters
+
+BATCH = 1000
+COLUMNS = ("email", "first_name", "last_name", "language", "tags", "consent_source", "consent_at")
+KEPT_ERRORS = 1000  # in the import's row; the full list is in the report file
+
+
+class Refused(ValueError):
+    """The whole file cannot be read: nothing was imported."""
+
+
+def _encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 4:  # not merely a character cut at the end of the sample
+            raise Refused(
+                "the file is not UTF-8 and its encoding cannot be told: save it as 'CSV UTF-8' and import it again"
+            ) from None
+    return "utf-8"
+
+
+def _rows(raw, encoding: str):
+    """(line where the row starts, row as dict) for each data row; line 1 is the header."""
+    text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+    try:
+        yield from _rows_of(text)
+    finally:
+        text.detach()  # the caller's file stays open
+
+
+def _rows_of(text):
+    sample = text.read(65536)
+    text.seek(0)
+    try:
+        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(text, delimiter=dialect.delimiter, quotechar='"')
+    header = [name.strip().lower().lstrip("\ufeff") for name in next(reader, [])]
+    if "email" not in header:
+        raise Refused("the header row has no 'email' column")
+    line = reader.line_num + 1
+    for values in reader:
+        start, line = line, reader.line_num + 1
+        if not any(v.strip() for v in values):
+            continue
+        yield start, {name: values[i] if i < len(values) else "" for i, name in enumerate(header) if name in COLUMNS}
+
+
+def _supporter(row: dict) -> dict:
+    data = {k: v.strip() for k, v in row.items() if v is not None and v.strip() != ""}
+    if "tags" in data:
+        data["tags"] = [t.strip() for t in data["tags"].split(";") if t.strip()]
+    data.setdefault("email", "")
+    return data
+
+
+def import_file(office: Office, raw, total_bytes: int, progress: Callable[[int, dict], None] | None = None) -> dict:
+    """Import the CSV in the binary file `raw` into `office`; returns the counts and every rejected row."""
+    try:
+        encoding = _encoding(raw.read(65536))
+    finally:
+        raw.seek(0)
+    result = {"created": 0, "updated": 0, "rejected": 0, "errors": []}
+    batch: list[tuple[int, dict]] = []
+
+    def flush():
+        outcome = upsert_supporters(office, [_supporter(row) for _, row in batch])
+        result["created"] += outcome["created"]
+        result["updated"] += outcome["updated"]
+        for reject in outcome["rejected"]:
+            line = batch[reject["index"]][0]
+            result["errors"].append({"line": line, "email": reject["email"], "error": reject["error"]})
+        result["rejected"] += len(outcome["rejected"])
+        batch.clear()
+        if progress:
+            progress(raw.tell(), result)
+
+    try:
+        for line, row in _rows(raw, encoding):
+            batch.append((line, row))
+            if len(batch) >= BATCH:
+                flush()
+    except UnicodeDecodeError as error:
+        raise Refused(f"the file is not valid {encoding}: {error.reason}; nothing after the last good batch was read") from None
+    except csv.Error as error:
+        raise Refused(f"the file is not readable as CSV: {error}") from None
+    if batch:
+        flush()
+    if progress:
+        progress(total_bytes, result)
+    return result
+
+
+def write_report(result: dict, folder: Path, name: str) -> Path | None:
+    """The rejected rows as a CSV (line, email, error), for staff to fix and import again."""
+    if not result["errors"]:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-rejected.csv"
+    with path.open("w", newline="", encoding="utf-8") as report:
+        writer = csv.writer(report)
+        writer.writerow(["line", "email", "error"])
+        for error in result["errors"]:
+            writer.writerow([error["line"], error["email"] or "", error["error"]])
+    return path
+
+
+def imports_folder() -> Path:
+    return Path(current_app.instance_path) / "imports"
+
+
+def queue_import(office: Office, upload, filename: str) -> Import:
+    """Keep the uploaded file and hand it to a worker."""
+    from ..jobs import enqueue
+
+    folder = imports_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.csv"
+    upload.save(path)
+    job = Import(office_id=office.id, filename=filename[:300] or "upload.csv", path=str(path), total_bytes=path.stat().st_size)
+    db.session.add(job)
+    db.session.commit()
+    enqueue("workers.supporters.run_import", job.id, job_id=f"import-{job.id}")
+    return job
+
+
+def run_import(import_id: int) -> dict:
+    """The worker's side: import the stored file, recording progress on the row as it goes."""
+    job = db.session.get(Import, import_id)
+    if job is None or job.status not in ("queued", "running") or not job.path:
+        return {"skipped": True}
+    office = db.session.get(Office, job.office_id)
+    job.status = "running"
+    db.session.commit()
+
+    def progress(done_bytes: int, result: dict):
+        job.done_bytes = done_bytes
+        job.created, job.updated, job.rejected = result["created"], result["updated"], result["rejected"]
+        job.errors = [{"line": e["line"], "error": e["error"]} for e in result["errors"][:KEPT_ERRORS]]
+        db.session.commit()
+
+    try:
+        with open(job.path, "rb") as raw:
+            result = import_file(office, raw, job.total_bytes, progress)
+    except Refused as error:
+        job.status, job.failure = "failed", str(error)
+    else:
+        job.status = "done"
+        write_report(result, imports_folder(), f"import-{job.id}")
+    job.finished_at = utcnow()
+    Path(job.path).unlink(missing_ok=True)
+    job.path = None
+    db.session.commit()
+    return job.to_dict()
+
+
+def get_import(import_id: int, office_ids: set[int] | None) -> Import:
+    job = db.session.get(Import, import_id)
+    if job is None or (office_ids is not None and job.office_id not in office_ids):
+        raise NotFound(f"no import {import_id}")
+    return job
+
+

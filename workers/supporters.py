@@ -1,0 +1,8 @@
+from mobilise.supporters import imports
+
+from . import in_app_context
+
+
+@in_app_context
+def run_import(import_id: int) -> dict:
+    return imports.run_import(import_id)
