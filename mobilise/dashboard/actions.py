@@ -2,8 +2,7 @@
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..cases.service import get_case
-from ..errors import NotFound, ServiceError
+from ..errors import ServiceError
 from ..extensions import db
 from ..offices.service import get_office, list_offices
 from ..sending.preview import preview
@@ -12,14 +11,7 @@ from ..sequences.lifecycle import apply_change
 from ..sequences.models import Drive
 from ..sequences.service import audience_size
 from .forms import CloseForm, ExtendForm, LaunchForm, UpdateForm
-from .views import console
-
-
-def _case(case_id: int):
-    try:
-        return get_case(case_id)
-    except NotFound:
-        abort(404)
+from .views import case_or_404, console
 
 
 def _admin_only():
@@ -29,7 +21,7 @@ def _admin_only():
 
 @console.route("/console/cases/<int:case_id>/launch", methods=["GET", "POST"])
 def launch(case_id: int):
-    case = _case(case_id)
+    case = case_or_404(case_id)
     form = LaunchForm()
     offices = list_offices() if current_user.is_admin else [current_user.office]
     form.office.choices = [(o.code, f"{o.code} — {o.name}") for o in offices]
@@ -73,7 +65,7 @@ CHANGES = {
 def change(case_id: int, change: str):
     """Update, extension and closure: admins only, as through the API."""
     _admin_only()
-    case = _case(case_id)
+    case = case_or_404(case_id)
     form_class, audience, title, stage = CHANGES[change]
     form = form_class()
     if not form.validate_on_submit():

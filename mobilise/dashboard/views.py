@@ -45,6 +45,13 @@ def scope_office() -> Office | None:
         abort(404)
 
 
+def case_or_404(case_id: int) -> Case:
+    try:
+        return get_case(case_id)
+    except NotFound:
+        abort(404)
+
+
 def local_time(moment: datetime, tz_name: str) -> str:
     local = moment.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name))
     return local.strftime("%a %-d %b %Y, %H:%M %Z")
@@ -69,10 +76,7 @@ def home():
 
 @console.get("/console/cases/<int:case_id>")
 def case(case_id: int):
-    try:
-        case = get_case(case_id)
-    except NotFound:
-        abort(404)
+    case = case_or_404(case_id)
     office = scope_office()
     stats = case_stats(case, office)
     drives = db.session.scalars(
@@ -97,10 +101,7 @@ def case(case_id: int):
 
 @console.get("/console/cases/<int:case_id>/stats.csv")
 def case_csv(case_id: int):
-    try:
-        case = get_case(case_id)
-    except NotFound:
-        abort(404)
+    case = case_or_404(case_id)
     stats = case_stats(case, scope_office())
     out = io.StringIO()
     writer = csv.writer(out)
@@ -125,10 +126,7 @@ def email_preview(case_id: int, stage: str):
     from ..security import EMAIL_PREVIEW_POLICY
     from ..sending.preview import preview
 
-    try:
-        case = get_case(case_id)
-    except NotFound:
-        abort(404)
+    case = case_or_404(case_id)
     office = scope_office() or abort(404)
     try:
         email = preview(case, office, {"stage": stage, "language": request.args.get("language") or None})
