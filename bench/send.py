@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 
 from mobilise import create_app  # noqa: E402
-from mobilise.extensions import db  # noqa: E402
 from mobilise.jobs import redis_connection  # noqa: E402
 
 

@@ -36,7 +36,7 @@ def create_office_command(code, name, language, timezone, sender, sender_name, r
     try:
         days = [int(d) for d in reminder_days.split(",") if d.strip()]
     except ValueError:
-        raise click.BadParameter("a comma-separated list of whole days, e.g. 7,2", param_hint="--reminder-days")
+        raise click.BadParameter("a comma-separated list of whole days, e.g. 7,2", param_hint="--reminder-days") from None
     data = {
         "code": code, "name": name, "language": language, "timezone": timezone, "sender": sender,
         "sender_name": sender_name, "reply_to": reply_to, "address": address.replace("\\n", "\n"),
@@ -109,7 +109,7 @@ def import_supporters_command(path, office_code):
         try:
             result = import_file(office, raw, size, progress)
         except Refused as error:
-            raise click.ClickException(f"nothing imported: {error}")
+            raise click.ClickException(f"nothing imported: {error}") from None
     click.echo(f"created {result['created']}, updated {result['updated']}, rejected {result['rejected']}")
     report = write_report(result, imports_folder(), f"{Path(path).stem}-{office.code}")
     click.echo(f"rejected rows (line, email, reason): {report}" if report else "no row was rejected")
@@ -138,7 +138,7 @@ def dispatch_command(at):
         try:
             moment = to_naive_utc(datetime.fromisoformat(at.replace("Z", "+00:00")))
         except ValueError:
-            raise click.BadParameter("an ISO-8601 instant such as 2027-03-01T10:05:00Z", param_hint="--at")
+            raise click.BadParameter("an ISO-8601 instant such as 2027-03-01T10:05:00Z", param_hint="--at") from None
     result = tick(moment)
     click.echo(f"queued {result['queued']}, cancelled {result['cancelled']}, resumed {result['resumed']}")
 

@@ -1,6 +1,6 @@
 """The command line of the contract, as an operator types it."""
 from mobilise.extensions import db
-from mobilise.models import Case, Office, Staff, Supporter
+from mobilise.models import Case, Office, Supporter
 
 from .conftest import run_flask
 
@@ -44,7 +44,6 @@ def test_staff_create_prints_a_password_and_token_prints_it_alone_on_the_last_li
     assert created.exit_code == 0 and "password: " in created.output
     token = runner.invoke(args=["staff", "token", "staff@uk.example.org"]).output.strip().splitlines()[-1]
     assert token.startswith("mob_") and " " not in token
-    staff = db.session.scalar(db.select(Staff))
     from mobilise.models import ApiToken
     assert db.session.scalar(db.select(ApiToken.token_hash)) != token  # stored hashed
     both = runner.invoke(args=["staff", "create", "x@example.org", "--admin", "--office", "GB"])

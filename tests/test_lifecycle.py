@@ -6,7 +6,7 @@ import pytest
 
 from mobilise.clock import utcnow
 from mobilise.extensions import db
-from mobilise.models import Action, Case, Delivery, Drive, Mailing, Supporter
+from mobilise.models import Action, Case, Delivery, Mailing, Supporter
 from mobilise.sending import service as sending
 from mobilise.sequences import dispatch
 from mobilise.sequences.dispatch import start_drive

@@ -68,7 +68,8 @@ class Composer:
     def _context(self) -> dict:
         case, office = self.case, self.office
         # Counted from when the mailing is due, if that is later: a reminder planned 7 days ahead says 7.
-        as_of = max(utcnow(), getattr(self.mailing, "send_at", None) or utcnow())
+        now = utcnow()
+        as_of = max(now, self.mailing.send_at or now)
         left = days_left(self.drive.deadline, office.timezone, as_of)
         return {
             "mailing": self.mailing,

@@ -1,6 +1,7 @@
 """What a stage's email will look like, before anything is sent: a preview, and a test email to oneself."""
 import smtplib
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import make_msgid
 
 from pydantic import Field
@@ -33,6 +34,7 @@ class UnsavedMailing:
     body: str | None
     drive: Drive
     id: int | None = None
+    send_at: datetime | None = None  # not planned: composed as of now
 
 
 def _unsaved_mailing(case: Case, office: Office, fields: PreviewIn) -> UnsavedMailing:

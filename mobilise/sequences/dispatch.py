@@ -7,6 +7,8 @@ whose jobs were lost are handed to a worker again.
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import joinedload
+
 from ..cases.models import Case
 from ..clock import deadline_end, utcnow
 from ..extensions import db
@@ -51,8 +53,13 @@ def tick(at: datetime | None = None) -> dict:
 
 def _cancel_expired(at: datetime) -> int:
     """A not_acted mailing still waiting when its drive's deadline has passed is never sent."""
+    # A deadline ends at the midnight after it, at most 14 hours ahead of UTC: so only drives whose
+    # deadline is today's UTC date or earlier can have expired. The exact check is per office below.
     waiting = db.session.scalars(
-        db.select(Mailing).where(Mailing.audience == "not_acted", Mailing.status.in_(("planned", "sending")))
+        db.select(Mailing)
+        .join(Drive)
+        .where(Mailing.audience == "not_acted", Mailing.status.in_(("planned", "sending")), Drive.deadline <= at.date())
+        .options(joinedload(Mailing.drive).joinedload(Drive.office))
     ).all()
     expired = [m for m in waiting if at >= deadline_end(m.drive.deadline, m.drive.office.timezone)]
     for mailing in expired:

@@ -3,7 +3,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..clock import utcnow
+from ..clock import iso, utcnow
 from ..extensions import db
 
 STAGES = ("launch", "update", "extension", "reminder", "outcome")
@@ -58,8 +58,6 @@ class Mailing(db.Model):
     drive: Mapped[Drive] = relationship(back_populates="mailings")
 
     def to_dict(self) -> dict:
-        from ..clock import iso
-
         return {
             "id": self.id,
             "office": self.drive.office.code,

@@ -25,8 +25,10 @@ def signed_in():
 def _office():
     if not current_user.is_admin:
         return current_user.office
-    code = request.args.get("office") or (list_offices()[0].code if list_offices() else None)
-    return get_office(code) if code else abort(404)
+    if code := request.args.get("office"):
+        return get_office(code)
+    offices = list_offices()
+    return offices[0] if offices else abort(404)
 
 
 @people.get("/")
