@@ -95,7 +95,7 @@ def main():
     finally:
         server.terminate()
         server.wait()
-    events = Redis.from_url(args.redis).xlen("mobilise:events")
+    events = int(Redis.from_url(args.redis).get("mobilise:events:waiting") or 0)
     Redis.from_url(args.redis).flushdb()
 
     def median(results):

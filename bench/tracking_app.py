@@ -3,13 +3,11 @@
 Served by the same gunicorn as the real pixel, so the two differ only in the recording.
 """
 from mobilise import create_app
-from mobilise.extensions import limiter
 from mobilise.tracking.views import NO_STORE, PIXEL
 
 app = create_app()
 
 
 @app.get("/bare.gif")
-@limiter.exempt  # like the real pixel's blueprint
 def bare_pixel():
     return PIXEL, 200, {"Content-Type": "image/gif", **NO_STORE}

