@@ -16,6 +16,7 @@ def fail(error: ServiceError):
 office_cli = AppGroup("office", help="Country offices.")
 supporters_cli = AppGroup("supporters", help="Supporter lists.")
 staff_cli = AppGroup("staff", help="Staff accounts and API tokens.")
+stats_cli = AppGroup("stats", help="The counts staff see.")
 
 
 @office_cli.command("create")
@@ -169,6 +170,23 @@ def demo_command():
         click.echo(line)
 
 
+@stats_cli.command("recount")
+@click.option("--case", "case_id", type=int, help="only this case's drives (default: every drive)")
+def recount_command(case_id):
+    """Rebuild the counters from the deliveries, events and actions (after a bulk load or an upgrade)."""
+    from .counts.recount import recount
+    from .extensions import db
+    from .sequences.models import Drive
+
+    query = db.select(Drive.id)
+    if case_id is not None:
+        query = query.where(Drive.case_id == case_id)
+    drive_ids = list(db.session.scalars(query))
+    recount(drive_ids)
+    click.echo(f"recounted {len(drive_ids)} drive(s)")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (office_cli, staff_cli, supporters_cli, worker_command, dispatch_command, scheduler_command, demo_command):
+    commands = (office_cli, staff_cli, supporters_cli, stats_cli, worker_command, dispatch_command, scheduler_command, demo_command)
+    for command in commands:
         app.cli.add_command(command)

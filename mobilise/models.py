@@ -1,6 +1,7 @@
 """Every table in one import, for Alembic and for tests."""
 from .auth.models import ApiToken, Staff  # noqa: F401
 from .cases.models import Case, CaseTranslation  # noqa: F401
+from .counts.models import ActionDay, DriveCounts, DriveSupporter, MailingCounts  # noqa: F401
 from .offices.models import Office  # noqa: F401
 from .sending.models import Delivery, MailingLink  # noqa: F401
 from .sequences.models import Drive, Mailing  # noqa: F401

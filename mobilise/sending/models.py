@@ -25,6 +25,11 @@ class Delivery(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+    # First open (any, and by a person), first click by a person, unsubscribe: what its mailing's counts count.
+    opened_at: Mapped[datetime | None]
+    opened_human_at: Mapped[datetime | None]
+    clicked_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
 
     mailing = relationship("Mailing")
     supporter = relationship("Supporter")

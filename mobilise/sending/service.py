@@ -12,6 +12,7 @@ from datetime import datetime
 from flask import current_app
 
 from ..clock import utcnow
+from ..counts.service import add_to_mailing, count_audience, count_outcomes
 from ..extensions import db, mail
 from ..jobs import SEND_RETRY, enqueue
 from ..sequences.models import Mailing
@@ -49,11 +50,12 @@ def cancel_mailing(mailing: Mailing, reason: str) -> None:
     log.info("mailing %s cancelled: %s", mailing.id, reason)
     mailing.status = "cancelled"
     mailing.finished_at = utcnow()
-    db.session.execute(
+    skipped = db.session.execute(
         db.update(Delivery)
         .where(Delivery.mailing_id == mailing.id, Delivery.status == "queued")
         .values(status="skipped", error=f"mailing cancelled: {reason}")
-    )
+    ).rowcount
+    add_to_mailing(mailing.id, recipients=-skipped)
     db.session.commit()
 
 
@@ -73,7 +75,11 @@ def take_audience(mailing_id: int) -> int:
             .exists()
         )
         rows = members.with_only_columns(db.literal(mailing.id), Supporter.id, db.literal("queued"))
-        db.session.execute(db.insert(Delivery).from_select(["mailing_id", "supporter_id", "status"], rows))
+        taken = db.session.execute(
+            db.insert(Delivery).from_select(["mailing_id", "supporter_id", "status"], rows),
+            execution_options={"preserve_rowcount": True},  # SQLAlchemy keeps an INSERT's count only when asked
+        )
+        count_audience(mailing.id, taken.rowcount)
         mailing.audience_taken_at = utcnow()
         db.session.commit()
     batches = enqueue_batches(mailing.id)
@@ -138,16 +144,16 @@ def send_batch(mailing_id: int, first_id: int, last_id: int) -> dict:
                 done.add(delivery_id)
                 counts[result[0]] = counts.get(result[0], 0) + 1
                 if len(pending) >= FLUSH_EVERY:
-                    _record(pending)
+                    _record(mailing_id, pending)
     except (RelayUnavailable, *TRANSIENT) as error:
-        _record(pending)
+        _record(mailing_id, pending)
         _release(set(claimed) - done)
         log.warning(
             "mailing %s: relay unavailable (%s); batch %s-%s will be retried",
             mailing_id, type(error).__name__, first_id, last_id,
         )
         raise RelayUnavailable(str(error)) from error
-    _record(pending)
+    _record(mailing_id, pending)
     finish_if_done(mailing_id)
     return counts
 
@@ -196,7 +202,7 @@ def _acted_since_taken(mailing: Mailing, supporter_ids: list[int]) -> set[int]:
     )
 
 
-def _record(outcome: dict[int, tuple[str, str | None]]) -> None:
+def _record(mailing_id: int, outcome: dict[int, tuple[str, str | None]]) -> None:
     if not outcome:
         return
     now = utcnow()
@@ -207,6 +213,7 @@ def _record(outcome: dict[int, tuple[str, str | None]]) -> None:
             for i, (status, error) in outcome.items()
         ],
     )
+    count_outcomes(mailing_id, {i: status for i, (status, _) in outcome.items()})
     db.session.commit()
     outcome.clear()
 

@@ -6,6 +6,7 @@ of the wrong purpose, or names a row that does not exist: the caller answers 404
 from sqlalchemy.exc import IntegrityError
 
 from ..clock import days_left, utcnow
+from ..counts.service import count_action, count_events
 from ..extensions import db
 from ..sending.models import Delivery, MailingLink
 from ..supporters.models import Supporter
@@ -73,6 +74,12 @@ def action_context(token: str) -> dict | None:
     }
 
 
+def record_visit(context: dict, user_agent: str | None, address: str | None) -> None:
+    """Opening the action page from the email is a click on its main link (none recorded for a high-risk case)."""
+    if not context["case"].high_risk:
+        events.record("click", context["delivery"].id, None, user_agent, address)
+
+
 def record_action(token: str) -> dict | None:
     """Record that the recipient acted on the case (once); None for a bad token."""
     context = action_context(token)
@@ -81,14 +88,15 @@ def record_action(token: str) -> dict | None:
     if not context["acted"] and context["case"].status != "closed":
         try:
             with db.session.begin_nested():
-                db.session.add(
-                    Action(
-                        case_id=context["case"].id,
-                        office_id=context["office"].id,
-                        supporter_id=context["supporter"].id,
-                        delivery_id=context["delivery"].id,
-                    )
+                action = Action(
+                    case_id=context["case"].id,
+                    office_id=context["office"].id,
+                    supporter_id=context["supporter"].id,
+                    delivery_id=context["delivery"].id,
                 )
+                db.session.add(action)
+                db.session.flush()  # the unique key decides here, before anything is counted
+                count_action(action)
             db.session.commit()
         except IntegrityError:  # a double submit racing itself: the first one counts
             db.session.rollback()
@@ -117,6 +125,7 @@ def unsubscribe(token: str) -> dict | None:
     )
     if already is None:
         db.session.add(Event(kind="unsubscribe", delivery_id=context["delivery"].id))
+        count_events([("unsubscribe", context["delivery"].id, False)])
     db.session.commit()
     return context
 

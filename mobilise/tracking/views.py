@@ -41,6 +41,7 @@ def action_page(token: str):
     context = service.action_context(token)
     if context is None:
         abort(404)
+    service.record_visit(context, request.user_agent.string, request.remote_addr)
     return _page("pages/act.html", token, context)
 
 
