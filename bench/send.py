@@ -11,15 +11,12 @@ import os
 import smtplib
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
-import psycopg
 from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +26,8 @@ from flask_migrate import upgrade  # noqa: E402
 
 from mobilise import create_app  # noqa: E402
 from mobilise.jobs import redis_connection  # noqa: E402
+
+from bench.scratch import drop_database, make_database  # noqa: E402
 
 
 class CountingRelay:
@@ -55,22 +54,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def make_database(url: str | None):
-    if url is None:
-        return f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite", None
-    name = f"mobilise_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return url.rsplit("/", 1)[0] + f"/{name}", (url, name)
-
-
-def drop_database(created):
-    if created:
-        url, name = created
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def baseline(port: int, n: int, size: int) -> float:

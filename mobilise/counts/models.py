@@ -41,7 +41,7 @@ class MailingCounts(Counts, db.Model):
 
 
 class DriveCounts(Counts, db.Model):
-    """recipients: supporters emailed; sent/failed/bounced: emails; the rest: distinct supporters."""
+    """recipients: supporters sent at least one email; sent/failed/bounced: emails; the rest: distinct supporters."""
 
     __tablename__ = "drive_counts"
 

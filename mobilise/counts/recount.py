@@ -15,7 +15,7 @@ from ..sequences.models import Drive, Mailing
 from ..tracking.models import Action, Event
 from .models import ActionDay, DriveCounts, DriveSupporter, MailingCounts
 
-EMAILED = ("sent", "failed", "bounced")
+EMAILED = ("sent", "bounced")  # accepted by the relay (a bounce comes after)
 
 
 def recount(drive_ids: list[int]) -> None:

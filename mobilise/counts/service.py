@@ -133,11 +133,9 @@ def count_outcomes(mailing_id: int, outcomes: dict[int, str]) -> None:
     """Deliveries of one mailing became sent, failed or skipped (delivery id → status)."""
     by_status = Counter(outcomes.values())
     add_to_mailing(mailing_id, sent=by_status["sent"], failed=by_status["failed"], recipients=-by_status["skipped"])
-    emailed = [i for i, status in outcomes.items() if status in ("sent", "failed")]
-    if not emailed:
-        return
+    accepted = [i for i, status in outcomes.items() if status == "sent"]
     drive_id = _drive_of([mailing_id])[mailing_id]
-    supporters = db.session.scalars(db.select(Delivery.supporter_id).where(Delivery.id.in_(emailed)))
+    supporters = db.session.scalars(db.select(Delivery.supporter_id).where(Delivery.id.in_(accepted))) if accepted else []
     first_time = _flip_drive_supporters("emailed_at", {(drive_id, s) for s in supporters}, utcnow())
     _add_to_drives({drive_id: Counter(recipients=first_time[drive_id], sent=by_status["sent"], failed=by_status["failed"])})
 
