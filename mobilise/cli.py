@@ -91,13 +91,9 @@ def import_supporters_command(path, office_code):
     import os
     from pathlib import Path
 
-    from .offices.service import get_office
     from .supporters.imports import Refused, import_file, imports_folder, write_report
 
-    try:
-        office = get_office(office_code)
-    except ServiceError as error:
-        fail(error)
+    office = _office_or_fail(office_code)
     size = os.path.getsize(path)
     with open(path, "rb") as raw, click.progressbar(length=size, label=f"Importing into {office.code}", file=sys.stderr) as bar:
         done = 0
@@ -108,12 +104,54 @@ def import_supporters_command(path, office_code):
             done = max(position, done)
 
         try:
-            result = import_file(office, raw, size, progress)
+            result = import_file(office, raw, size, progress, name=Path(path).name)
         except Refused as error:
             raise click.ClickException(f"nothing imported: {error}") from None
     click.echo(f"created {result['created']}, updated {result['updated']}, rejected {result['rejected']}")
     report = write_report(result, imports_folder(), f"{Path(path).stem}-{office.code}")
     click.echo(f"rejected rows (line, email, reason): {report}" if report else "no row was rejected")
+
+
+def _office_or_fail(code: str):
+    from .offices.service import get_office
+
+    try:
+        return get_office(code)
+    except ServiceError as error:
+        fail(error)
+
+
+@supporters_cli.command("export")
+@click.argument("email")
+@click.option("--office", "office_code", required=True)
+def export_supporter_command(email, office_code):
+    """Print, as JSON, everything held on the supporter with this address."""
+    import json
+
+    from .supporters.privacy import export_supporter
+
+    try:
+        click.echo(json.dumps(export_supporter(_office_or_fail(office_code), email), ensure_ascii=False, indent=2))
+    except ServiceError as error:
+        fail(error)
+
+
+@supporters_cli.command("erase")
+@click.argument("email")
+@click.option("--office", "office_code", required=True)
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def erase_supporter_command(email, office_code, yes):
+    """Erase the supporter's personal data for good (the counts keep their numbers)."""
+    from .supporters.privacy import erase_supporter
+
+    office = _office_or_fail(office_code)
+    if not yes:
+        click.confirm(f"Erase this supporter of {office.code} for good?", abort=True)
+    try:
+        erase_supporter(office, email)
+    except ServiceError as error:
+        fail(error)
+    click.echo("erased")
 
 
 @click.command("worker")

@@ -5,5 +5,5 @@ from .counts.models import ActionDay, DriveCounts, DriveSupporter, MailingCounts
 from .offices.models import Office  # noqa: F401
 from .sending.models import Delivery, MailingLink  # noqa: F401
 from .sequences.models import Drive, Mailing  # noqa: F401
-from .supporters.models import Import, Supporter, SupporterTag  # noqa: F401
+from .supporters.models import Bounce, ConsentChange, Import, Supporter, SupporterTag  # noqa: F401
 from .tracking.models import Action, Event  # noqa: F401

@@ -140,6 +140,12 @@ def count_outcomes(mailing_id: int, outcomes: dict[int, str]) -> None:
     _add_to_drives({drive_id: Counter(recipients=first_time[drive_id], sent=by_status["sent"], failed=by_status["failed"])})
 
 
+def count_bounce(delivery: Delivery) -> None:
+    """A sent email was reported bounced: it stays counted as sent (the relay took it), and as bounced."""
+    add_to_mailing(delivery.mailing_id, bounced=1)
+    _add_to_drives({_drive_of([delivery.mailing_id])[delivery.mailing_id]: Counter(bounced=1)})
+
+
 def count_events(events: Iterable[tuple[str, int, bool]]) -> None:
     """Opens, clicks and unsubscribes written (kind, delivery id, machine), their clicks already judged."""
     by_mark: dict[str, set[int]] = {name: set() for name in EVENT_MARKS}

@@ -1,8 +1,10 @@
 from flask import jsonify, request
 
-from ..api import api, read_json, scoped_office, staff_office
+from ..api import admin_only, api, read_json, scoped_office, staff_office
 from ..errors import BadRequest
+from .bounces import report_bounce
 from .imports import get_import, queue_import
+from .privacy import erase_supporter, export_supporter
 from .service import list_supporters, upsert_supporters
 
 
@@ -47,3 +49,21 @@ def start_import(code: str):
 def import_status(import_id: int):
     office = staff_office()
     return jsonify(get_import(import_id, None if office is None else {office.id}).to_dict())
+
+
+@api.post("/offices/<code>/supporters/export")
+def export(code: str):
+    office = scoped_office(code)
+    return jsonify(export_supporter(office, read_json(dict).get("email")))
+
+
+@api.post("/offices/<code>/supporters/erase")
+def erase(code: str):
+    office = scoped_office(code)
+    return jsonify(erase_supporter(office, read_json(dict).get("email")))
+
+
+@api.post("/events/bounces")
+def bounces():
+    admin_only()
+    return jsonify(report_bounce(read_json(dict)))

@@ -79,8 +79,10 @@ def _supporter(row: dict) -> dict:
     return data
 
 
-def import_file(office: Office, raw, total_bytes: int, progress: Callable[[int, dict], None] | None = None) -> dict:
-    """Import the CSV in the binary file `raw` into `office`; returns the counts and every rejected row."""
+def import_file(
+    office: Office, raw, total_bytes: int, progress: Callable[[int, dict], None] | None = None, *, name: str = "a file"
+) -> dict:
+    """Import the CSV in the binary file `raw` (called `name`) into `office`; returns the counts and every rejected row."""
     try:
         encoding = _encoding(raw.read(65536))
     finally:
@@ -89,7 +91,7 @@ def import_file(office: Office, raw, total_bytes: int, progress: Callable[[int, 
     batch: list[tuple[int, dict]] = []
 
     def flush():
-        outcome = upsert_supporters(office, [_supporter(row) for _, row in batch])
+        outcome = upsert_supporters(office, [_supporter(row) for _, row in batch], source=f"import of {name}")
         result["created"] += outcome["created"]
         result["updated"] += outcome["updated"]
         for reject in outcome["rejected"]:
@@ -166,7 +168,7 @@ def run_import(import_id: int) -> dict:
 
     try:
         with open(job.path, "rb") as raw:
-            result = import_file(office, raw, job.total_bytes, progress)
+            result = import_file(office, raw, job.total_bytes, progress, name=job.filename)
     except Refused as error:
         job.status, job.failure = "failed", str(error)
     else:

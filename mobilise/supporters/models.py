@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..clock import utcnow
+from ..clock import iso, utcnow
 from ..extensions import db
 
 STATUSES = ("pending", "subscribed", "unsubscribed", "bounced", "complained")
@@ -17,8 +17,8 @@ class Supporter(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
-    # Trimmed and lower-cased on the way in, so equality is the contract's comparison.
-    email: Mapped[str] = mapped_column(String(320))
+    # Trimmed and lower-cased on the way in, so equality is the contract's comparison. None once erased.
+    email: Mapped[str | None] = mapped_column(String(320))
     first_name: Mapped[str] = mapped_column(String(200), default="")
     last_name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str | None] = mapped_column(String(8))
@@ -27,6 +27,8 @@ class Supporter(db.Model):
     consent_at: Mapped[datetime | None]
     status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the personal data was erased: the row stays, nameless, so the counts keep their numbers.
+    erased_at: Mapped[datetime | None]
 
     office = relationship("Office")
     tag_rows: Mapped[list["SupporterTag"]] = relationship(
@@ -55,6 +57,46 @@ class Supporter(db.Model):
             "consent_source": self.consent_source,
             "consent_at": self.consent_at.isoformat() + "Z" if self.consent_at else None,
         }
+
+
+CHANGES = ("given", "requested", "confirmed", "withdrawn", "bounced", "complained", "erased")
+
+
+class ConsentChange(db.Model):
+    """One step in a supporter's consent: when, how (`source`) and from where (a /24 or /48 network).
+
+    given: added by staff (API, import) who vouch for the consent; requested/confirmed: the two steps of a
+    public sign-up; withdrawn: unsubscribed; bounced/complained: mail stopped by the relay's report;
+    erased: the personal data was removed (the only row left after an erasure).
+    """
+
+    __tablename__ = "consent_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id", ondelete="CASCADE"), index=True)
+    change: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(200))
+    network: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def to_dict(self) -> dict:
+        return {"change": self.change, "source": self.source, "network": self.network, "at": iso(self.at)}
+
+
+class Bounce(db.Model):
+    """A relay's report that an email bounced or was marked as spam."""
+
+    __tablename__ = "bounces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id", ondelete="CASCADE"), index=True)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # hard, soft, complaint
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def to_dict(self) -> dict:
+        return {"type": self.kind, "detail": self.detail, "delivery": self.delivery_id, "at": iso(self.created_at)}
 
 
 class SupporterTag(db.Model):

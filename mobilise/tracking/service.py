@@ -9,6 +9,7 @@ from ..clock import days_left, utcnow
 from ..counts.service import count_action, count_events
 from ..extensions import db
 from ..sending.models import Delivery, MailingLink
+from ..supporters.consent import record_change
 from ..supporters.models import Supporter
 from . import events
 from .models import Action, Event
@@ -111,15 +112,14 @@ def unsubscribe_context(token: str) -> dict | None:
     return {"delivery": delivery, "office": delivery.mailing.drive.office, "supporter": delivery.supporter}
 
 
-def unsubscribe(token: str) -> dict | None:
+def unsubscribe(token: str, address: str | None = None) -> dict | None:
     """Stop all mail from the office to this recipient, at once (RFC 8058 one-click)."""
     context = unsubscribe_context(token)
     if context is None:
         return None
     supporter: Supporter = context["supporter"]
     if supporter.status in ("subscribed", "pending"):
-        supporter.status = "unsubscribed"
-        supporter.status_changed_at = utcnow()
+        record_change(supporter, "withdrawn", "unsubscribe link in an email", address=address)
     already = db.session.scalar(
         db.select(Event.id).where(Event.delivery_id == context["delivery"].id, Event.kind == "unsubscribe")
     )

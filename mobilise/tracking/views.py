@@ -64,7 +64,7 @@ def unsubscribe_page(token: str):
 @public.post("/unsubscribe/<token>")
 def unsubscribe(token: str):
     # RFC 8058 one-click: mail providers POST here with no cookie and expect a 200, not a redirect.
-    context = service.unsubscribe(token)
+    context = service.unsubscribe(token, request.remote_addr)
     if context is None:
         abort(404)
     return _page("pages/unsubscribe.html", token, {**context, "done": True})

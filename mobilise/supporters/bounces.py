@@ -1,0 +1,79 @@
+"""A relay's reports of bounces and spam complaints: the mail to that person stops."""
+import re
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from ..clock import utcnow
+from ..counts.service import count_bounce
+from ..errors import NotFound
+from ..extensions import db
+from ..sending.models import Delivery
+from ..validation import EmailAddress, Strict, parse
+from .consent import record_change
+from .models import Bounce, Supporter
+
+SOFT_LIMIT = 3  # soft bounces within SOFT_WINDOW stop the mail like a hard one
+SOFT_WINDOW = timedelta(days=30)
+MESSAGE_ID = re.compile(r"<?delivery\.(\d+)@[^>\s]+>?")  # what the composer writes: <delivery.ID@domain>
+MAILABLE = ("subscribed", "pending")
+
+
+class BounceIn(Strict):
+    message_id: str | None = Field(default=None, max_length=500)
+    email: EmailAddress | None = None
+    type: Literal["hard", "soft", "complaint"]
+    detail: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.message_id is None) == (self.email is None):
+            raise ValueError("give either message_id or email")
+        return self
+
+
+def report_bounce(data) -> dict:
+    """Record the report; stop the mail on a hard bounce, a complaint, or the SOFT_LIMIT-th soft bounce.
+
+    By message_id: the supporter that email went to (and the email counts as bounced, if hard).
+    By email: that address in every office.
+    """
+    report = parse(BounceIn, data)
+    delivery = None
+    if report.message_id is not None:
+        match = MESSAGE_ID.fullmatch(report.message_id.strip())
+        delivery = db.session.get(Delivery, int(match.group(1))) if match else None
+        if delivery is None:
+            raise NotFound("no email with that Message-ID was sent by this service")
+        supporters = [delivery.supporter]
+    else:
+        supporters = db.session.scalars(db.select(Supporter).where(Supporter.email == report.email)).all()
+        if not supporters:
+            raise NotFound("no supporter has that address")
+
+    stopped = 0
+    for supporter in supporters:
+        db.session.add(Bounce(supporter_id=supporter.id, delivery_id=delivery.id if delivery else None,
+                              kind=report.type, detail=report.detail))
+        db.session.flush()
+        if supporter.status in MAILABLE and _stops_mail(supporter, report.type):
+            change = "complained" if report.type == "complaint" else "bounced"
+            record_change(supporter, change, f"relay report: {report.type}")
+            stopped += 1
+    if delivery is not None and report.type == "hard" and delivery.status == "sent":
+        delivery.status = "bounced"
+        count_bounce(delivery)
+    db.session.commit()
+    return {"supporters": len(supporters), "stopped": stopped}
+
+
+def _stops_mail(supporter: Supporter, kind: str) -> bool:
+    if kind != "soft":
+        return True
+    recent = db.session.scalar(
+        db.select(db.func.count(Bounce.id)).where(
+            Bounce.supporter_id == supporter.id, Bounce.kind == "soft", Bounce.created_at >= utcnow() - SOFT_WINDOW
+        )
+    )
+    return recent >= SOFT_LIMIT
