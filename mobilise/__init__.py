@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .cases.views import pages as case_pages
     from .dashboard import actions  # noqa: F401  its routes register on the console blueprint
     from .dashboard.views import console
+    from .supporters.signup_views import signups
     from .supporters.views import people
     from .tracking.views import public
 
@@ -56,11 +57,12 @@ def create_app(config: dict | None = None) -> Flask:
     # The API authenticates by bearer token and the email links by signed token; neither uses a cookie.
     csrf.exempt(api)
     csrf.exempt(public)
-    for blueprint in (public, case_pages, auth, console, people):
+    csrf.exempt(signups)
+    for blueprint in (public, case_pages, auth, console, people, signups):
         app.register_blueprint(blueprint)
-    # Only sign-in is throttled. A request filter is the limiter's first and cheapest test:
+    # Only sign-in and sign-up are throttled. A request filter is the limiter's first and cheapest test:
     # exempting blueprints instead costs every pixel ~40 µs of exemption lookups.
-    limiter.request_filter(lambda: request.blueprint != auth.name)
+    limiter.request_filter(lambda: request.blueprint not in (auth.name, signups.name))
 
     from .languages import name_of
 

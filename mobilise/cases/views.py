@@ -6,6 +6,7 @@ from ..errors import NotFound
 from ..offices.models import Office
 from ..extensions import db
 from ..sequences.models import Drive
+from ..supporters.signup import HONEYPOT
 from .documents import ua_blocks, ua_pdf, ua_rtf
 from .service import get_case_by_slug
 
@@ -34,6 +35,7 @@ def case_page(slug: str):
         content=case.content(language),
         days_left=days_left(deadline, office.timezone if office else "UTC"),
         page_language=language,
+        honeypot=HONEYPOT,
     )
 
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-PURPOSES = ("open", "click", "act", "unsubscribe")
+PURPOSES = ("open", "click", "act", "unsubscribe", "confirm")
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:

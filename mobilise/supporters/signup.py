@@ -1,0 +1,128 @@
+"""Public sign-up with double opt-in: a request from a form, then a confirmation from the inbox.
+
+The confirmation link names the `requested` step of the consent history, not the person, and
+only confirms while that request is the supporter's latest step and younger than CONFIRM_WITHIN:
+an unsubscribe or a newer request makes an older link void. Confirming takes a POST from the
+page the link opens, so a mail scanner that follows the link confirms nothing.
+"""
+import logging
+import smtplib
+from datetime import timedelta
+from email.utils import formataddr, make_msgid
+
+from pydantic import Field, ValidationError
+
+from ..clock import utcnow
+from ..errors import Invalid, pydantic_details
+from ..extensions import db, mail
+from ..jobs import SEND_RETRY, enqueue
+from ..offices.models import Office
+from ..sending.composer import public_url
+from ..sending.message import OutgoingEmail
+from ..sending.render import choose_language, render
+from ..tracking.tokens import make_token, read_token
+from ..validation import EmailAddress, Language, Strict
+from .consent import record_change
+from .models import ConsentChange, Supporter
+
+log = logging.getLogger(__name__)
+
+HONEYPOT = "website"  # hidden from people by the form's CSS; bots fill every field
+CONFIRM_WITHIN = timedelta(days=14)
+SOURCE = "sign-up form"
+
+
+class SignupIn(Strict):
+    email: EmailAddress
+    first_name: str = Field(default="", max_length=200)
+    last_name: str = Field(default="", max_length=200)
+    language: Language | None = None
+
+
+def sign_up(office: Office, form: dict, address: str | None) -> bool:
+    """Ask the person to confirm; True when a confirmation email is on its way.
+
+    The page answers the same whatever happened, so the form never tells anyone who is on the list.
+    """
+    if form.get(HONEYPOT, "").strip():
+        log.info("sign-up to %s dropped: the honeypot field was filled", office.code)
+        return False
+    try:
+        fields = SignupIn.model_validate({k: v.strip() for k, v in form.items() if k in SignupIn.model_fields and v.strip()})
+    except ValidationError as error:
+        raise Invalid("invalid input", pydantic_details(error)) from None
+    supporter = db.session.scalar(db.select(Supporter).where(Supporter.office_id == office.id, Supporter.email == fields.email))
+    if supporter is None:
+        supporter = Supporter(office_id=office.id, email=fields.email, status="pending")
+        db.session.add(supporter)
+    elif supporter.status not in ("pending", "unsubscribed"):
+        return False  # already subscribed, or the address bounced or complained: no email
+    for name in ("first_name", "last_name", "language"):
+        if name in fields.model_fields_set:
+            setattr(supporter, name, getattr(fields, name))
+    db.session.flush()
+    request = record_change(supporter, "requested", SOURCE, address=address)
+    db.session.commit()
+    enqueue("workers.supporters.send_confirmation", request.id, queue_name="send", job_id=f"confirm-{request.id}", retry=SEND_RETRY)
+    return True
+
+
+def send_confirmation(request_id: int) -> str:
+    """The worker's side: the email with the confirmation link, in the person's language."""
+    request = db.session.get(ConsentChange, request_id)
+    supporter = db.session.get(Supporter, request.supporter_id) if request else None
+    if supporter is None or supporter.email is None or _latest(supporter).id != request.id:
+        return "no longer wanted"
+    office = db.session.get(Office, supporter.office_id)
+    language = choose_language("confirm", [supporter.language, office.language], {"en", "es", "fr"})
+    context = {
+        "office": office,
+        "confirm_url": public_url(f"/confirm/{make_token('confirm', request.id)}"),
+        "name_suffix": f" {supporter.first_name}" if supporter.first_name else "",
+    }
+    rendered = render("confirm", language, context)
+    sender = formataddr((office.sender_name or office.name, office.sender_email))
+    message = OutgoingEmail(
+        subject=rendered.subject, sender=sender, recipient=supporter.email, text=rendered.text, html=rendered.html,
+        message_id=make_msgid("confirm", domain=office.sender_email.rsplit("@", 1)[1]), reply_to=office.reply_to,
+    )
+    try:
+        mail.send(message)
+    except smtplib.SMTPRecipientsRefused:
+        return "refused by the relay"
+    return "sent"  # a relay that is down raises: RQ tries again later
+
+
+def _latest(supporter: Supporter) -> ConsentChange:
+    return db.session.scalar(
+        db.select(ConsentChange).where(ConsentChange.supporter_id == supporter.id)
+        .order_by(ConsentChange.at.desc(), ConsentChange.id.desc()).limit(1)
+    )
+
+
+def confirmation(token: str) -> dict | None:
+    """What the confirmation page shows: `ready` to confirm, `done`, or `expired`; None for a bad token."""
+    ids = read_token("confirm", token)
+    request = db.session.get(ConsentChange, ids[0]) if ids else None
+    if request is None or request.change != "requested":
+        return None
+    supporter = db.session.get(Supporter, request.supporter_id)
+    if supporter is None or supporter.erased_at is not None:
+        return None
+    latest = _latest(supporter)
+    if latest.id == request.id:
+        state = "ready" if utcnow() - request.at <= CONFIRM_WITHIN else "expired"
+    elif latest.change == "confirmed" and latest.id > request.id and supporter.status == "subscribed":
+        state = "done"
+    else:
+        state = "expired"
+    return {"state": state, "supporter": supporter, "office": db.session.get(Office, supporter.office_id), "request": request}
+
+
+def confirm(token: str, address: str | None) -> dict | None:
+    context = confirmation(token)
+    if context is not None and context["state"] == "ready":
+        record_change(context["supporter"], "confirmed", "confirmation link in the email", address=address)
+        db.session.commit()
+        context["state"] = "done"
+    return context

@@ -1,0 +1,64 @@
+"""The public sign-up form and the confirmation page: no login, no CSRF token (the form lives on
+offices' own sites too), throttled per address instead, with a honeypot field."""
+from flask import Blueprint, abort, g, render_template, request
+
+from ..errors import Invalid, NotFound
+from ..extensions import limiter
+from ..languages import UI_LANGUAGES
+from ..offices.service import get_office
+from . import signup
+
+signups = Blueprint("signup", __name__)
+NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}
+
+
+def _office(code: str):
+    try:
+        return get_office(code)
+    except NotFound:
+        abort(404)
+
+
+def _page(office, status=200, **context):
+    wanted = request.accept_languages.best_match(UI_LANGUAGES)
+    g.page_language = wanted or (office.language if office.language in UI_LANGUAGES else "en")
+    return render_template("pages/signup.html", office=office, honeypot=signup.HONEYPOT, **context), status, NO_STORE
+
+
+@signups.get("/subscribe/<code>")
+def form(code: str):
+    return _page(_office(code), form={}, errors={})
+
+
+@signups.post("/subscribe/<code>")
+@limiter.limit("5 per minute;30 per hour")
+def subscribe(code: str):
+    office = _office(code)
+    try:
+        signup.sign_up(office, request.form.to_dict(), request.remote_addr)
+    except Invalid as error:
+        errors = {d["field"]: d["error"] for d in error.details or []}
+        return _page(office, 422, form=request.form, errors=errors)
+    return _page(office, 202, sent=True)
+
+
+def _confirm_page(context):
+    g.page_language = context["supporter"].language if context["supporter"].language in UI_LANGUAGES else (
+        context["office"].language if context["office"].language in UI_LANGUAGES else "en")
+    return render_template("pages/confirm.html", **context), NO_STORE
+
+
+@signups.get("/confirm/<token>")
+def confirmation(token: str):
+    context = signup.confirmation(token)
+    if context is None:
+        abort(404)
+    return _confirm_page({**context, "token": token})
+
+
+@signups.post("/confirm/<token>")
+def confirm(token: str):
+    context = signup.confirm(token, request.remote_addr)
+    if context is None:
+        abort(404)
+    return _confirm_page({**context, "token": token})
