@@ -1,10 +1,15 @@
 """CSV imports through the CLI, the API (run by a worker) and the console: bad rows reported by line, good rows in."""
 import io
+import signal
+import subprocess
+import sys
+import time
 
 from mobilise.extensions import db
 from mobilise.models import Import, Supporter
 
 from .builders import bearer, make_office, make_supporters, token_for
+from .conftest import ROOT, run_flask
 from .test_console import csrf_from, sign_in
 
 # Written with the troubles real spreadsheets have. Physical lines: the header is 1; the row for
@@ -93,3 +98,36 @@ def test_the_console_uploads_a_csv_and_shows_its_progress(app, client, run_jobs)
     done = client.get(progress_url).get_data(as_text=True)
     assert "done" in done and 'http-equiv="refresh"' not in done
     assert '<span class="n">4</span> added' in done and '<td class="num">11</td>' in done
+
+
+def test_an_import_killed_half_way_and_run_again_leaves_everyone_once(app, service_env, tmp_path):
+    office = make_office()
+    rows = 30_000
+    path = tmp_path / "big.csv"
+    with path.open("w", encoding="utf-8") as out:
+        out.write("email,first_name,tags\n")
+        for n in range(rows):
+            out.write(f"person{n}@example.org,Persona {n},list;{'even' if n % 2 == 0 else 'odd'}\n")
+
+    def imported() -> int:
+        db.session.rollback()  # see what the other process committed
+        return db.session.scalar(db.select(db.func.count(Supporter.id)).where(Supporter.office_id == office.id))
+
+    child = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "supporters", "import", str(path), "--office", "GB"],
+                             cwd=ROOT, env=service_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while imported() < 3_000 and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)  # no chance to tidy up
+    child.wait()
+    half = imported()
+    assert 0 < half < rows, "the import must be killed part of the way through"
+
+    again = run_flask(service_env, "supporters", "import", str(path), "--office", "GB", timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"created {rows - half}, updated {half}, rejected 0" in again.stdout
+    assert imported() == rows
+    emails = db.session.scalars(db.select(Supporter.email).where(Supporter.office_id == office.id)).all()
+    assert len(set(emails)) == rows
+    last = db.session.scalar(db.select(Supporter).where(Supporter.email == f"person{rows - 1}@example.org"))
+    assert last.tags == ["list", "odd"] and last.first_name == f"Persona {rows - 1}"
