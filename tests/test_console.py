@@ -141,6 +141,23 @@ def test_a_launch_with_no_audience_says_so_before_sending(client, two_offices):
     assert db.session.scalar(db.select(db.func.count(Drive.id))) == 0
 
 
+def test_a_launch_by_language_shows_its_audience_size_first(client, two_offices, run_jobs, relay):
+    gb, _ = two_offices
+    db.session.get(Supporter, db.session.scalar(db.select(Supporter.id).where(Supporter.office_id == gb.id))).language = "fr"
+    db.session.commit()
+    case = make_case()
+    sign_in(client, "staff@uk.example.org")
+    url = f"/console/cases/{case.id}/launch"
+    bad = post_form(client, url, {"office": "GB", "languages": "french"})
+    assert "Language codes are two or three letters" in bad.get_data(as_text=True)
+    confirm = post_form(client, url, {"office": "GB", "languages": "fr"})
+    page = confirm.get_data(as_text=True)
+    assert "to <strong>1</strong> subscribed supporters" in page and "reading French" in page
+    client.post(url, data={**hidden_fields(confirm), "csrf_token": csrf_from(confirm)})
+    run_jobs()
+    assert len(relay.received) == 1
+
+
 def test_an_admin_posts_an_update_after_seeing_how_many_it_reaches(client, two_offices, run_jobs, relay):
     from mobilise.sequences.dispatch import start_drive
 

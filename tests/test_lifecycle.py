@@ -12,6 +12,7 @@ from mobilise.sequences import dispatch
 from mobilise.sequences.dispatch import start_drive
 from mobilise.sequences.lifecycle import apply_change
 from mobilise.sequences.service import launch
+from mobilise.supporters.service import upsert_supporters
 
 from .builders import bearer, make_case, make_office, make_supporters, token_for
 
@@ -235,3 +236,23 @@ def test_the_updates_api_answers_with_the_mailings_it_made(app, client, kind):
     assert stages == {"update": ["update"], "deadline_extended": ["extension", "reminder", "reminder"], "closed": ["outcome"]}[kind]
     schedule = client.get(f"/api/v1/cases/{case.id}/schedule", headers=bearer(admin)).json
     assert len(schedule) == 3 + len(stages)
+
+
+def test_a_drive_can_reach_only_the_languages_it_names(app, client, relay, run_jobs):
+    es = make_office(code="ES", name="Amnistía España", language="es", timezone="Europe/Madrid", sender="a@es.example.org")
+    upsert_supporters(es, [
+        {"email": "castellano@example.org", "language": "es"},
+        {"email": "sin-idioma@example.org"},  # reads the office's language
+        {"email": "catala@example.org", "language": "ca"},
+        {"email": "english@example.org", "language": "en"},
+    ])
+    case = make_case()
+    admin = token_for("admin@example.org", admin=True)
+    launched = client.post(f"/api/v1/cases/{case.id}/launch", json={"office": "ES", "languages": ["es", "ca"]}, headers=bearer(admin))
+    assert launched.status_code == 201, launched.json
+    assert launched.json["languages"] == ["ca", "es"]
+    run_jobs()
+    assert sorted(relay.recipients()) == ["castellano@example.org", "catala@example.org", "sin-idioma@example.org"]
+    bad = client.post(f"/api/v1/cases/{make_case(reference='UA 2/26').id}/launch", json={"office": "ES", "languages": ["spanish!"]},
+                      headers=bearer(admin))
+    assert bad.status_code == 422 and bad.json["details"][0]["field"].startswith("languages")

@@ -32,7 +32,7 @@ def launch(case_id: int):
     office = get_office(form.office.data)
     if not current_user.is_admin and office.id != current_user.office_id:
         abort(404)
-    drive = Drive(deadline=form.deadline.data or case.deadline, tags=form.tag_list(), own_deadline=False)
+    drive = Drive(deadline=form.deadline.data or case.deadline, tags=form.tag_list(), languages=form.language_list(), own_deadline=False)
     drive.case, drive.office = case, office
     size = audience_size(drive, "all")
     if size == 0:
@@ -42,7 +42,7 @@ def launch(case_id: int):
         email = preview(case, office, {"stage": "launch"})
         form.confirm.data = "yes"  # the confirmation page's button says yes
         return render_template("console/launch.html", case=case, form=form, step="confirm", office=office, size=size, email=email)
-    data = {"office": office.code, "tags": form.tag_list()}
+    data = {"office": office.code, "tags": form.tag_list(), "languages": form.language_list()}
     if form.deadline.data:
         data["deadline"] = form.deadline.data.isoformat()
     try:

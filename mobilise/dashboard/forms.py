@@ -32,8 +32,17 @@ class LaunchForm(ConfirmForm):
     deadline = DateField("Our own deadline (optional)", validators=[Optional(), not_past])
     tags = StringField("Only supporters with any of these tags (optional, comma-separated)")
 
+    languages = StringField("Only supporters reading these languages (optional, comma-separated codes, e.g. en, es)")
+
     def tag_list(self) -> list[str]:
         return sorted({t.strip() for t in (self.tags.data or "").split(",") if t.strip()})
+
+    def validate_languages(self, field):
+        if any(not (2 <= len(code) <= 3 and code.isalpha()) for code in self.language_list()):
+            raise ValidationError("Language codes are two or three letters, such as en, es, fr.")
+
+    def language_list(self) -> list[str]:
+        return sorted({code.strip().lower() for code in (self.languages.data or "").split(",") if code.strip()})
 
 
 class UpdateForm(ConfirmForm):

@@ -24,6 +24,8 @@ class Drive(db.Model):
     # False while the drive follows the case's deadline (and so moves when it is extended).
     own_deadline: Mapped[bool] = mapped_column(default=False)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Only supporters reading these languages (none: everyone); a supporter with no language reads the office's.
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     case = relationship("Case")

@@ -8,7 +8,7 @@ from ..clock import deadline_end, local_to_utc, to_naive_utc, utcnow
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..offices.models import Office
-from ..validation import Strict, parse
+from ..validation import Language, Strict, parse
 from .models import Drive, Mailing
 
 
@@ -16,6 +16,7 @@ class LaunchIn(Strict):
     office: str = Field(pattern=r"^[A-Za-z]{2}$")
     deadline: date | None = None
     tags: list[str] = Field(default_factory=list)
+    languages: list[Language] = Field(default_factory=list)
     send_at: datetime | None = None
 
 
@@ -40,6 +41,7 @@ def launch(case: Case, office: Office, data: dict, *, now: datetime | None = Non
         deadline=deadline,
         own_deadline=fields.deadline is not None and fields.deadline != case.deadline,
         tags=sorted({t.strip() for t in fields.tags if t.strip()}),
+        languages=sorted(set(fields.languages)),
     )
     drive.office = office
     db.session.add(drive)
@@ -70,6 +72,7 @@ def drive_to_dict(drive: Drive) -> dict:
         "office": drive.office.code,
         "deadline": drive.deadline.isoformat(),
         "tags": drive.tags,
+        "languages": drive.languages or [],
         "mailings": [m.to_dict() for m in drive.mailings],
     }
 
@@ -137,6 +140,12 @@ def audience_of(drive: Drive, audience: str):
             .where(SupporterTag.supporter_id == Supporter.id, SupporterTag.tag.in_(drive.tags))
             .exists()
         )
+    if drive.languages:
+        office_language = drive.office.language if drive.office is not None else None
+        reads = Supporter.language.in_(drive.languages)
+        if office_language in drive.languages:  # no language of their own: they read the office's
+            reads = reads | Supporter.language.is_(None)
+        query = query.where(reads)
     acted = (
         db.select(Action.id)
         .where(Action.supporter_id == Supporter.id, Action.case_id == case_id)
