@@ -95,7 +95,9 @@ def main():
     finally:
         server.terminate()
         server.wait()
-    events = int(Redis.from_url(args.redis).get("mobilise:events:waiting") or 0)
+    from mobilise.tracking.events import WAITING
+
+    events = int(Redis.from_url(args.redis).get(WAITING) or 0)
     Redis.from_url(args.redis).flushdb()
 
     def median(results):

@@ -9,6 +9,11 @@ from flask import g, has_request_context, request
 UI_LANGUAGES = ("en", "es", "fr")
 
 
+def ui_language(*wanted: str | None) -> str:
+    """The first of `wanted` that our own wording is translated into, else English."""
+    return next((code for code in wanted if code in UI_LANGUAGES), "en")
+
+
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip().lower()

@@ -17,7 +17,7 @@ def normalise_email(value: str) -> str:
     return checked.normalized.lower()
 
 
-def _language(value: str) -> str:
+def language_code(value: str) -> str:
     value = value.strip().lower()
     if not (2 <= len(value) <= 3 and value.isalpha()):
         raise ValueError("must be an ISO 639-1 code such as en, es, fr")
@@ -35,7 +35,7 @@ def _timezone(value: str) -> str:
 
 
 EmailAddress = Annotated[str, AfterValidator(normalise_email)]
-Language = Annotated[str, AfterValidator(_language)]
+Language = Annotated[str, AfterValidator(language_code)]
 Timezone = Annotated[str, AfterValidator(_timezone)]
 
 

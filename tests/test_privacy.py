@@ -67,6 +67,8 @@ def test_export_holds_what_was_sent_opened_clicked_and_done(app, client, relay, 
     assert export(client, spain, "person0@gb.example.net").status_code == 404
     assert export(client, spain, "person0@gb.example.net", code="ES").status_code == 404
     assert export(client, staff, "nobody@example.org").status_code == 404
+    malformed = export(client, staff, "not an address")
+    assert malformed.status_code == 422 and malformed.json["details"][0]["field"] == "email"
 
 
 def test_erasure_removes_the_person_and_keeps_the_counts(app, client, relay, run_jobs, flush, runner):

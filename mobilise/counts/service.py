@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..clock import utcnow
 from ..extensions import db
 from ..sending.models import Delivery
-from ..sequences.models import Drive, Mailing
+from ..sequences.models import Mailing
 from ..tracking.models import Action, Event
 from .models import ActionDay, DriveCounts, DriveSupporter, MailingCounts
 
@@ -29,26 +29,31 @@ def _insert(model):
     return (postgresql if dialect == "postgresql" else sqlite).insert(model)
 
 
-def _add(model, key: str, deltas: dict[int, Counter]) -> None:
-    """counter += delta for each row of `model` keyed by `key`, creating rows on first use."""
-    for key_value in sorted(deltas):
-        changes = {name: n for name, n in deltas[key_value].items() if n}
+def _add(model, keys: tuple[str, ...], deltas: dict[tuple, Counter]) -> None:
+    """counter += delta for each row of `model` whose primary key (`keys`) is a key of `deltas`,
+    creating rows on first use."""
+    for key_values in sorted(deltas):
+        changes = {name: n for name, n in deltas[key_values].items() if n}
         if not changes:
             continue
-        statement = _insert(model).values({key: key_value, **changes})
+        statement = _insert(model).values({**dict(zip(keys, key_values)), **changes})
         db.session.execute(
             statement.on_conflict_do_update(
-                index_elements=[key], set_={name: getattr(model, name) + statement.excluded[name] for name in changes}
+                index_elements=list(keys), set_={name: getattr(model, name) + statement.excluded[name] for name in changes}
             )
         )
 
 
 def add_to_mailing(mailing_id: int, **changes: int) -> None:
-    _add(MailingCounts, "mailing_id", {mailing_id: Counter(changes)})
+    _add(MailingCounts, ("mailing_id",), {(mailing_id,): Counter(changes)})
+
+
+def _add_to_mailings(deltas: dict[int, Counter]) -> None:
+    _add(MailingCounts, ("mailing_id",), {(mailing_id,): delta for mailing_id, delta in deltas.items()})
 
 
 def _add_to_drives(deltas: dict[int, Counter]) -> None:
-    _add(DriveCounts, "drive_id", deltas)
+    _add(DriveCounts, ("drive_id",), {(drive_id,): delta for drive_id, delta in deltas.items()})
 
 
 def _drive_of(mailing_ids: Iterable[int]) -> dict[int, int]:
@@ -108,7 +113,7 @@ def _mark(name: str, column: str, delivery_ids: Iterable[int], value: datetime |
         return
     drives = _drive_of(mailing for mailing, _ in changed)
     per_mailing = Counter(mailing for mailing, _ in changed)
-    _add(MailingCounts, "mailing_id", {m: Counter({name: sign * n}) for m, n in per_mailing.items()})
+    _add_to_mailings({m: Counter({name: sign * n}) for m, n in per_mailing.items()})
     if value is not None:
         per_drive = _flip_drive_supporters(column, {(drives[m], s) for m, s in changed}, value)
     else:  # cleared on a delivery: the supporter still counts if another email of the drive has it
@@ -124,19 +129,14 @@ def _mark(name: str, column: str, delivery_ids: Iterable[int], value: datetime |
     _add_to_drives({d: Counter({name: sign * n}) for d, n in per_drive.items()})
 
 
-def count_audience(mailing_id: int, taken: int) -> None:
-    """The mailing's audience was written: `taken` new queued deliveries."""
-    add_to_mailing(mailing_id, recipients=taken)
+def count_outcomes(mailing_id: int, drive_id: int, outcomes: list[tuple[str, int]]) -> None:
+    """Deliveries of one mailing became sent, failed or skipped: (status, supporter id) each.
 
-
-def count_outcomes(mailing_id: int, outcomes: dict[int, str]) -> None:
-    """Deliveries of one mailing became sent, failed or skipped (delivery id → status)."""
-    by_status = Counter(outcomes.values())
+    The sender passes what it already holds, so counting adds no lookup to the sending path."""
+    by_status = Counter(status for status, _ in outcomes)
     add_to_mailing(mailing_id, sent=by_status["sent"], failed=by_status["failed"], recipients=-by_status["skipped"])
-    accepted = [i for i, status in outcomes.items() if status == "sent"]
-    drive_id = _drive_of([mailing_id])[mailing_id]
-    supporters = db.session.scalars(db.select(Delivery.supporter_id).where(Delivery.id.in_(accepted))) if accepted else []
-    first_time = _flip_drive_supporters("emailed_at", {(drive_id, s) for s in supporters}, utcnow())
+    accepted = {(drive_id, supporter_id) for status, supporter_id in outcomes if status == "sent"}
+    first_time = _flip_drive_supporters("emailed_at", accepted, utcnow())
     _add_to_drives({drive_id: Counter(recipients=first_time[drive_id], sent=by_status["sent"], failed=by_status["failed"])})
 
 
@@ -181,21 +181,8 @@ def _count_clicks(delivery_ids: set[int], now: datetime) -> None:
     _mark("clicked", "clicked_at", delivery_ids - human, None, sign=-1)
 
 
-def count_action(action: Action) -> None:
-    """A supporter acted on a case (actions are unique per supporter and case)."""
-    drive_id = db.session.scalar(
-        db.select(Drive.id).where(Drive.case_id == action.case_id, Drive.office_id == action.office_id)
-    )
-    if action.delivery_id is not None:
-        mailing_id = db.session.scalar(db.select(Delivery.mailing_id).where(Delivery.id == action.delivery_id))
-        add_to_mailing(mailing_id, acted=1)
-    if drive_id is None:
-        return
+def count_action(action: Action, drive_id: int, mailing_id: int) -> None:
+    """A supporter acted on a case from an email of `mailing_id` (actions are unique per supporter and case)."""
+    add_to_mailing(mailing_id, acted=1)
     _add_to_drives({drive_id: Counter(acted=1)})
-    day = (action.created_at or utcnow()).date()
-    statement = _insert(ActionDay).values(drive_id=drive_id, day=day, actions=1)
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["drive_id", "day"], set_={"actions": ActionDay.actions + statement.excluded.actions}
-        )
-    )
+    _add(ActionDay, ("drive_id", "day"), {(drive_id, action.created_at.date()): Counter(actions=1)})

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
+from ..validation import language_code
+
 
 def not_past(form, field):
     if field.data and field.data < date.today():
@@ -31,15 +33,17 @@ class LaunchForm(ConfirmForm):
     office = SelectField("Office", validators=[DataRequired()])
     deadline = DateField("Our own deadline (optional)", validators=[Optional(), not_past])
     tags = StringField("Only supporters with any of these tags (optional, comma-separated)")
-
     languages = StringField("Only supporters reading these languages (optional, comma-separated codes, e.g. en, es)")
 
     def tag_list(self) -> list[str]:
         return sorted({t.strip() for t in (self.tags.data or "").split(",") if t.strip()})
 
     def validate_languages(self, field):
-        if any(not (2 <= len(code) <= 3 and code.isalpha()) for code in self.language_list()):
-            raise ValidationError("Language codes are two or three letters, such as en, es, fr.")
+        for code in self.language_list():
+            try:
+                language_code(code)
+            except ValueError:
+                raise ValidationError("Language codes are two or three letters, such as en, es, fr.") from None
 
     def language_list(self) -> list[str]:
         return sorted({code.strip().lower() for code in (self.languages.data or "").split(",") if code.strip()})

@@ -12,7 +12,7 @@ from datetime import datetime
 from flask import current_app
 
 from ..clock import utcnow
-from ..counts.service import add_to_mailing, count_audience, count_outcomes
+from ..counts.service import add_to_mailing, count_outcomes
 from ..extensions import db, mail
 from ..jobs import SEND_RETRY, enqueue
 from ..sequences.models import Mailing
@@ -79,7 +79,7 @@ def take_audience(mailing_id: int) -> int:
             db.insert(Delivery).from_select(["mailing_id", "supporter_id", "status"], rows),
             execution_options={"preserve_rowcount": True},  # SQLAlchemy keeps an INSERT's count only when asked
         )
-        count_audience(mailing.id, taken.rowcount)
+        add_to_mailing(mailing.id, recipients=taken.rowcount)
         mailing.audience_taken_at = utcnow()
         db.session.commit()
     batches = enqueue_batches(mailing.id)
@@ -127,7 +127,8 @@ def send_batch(mailing_id: int, first_id: int, last_id: int) -> dict:
     ).all()
     acted = _acted_since_taken(mailing, [row[1] for row in rows])
     composer = Composer(mailing)
-    pending: dict[int, tuple[str, str | None]] = {}  # outcomes not yet written
+    drive_id = mailing.drive_id  # read now: the progress commits expire `mailing`
+    pending: dict[int, tuple[str, str | None, int]] = {}  # outcomes not yet written, with the supporter
     done: set[int] = set()
     counts: dict[str, int] = {}
     try:
@@ -140,20 +141,20 @@ def send_batch(mailing_id: int, first_id: int, last_id: int) -> dict:
                 else:
                     message = composer.message(delivery_id, email=email, first_name=first_name, language=language)
                     result = _send_one(connection, message)
-                pending[delivery_id] = result
+                pending[delivery_id] = (*result, supporter_id)
                 done.add(delivery_id)
                 counts[result[0]] = counts.get(result[0], 0) + 1
                 if len(pending) >= FLUSH_EVERY:
-                    _record(mailing_id, pending)
+                    _record(mailing_id, drive_id, pending)
     except (RelayUnavailable, *TRANSIENT) as error:
-        _record(mailing_id, pending)
+        _record(mailing_id, drive_id, pending)
         _release(set(claimed) - done)
         log.warning(
             "mailing %s: relay unavailable (%s); batch %s-%s will be retried",
             mailing_id, type(error).__name__, first_id, last_id,
         )
         raise RelayUnavailable(str(error)) from error
-    _record(mailing_id, pending)
+    _record(mailing_id, drive_id, pending)
     finish_if_done(mailing_id)
     return counts
 
@@ -202,7 +203,7 @@ def _acted_since_taken(mailing: Mailing, supporter_ids: list[int]) -> set[int]:
     )
 
 
-def _record(mailing_id: int, outcome: dict[int, tuple[str, str | None]]) -> None:
+def _record(mailing_id: int, drive_id: int, outcome: dict[int, tuple[str, str | None, int]]) -> None:
     if not outcome:
         return
     now = utcnow()
@@ -210,10 +211,10 @@ def _record(mailing_id: int, outcome: dict[int, tuple[str, str | None]]) -> None
         db.update(Delivery),
         [
             {"id": i, "status": status, "error": error, "sent_at": now if status == "sent" else None}
-            for i, (status, error) in outcome.items()
+            for i, (status, error, _) in outcome.items()
         ],
     )
-    count_outcomes(mailing_id, {i: status for i, (status, _) in outcome.items()})
+    count_outcomes(mailing_id, drive_id, [(status, supporter_id) for status, _, supporter_id in outcome.values()])
     db.session.commit()
     outcome.clear()
 

@@ -141,9 +141,8 @@ def audience_of(drive: Drive, audience: str):
             .exists()
         )
     if drive.languages:
-        office_language = drive.office.language if drive.office is not None else None
         reads = Supporter.language.in_(drive.languages)
-        if office_language in drive.languages:  # no language of their own: they read the office's
+        if drive.office.language in drive.languages:  # no language of their own: they read the office's
             reads = reads | Supporter.language.is_(None)
         query = query.where(reads)
     acted = (

@@ -56,7 +56,6 @@ def report_bounce(data) -> dict:
     for supporter in supporters:
         db.session.add(Bounce(supporter_id=supporter.id, delivery_id=delivery.id if delivery else None,
                               kind=report.type, detail=report.detail))
-        db.session.flush()
         if supporter.status in MAILABLE and _stops_mail(supporter, report.type):
             change = "complained" if report.type == "complaint" else "bounced"
             record_change(supporter, change, f"relay report: {report.type}")

@@ -41,12 +41,6 @@ class Supporter(db.Model):
     def tags(self) -> list[str]:
         return [row.tag for row in self.tag_rows]
 
-    def set_tags(self, tags: list[str]) -> None:
-        wanted = {tag for tag in tags if tag}
-        self.tag_rows = [row for row in self.tag_rows if row.tag in wanted]
-        for tag in sorted(wanted - set(self.tags)):
-            self.tag_rows.append(SupporterTag(tag=tag))
-
     def to_dict(self) -> dict:
         return {
             "id": self.id,

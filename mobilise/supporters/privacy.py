@@ -1,7 +1,7 @@
 """The rights of the person on the list: to see everything held on them, and to be erased."""
 from ..cases.models import Case
 from ..clock import iso, utcnow
-from ..errors import NotFound
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..offices.models import Office
 from ..sending.models import Delivery
@@ -13,10 +13,13 @@ from .models import Bounce, ConsentChange, Supporter, SupporterTag
 
 
 def find_supporter(office: Office, email) -> Supporter:
+    """The supporter of `office` with this address; 422 when it is not an address at all, 404 when unknown."""
+    if not isinstance(email, str) or not email.strip():
+        raise Invalid("invalid input", [{"field": "email", "error": "is required"}])
     try:
-        address = normalise_email(email if isinstance(email, str) else "")
-    except ValueError:
-        raise NotFound(f"no supporter of {office.code} has that address") from None
+        address = normalise_email(email)
+    except ValueError as error:
+        raise Invalid("invalid input", [{"field": "email", "error": str(error)}]) from None
     supporter = db.session.scalar(db.select(Supporter).where(Supporter.office_id == office.id, Supporter.email == address))
     if supporter is None:
         raise NotFound(f"no supporter of {office.code} has that address")

@@ -31,8 +31,8 @@ class SupporterIn(Strict):
 def upsert_supporters(office: Office, rows: list, *, source: str = "api") -> dict:
     """Add or update each row; a bad row is rejected alone and the good ones go in.
 
-    An address already on the list, or earlier in the same batch, updates that supporter (the
-    later row wins). New supporters added by staff are `subscribed`: staff vouch for the consent
+    An address already on the list, or earlier in the same batch, updates that supporter (what the
+    later row carries wins, the rest stays). New supporters added by staff are `subscribed`: staff vouch for the consent
     they record, and it goes into the history as `given` (its `consent_source`, else `source`).
     Nobody who unsubscribed, bounced or complained is subscribed again by an import: their
     consent fields are left as they are. Written set by set, not row by row: an import of a
@@ -58,15 +58,14 @@ def upsert_supporters(office: Office, rows: list, *, source: str = "api") -> dic
     existing = _ids_by_email(office, set(latest))
     now = utcnow()
     new = [fields for email, fields in latest.items() if email not in existing]
+    # (id, fields, a fresh consent?) for those already on the list: only someone still subscribed can give one.
+    known = [(existing[email][0], fields, bool(fields.consent_source) and existing[email][1] == "subscribed")
+             for email, fields in latest.items() if email in existing]
     created_ids = _insert_new(office, new, now)
-    _update_existing(office, [(existing[email], fields) for email, fields in latest.items() if email in existing], now)
-    tags = [(created_ids[f.email], f.tags) for f in new if f.tags]
-    _write_tags(tags)
+    _update_existing(known, now)
+    _write_tags([(created_ids[f.email], f.tags) for f in new if f.tags])
     consents = [(created_ids[f.email], f.consent_source or source, _consent_at(f, now)) for f in new]
-    for email, fields in latest.items():
-        supporter_id, status = existing.get(email, (None, None))
-        if fields.consent_source and status == "subscribed":  # a fresh consent for someone still on the list
-            consents.append((supporter_id, fields.consent_source, _consent_at(fields, now)))
+    consents += [(supporter_id, f.consent_source, _consent_at(f, now)) for supporter_id, f, consented in known if consented]
     if consents:
         db.session.execute(
             db.insert(ConsentChange),
@@ -98,14 +97,14 @@ def _insert_new(office: Office, new: list[SupporterIn], now: datetime) -> dict[s
     return {email: supporter_id for supporter_id, email in inserted}
 
 
-def _update_existing(office: Office, pairs: list[tuple[tuple[int, str], SupporterIn]], now: datetime) -> None:
+def _update_existing(known: list[tuple[int, SupporterIn, bool]], now: datetime) -> None:
     """Only the fields a row carries change; rows carrying the same fields are one executemany."""
     groups: dict[tuple, list[dict]] = {}
     retag = []
-    for (supporter_id, status), fields in pairs:
+    for supporter_id, fields, consented in known:
         sent = fields.model_fields_set
         values = {name: getattr(fields, name) for name in ("first_name", "last_name", "language") if name in sent}
-        if fields.consent_source and status == "subscribed":
+        if consented:
             values.update(consent_source=fields.consent_source, consent_at=_consent_at(fields, now))
         if "tags" in sent:
             retag.append((supporter_id, fields.tags))

@@ -16,6 +16,7 @@ from ..clock import utcnow
 from ..errors import Invalid, pydantic_details
 from ..extensions import db, mail
 from ..jobs import SEND_RETRY, enqueue
+from ..languages import UI_LANGUAGES
 from ..offices.models import Office
 from ..sending.composer import public_url
 from ..sending.message import OutgoingEmail
@@ -74,7 +75,7 @@ def send_confirmation(request_id: int) -> str:
     if supporter is None or supporter.email is None or _latest(supporter).id != request.id:
         return "no longer wanted"
     office = db.session.get(Office, supporter.office_id)
-    language = choose_language("confirm", [supporter.language, office.language], {"en", "es", "fr"})
+    language = choose_language("confirm", [supporter.language, office.language], set(UI_LANGUAGES))
     context = {
         "office": office,
         "confirm_url": public_url(f"/confirm/{make_token('confirm', request.id)}"),

@@ -4,12 +4,12 @@ from flask import Blueprint, abort, g, render_template, request
 
 from ..errors import Invalid, NotFound
 from ..extensions import limiter
-from ..languages import UI_LANGUAGES
+from ..languages import UI_LANGUAGES, ui_language
 from ..offices.service import get_office
+from ..tracking.views import NO_STORE
 from . import signup
 
 signups = Blueprint("signup", __name__)
-NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}
 
 
 def _office(code: str):
@@ -20,8 +20,7 @@ def _office(code: str):
 
 
 def _page(office, status=200, **context):
-    wanted = request.accept_languages.best_match(UI_LANGUAGES)
-    g.page_language = wanted or (office.language if office.language in UI_LANGUAGES else "en")
+    g.page_language = ui_language(request.accept_languages.best_match(UI_LANGUAGES), office.language)
     return render_template("pages/signup.html", office=office, honeypot=signup.HONEYPOT, **context), status, NO_STORE
 
 
@@ -43,8 +42,7 @@ def subscribe(code: str):
 
 
 def _confirm_page(context):
-    g.page_language = context["supporter"].language if context["supporter"].language in UI_LANGUAGES else (
-        context["office"].language if context["office"].language in UI_LANGUAGES else "en")
+    g.page_language = ui_language(context["supporter"].language, context["office"].language)
     return render_template("pages/confirm.html", **context), NO_STORE
 
 

@@ -5,7 +5,7 @@ of the wrong purpose, or names a row that does not exist: the caller answers 404
 """
 from sqlalchemy.exc import IntegrityError
 
-from ..clock import days_left, utcnow
+from ..clock import days_left
 from ..counts.service import count_action, count_events
 from ..extensions import db
 from ..sending.models import Delivery, MailingLink
@@ -97,7 +97,7 @@ def record_action(token: str) -> dict | None:
                 )
                 db.session.add(action)
                 db.session.flush()  # the unique key decides here, before anything is counted
-                count_action(action)
+                count_action(action, context["drive"].id, context["delivery"].mailing_id)
             db.session.commit()
         except IntegrityError:  # a double submit racing itself: the first one counts
             db.session.rollback()

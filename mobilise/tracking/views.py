@@ -3,7 +3,7 @@ import base64
 
 from flask import Blueprint, abort, g, redirect, render_template, request
 
-from ..languages import UI_LANGUAGES
+from ..languages import ui_language
 
 from . import service
 
@@ -31,8 +31,7 @@ def click(token: str):
 
 def _page(template: str, token: str, context: dict):
     """A page in the supporter's language: the case's text in it, and our wording when we have it."""
-    language = context.get("page_language") or context["supporter"].language
-    g.page_language = language if language in UI_LANGUAGES else context["office"].language
+    g.page_language = ui_language(context.get("page_language") or context["supporter"].language, context["office"].language)
     return render_template(template, token=token, **context), {**NO_STORE}
 
 
