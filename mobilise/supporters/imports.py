@@ -6,6 +6,8 @@ cannot be told for sure, so the file is refused whole rather than imported garbl
 import codecs
 import csv
 import io
+import queue
+import threading
 import uuid
 from pathlib import Path
 from typing import Callable
@@ -17,9 +19,9 @@ from ..errors import NotFound
 from ..extensions import db
 from ..offices.models import Office
 from .models import Import
-from .service import upsert_supporters
+from .service import Prepared, prepare_supporters, write_supporters
 
-BATCH = 1000
+BATCH = 10_000
 COLUMNS = ("email", "first_name", "last_name", "language", "tags", "consent_source", "consent_at")
 KEPT_ERRORS = 1000  # in the import's row; the full list is in the report file
 
@@ -82,46 +84,114 @@ def _supporter(row: dict) -> dict:
 def import_file(
     office: Office, raw, total_bytes: int, progress: Callable[[int, dict], None] | None = None, *, name: str = "a file"
 ) -> dict:
-    """Import the CSV in the binary file `raw` (called `name`) into `office`; returns the counts and every rejected row."""
+    """Import the CSV in the binary file `raw` (called `name`) into `office`; returns the counts and every rejected row.
+
+    Two stages run at once: this thread reads and checks a batch while writer threads write the one
+    before (the database works on the other core meanwhile). At most three batches are held (one read,
+    one queued, one being written), so memory does not grow with the file.
+    """
     try:
         encoding = _encoding(raw.read(65536))
     finally:
         raw.seek(0)
     result = {"created": 0, "updated": 0, "rejected": 0, "errors": []}
+    writer = _BatchWriters(office.id, source=f"import of {name}")
     batch: list[tuple[int, dict]] = []
 
-    batches = 0
+    def record(outcomes: list[dict]):
+        for outcome in outcomes:
+            result["created"] += outcome["created"]
+            result["updated"] += outcome["updated"]
+        if outcomes and progress:
+            progress(max(outcome["position"] for outcome in outcomes), result)
 
     def flush():
-        nonlocal batches
-        batches += 1
-        if batches in (2, 10) or batches % 100 == 0:
-            refresh_statistics()
-        outcome = upsert_supporters(office, [_supporter(row) for _, row in batch], source=f"import of {name}")
-        result["created"] += outcome["created"]
-        result["updated"] += outcome["updated"]
-        for reject in outcome["rejected"]:
-            line = batch[reject["index"]][0]
-            result["errors"].append({"line": line, "email": reject["email"], "error": reject["error"]})
-        result["rejected"] += len(outcome["rejected"])
+        prepared = prepare_supporters([_supporter(row) for _, row in batch])
+        for reject in prepared.rejected:
+            result["errors"].append({"line": batch[reject["index"]][0], "email": reject["email"], "error": reject["error"]})
+        result["rejected"] += len(prepared.rejected)
         batch.clear()
-        if progress:
-            progress(raw.tell(), result)
+        record(writer.submit(prepared, raw.tell()))
 
     try:
-        for line, row in _rows(raw, encoding):
-            batch.append((line, row))
-            if len(batch) >= BATCH:
-                flush()
-    except UnicodeDecodeError as error:
-        raise Refused(f"the file is not valid {encoding}: {error.reason}; nothing after the last good batch was read") from None
-    except csv.Error as error:
-        raise Refused(f"the file is not readable as CSV: {error}") from None
-    if batch:
-        flush()
+        try:
+            for line, row in _rows(raw, encoding):
+                batch.append((line, row))
+                if len(batch) >= BATCH:
+                    flush()
+        except UnicodeDecodeError as error:
+            raise Refused(
+                f"the file is not valid {encoding}: {error.reason}; nothing after the last good batch was read"
+            ) from None
+        except csv.Error as error:
+            raise Refused(f"the file is not readable as CSV: {error}") from None
+        if batch:
+            flush()
+    finally:
+        record(writer.finish())  # a refused file still keeps the batches read before the fault
     if progress:
         progress(total_bytes, result)
     return result
+
+
+class _BatchWriters:
+    """Threads that write prepared batches, each with a database session of its own, while the importing
+    thread reads and checks the next batch. On PostgreSQL two write side by side (the database's work
+    per row, indexes and foreign keys, is what takes longest), each address always to the same one, so
+    two never race on one supporter; SQLite takes one writer at a time anyway."""
+
+    def __init__(self, office_id: int, *, source: str):
+        self.app = current_app._get_current_object()
+        self.office_id, self.source = office_id, source
+        count = 2 if db.session.get_bind().dialect.name == "postgresql" else 1
+        self.todo: list[queue.Queue] = [queue.Queue(maxsize=1) for _ in range(count)]
+        self.done: queue.Queue = queue.Queue()
+        self.threads = [
+            threading.Thread(target=self._run, args=(todo, index == 0), name=f"mobilise-import-{index}", daemon=True)
+            for index, todo in enumerate(self.todo)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def submit(self, prepared: Prepared, position: int) -> list[dict]:
+        """Queue `prepared` (waiting while a batch is already queued); returns the outcomes of batches written since."""
+        for todo, part in zip(self.todo, prepared.split(len(self.todo))):
+            todo.put((part, position))
+        return self._outcomes()
+
+    def finish(self) -> list[dict]:
+        """Wait for every queued batch to be written; returns their outcomes."""
+        for todo in self.todo:
+            todo.put(None)
+        for thread in self.threads:
+            thread.join()
+        return self._outcomes()
+
+    def _outcomes(self) -> list[dict]:
+        outcomes = []
+        while not self.done.empty():
+            outcome = self.done.get()
+            if isinstance(outcome, BaseException):  # raised here, in the importing thread
+                raise outcome
+            outcomes.append(outcome)
+        return outcomes
+
+    def _run(self, todo: queue.Queue, analyses: bool):
+        with self.app.app_context():  # one session for the import, removed when the context ends
+            written = 0
+            while (item := todo.get()) is not None:
+                prepared, position = item
+                try:
+                    written += 1
+                    if analyses and written & (written - 1) == 0:  # the list has doubled since it was last analysed
+                        refresh_statistics()
+                    self.done.put({**write_supporters(self.office_id, prepared, source=self.source), "position": position})
+                except Exception as error:  # noqa: BLE001 - handed to the importing thread, which raises it
+                    db.session.rollback()
+                    self.done.put(error)
+                    while todo.get() is not None:  # let the importing thread finish queueing, write nothing more
+                        pass
+                    return
 
 
 def refresh_statistics() -> None:

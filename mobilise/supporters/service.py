@@ -1,4 +1,5 @@
 """Supporter lists: adding and updating people, and finding them again."""
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import Field, ValidationError, field_validator
@@ -8,7 +9,8 @@ from ..errors import Invalid, pydantic_details
 from ..extensions import db
 from ..offices.models import Office
 from ..validation import EmailAddress, Language, Strict
-from .models import STATUSES, ConsentChange, Supporter, SupporterTag
+from .models import STATUSES, Supporter, SupporterTag
+from .staging import write_batch
 
 MAX_PER_PAGE = 500
 
@@ -28,6 +30,31 @@ class SupporterIn(Strict):
         return sorted({tag.strip() for tag in tags if tag.strip()})
 
 
+@dataclass
+class Prepared:
+    """A batch checked and ready to write: one row per address, its tags, and what was rejected."""
+
+    rows: list[dict]
+    tags: list[tuple[int, str]]  # (the row's "n", tag)
+    rejected: list[dict]
+    valid: int  # good rows, an address repeated in the batch counted each time
+
+    def split(self, parts: int) -> list["Prepared"]:
+        """`parts` batches, each address always in the same one (its hash's), for writers working side by side."""
+        if parts == 1:
+            return [self]
+        split = [Prepared([], [], [], 0) for _ in range(parts)]
+        part_of = {}
+        for row in self.rows:
+            part = split[part_of.setdefault(row["n"], hash(row["email"]) % parts)]
+            part.rows.append(row)
+            part.valid += row["repeats"]
+        for n, tag in self.tags:
+            split[part_of[n]].tags.append((n, tag))
+        split[0].rejected = self.rejected
+        return split
+
+
 def upsert_supporters(office: Office, rows: list, *, source: str = "api") -> dict:
     """Add or update each row; a bad row is rejected alone and the good ones go in.
 
@@ -35,9 +62,14 @@ def upsert_supporters(office: Office, rows: list, *, source: str = "api") -> dic
     later row carries wins, the rest stays). New supporters added by staff are `subscribed`: staff vouch for the consent
     they record, and it goes into the history as `given` (its `consent_source`, else `source`).
     Nobody who unsubscribed, bounced or complained is subscribed again by an import: their
-    consent fields are left as they are. Written set by set, not row by row: an import of a
-    million rows calls this a thousand times.
+    consent fields are left as they are.
     """
+    return write_supporters(office.id, prepare_supporters(rows), source=source)
+
+
+def prepare_supporters(rows: list) -> Prepared:
+    """Check each row and merge repeated addresses; no database work, so an import can do it while the
+    previous batch is being written."""
     rejected, latest, valid = [], {}, 0
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
@@ -49,99 +81,35 @@ def upsert_supporters(office: Office, rows: list, *, source: str = "api") -> dic
             problems = "; ".join(f"{d['field']}: {d['error']}" for d in pydantic_details(error))
             rejected.append({"index": index, "email": row.get("email"), "error": problems})
             continue
-        earlier = latest.pop(fields.email, None)
+        earlier, repeats = latest.pop(fields.email, (None, 0))
         if earlier is not None:  # the same address again: what the later row carries wins, the rest stays
             fields = earlier.model_copy(update={name: getattr(fields, name) for name in fields.model_fields_set})
-        latest[fields.email] = fields
+        latest[fields.email] = fields, repeats + 1
         valid += 1
 
-    existing = _ids_by_email(office, set(latest))
+    staged, tags = [], []
+    for n, (fields, repeats) in enumerate(latest.values()):
+        carried = fields.model_fields_set
+        staged.append({
+            "n": n, "repeats": repeats, "email": fields.email, "first_name": fields.first_name, "last_name": fields.last_name,
+            "language": fields.language, "consent_source": fields.consent_source or None,
+            "consent_at": to_naive_utc(fields.consent_at) if fields.consent_at else None,
+            "set_first_name": "first_name" in carried, "set_last_name": "last_name" in carried,
+            "set_language": "language" in carried, "set_tags": "tags" in carried, "is_new": False,
+        })
+        tags += [(n, tag) for tag in fields.tags]
+    return Prepared(staged, tags, rejected, valid)
+
+
+def write_supporters(office_id: int, batch: Prepared, *, source: str) -> dict:
+    """Write a prepared batch in one transaction."""
     now = utcnow()
-    new = [fields for email, fields in latest.items() if email not in existing]
-    # (id, fields, a fresh consent?) for those already on the list: only someone still subscribed can give one.
-    known = [(existing[email][0], fields, bool(fields.consent_source) and existing[email][1] == "subscribed")
-             for email, fields in latest.items() if email in existing]
-    created_ids = _insert_new(office, new, now)
-    _update_existing(known, now)
-    _write_tags([(created_ids[f.email], f.tags) for f in new if f.tags])
-    consents = [(created_ids[f.email], f.consent_source or source, _consent_at(f, now)) for f in new]
-    consents += [(supporter_id, f.consent_source, _consent_at(f, now)) for supporter_id, f, consented in known if consented]
-    if consents:
-        db.session.execute(
-            db.insert(ConsentChange),
-            [{"supporter_id": sid, "change": "given", "source": src[:200], "at": at} for sid, src, at in consents],
-        )
+    for row in batch.rows:
+        row["consent_at"] = row["consent_at"] or now
+    created = write_batch(office_id, batch.rows, batch.tags, source, now) if batch.rows else 0
     db.session.commit()
     # A row repeating an address earlier in the batch counts as an update of it, as it would in another batch.
-    return {"created": len(new), "updated": valid - len(new), "rejected": rejected}
-
-
-def _consent_at(fields: SupporterIn, now: datetime) -> datetime:
-    return to_naive_utc(fields.consent_at) if fields.consent_at else now
-
-
-def _insert_new(office: Office, new: list[SupporterIn], now: datetime) -> dict[str, int]:
-    if not new:
-        return {}
-    rows = [
-        {
-            "office_id": office.id, "email": f.email, "first_name": f.first_name, "last_name": f.last_name,
-            "language": f.language, "status": "subscribed", "consent_source": f.consent_source,
-            "consent_at": _consent_at(f, now) if f.consent_source else None, "status_changed_at": now, "created_at": now,
-        }
-        for f in new
-    ]
-    inserted = db.session.execute(
-        db.insert(Supporter.__table__).returning(Supporter.id, Supporter.email, sort_by_parameter_order=True), rows
-    )
-    return {email: supporter_id for supporter_id, email in inserted}
-
-
-def _update_existing(known: list[tuple[int, SupporterIn, bool]], now: datetime) -> None:
-    """Only the fields a row carries change; rows carrying the same fields are one executemany."""
-    groups: dict[tuple, list[dict]] = {}
-    retag = []
-    for supporter_id, fields, consented in known:
-        sent = fields.model_fields_set
-        values = {name: getattr(fields, name) for name in ("first_name", "last_name", "language") if name in sent}
-        if consented:
-            values.update(consent_source=fields.consent_source, consent_at=_consent_at(fields, now))
-        if "tags" in sent:
-            retag.append((supporter_id, fields.tags))
-        if values:
-            groups.setdefault(tuple(sorted(values)), []).append({"supporter_id": supporter_id, **values})
-    table = Supporter.__table__
-    for names, params in groups.items():
-        statement = (
-            db.update(table)
-            .where(table.c.id == db.bindparam("supporter_id"))
-            .values({name: db.bindparam(name) for name in names})
-        )
-        db.session.execute(statement, params)
-    if retag:
-        ids = [supporter_id for supporter_id, _ in retag]
-        for start in range(0, len(ids), 500):
-            db.session.execute(db.delete(SupporterTag).where(SupporterTag.supporter_id.in_(ids[start:start + 500])))
-        _write_tags(retag)
-
-
-def _write_tags(tags: list[tuple[int, list[str]]]) -> None:
-    rows = [{"supporter_id": supporter_id, "tag": tag} for supporter_id, names in tags for tag in names]
-    if rows:
-        db.session.execute(db.insert(SupporterTag), rows)
-
-
-def _ids_by_email(office: Office, emails: set[str]) -> dict[str, tuple[int, str]]:
-    """(id, status) of the supporters of `office` with these addresses."""
-    found = {}
-    emails = sorted(emails)
-    for start in range(0, len(emails), 500):  # keep IN lists within SQLite's variable limit
-        chunk = emails[start : start + 500]
-        query = db.select(Supporter.email, Supporter.id, Supporter.status).where(
-            Supporter.office_id == office.id, Supporter.email.in_(chunk)
-        )
-        found.update((email, (supporter_id, status)) for email, supporter_id, status in db.session.execute(query))
-    return found
+    return {"created": created, "updated": batch.valid - created, "rejected": batch.rejected}
 
 
 def list_supporters(office: Office, *, status=None, tag=None, q=None, page=1, per_page=50) -> dict:
