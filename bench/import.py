@@ -2,7 +2,7 @@
 
 The file has what offices send: names in several scripts, tags, languages, consent sources, one row in
 200 with a bad address and one in 100 repeating an earlier address. The importer runs as the CLI runs
-it (streamed, batches of 1,000, the same validation as the API) in a child process, so its peak memory
+it (streamed, batches of 10,000, the same validation as the API) in a child process, so its peak memory
 (max RSS) is its own; the baseline COPYs the same bytes into an unindexed table with the same columns.
 
     .venv/bin/python bench/import.py [--rows 1000000] [--database postgresql://postgres@127.0.0.1:5432/test]

@@ -24,7 +24,8 @@ class Supporter(db.Model):
     first_name: Mapped[str] = mapped_column(String(200), default="")
     last_name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str | None] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(16), default="subscribed", index=True)
+    # No index: every query of status also names the office, and the (office_id, email) index serves it.
+    status: Mapped[str] = mapped_column(String(16), default="subscribed")
     consent_source: Mapped[str | None] = mapped_column(String(200))
     consent_at: Mapped[datetime | None]
     status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -103,7 +104,9 @@ class SupporterTag(db.Model):
     supporter_id: Mapped[int] = mapped_column(
         ForeignKey("supporters.id", ondelete="CASCADE"), primary_key=True
     )
-    tag: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    # Tag filters are per supporter (EXISTS … supporter_id = …), which the primary key serves; a second
+    # index would only slow a million-row import.
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
 class Import(db.Model):
