@@ -10,9 +10,10 @@ from ..clock import days_left, utcnow
 from ..extensions import db
 from ..sequences.models import Mailing
 from ..tracking.tokens import make_token
-from .message import OutgoingEmail
+from .message import OutgoingEmail, SplicedEmail
 from .models import MailingLink
 from .render import PLACEHOLDER, Rendered, choose_language, personalise, placeholder, render
+from .wire import Skeleton
 
 
 def link_id_for(mailing_id: int, url: str) -> int:
@@ -47,6 +48,7 @@ class Composer:
         self.tracked = not (self.case.high_risk or preview)
         self.content_languages = self.case.languages()
         self._rendered: dict[str, tuple[Rendered, list[tuple[str, int]]]] = {}
+        self._skeleton: dict[str, tuple[Skeleton, Skeleton]] = {}
         # Plain values, read once: ORM attributes reload after every commit of the batch's progress.
         self.sender = formataddr((self.office.sender_name or self.office.name, self.office.sender_email))
         self.domain = self.office.sender_email.rsplit("@", 1)[1]
@@ -101,7 +103,27 @@ class Composer:
             self._rendered[language] = (rendered, links)
         return self._rendered[language]
 
+    def _skeletons(self, language: str) -> tuple[Skeleton, Skeleton]:
+        if language not in self._skeleton:
+            rendered, _ = self.rendered(language)
+            self._skeleton[language] = (Skeleton(rendered.text, html=False), Skeleton(rendered.html, html=True))
+        return self._skeleton[language]
+
     def message(self, delivery_id: int, *, email: str, first_name: str, language: str | None) -> OutgoingEmail:
+        """The email with its text and HTML written out: for previews and test emails."""
+        rendered, values, fields = self._personal(delivery_id, email, first_name, language)
+        subject, text, html = personalise(rendered, values)
+        return OutgoingEmail(subject=subject, text=text, html=html, **fields)
+
+    def spliced(self, delivery_id: int, *, email: str, first_name: str, language: str | None) -> SplicedEmail:
+        """The email as sent: the shared parts encoded once per language, this recipient's values spliced in."""
+        rendered, values, fields = self._personal(delivery_id, email, first_name, language)
+        text, html = self._skeletons(rendered.language)
+        subject = PLACEHOLDER.sub(lambda match: values[match.group(1)], rendered.subject)
+        return SplicedEmail(text=text, html=html, values=values, subject=subject, **fields)
+
+    def _personal(self, delivery_id: int, email: str, first_name: str, language: str | None):
+        """What differs per recipient: (the rendering in their language, placeholder values, message fields)."""
         language = choose_language(self.stage, [language, self.office_language], self.content_languages)
         rendered, links = self.rendered(language)
         unsubscribe_token = make_token("unsubscribe", delivery_id)
@@ -116,18 +138,14 @@ class Composer:
             values.update(act=self._case_url(), unsubscribe=self._case_url(), open="")
         for name, link_id in links:
             values[name] = public_url(f"/c/{make_token('click', delivery_id, link_id)}")
-        subject, text, html = personalise(rendered, values)
-        return OutgoingEmail(
-            subject=subject,
-            sender=self.sender,
-            recipient=email,
-            reply_to=self.reply_to,
-            text=text,
-            html=html,
-            message_id=f"<delivery.{delivery_id}@{self.domain}>",
-            headers={
+        fields = {
+            "sender": self.sender,
+            "recipient": email,
+            "reply_to": self.reply_to,
+            "message_id": f"<delivery.{delivery_id}@{self.domain}>",
+            "headers": {
                 "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{self.mailto}?subject={quote('unsubscribe ' + unsubscribe_token)}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
-        )
-
+        }
+        return rendered, values, fields

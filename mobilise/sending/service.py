@@ -139,7 +139,7 @@ def send_batch(mailing_id: int, first_id: int, last_id: int) -> dict:
                 elif supporter_id in acted:
                     result = ("skipped", "supporter has acted")
                 else:
-                    message = composer.message(delivery_id, email=email, first_name=first_name, language=language)
+                    message = composer.spliced(delivery_id, email=email, first_name=first_name, language=language)
                     result = _send_one(connection, message)
                 pending[delivery_id] = (*result, supporter_id)
                 done.add(delivery_id)
