@@ -1,136 +1,182 @@
-"""Launch a UA to N supporters through the real workers and an SMTP relay on loopback.
+"""A launch to N supporters through the real workers, against the ceiling of SMTP on this machine.
 
-Reports the time from the launch call to the last email accepted by the relay, beside a
-baseline measured in the same run: N messages of the same size sent through one SMTP
-session straight to the relay (no database, no queue, no rendering).
+The relay is a minimal SMTP sink written for the benchmark (bench/sink.py), in its own process. The
+ceiling, measured in the same run against the same sink: smtplib pushing pre-built messages of the same
+size over one connection per process, from one process and from two. The pipeline: `start_drive` (as
+the API's launch does) → the audience written as deliveries → RQ jobs → N `flask worker` processes
+rendering, splicing and sending through Flask-Mail → every delivery marked; the clock stops when the
+sink accepts the last message. Also reported: the time to plan the audience (launch → deliveries
+written), and each worker's peak memory (the highest VmHWM among its job processes).
 
-    .venv/bin/python bench/send.py [--supporters 10000] [--workers 2] [--database URL]
+    .venv/bin/python bench/send.py [--supporters 100000] [--workers 2] [--database postgresql://postgres@127.0.0.1:5432/test]
+    .venv/bin/python bench/send.py --database sqlite          # the embedded default
+    .venv/bin/python bench/send.py --compare-workers          # 1 worker, then 2, same database
 """
 import argparse
+import multiprocessing
 import os
 import smtplib
+import socket
 import subprocess
 import sys
-import threading
 import time
-from email.message import EmailMessage
-from email.policy import SMTP
 from pathlib import Path
-
-from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask_migrate import upgrade  # noqa: E402
-
-from mobilise import create_app  # noqa: E402
-from mobilise.jobs import redis_connection  # noqa: E402
-
 from bench.scratch import drop_database, make_database  # noqa: E402
 
 
-class CountingRelay:
-    def __init__(self):
-        self.count = 0
-        self.last_at = None
-        self.size = 0
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.count += 1
-            self.last_at = time.perf_counter()
-            self.size = len(envelope.content)
-        return "250 OK"
-
-    def reset(self):
-        self.count, self.last_at = 0, None
-
-
-def free_port():
-    import socket
-
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def baseline(port: int, n: int, size: int) -> float:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = "ua@uk.example.org", "x@example.net", "baseline"
-    message.set_content(("x" * 70 + "\n") * max((size - 300) // 71, 1))
-    raw = message.as_bytes(policy=SMTP)  # CRLF line ends, as smtplib sends bytes unchanged
-    start = time.perf_counter()
+def sink_stats(port: int) -> tuple[int, float, int]:
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.recv(100)
+        conn.sendall(b"XSTAT\r\n")
+        _, count, last_at, size = conn.recv(200).decode().split()
+        conn.sendall(b"QUIT\r\n")
+    return int(count), float(last_at), int(size)
+
+
+def _push(port: int, count: int, raw: bytes, offset: int) -> None:
     with smtplib.SMTP("127.0.0.1", port) as smtp:
-        for i in range(n):
-            smtp.sendmail("ua@uk.example.org", [f"person{i}@example.net"], raw)
-    return time.perf_counter() - start
+        for i in range(count):
+            smtp.sendmail("ua@uk.example.org", [f"person{offset + i}@example.net"], raw)
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--supporters", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=500)
-    parser.add_argument("--database", help="a PostgreSQL URL to create a scratch database beside; default SQLite")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="flushed before the run")
-    args = parser.parse_args()
+def ceiling(port: int, n: int, size: int, processes: int) -> float:
+    """Emails/s of smtplib pushing pre-built messages of `size` bytes, one connection per process."""
+    line = b"x" * 74 + b"\r\n"
+    raw = b"From: ua@uk.example.org\r\nTo: x@example.net\r\nSubject: ceiling\r\n\r\n" + line * max(size // 76, 1)
+    each = n // processes
+    start = time.monotonic()
+    jobs = [multiprocessing.Process(target=_push, args=(port, each, raw, k * each)) for k in range(processes)]
+    for job in jobs:
+        job.start()
+    for job in jobs:
+        job.join()
+    return each * processes / (time.monotonic() - start)
 
-    relay = CountingRelay()
-    port = free_port()
-    controller = Controller(relay, hostname="127.0.0.1", port=port)
-    controller.start()
-    url, created = make_database(args.database)
-    env = dict(os.environ, DATABASE_URL=url, REDIS_URL=args.redis, SECRET_KEY="bench", MAIL_SERVER="127.0.0.1",
-               MAIL_PORT=str(port), SEND_BATCH_SIZE=str(args.batch), PUBLIC_BASE_URL="https://act.example.org")
+
+def peak_kb(pid: int) -> int:
+    """The highest VmHWM of `pid` and its children (RQ forks a job process per job)."""
+    best = 0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0
+    for each in [str(pid), *children]:
+        try:
+            for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    best = max(best, int(line.split()[1]))
+        except OSError:
+            pass
+    return best
+
+
+def run_launch(args, workers: int, sink_port: int) -> dict:
+    from flask_migrate import upgrade
+
+    from mobilise import create_app
+    from mobilise.jobs import redis_connection
+
+    url, created = make_database(None if args.database == "sqlite" else args.database)
+    settings = dict(DATABASE_URL=url, REDIS_URL=args.redis, SECRET_KEY="bench", MAIL_SERVER="127.0.0.1",
+                    MAIL_PORT=str(sink_port), SEND_BATCH_SIZE=str(args.batch), PUBLIC_BASE_URL="https://act.example.org",
+                    MOBILISE_ENV="production")
+    env = dict(os.environ, **settings)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": args.redis, "SECRET_KEY": "bench",
-                      "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "SEND_BATCH_SIZE": args.batch})
-    workers = []
+                      "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": sink_port, "SEND_BATCH_SIZE": args.batch,
+                      "PUBLIC_BASE_URL": "https://act.example.org"})
+    procs = []
     try:
         with app.app_context():
             upgrade()
             redis_connection().flushdb()
             sys.path.insert(0, str(ROOT / "tests"))
-            from builders import make_case, make_office  # noqa: E402
+            from builders import make_case, make_office
 
+            from mobilise.extensions import db
             from mobilise.sequences.dispatch import start_drive
+            from mobilise.sequences.models import Mailing
             from mobilise.supporters.service import upsert_supporters
 
             office = make_office()
-            for start in range(0, args.supporters, 2000):
+            for start in range(0, args.supporters, 10_000):
                 upsert_supporters(office, [{"email": f"person{i}@example.net", "first_name": f"P{i}"}
-                                           for i in range(start, min(start + 2000, args.supporters))])
+                                           for i in range(start, min(start + 10_000, args.supporters))])
             case = make_case()
-            workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                       for _ in range(args.workers)]
-            time.sleep(2)  # let the workers start listening before the clock starts
-            started = time.perf_counter()
+            before, _, _ = sink_stats(sink_port)
+            procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+            time.sleep(3)  # the workers listen before the clock starts
+            peaks = [0] * workers
+            started = time.monotonic()
             start_drive(case, office, {"office": "GB"})
-            deadline = started + 600
-            while relay.count < args.supporters and time.perf_counter() < deadline:
-                time.sleep(0.05)
-            elapsed = (relay.last_at or time.perf_counter()) - started
-            delivered = relay.count
-        size = relay.size
-        relay.reset()
-        base = baseline(port, args.supporters, size)
+            deadline = started + args.timeout
+            while time.monotonic() < deadline:
+                count, last_at, size = sink_stats(sink_port)
+                peaks = [max(p, peak_kb(proc.pid)) for p, proc in zip(peaks, procs)]
+                if count - before >= args.supporters:
+                    break
+                time.sleep(0.1)
+            delivered = count - before
+            elapsed = last_at - started
+            db.session.expire_all()
+            mailing = db.session.scalar(db.select(Mailing).where(Mailing.stage == "launch"))
+            planned = (mailing.audience_taken_at - mailing.queued_at).total_seconds() if mailing.audience_taken_at else None
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait()
-        controller.stop()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait()
         drop_database(created)
+    return {"elapsed": elapsed, "delivered": delivered, "size": size, "planned": planned, "peaks_mb": [p // 1024 for p in peaks]}
 
-    backend = "postgresql" if args.database else "sqlite"
-    print(f"backend={backend} supporters={args.supporters} workers={args.workers} batch={args.batch} message_bytes={size}")
-    print(f"launch → last email accepted: {elapsed:.2f} s for {delivered} emails ({delivered / elapsed:.0f}/s)")
-    print(f"baseline, one bare SMTP session: {base:.2f} s ({args.supporters / base:.0f}/s)")
-    print(f"ratio (launch / baseline): {elapsed / base:.2f}x")
-    if delivered != args.supporters:
-        sys.exit(f"only {delivered} of {args.supporters} emails arrived")
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--supporters", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--compare-workers", action="store_true", help="run with 1 worker, then with --workers")
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/test", help="a PostgreSQL URL, or sqlite")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="flushed before the run")
+    parser.add_argument("--timeout", type=float, default=900)
+    args = parser.parse_args()
+
+    port = free_port()
+    sink = subprocess.Popen([sys.executable, str(ROOT / "bench" / "sink.py"), str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        sink.stdout.readline()
+        runs = [1, args.workers] if args.compare_workers else [args.workers]
+        results = {workers: run_launch(args, workers, port) for workers in runs}
+        size = next(iter(results.values()))["size"]
+        sample = min(args.supporters, 20_000)
+        ceilings = {k: ceiling(port, sample, size, k) for k in (1, 2)}
+    finally:
+        sink.terminate()
+        sink.wait()
+
+    backend = "sqlite" if args.database == "sqlite" else "postgresql"
+    print(f"backend={backend} supporters={args.supporters} batch={args.batch} message_bytes={size}")
+    print(f"ceiling, smtplib pushing pre-built messages to the sink: 1 process {ceilings[1]:,.0f}/s, 2 processes {ceilings[2]:,.0f}/s")
+    for workers, r in results.items():
+        rate = r["delivered"] / r["elapsed"]
+        print(f"{workers} worker(s): launch → last email accepted {r['elapsed']:.1f} s for {r['delivered']:,} emails"
+              f" = {rate:,.0f}/s, {rate / ceilings[2]:.2f} of the 2-process ceiling;"
+              f" audience planned in {r['planned']:.2f} s; peak RSS per worker {r['peaks_mb']} MB")
+    if len(results) == 2:
+        one, two = (r["delivered"] / r["elapsed"] for r in results.values())
+        print(f"2 workers / 1 worker: {two / one:.2f}x")
+    if any(r["delivered"] != args.supporters for r in results.values()):
+        sys.exit("not every email arrived")
 
 
 if __name__ == "__main__":

@@ -69,12 +69,10 @@ def take_audience(mailing_id: int) -> int:
         cancel_mailing(mailing, reason)
         return 0
     if mailing.audience_taken_at is None:
-        members = audience_query(mailing).where(
-            ~db.select(Delivery.id)
-            .where(Delivery.mailing_id == mailing.id, Delivery.supporter_id == Supporter.id)
-            .exists()
-        )
-        rows = members.with_only_columns(db.literal(mailing.id), Supporter.id, db.literal("queued"))
+        # The deliveries and `audience_taken_at` commit together, so none exist yet; a second job racing
+        # this one fails on the (mailing_id, supporter_id) key and writes nothing. (A NOT EXISTS against
+        # deliveries here made PostgreSQL scan the growing table once per supporter: 10 s for 20,000.)
+        rows = audience_query(mailing).with_only_columns(db.literal(mailing.id), Supporter.id, db.literal("queued"))
         taken = db.session.execute(
             db.insert(Delivery).from_select(["mailing_id", "supporter_id", "status"], rows),
             execution_options={"preserve_rowcount": True},  # SQLAlchemy keeps an INSERT's count only when asked
