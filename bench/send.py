@@ -1,6 +1,6 @@
 """A launch to N supporters through the real workers, against the ceiling of SMTP on this machine.
 
-The relay is a minimal SMTP sink written for the benchmark (bench/sink.py), in its own process. The
+The case is the demo's real UA. The relay is a minimal SMTP sink written for the benchmark (bench/sink.py), in its own process. The
 ceiling, measured in the same run against the same sink: smtplib pushing pre-built messages of the same
 size over one connection per process, from one process and from two. The pipeline: `start_drive` (as
 the API's launch does) → the audience written as deliveries → RQ jobs → N `flask worker` processes
@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,8 +101,12 @@ def run_launch(args, workers: int, sink_port: int) -> dict:
             upgrade()
             redis_connection().flushdb()
             sys.path.insert(0, str(ROOT / "tests"))
-            from builders import make_case, make_office
+            from builders import make_office
 
+            from mobilise.cases.service import create_case
+            from mobilise.cases.ua_document import parse_ua_document
+            from mobilise.clock import utcnow
+            from mobilise.demo import SEED_UA
             from mobilise.extensions import db
             from mobilise.sequences.dispatch import start_drive
             from mobilise.sequences.models import Mailing
@@ -111,7 +116,9 @@ def run_launch(args, workers: int, sink_port: int) -> dict:
             for start in range(0, args.supporters, 10_000):
                 upsert_supporters(office, [{"email": f"person{i}@example.net", "first_name": f"P{i}"}
                                            for i in range(start, min(start + 10_000, args.supporters))])
-            case = make_case()
+            fields = parse_ua_document(SEED_UA.read_text(encoding="utf-8"))  # a real UA, as the demo's
+            fields["deadline"] = (utcnow().date() + timedelta(days=30)).isoformat()
+            case = create_case(fields)
             before, _, _ = sink_stats(sink_port)
             procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]

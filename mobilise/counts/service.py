@@ -86,20 +86,20 @@ def _flip_drive_supporters(column: str, pairs: Iterable[tuple[int, int]], value:
     pairs = sorted(set(pairs))
     if not pairs:
         return Counter()
-    if value is not None:
-        db.session.execute(
-            _insert(DriveSupporter)
-            .values([{"drive_id": drive, "supporter_id": supporter} for drive, supporter in pairs])
-            .on_conflict_do_nothing()
-        )
     mark = getattr(DriveSupporter, column)
+    if value is not None:
+        # One statement, the same for any number of rows (so compiled once): a new row, or an existing one
+        # whose mark is still empty, is set and returned; one already marked is left and not returned.
+        statement = _insert(DriveSupporter)
+        statement = statement.on_conflict_do_update(
+            index_elements=["drive_id", "supporter_id"], set_={column: statement.excluded[column]}, where=mark.is_(None)
+        ).returning(DriveSupporter.drive_id)
+        rows = [{"drive_id": drive, "supporter_id": supporter, column: value} for drive, supporter in pairs]
+        return Counter(db.session.scalars(statement, rows))
     return Counter(
         db.session.scalars(
             db.update(DriveSupporter)
-            .where(
-                tuple_(DriveSupporter.drive_id, DriveSupporter.supporter_id).in_(pairs),
-                mark.is_(None) if value is not None else mark.is_not(None),
-            )
+            .where(tuple_(DriveSupporter.drive_id, DriveSupporter.supporter_id).in_(pairs), mark.is_not(None))
             .values({column: value})
             .returning(DriveSupporter.drive_id)
         )
