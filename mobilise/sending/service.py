@@ -174,13 +174,17 @@ def _send_one(connection, message) -> tuple[str, str | None]:
 
 
 def _claim(mailing_id: int, first_id: int, last_id: int) -> list[int]:
+    """queued → sending for the batch's deliveries. Rows another worker is claiming at this moment are
+    skipped rather than waited for (SKIP LOCKED on PostgreSQL; SQLite has one writer at a time): once it
+    commits they are no longer queued, and if it rolls back they stay queued for the batch's retry."""
+    free = (
+        db.select(Delivery.id)
+        .where(Delivery.mailing_id == mailing_id, Delivery.id.between(first_id, last_id), Delivery.status == "queued")
+        .with_for_update(skip_locked=True)
+    )
     claimed = db.session.scalars(
         db.update(Delivery)
-        .where(
-            Delivery.mailing_id == mailing_id,
-            Delivery.id.between(first_id, last_id),
-            Delivery.status == "queued",
-        )
+        .where(Delivery.id.in_(free), Delivery.status == "queued")
         .values(status="sending")
         .returning(Delivery.id)
     ).all()
