@@ -102,3 +102,28 @@ def test_a_refused_address_fails_for_good_and_the_rest_go(app, relay, run_jobs):
         "person1@gb.example.net": "failed",
         "person2@gb.example.net": "sent",
     }
+
+
+def test_an_address_the_relay_refuses_for_good_is_a_hard_bounce_and_gets_no_more_mail(app, relay, run_jobs):
+    from mobilise.sequences.models import Mailing
+    from mobilise.supporters.models import Bounce, ConsentChange
+
+    relay.refuse["person1@gb.example.net"] = "550 5.1.1 No such user"
+    office, case, drive = launch_gb(3)
+    run_jobs()
+    refused = db.session.scalar(db.select(Supporter).where(Supporter.email == "person1@gb.example.net"))
+    assert refused.status == "bounced"
+    [bounce] = db.session.scalars(db.select(Bounce).where(Bounce.supporter_id == refused.id)).all()
+    assert bounce.kind == "hard" and "550" in bounce.detail
+    changes = db.session.scalars(db.select(ConsentChange.change).where(ConsentChange.supporter_id == refused.id)).all()
+    assert changes[-1] == "bounced"
+
+    # The next email of the drive is not offered to the relay for that address at all.
+    del relay.refuse["person1@gb.example.net"]
+    relay.received.clear()
+    update = Mailing(drive_id=drive.id, stage="update", audience="all", status="planned", send_at=drive.mailings[0].send_at)
+    db.session.add(update)
+    db.session.commit()
+    sending.queue_mailing(update.id)
+    run_jobs()
+    assert sorted(relay.recipients()) == ["person0@gb.example.net", "person2@gb.example.net"]

@@ -17,6 +17,7 @@ from ..extensions import db, mail
 from ..jobs import SEND_RETRY, enqueue
 from ..sequences.models import Mailing
 from ..sequences.service import audience_query, why_not_send
+from ..supporters.bounces import record_refusals
 from ..supporters.models import Supporter
 from ..tracking.models import Action
 from .composer import Composer
@@ -158,14 +159,15 @@ def send_batch(mailing_id: int, first_id: int, last_id: int) -> dict:
 
 
 def _send_one(connection, message) -> tuple[str, str | None]:
-    """One message on the open session: ('sent', None), or ('failed', why) when the relay refuses it for good."""
+    """One message on the open session: ('sent', None), ('refused', why) when the relay refuses the address
+    for good, or ('failed', why) when it refuses the message for good."""
     try:
         connection.send(message)
     except smtplib.SMTPRecipientsRefused as error:
         code, reply = next(iter(error.recipients.values()))
         if code < 500:
             raise RelayUnavailable(f"{code} {reply!r}") from error
-        return "failed", f"{code} {reply.decode(errors='replace')}"
+        return "refused", f"{code} {reply.decode(errors='replace')}"  # the address itself: a hard bounce
     except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
         if error.smtp_code < 500:
             raise RelayUnavailable(f"{error.smtp_code}") from error
@@ -209,6 +211,8 @@ def _record(mailing_id: int, drive_id: int, outcome: dict[int, tuple[str, str | 
     if not outcome:
         return
     now = utcnow()
+    refusals = [(i, supporter_id, error) for i, (status, error, supporter_id) in outcome.items() if status == "refused"]
+    outcome.update({i: ("failed", error, supporter_id) for i, supporter_id, error in refusals})
     db.session.execute(
         db.update(Delivery),
         [
@@ -217,6 +221,8 @@ def _record(mailing_id: int, drive_id: int, outcome: dict[int, tuple[str, str | 
         ],
     )
     count_outcomes(mailing_id, drive_id, [(status, supporter_id) for status, _, supporter_id in outcome.values()])
+    if refusals:
+        record_refusals(refusals)
     db.session.commit()
     outcome.clear()
 

@@ -67,6 +67,18 @@ def report_bounce(data) -> dict:
     return {"supporters": len(supporters), "stopped": stopped}
 
 
+def record_refusals(refusals: list[tuple[int, int, str]]) -> None:
+    """The relay refused these addresses for good when they were sent to (a 5xx to RCPT TO), as
+    (delivery id, supporter id, its reply): a hard bounce each, so no later email tries them again."""
+    ids = {supporter_id for _, supporter_id, _ in refusals}
+    supporters = {s.id: s for s in db.session.scalars(db.select(Supporter).where(Supporter.id.in_(ids)))}
+    for delivery_id, supporter_id, reply in refusals:
+        db.session.add(Bounce(supporter_id=supporter_id, delivery_id=delivery_id, kind="hard", detail=reply[:2000]))
+        supporter = supporters[supporter_id]
+        if supporter.status in MAILABLE:
+            record_change(supporter, "bounced", f"relay refused the address: {reply}")
+
+
 def _stops_mail(supporter: Supporter, kind: str) -> bool:
     if kind != "soft":
         return True
