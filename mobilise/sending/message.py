@@ -5,6 +5,7 @@ from flask_mail import Message
 
 from .wire import Skeleton, date_now, encode_part, message_bytes
 
+
 class OutgoingEmail(Message):
     """A Flask-Mail message whose bytes are a top-level multipart/alternative, written by `wire`."""
 

@@ -53,7 +53,7 @@ _SOFT_BREAK = "=\r\n"
 _PART_HEAD = '--{boundary}\r\nContent-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
 
 
-def _qp(text: str) -> str:
+def encode_part(text: str) -> str:
     """`text` as UTF-8, quoted-printable, its last line short enough to take a soft break's "=" after it."""
     # body_encode encodes characters, one byte each: give it the UTF-8 bytes as Latin-1 characters.
     octets = text.replace("\r\n", "\n").encode("utf-8").decode("latin-1")
@@ -65,7 +65,7 @@ def _qp_value(value: str) -> str:
     if value.isascii() and value.isprintable() and "=" not in value and value.strip() == value:
         width = _MAX_LINE - 1
         return _SOFT_BREAK.join(value[i:i + width] for i in range(0, len(value), width))
-    return _qp(value)
+    return encode_part(value)
 
 
 class Skeleton:
@@ -73,7 +73,7 @@ class Skeleton:
 
     def __init__(self, template: str, *, html: bool):
         pieces = PLACEHOLDER.split(template)  # static, name, static, name, …, static
-        self.static = [_qp(piece) for piece in pieces[0::2]]
+        self.static = [encode_part(piece) for piece in pieces[0::2]]
         self.names = pieces[1::2]
         self.html = html
 
@@ -93,11 +93,6 @@ def message_bytes(headers: list[tuple[str, str]], text: str, html: str) -> bytes
     out += (_PART_HEAD.format(boundary=BOUNDARY, subtype="html"), html, "\r\n")
     out.append(f"--{BOUNDARY}--\r\n")
     return "".join(out).encode("ascii")
-
-
-def encode_part(text: str) -> str:
-    """A whole part, for a message composed without a skeleton (confirmations, test emails)."""
-    return _qp(text)
 
 
 def _header(name: str, value: str) -> str:

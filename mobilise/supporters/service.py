@@ -95,7 +95,7 @@ def prepare_supporters(rows: list) -> Prepared:
             "language": fields.language, "consent_source": fields.consent_source or None,
             "consent_at": to_naive_utc(fields.consent_at) if fields.consent_at else None,
             "set_first_name": "first_name" in carried, "set_last_name": "last_name" in carried,
-            "set_language": "language" in carried, "set_tags": "tags" in carried, "is_new": False,
+            "set_language": "language" in carried, "set_tags": "tags" in carried,
         })
         tags += [(n, tag) for tag in fields.tags]
     return Prepared(staged, tags, rejected, valid)

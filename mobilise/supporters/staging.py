@@ -1,6 +1,6 @@
 """Writing a batch of validated supporters as a few set-based statements, through a staging table.
 
-The batch goes into a temporary table (PostgreSQL's COPY, or one executemany on SQLite), and seven
+The batch goes into a temporary table (PostgreSQL's COPY, or one executemany on SQLite), and a few
 statements then do for all its rows what a loop would do row by row: find who is on the list already,
 update them, add the others, record consent, replace tags. Each batch is one transaction: an import
 killed half-way leaves whole batches, and running it again updates rather than duplicates.
@@ -31,7 +31,7 @@ staged = Table(
     Column("set_tags", Boolean),
     Column("supporter_id", Integer),
     Column("status", String(16)),
-    Column("is_new", Boolean),
+    Column("is_new", Boolean, server_default=db.false()),
     prefixes=["TEMPORARY"],
     # PostgreSQL empties it at each commit (a TRUNCATE, so no dead rows pile up in a table autovacuum
     # never visits); SQLite's is emptied by the DELETE that starts each batch.
@@ -50,7 +50,8 @@ _FIND_ON_LIST = db.text(
     "UPDATE supporter_staging SET (supporter_id, status) ="
     " (SELECT id, status FROM supporters WHERE office_id = :office_id AND email = supporter_staging.email)"
 )
-_ROW_COLUMNS = [c.name for c in staged.columns if c.name not in ("supporter_id", "status")]
+# What a batch brings; the rest the statements below fill in.
+_ROW_COLUMNS = [c.name for c in staged.columns if c.name not in ("supporter_id", "status", "is_new")]
 # Binary COPY needs each column's type named.
 _ROW_TYPES = [{Integer: "int4", String: "varchar", DateTime: "timestamp", Boolean: "bool"}[type(staged.c[name].type)]
               for name in _ROW_COLUMNS]
