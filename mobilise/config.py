@@ -1,4 +1,5 @@
 """Settings from the environment, with the embedded defaults of the contract."""
+import json
 import os
 import secrets
 from pathlib import Path
@@ -14,6 +15,28 @@ def parse_bool(value: str, name: str) -> bool:
     if lowered in FALSY:
         return False
     raise ValueError(f"{name} must be true/false, 1/0 or yes/no, not {value!r}")
+
+
+def _seconds(value: str, name: str) -> tuple[float, ...]:
+    try:
+        delays = tuple(float(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        delays = ()
+    if not delays or min(delays) < 0:
+        raise ValueError(f"{name} must be delays in seconds separated by commas, not {value!r}")
+    return delays
+
+
+def _number(value: str | None, name: str) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise ValueError(f"{name} must be a positive number, not {value!r}")
+    return number
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -40,7 +63,19 @@ def from_environment(instance_path: str) -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://localhost:6379/0"),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/"),
         # Deliveries per RQ job, each job one SMTP session.
-        "SEND_BATCH_SIZE": int(os.environ.get("SEND_BATCH_SIZE", "500")),
+        "SEND_BATCH_SIZE": int(os.environ.get("SEND_BATCH_SIZE", "2000")),
+        # A relay's temporary refusal of one address (4xx) is retried after these delays, then failed.
+        "SEND_DEFER_BACKOFF": _seconds(os.environ.get("SEND_DEFER_BACKOFF", "60,300,900,3600,14400"), "SEND_DEFER_BACKOFF"),
+        # A relay that cannot be reached is tried again after these delays, the last repeated for ever.
+        "SEND_RELAY_BACKOFF": _seconds(os.environ.get("SEND_RELAY_BACKOFF", "10,30,60,120,300,900"), "SEND_RELAY_BACKOFF"),
+        # A batch's claim on its deliveries lapses this long after its worker last showed life.
+        "SEND_LEASE_SECONDS": float(os.environ.get("SEND_LEASE_SECONDS", "30")),
+        # A batch this many permanent refusals in, at least half its tries, pauses its mailing for staff.
+        "SEND_PAUSE_AFTER_ERRORS": int(os.environ.get("SEND_PAUSE_AFTER_ERRORS", "50")),
+        # The default relay's limits (none when unset); MAIL_RELAYS (JSON) adds relays for some offices.
+        "MAIL_PER_SECOND": _number(os.environ.get("MAIL_PER_SECOND"), "MAIL_PER_SECOND"),
+        "MAIL_PER_HOUR": _number(os.environ.get("MAIL_PER_HOUR"), "MAIL_PER_HOUR"),
+        "MAIL_RELAYS": json.loads(os.environ.get("MAIL_RELAYS") or "[]"),
         # Networks whose opens and clicks are machines' (security scanners staff know of), CIDRs.
         "TRACKING_MACHINE_NETWORKS": tuple(
             n.strip() for n in os.environ.get("TRACKING_MACHINE_NETWORKS", "").split(",") if n.strip()

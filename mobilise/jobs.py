@@ -4,6 +4,8 @@ Jobs live in the top-level `workers` package and are named here by path, so `mob
 never imports `workers`. A job can be lost; the rows it works on are the truth and the
 scheduler's tick re-makes what is missing.
 """
+from datetime import datetime, timezone
+
 from flask import current_app
 from redis import Redis
 from rq import Queue, Retry
@@ -13,7 +15,8 @@ from rq.job import Job, JobStatus
 # Listed in priority order: a worker drains `dispatch` before `send` before `default`.
 QUEUE_NAMES = ("dispatch", "send", "default")
 
-# A relay that is down is retried later, backing off up to a quarter of an hour.
+# A send job that fails (its work horse killed, the database away) is tried again, backing off up to a
+# quarter of an hour. (A relay that is down is not a failure: the batch pauses and reschedules itself.)
 SEND_RETRY = Retry(max=6, interval=[10, 30, 60, 120, 300, 900])
 
 LIVE_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
@@ -36,15 +39,21 @@ def all_queues() -> list[Queue]:
     return [queue(name) for name in QUEUE_NAMES]
 
 
-def enqueue(path: str, *args, queue_name: str = "default", job_id: str, retry: Retry | None = None):
-    """Enqueue `workers.<module>.<function>` unless a job with this id is still waiting or running."""
+def enqueue(
+    path: str, *args, queue_name: str = "default", job_id: str, retry: Retry | None = None,
+    at: datetime | None = None, replace_started: bool = False,
+):
+    """Enqueue `workers.<module>.<function>` (at `at`, naive UTC, if given) unless a job with this id is still
+    waiting or running. `replace_started`: a job that is `started` is taken for an orphan of a killed worker."""
     connection = redis_connection()
+    live = LIVE_STATES - {JobStatus.STARTED} if replace_started else LIVE_STATES
     try:
         existing = Job.fetch(job_id, connection=connection)
-        if existing.get_status(refresh=False) in LIVE_STATES:
+        if existing.get_status(refresh=False) in live:
             return existing
     except NoSuchJobError:
         pass
-    return queue(queue_name).enqueue(
-        path, *args, job_id=job_id, retry=retry, result_ttl=3600, failure_ttl=7 * 86400
-    )
+    options = {"job_id": job_id, "retry": retry, "result_ttl": 3600, "failure_ttl": 7 * 86400}
+    if at is not None:
+        return queue(queue_name).enqueue_at(at.replace(tzinfo=timezone.utc), path, *args, **options)
+    return queue(queue_name).enqueue(path, *args, **options)

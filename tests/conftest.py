@@ -138,8 +138,9 @@ def runner(app):
 def run_jobs(app):
     """Work every queue until empty, in this process, on the real Redis (RQ's SimpleWorker)."""
 
-    def run():
-        SimpleWorker(all_queues(), connection=redis_connection()).work(burst=True)
+    def run(scheduled: bool = False):
+        """`scheduled`: first move the jobs whose time has come from RQ's schedule into their queues."""
+        SimpleWorker(all_queues(), connection=redis_connection()).work(burst=True, with_scheduler=scheduled)
 
     return run
 

@@ -61,33 +61,6 @@ def test_supporter_who_unsubscribes_after_the_audience_is_taken_gets_nothing(app
     assert len(relay.recipients()) == 3
 
 
-def test_a_relay_that_is_down_leaves_the_batch_queued_for_a_retry(app, relay, run_jobs, redis_client):
-    app.config["MAIL_PORT"] = 1  # nothing listens there
-    from mobilise.extensions import mail
-
-    mail.init_app(app)
-    office, case, drive = launch_gb(2)
-    run_jobs()
-    mailing_id = drive.mailings[0].id
-    assert db.session.scalars(db.select(Delivery.status).where(Delivery.mailing_id == mailing_id)).all() == [
-        "queued", "queued"
-    ]
-    from rq.registry import ScheduledJobRegistry
-
-    from mobilise.jobs import queue
-
-    assert len(ScheduledJobRegistry(queue=queue("send"))) == 1  # RQ's Retry will try again
-
-    app.config["MAIL_PORT"] = relay.port
-    mail.init_app(app)
-    first, last = db.session.execute(
-        db.select(db.func.min(Delivery.id), db.func.max(Delivery.id)).where(Delivery.mailing_id == mailing_id)
-    ).one()
-    sending.send_batch(mailing_id, first, last)
-    assert len(relay.recipients()) == 2
-    assert db.session.get(Mailing, mailing_id).status == "sent"
-
-
 def test_a_refused_address_fails_for_good_and_the_rest_go(app, relay, run_jobs):
     relay.refuse["person1@gb.example.net"] = "550 5.1.1 No such user"
     office, case, drive = launch_gb(3)

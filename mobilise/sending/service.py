@@ -1,36 +1,29 @@
 """Sending a mailing: take its audience, write the deliveries, send them in batches.
 
-Each batch is one RQ job and one SMTP session. A delivery is claimed (queued → sending)
-before its email leaves and marked sent or failed after, so a retried or duplicated job
-never sends it twice: after a crash mid-batch a claimed delivery stays `sending` rather
-than risk a second copy (at most once, by design).
+Each batch is one RQ job named by its range of delivery ids, and one SMTP session (`batch`). Its
+deliveries are claimed before their emails leave and settled after (`claims`): a retried or duplicated
+job finds nothing left to claim, and a killed worker's claims are recovered with at most the message in
+flight sent twice. What is deferred, held by a dead claim, or waiting for a relay is rescheduled by
+the batch itself, and the minute tick resumes a mailing nobody is working on (`resume_stalled`).
 """
 import logging
-import smtplib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 
 from ..clock import utcnow
-from ..counts.service import add_to_mailing, count_outcomes
-from ..extensions import db, mail
+from ..counts.service import add_to_mailing
+from ..extensions import db
 from ..jobs import SEND_RETRY, enqueue
 from ..sequences.models import Mailing
 from ..sequences.service import audience_query, why_not_send
-from ..supporters.bounces import record_refusals
 from ..supporters.models import Supporter
-from ..tracking.models import Action
-from .composer import Composer
+from .batch import Batch, Paused
+from .claims import Claim, LeaseLost, is_alive, mark_alive, recover
 from .models import Delivery
+from .relays import relay_for
 
 log = logging.getLogger(__name__)
-
-FLUSH_EVERY = 100
-TRANSIENT = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError, OSError)
-
-
-class RelayUnavailable(Exception):
-    """Raised so RQ's Retry tries the batch again later; the unsent deliveries are back in the queue."""
 
 
 def queue_mailing(mailing_id: int, now: datetime | None = None) -> bool:
@@ -86,11 +79,14 @@ def take_audience(mailing_id: int) -> int:
     return batches
 
 
-def enqueue_batches(mailing_id: int) -> int:
+def enqueue_batches(mailing_id: int, replace_started: bool = False) -> int:
+    """One job per SEND_BATCH_SIZE due queued deliveries, named by its id range."""
+    now = utcnow()
     ids = list(
         db.session.scalars(
             db.select(Delivery.id)
             .where(Delivery.mailing_id == mailing_id, Delivery.status == "queued")
+            .where(db.or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now))
             .order_by(Delivery.id)
         )
     )
@@ -100,141 +96,122 @@ def enqueue_batches(mailing_id: int) -> int:
         enqueue(
             "workers.sending.send_batch", mailing_id, first, last,
             queue_name="send", job_id=f"batch-{mailing_id}-{first}-{last}", retry=SEND_RETRY,
+            replace_started=replace_started,
         )
     return (len(ids) + size - 1) // size
 
 
 def send_batch(mailing_id: int, first_id: int, last_id: int) -> dict:
-    """Send the queued deliveries of one mailing with ids in [first_id, last_id], over one SMTP session."""
+    """Send the due queued deliveries of one mailing with ids in [first_id, last_id], over one SMTP session."""
     mailing = db.session.get(Mailing, mailing_id)
     if mailing is None or mailing.status != "sending":
         return {"skipped": "mailing is not sending"}
     if reason := why_not_send(mailing, utcnow()):
         cancel_mailing(mailing, reason)
         return {"skipped": reason}
-    claimed = _claim(mailing_id, first_id, last_id)
-    if not claimed:
-        finish_if_done(mailing_id)
-        return {"sent": 0}
+    if mailing.pause_reason and (mailing.paused_until is None or mailing.paused_until > utcnow()):
+        if mailing.paused_until:
+            _again(mailing_id, first_id, last_id, mailing.paused_until)
+        return {"skipped": f"paused: {mailing.pause_reason}"}
+    relay = relay_for(mailing.drive.office.code)
+    if down := relay.down_until():
+        until, why = down
+        pause_mailing(mailing_id, f"relay {relay.name!r} cannot be reached ({why})", until)
+        _again(mailing_id, first_id, last_id, until)
+        return {"skipped": "relay down"}
 
-    # Plain rows, not ORM objects: the progress commits below would expire and reload each one.
-    rows = db.session.execute(
-        db.select(Delivery.id, Supporter.id, Supporter.email, Supporter.first_name, Supporter.language, Supporter.status)
-        .join(Supporter, Supporter.id == Delivery.supporter_id)
-        .where(Delivery.id.in_(claimed))
-        .order_by(Delivery.id)
-    ).all()
-    acted = _acted_since_taken(mailing, [row[1] for row in rows])
-    composer = Composer(mailing)
-    drive_id = mailing.drive_id  # read now: the progress commits expire `mailing`
-    pending: dict[int, tuple[str, str | None, int]] = {}  # outcomes not yet written, with the supporter
-    done: set[int] = set()
-    counts: dict[str, int] = {}
-    try:
-        with mail.connect() as connection:
-            for delivery_id, supporter_id, email, first_name, language, status in rows:
-                if status != "subscribed":
-                    result = ("skipped", f"supporter is {status}")
-                elif supporter_id in acted:
-                    result = ("skipped", "supporter has acted")
-                else:
-                    message = composer.spliced(delivery_id, email=email, first_name=first_name, language=language)
-                    result = _send_one(connection, message)
-                pending[delivery_id] = (*result, supporter_id)
-                done.add(delivery_id)
-                counts[result[0]] = counts.get(result[0], 0) + 1
-                if len(pending) >= FLUSH_EVERY:
-                    _record(mailing_id, drive_id, pending)
-    except (RelayUnavailable, *TRANSIENT) as error:
-        _record(mailing_id, drive_id, pending)
-        _release(set(claimed) - done)
-        log.warning(
-            "mailing %s: relay unavailable (%s); batch %s-%s will be retried",
-            mailing_id, type(error).__name__, first_id, last_id,
-        )
-        raise RelayUnavailable(str(error)) from error
-    _record(mailing_id, drive_id, pending)
+    recover(mailing_id, mailing.drive_id, first_id, last_id)
+    claim = Claim(mailing_id)
+    claimed = claim.take(first_id, last_id)
+    counts: dict = {}
+    if claimed:
+        try:
+            counts = Batch(mailing, relay, claim, claimed).send()
+        except Paused as pause:
+            log.warning("mailing %s paused: %s", mailing_id, pause.reason)
+            pause_mailing(mailing_id, pause.reason, pause.until)
+            if pause.until:
+                _again(mailing_id, first_id, last_id, pause.until)
+            return {"paused": pause.reason}
+        except LeaseLost:
+            log.warning("mailing %s: batch %s-%s lost its claim; its deliveries were recovered", mailing_id, first_id, last_id)
+            return {"lost": claim.id}
+        unpause(mailing_id)
+    else:
+        claim.end()
+    _follow_up(mailing_id, first_id, last_id)
     finish_if_done(mailing_id)
     return counts
 
 
-def _send_one(connection, message) -> tuple[str, str | None]:
-    """One message on the open session: ('sent', None), ('refused', why) when the relay refuses the address
-    for good, or ('failed', why) when it refuses the message for good."""
-    try:
-        connection.send(message)
-    except smtplib.SMTPRecipientsRefused as error:
-        code, reply = next(iter(error.recipients.values()))
-        if code < 500:
-            raise RelayUnavailable(f"{code} {reply!r}") from error
-        return "refused", f"{code} {reply.decode(errors='replace')}"  # the address itself: a hard bounce
-    except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
-        if error.smtp_code < 500:
-            raise RelayUnavailable(f"{error.smtp_code}") from error
-        return "failed", f"{error.smtp_code} {error.smtp_error.decode(errors='replace')}"
-    return "sent", None
-
-
-def _claim(mailing_id: int, first_id: int, last_id: int) -> list[int]:
-    """queued → sending for the batch's deliveries. Rows another worker is claiming at this moment are
-    skipped rather than waited for (SKIP LOCKED on PostgreSQL; SQLite has one writer at a time): once it
-    commits they are no longer queued, and if it rolls back they stay queued for the batch's retry."""
-    free = (
-        db.select(Delivery.id)
-        .where(Delivery.mailing_id == mailing_id, Delivery.id.between(first_id, last_id), Delivery.status == "queued")
-        .with_for_update(skip_locked=True)
+def _follow_up(mailing_id: int, first_id: int, last_id: int) -> None:
+    """Schedule the range again for what is left in it: deferred deliveries at their next retry, those held by
+    another claim once its lease may have lapsed (a worker that died just now)."""
+    in_range = (Delivery.mailing_id == mailing_id, Delivery.id.between(first_id, last_id))
+    next_retry = db.session.scalar(
+        db.select(db.func.min(Delivery.retry_at)).where(*in_range, Delivery.status == "queued")
     )
-    claimed = db.session.scalars(
-        db.update(Delivery)
-        .where(Delivery.id.in_(free), Delivery.status == "queued")
-        .values(status="sending")
-        .returning(Delivery.id)
-    ).all()
-    db.session.commit()
-    return list(claimed)
+    held = db.session.scalar(db.select(Delivery.id).where(*in_range, Delivery.status == "sending").limit(1))
+    lease = timedelta(seconds=current_app.config["SEND_LEASE_SECONDS"])
+    moments = [moment for moment in (next_retry, utcnow() + lease if held else None) if moment]
+    if moments:
+        _again(mailing_id, first_id, last_id, max(min(moments), utcnow()))
 
 
-def _acted_since_taken(mailing: Mailing, supporter_ids: list[int]) -> set[int]:
-    """Who acted after the audience was taken: a not_acted email must not reach them."""
-    if mailing.audience != "not_acted" or not supporter_ids:
-        return set()
-    return set(
-        db.session.scalars(
-            db.select(Action.supporter_id).where(
-                Action.case_id == mailing.drive.case_id, Action.supporter_id.in_(supporter_ids)
-            )
-        )
+def _again(mailing_id: int, first_id: int, last_id: int, at: datetime) -> None:
+    enqueue(
+        "workers.sending.send_batch", mailing_id, first_id, last_id, queue_name="send",
+        job_id=f"batch-{mailing_id}-{first_id}-{last_id}-at{int(at.timestamp())}", retry=SEND_RETRY, at=at,
     )
 
 
-def _record(mailing_id: int, drive_id: int, outcome: dict[int, tuple[str, str | None, int]]) -> None:
-    if not outcome:
-        return
-    now = utcnow()
-    refusals = [(i, supporter_id, error) for i, (status, error, supporter_id) in outcome.items() if status == "refused"]
-    outcome.update({i: ("failed", error, supporter_id) for i, supporter_id, error in refusals})
+def pause_mailing(mailing_id: int, reason: str, until: datetime | None) -> None:
     db.session.execute(
-        db.update(Delivery),
-        [
-            {"id": i, "status": status, "error": error, "sent_at": now if status == "sent" else None}
-            for i, (status, error, _) in outcome.items()
-        ],
+        db.update(Mailing).where(Mailing.id == mailing_id).values(pause_reason=reason, paused_until=until)
     )
-    count_outcomes(mailing_id, drive_id, [(status, supporter_id) for status, _, supporter_id in outcome.values()])
-    if refusals:
-        record_refusals(refusals)
     db.session.commit()
-    outcome.clear()
 
 
-def _release(delivery_ids: set[int]) -> None:
-    if delivery_ids:
-        db.session.execute(
-            db.update(Delivery)
-            .where(Delivery.id.in_(delivery_ids), Delivery.status == "sending")
-            .values(status="queued")
-        )
+def unpause(mailing_id: int) -> None:
+    """A batch went through: a pause that was waiting for the relay is over (a pause for staff stays)."""
+    db.session.execute(
+        db.update(Mailing)
+        .where(Mailing.id == mailing_id, Mailing.paused_until.is_not(None))
+        .values(pause_reason=None, paused_until=None)
+    )
     db.session.commit()
+
+
+def resume_mailing(mailing: Mailing) -> int:
+    """Staff resume a paused mailing: the batches are handed to workers again. Returns the batch count."""
+    mailing.pause_reason = mailing.paused_until = None
+    db.session.commit()
+    return resume_sending(mailing.id)
+
+
+def resume_stalled() -> int:
+    """The tick's safety net: resume each sending mailing that nobody has worked on for two leases (its jobs
+    lost with a killed worker, say) and that is not paused. Returns how many were resumed."""
+    now = utcnow()
+    sending = db.session.execute(
+        db.select(Mailing.id, Mailing.pause_reason, Mailing.paused_until)
+        .where(Mailing.status == "sending", Mailing.audience_taken_at.is_not(None))
+    ).all()
+    resumed = 0
+    for mailing_id, reason, until in sending:
+        if (reason and (until is None or until > now)) or is_alive(mailing_id):
+            continue
+        resumed += bool(resume_sending(mailing_id))
+    return resumed
+
+
+def resume_sending(mailing_id: int) -> int:
+    """Recover what dead claims hold and enqueue a batch for every range with due deliveries; a job left
+    `started` by a killed worker is replaced."""
+    mailing = db.session.get(Mailing, mailing_id)
+    recover(mailing_id, mailing.drive_id)
+    mark_alive(mailing_id)
+    return enqueue_batches(mailing_id, replace_started=True)
 
 
 def finish_if_done(mailing_id: int) -> None:

@@ -13,14 +13,14 @@ from ..cases.models import Case
 from ..clock import deadline_end, utcnow
 from ..extensions import db
 from ..offices.models import Office
-from ..sending.service import cancel_mailing, queue_mailing
+from ..sending.service import cancel_mailing, queue_mailing, resume_stalled
 from .models import Drive, Mailing
 from .service import due_mailings, launch, why_not_send
 
 log = logging.getLogger(__name__)
 
-# A mailing still `sending` this long after it was queued has probably lost its job.
-STALL_AFTER = timedelta(minutes=15)
+# A mailing still without its audience this long after it was queued has probably lost its job.
+STALL_AFTER = timedelta(minutes=2)
 
 
 def start_drive(case: Case, office: Office, data: dict) -> Drive:
@@ -68,11 +68,15 @@ def _cancel_expired(at: datetime) -> int:
 
 
 def _resume_stalled(at: datetime) -> int:
+    """A mailing whose audience job was lost is handed to a worker again; one whose batches nobody is
+    working on is resumed (`resume_stalled`)."""
     from ..jobs import enqueue
 
-    stalled = db.session.scalars(
-        db.select(Mailing.id).where(Mailing.status == "sending", Mailing.queued_at < at - STALL_AFTER)
+    untaken = db.session.scalars(
+        db.select(Mailing.id).where(
+            Mailing.status == "sending", Mailing.audience_taken_at.is_(None), Mailing.queued_at < at - STALL_AFTER
+        )
     ).all()
-    for mailing_id in stalled:
+    for mailing_id in untaken:
         enqueue("workers.sending.take_audience", mailing_id, queue_name="send", job_id=f"audience-{mailing_id}")
-    return len(stalled)
+    return len(untaken) + resume_stalled()

@@ -56,6 +56,10 @@ class Mailing(db.Model):
     # Set once the deliveries are written: a re-run of the job then only resumes the batches.
     audience_taken_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # A sending mailing can be paused, saying why: until `paused_until` when its relay is down or over its
+    # hourly limit (it resumes by itself), or until staff resume it (no `paused_until`) after too many errors.
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    paused_until: Mapped[datetime | None]
 
     drive: Mapped[Drive] = relationship(back_populates="mailings")
 
@@ -67,4 +71,5 @@ class Mailing(db.Model):
             "audience": self.audience,
             "send_at": iso(self.send_at),
             "status": self.status,
+            "paused": {"reason": self.pause_reason, "until": iso(self.paused_until)} if self.pause_reason else None,
         }

@@ -1,0 +1,238 @@
+"""One batch of a mailing: its deliveries claimed, sent over one SMTP session within the relay's limits,
+their outcomes written in bulk.
+
+The relay's answers, per message: 250 is sent (journalled at once, see `claims`); a 5xx to the address
+is a hard bounce and the delivery fails; a 5xx to the message fails it; a 4xx defers that one delivery
+with backoff. A relay that cannot be reached, or says 421, is down: the batch gives back what it has not
+tried and the mailing pauses until the relay's next try. Too many refusals pause the mailing for staff.
+"""
+import logging
+import smtplib
+import time
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from ..clock import utcnow
+from ..counts.service import count_outcomes
+from ..extensions import db
+from ..sequences.models import Mailing
+from ..supporters.bounces import record_refusals
+from ..supporters.models import Supporter
+from ..tracking.models import Action
+from .claims import Claim, LeaseLost
+from .composer import Composer
+from .models import Delivery
+from .relays import Relay
+
+log = logging.getLogger(__name__)
+
+FLUSH_EVERY = 500  # outcomes written per transaction; the journal covers what is not written yet
+BEAT = 2.0  # seconds between shows of life that no message made (long waits, many skipped)
+UNREACHABLE = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, smtplib.SMTPHeloError, OSError)
+
+
+class RelayDown(Exception):
+    """The relay cannot take mail now (unreachable, 421, a 4xx to MAIL FROM)."""
+
+
+class Paused(Exception):
+    def __init__(self, reason: str, until: datetime | None):
+        super().__init__(reason)
+        self.reason, self.until = reason, until
+
+
+class Batch:
+    def __init__(self, mailing: Mailing, relay: Relay, claim: Claim, delivery_ids: list[int]):
+        self.mailing_id, self.drive_id = mailing.id, mailing.drive_id
+        self.relay, self.claim, self.delivery_ids = relay, claim, delivery_ids
+        self.composer = Composer(mailing)
+        self.not_acted = mailing.audience == "not_acted"
+        self.case_id = mailing.drive.case_id
+        self.outcomes = Outcomes(self.mailing_id, self.drive_id, claim.id)
+        self.permits, self.slot = 0, 0.0
+        self.tried = self.errors = 0
+        self.beat = time.monotonic() + BEAT
+
+    def send(self) -> dict:
+        """Sends the claimed deliveries; raises Paused when the mailing must wait (what is untried is given back)."""
+        rows = self._rows()
+        acted = self._acted({row[1] for row in rows})
+        done: set[int] = set()
+        try:
+            with self.relay.connect() as connection:
+                for delivery_id, supporter_id, email, first_name, language, status in rows:
+                    if status != "subscribed":
+                        result = ("skipped", f"supporter is {status}")
+                    elif supporter_id in acted:
+                        result = ("skipped", "supporter has acted")
+                    else:
+                        self._pace(len(rows) - len(done))
+                        message = self.composer.spliced(delivery_id, email=email, first_name=first_name, language=language)
+                        result = send_one(connection, message)
+                        if result[0] == "sent":
+                            self.claim.accepted(delivery_id)
+                        self._count(result)
+                    self.outcomes.add(delivery_id, supporter_id, *result)
+                    done.add(delivery_id)
+                    if len(self.outcomes) >= FLUSH_EVERY:
+                        self.outcomes.write()
+                    if time.monotonic() >= self.beat:
+                        self.claim.renew()
+                        self.beat = time.monotonic() + BEAT
+        except (RelayDown, *UNREACHABLE) as error:
+            until = self.relay.mark_down(f"{type(error).__name__}: {error}")
+            self._settle(done)
+            raise Paused(f"relay {self.relay.name!r} cannot be reached ({type(error).__name__}: {error})", until) from error
+        except (Paused, LeaseLost):
+            self._settle(done)
+            raise
+        self._settle(done)
+        self.relay.mark_up()
+        return self.outcomes.counts
+
+    def _settle(self, done: set[int]) -> None:
+        self.outcomes.write()
+        self.claim.release(set(self.delivery_ids) - done)
+        self.claim.end()
+
+    def _rows(self) -> list[tuple]:
+        # Plain rows, not ORM objects: the progress commits would expire and reload each one.
+        return db.session.execute(
+            db.select(Delivery.id, Supporter.id, Supporter.email, Supporter.first_name, Supporter.language, Supporter.status)
+            .join(Supporter, Supporter.id == Delivery.supporter_id)
+            .where(Delivery.id.in_(self.delivery_ids))
+            .order_by(Delivery.id)
+        ).all()
+
+    def _acted(self, supporter_ids: set[int]) -> set[int]:
+        """Who acted after the audience was taken: a not_acted email must not reach them."""
+        if not self.not_acted or not supporter_ids:
+            return set()
+        query = db.select(Action.supporter_id).where(Action.case_id == self.case_id, Action.supporter_id.in_(supporter_ids))
+        return set(db.session.scalars(query))
+
+    def _pace(self, remaining: int) -> None:
+        """Wait for the relay's limits to allow the next message: permits come from Redis in runs."""
+        if not self.relay.limited:
+            return
+        if self.permits == 0:
+            run = max(1, min(remaining, int((self.relay.per_second or 1000) / 5)))
+            granted, wait, full = self.relay.reserve(run)
+            if not granted:
+                until = utcnow() + timedelta(seconds=full)
+                raise Paused(f"relay {self.relay.name!r} reached its limit of {self.relay.per_hour:g} emails an hour", until)
+            self.permits, self.slot = granted, time.monotonic() + wait
+        if (delay := self.slot - time.monotonic()) > 0:
+            time.sleep(delay)
+        self.slot += 1 / self.relay.per_second if self.relay.per_second else 0
+        self.permits -= 1
+
+    def _count(self, result: tuple[str, str | None]) -> None:
+        self.tried += 1
+        if result[0] == "sent":
+            return
+        self.errors += 1
+        limit = current_app.config["SEND_PAUSE_AFTER_ERRORS"]
+        if self.errors >= limit and self.errors * 2 >= self.tried:
+            raise Paused(
+                f"the relay refused {self.errors} of the last {self.tried} emails (the last: {result[1]}); "
+                "resume the mailing once the cause is fixed", None,
+            )
+
+
+def send_one(connection, message) -> tuple[str, str | None]:
+    """One message on the open session: ('sent', None); ('refused', why) when the relay refuses the address for
+    good; ('failed', why) when it refuses the message for good; ('deferred', why) for a temporary refusal."""
+    try:
+        connection.send(message)
+    except smtplib.SMTPRecipientsRefused as error:
+        code, reply = next(iter(error.recipients.values()))
+        return _classify(code, reply, permanent="refused")
+    except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+        if isinstance(error, smtplib.SMTPSenderRefused) and error.smtp_code < 500:
+            raise RelayDown(f"{error.smtp_code} {_text(error.smtp_error)}") from error
+        return _classify(error.smtp_code, error.smtp_error, permanent="failed")
+    return "sent", None
+
+
+def _classify(code: int, reply: bytes, *, permanent: str) -> tuple[str, str]:
+    why = f"{code} {_text(reply)}"
+    if code == 421:  # the relay is closing the session: nothing to do with this address
+        raise RelayDown(why)
+    return ("deferred" if code < 500 else permanent), why
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
+class Outcomes:
+    """Outcomes not yet written. Each is written only while its delivery is still `sending` under this claim
+    (a claim recovered behind a stalled worker's back changes nothing), and only what changed is counted."""
+
+    def __init__(self, mailing_id: int, drive_id: int, claim_id: str):
+        self.mailing_id, self.drive_id, self.claim_id = mailing_id, drive_id, claim_id
+        self.pending: dict[str, dict[str | None, list[tuple[int, int]]]] = {}
+        self.counts: dict[str, int] = {}
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def add(self, delivery_id: int, supporter_id: int, status: str, why: str | None) -> None:
+        self.pending.setdefault(status, {}).setdefault(why, []).append((delivery_id, supporter_id))
+        self.counts[status] = self.counts.get(status, 0) + 1
+        self.size += 1
+
+    def write(self) -> None:
+        if not self.size:
+            return
+        now = utcnow()
+        counted: list[tuple[str, int]] = []
+        refusals: list[tuple[int, int, str]] = []
+        for status, by_reason in self.pending.items():
+            for why, pairs in by_reason.items():
+                ids = [delivery_id for delivery_id, _ in pairs]
+                if status == "deferred":
+                    counted += [("failed", s) for s in self._defer(ids, why, now)]
+                    continue
+                written = "failed" if status == "refused" else status
+                values = {"status": written, "error": why, "claim": None}
+                if written == "sent":
+                    values["sent_at"] = now
+                changed = self._update(ids, values, Delivery.id, Delivery.supporter_id)
+                counted += [(written, supporter_id) for _, supporter_id in changed]
+                if status == "refused":
+                    refusals += [(delivery_id, supporter_id, why) for delivery_id, supporter_id in changed]
+        count_outcomes(self.mailing_id, self.drive_id, counted)
+        if refusals:
+            record_refusals(refusals)
+        db.session.commit()
+        self.pending.clear()
+        self.size = 0
+
+    def _defer(self, ids: list[int], why: str, now: datetime) -> list[int]:
+        """Back to the queue until the next retry, or failed once the retries are spent. Returns the failed ones'
+        supporters."""
+        backoff = current_app.config["SEND_DEFER_BACKOFF"]
+        retry_at = db.case(
+            *((Delivery.attempts == n, now + timedelta(seconds=delay)) for n, delay in enumerate(backoff)), else_=None
+        )
+        spent = Delivery.attempts >= len(backoff)
+        changed = self._update(ids, {
+            "status": db.case((spent, "failed"), else_="queued"),
+            "error": db.case((spent, f"deferred {len(backoff) + 1} times; the last: {why}"), else_=f"deferred: {why}"),
+            "retry_at": retry_at,
+            "attempts": Delivery.attempts + 1,
+            "claim": None,
+        }, Delivery.status, Delivery.supporter_id)
+        return [supporter_id for status, supporter_id in changed if status == "failed"]
+
+    def _update(self, ids: list[int], values: dict, *returning) -> list[tuple]:
+        return db.session.execute(
+            db.update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.claim == self.claim_id, Delivery.status == "sending")
+            .values(**values)
+            .returning(*returning)
+        ).all()

@@ -1,0 +1,192 @@
+"""The SMTP relays mail leaves by: which one an office uses, its rate limits, and whether it is down.
+
+The default relay is Flask-Mail's own (`MAIL_*`). `MAIL_RELAYS` adds more, each serving the offices it
+names. A relay's limits and its outage hold for every worker on every machine: they live in Redis.
+"""
+import json
+import smtplib
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_mail import Connection
+
+from ..clock import utcnow
+from ..extensions import mail
+from ..jobs import redis_connection
+
+DEFAULT = "default"
+SMTP_TIMEOUT = 60  # seconds: smtplib's default is to wait for ever on a relay that stopped answering
+
+# Both limits at once, atomically for all workers. Per second: a virtual schedule (GCRA) that spaces
+# messages 1/rate apart, handed out in runs. Per hour: a sliding window of minute buckets; a bucket counts
+# until 60 minutes after its minute ends, so the window never lets more than the limit through.
+# Returns {granted, ms to wait before the first, ms until the hourly window frees a message (when 0 granted)}.
+_RESERVE = """
+local now, want = tonumber(ARGV[1]), tonumber(ARGV[2])
+local interval, hourly = tonumber(ARGV[3]), tonumber(ARGV[4])
+local grant, wait = want, 0
+local tat = now
+if interval > 0 then
+  tat = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+  wait = tat - now
+end
+if hourly > 0 then
+  local minute = math.floor((now + wait) / 60000)
+  local used, oldest = 0, minute
+  local buckets = redis.call('HGETALL', KEYS[2])
+  for i = 1, #buckets, 2 do
+    local m = tonumber(buckets[i])
+    if m > minute - 60 then
+      used = used + tonumber(buckets[i + 1])
+      oldest = math.min(oldest, m)
+    else
+      redis.call('HDEL', KEYS[2], buckets[i])
+    end
+  end
+  grant = math.min(grant, hourly - used)
+  if grant <= 0 then
+    return {0, 0, (oldest + 60) * 60000 - now}
+  end
+  redis.call('HINCRBY', KEYS[2], minute, grant)
+  redis.call('PEXPIRE', KEYS[2], 3660000)
+end
+if interval > 0 then
+  local later = tat + grant * interval
+  redis.call('SET', KEYS[1], tostring(later), 'PX', math.ceil(later - now) + 1000)
+end
+return {grant, math.floor(wait), 0}
+"""
+
+
+@dataclass(frozen=True)
+class Relay:
+    name: str
+    settings: dict = field(hash=False)  # Flask-Mail's MAIL_* keys
+    per_second: float | None = None
+    per_hour: int | None = None
+    offices: tuple[str, ...] = ()
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.per_second or self.per_hour)
+
+    def connect(self) -> Connection:
+        state = current_app.extensions["mail"] if self.name == DEFAULT else _state(self)
+        return TimedConnection(state)
+
+    def reserve(self, want: int) -> tuple[int, float, float]:
+        """Take up to `want` messages from the relay's limits: (granted, seconds before the first may go,
+        seconds until the hourly window frees one when none was granted)."""
+        if not self.limited:
+            return want, 0.0, 0.0
+        script = _script(_RESERVE)
+        interval = 1000 / self.per_second if self.per_second else 0
+        granted, wait, full = script(
+            keys=[f"mobilise:relay:{self.name}:tat", f"mobilise:relay:{self.name}:hour"],
+            args=[int(time.time() * 1000), want, interval, self.per_hour or 0],
+        )
+        return int(granted), int(wait) / 1000, int(full) / 1000
+
+    # A relay that cannot be reached is down for every mailing that uses it, for a backoff that grows
+    # with each failed try; the first worker to find it back up clears it.
+
+    def down_until(self) -> tuple[datetime, str] | None:
+        raw = redis_connection().get(self._down_key)
+        if raw is None:
+            return None
+        down = json.loads(raw)
+        until = datetime.fromisoformat(down["until"])
+        return (until, down["reason"]) if until > utcnow() else None
+
+    def mark_down(self, reason: str) -> datetime:
+        """Record a failed try; returns when to try again. A worker finding it already marked down
+        for this outage leaves the backoff as it is, so a dozen batches do not count a dozen failures."""
+        redis = redis_connection()
+        if current := self.down_until():
+            return current[0]
+        raw = redis.get(self._down_key)
+        failures = json.loads(raw)["failures"] + 1 if raw else 1
+        backoff = current_app.config["SEND_RELAY_BACKOFF"]
+        until = utcnow() + timedelta(seconds=backoff[min(failures, len(backoff)) - 1])
+        down = {"until": until.isoformat(), "reason": reason, "failures": failures}
+        redis.set(self._down_key, json.dumps(down), ex=24 * 3600)
+        return until
+
+    def mark_up(self) -> None:
+        redis_connection().delete(self._down_key)
+
+    @property
+    def _down_key(self) -> str:
+        return f"mobilise:relay:{self.name}:down"
+
+
+class TimedConnection(Connection):
+    """Flask-Mail's connection, with a timeout so that a relay that stops answering is a relay that is down."""
+
+    def configure_host(self):
+        cls = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = cls(self.mail.server, self.mail.port, timeout=current_app.config.get("SMTP_TIMEOUT", SMTP_TIMEOUT))
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+    def __exit__(self, *exc_info) -> None:
+        # Every message is settled by now; a relay that drops the session before QUIT changes nothing.
+        try:
+            super().__exit__(*exc_info)
+        except (smtplib.SMTPException, OSError):
+            pass
+
+
+def relay_for(office_code: str) -> Relay:
+    for relay in all_relays():
+        if office_code in relay.offices:
+            return relay
+    return all_relays()[0]
+
+
+def all_relays() -> list[Relay]:
+    """The default relay first, then `MAIL_RELAYS` (read once per app)."""
+    app = current_app._get_current_object()
+    relays = app.extensions.get("mobilise.relays")
+    if relays is None:
+        config = app.config
+        default = Relay(
+            DEFAULT, {}, per_second=config.get("MAIL_PER_SECOND"), per_hour=config.get("MAIL_PER_HOUR")
+        )
+        relays = [default, *(parse_relay(item) for item in config.get("MAIL_RELAYS", ()))]
+        app.extensions["mobilise.relays"] = relays
+    return relays
+
+
+def parse_relay(item: dict) -> Relay:
+    """One entry of MAIL_RELAYS: {"name", "offices": [codes], "server", "port", "username", "password",
+    "use_tls", "use_ssl", "per_second", "per_hour"}."""
+    if not item.get("name") or not item.get("server") or item["name"] == DEFAULT:
+        raise ValueError(f"MAIL_RELAYS: each relay needs a name (not {DEFAULT!r}) and a server: {item!r}")
+    settings = {f"MAIL_{key.upper()}": item[key] for key in ("server", "port", "username", "password", "use_tls", "use_ssl") if key in item}
+    return Relay(
+        item["name"], settings,
+        per_second=item.get("per_second"), per_hour=item.get("per_hour"),
+        offices=tuple(code.upper() for code in item.get("offices", ())),
+    )
+
+
+def _state(relay: Relay):
+    key = f"mobilise.relay.{relay.name}"
+    app = current_app._get_current_object()
+    if key not in app.extensions:
+        app.extensions[key] = mail.init_mail({"MAIL_SUPPRESS_SEND": False, **relay.settings})
+    return app.extensions[key]
+
+
+def _script(source: str):
+    app = current_app._get_current_object()
+    key = f"mobilise.script.{hash(source)}"
+    if key not in app.extensions:
+        app.extensions[key] = redis_connection().register_script(source)
+    return app.extensions[key]
