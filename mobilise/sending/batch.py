@@ -72,9 +72,10 @@ class Batch:
                         result = send_one(connection, message)
                         if result[0] == "sent":
                             self.claim.accepted(delivery_id)
-                        self._count(result)
                     self.outcomes.add(delivery_id, supporter_id, *result)
                     done.add(delivery_id)
+                    if result[0] != "skipped":
+                        self._count(result)
                     if len(self.outcomes) >= FLUSH_EVERY:
                         self.outcomes.write()
                     if time.monotonic() >= self.beat:

@@ -7,7 +7,8 @@ flight sent twice. What is deferred, held by a dead claim, or waiting for a rela
 the batch itself, and the minute tick resumes a mailing nobody is working on (`resume_stalled`).
 """
 import logging
-from datetime import datetime, timedelta
+import math
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 
@@ -159,9 +160,12 @@ def _follow_up(mailing_id: int, first_id: int, last_id: int) -> None:
 
 
 def _again(mailing_id: int, first_id: int, last_id: int, at: datetime) -> None:
+    # RQ schedules to the second: round up, or the job could run just before its deliveries are due.
+    second = math.ceil(at.replace(tzinfo=timezone.utc).timestamp())
     enqueue(
         "workers.sending.send_batch", mailing_id, first_id, last_id, queue_name="send",
-        job_id=f"batch-{mailing_id}-{first_id}-{last_id}-at{int(at.timestamp())}", retry=SEND_RETRY, at=at,
+        job_id=f"batch-{mailing_id}-{first_id}-{last_id}-at{second}", retry=SEND_RETRY,
+        at=datetime.fromtimestamp(second, timezone.utc).replace(tzinfo=None),
     )
 
 
