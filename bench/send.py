@@ -152,7 +152,7 @@ def main():
     parser.add_argument("--supporters", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--compare-workers", action="store_true", help="run with 1 worker, then with --workers")
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/test", help="a PostgreSQL URL, or sqlite")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="flushed before the run")
     parser.add_argument("--timeout", type=float, default=900)

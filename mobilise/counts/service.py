@@ -9,7 +9,8 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import tuple_
+from sqlalchemy import BigInteger, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..clock import utcnow
@@ -91,10 +92,21 @@ def _flip_drive_supporters(column: str, pairs: Iterable[tuple[int, int]], value:
         # One statement, the same for any number of rows (so compiled once): a new row, or an existing one
         # whose mark is still empty, is set and returned; one already marked is left and not returned.
         statement = _insert(DriveSupporter)
+        if db.session.get_bind().dialect.name == "postgresql":
+            # All pairs as two arrays in one statement: an executemany here was a tenth of the time per email sent.
+            drives, supporters = (list(column_values) for column_values in zip(*pairs))
+            given = db.select(
+                db.func.unnest(db.cast(drives, ARRAY(BigInteger))),
+                db.func.unnest(db.cast(supporters, ARRAY(BigInteger))),
+                db.literal(value),
+            )
+            statement = statement.from_select(["drive_id", "supporter_id", column], given)
+            rows = None
+        else:
+            rows = [{"drive_id": drive, "supporter_id": supporter, column: value} for drive, supporter in pairs]
         statement = statement.on_conflict_do_update(
             index_elements=["drive_id", "supporter_id"], set_={column: statement.excluded[column]}, where=mark.is_(None)
         ).returning(DriveSupporter.drive_id)
-        rows = [{"drive_id": drive, "supporter_id": supporter, column: value} for drive, supporter in pairs]
         return Counter(db.session.scalars(statement, rows))
     return Counter(
         db.session.scalars(

@@ -8,9 +8,11 @@ import smtplib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import parseaddr
+from functools import lru_cache
 
 from flask import current_app
-from flask_mail import Connection
+from flask_mail import BadHeaderError, Connection, email_dispatched
 
 from ..clock import utcnow
 from ..extensions import mail
@@ -123,7 +125,31 @@ class Relay:
 
 
 class TimedConnection(Connection):
-    """Flask-Mail's connection, with a timeout so that a relay that stops answering is a relay that is down."""
+    """Flask-Mail's connection, with a timeout so that a relay that stops answering is a relay that is down,
+    and without re-parsing addresses that are plain ASCII already."""
+
+    def send(self, message, envelope_from=None) -> None:
+        """Flask-Mail's `send`, less its `sanitize_address` on each envelope address (an email-package parse
+        and a Header encode, a fifth of the time per email) when the addresses are plain ASCII: the envelope
+        then carries the sender's bare address, which is all smtplib keeps of the sanitised one. Anything
+        else takes Flask-Mail's own path."""
+        sender = _bare(envelope_from or message.sender)
+        recipients = list(message.send_to)
+        if sender is None or not all(isinstance(address, str) and address.isascii() for address in recipients):
+            return super().send(message, envelope_from)
+        if message.has_bad_headers():
+            raise BadHeaderError
+        if message.date is None:
+            message.date = time.time()
+        if self.host is not None:
+            self.host.sendmail(sender, recipients, message.as_bytes(), message.mail_options, message.rcpt_options)
+        email_dispatched.send(current_app._get_current_object(), message=message)
+        self.num_emails += 1
+        if self.num_emails == self.mail.max_emails:
+            self.num_emails = 0
+            if self.host:
+                self.host.quit()
+                self.host = self.configure_host()
 
     def configure_host(self):
         cls = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
@@ -140,6 +166,15 @@ class TimedConnection(Connection):
             super().__exit__(*exc_info)
         except (smtplib.SMTPException, OSError):
             pass
+
+
+@lru_cache(maxsize=256)
+def _bare(address) -> str | None:
+    """The address alone, as smtplib puts it in MAIL FROM; None for what needs Flask-Mail's sanitising."""
+    if not isinstance(address, str):
+        return None
+    bare = parseaddr(address)[1]
+    return bare if bare.isascii() and bare else None
 
 
 def relay_for(office_code: str) -> Relay:

@@ -4,10 +4,13 @@ A token carries only row ids (never an address or a name) and is signed with SEC
 under a salt per purpose, so an open token cannot be replayed as an unsubscribe token.
 Its characters are A–Z a–z 0–9 - _ . only.
 """
+import hmac
+import zlib
 from functools import lru_cache
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous.encoding import base64_encode
 
 PURPOSES = ("open", "click", "act", "unsubscribe", "confirm")
 
@@ -24,8 +27,30 @@ def _cached_serializer(secret: str, purpose: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt=f"mobilise.{purpose}")
 
 
+@lru_cache(maxsize=32)
+def _cached_mac(secret: str, purpose: str):
+    serializer = _cached_serializer(secret, purpose)
+    signer = serializer.make_signer()
+    return hmac.new(signer.derive_key(), digestmod=signer.digest_method), signer.sep
+
+
 def make_token(purpose: str, *ids: int) -> str:
-    return _serializer(purpose).dumps(list(ids))
+    """Exactly the token `URLSafeSerializer.dumps(list(ids))` makes, and `read_token` reads with it, at a third
+    of the cost (five tokens go into every email): the key derived and the MAC keyed once, the payload
+    written directly. The format is itsdangerous's: compact JSON, zlib when it is shorter, unpadded
+    URL-safe base64, then "." and the HMAC-SHA1 of that. `tests/test_tokens.py` holds the two equal."""
+    _serializer(purpose)  # checks the purpose
+    mac, sep = _cached_mac(current_app.config["SECRET_KEY"], purpose)
+    json = b"[" + b",".join(b"%d" % i for i in ids) + b"]"
+    # zlib's output is never under 8 bytes, so it cannot win on a payload of 9 or fewer (ids up to 9,999,999).
+    compressed = zlib.compress(json) if len(json) > 9 else json
+    if len(compressed) < len(json) - 1:
+        payload = b"." + base64_encode(compressed)
+    else:
+        payload = base64_encode(json)
+    signature = mac.copy()
+    signature.update(payload)
+    return (payload + sep + base64_encode(signature.digest())).decode("ascii")
 
 
 def read_token(purpose: str, token: str, arity: int = 1) -> list[int] | None:
