@@ -27,6 +27,16 @@ def _seconds(value: str, name: str) -> tuple[float, ...]:
     return delays
 
 
+def _relays(value: str) -> list[dict]:
+    try:
+        relays = json.loads(value)
+    except ValueError as error:
+        raise ValueError(f"MAIL_RELAYS must be a JSON list of relays: {error}") from None
+    if not isinstance(relays, list) or not all(isinstance(r, dict) and r.get("name") and r.get("server") for r in relays):
+        raise ValueError('MAIL_RELAYS must be a JSON list of {"name", "server", "offices", ...} objects')
+    return relays
+
+
 def _number(value: str | None, name: str) -> float | None:
     if value in (None, ""):
         return None
@@ -75,7 +85,7 @@ def from_environment(instance_path: str) -> dict:
         # The default relay's limits (none when unset); MAIL_RELAYS (JSON) adds relays for some offices.
         "MAIL_PER_SECOND": _number(os.environ.get("MAIL_PER_SECOND"), "MAIL_PER_SECOND"),
         "MAIL_PER_HOUR": _number(os.environ.get("MAIL_PER_HOUR"), "MAIL_PER_HOUR"),
-        "MAIL_RELAYS": json.loads(os.environ.get("MAIL_RELAYS") or "[]"),
+        "MAIL_RELAYS": _relays(os.environ.get("MAIL_RELAYS") or "[]"),
         # Networks whose opens and clicks are machines' (security scanners staff know of), CIDRs.
         "TRACKING_MACHINE_NETWORKS": tuple(
             n.strip() for n in os.environ.get("TRACKING_MACHINE_NETWORKS", "").split(",") if n.strip()

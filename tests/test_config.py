@@ -50,3 +50,30 @@ def test_a_bad_boolean_is_a_clear_error():
 def test_postgres_urls_use_psycopg_3():
     assert normalise_database_url("postgres://h/db") == "postgresql+psycopg://h/db"
     assert normalise_database_url("sqlite:///x") == "sqlite:///x"
+
+
+def test_relay_settings_from_the_environment(monkeypatch):
+    monkeypatch.setenv("MAIL_PER_SECOND", "40")
+    monkeypatch.setenv("MAIL_PER_HOUR", "90000")
+    monkeypatch.setenv("SEND_DEFER_BACKOFF", "30, 120")
+    monkeypatch.setenv("MAIL_RELAYS", '[{"name": "eu", "server": "smtp.eu.example", "offices": ["es"], "per_second": 5}]')
+    app = create_app()
+    assert (app.config["MAIL_PER_SECOND"], app.config["MAIL_PER_HOUR"]) == (40, 90000)
+    assert app.config["SEND_DEFER_BACKOFF"] == (30, 120)
+    with app.app_context():
+        from mobilise.sending.relays import relay_for
+
+        assert relay_for("ES").name == "eu" and relay_for("ES").per_second == 5
+        assert relay_for("GB").name == "default" and relay_for("GB").per_hour == 90000
+
+
+@pytest.mark.parametrize("name, value, says", [
+    ("MAIL_RELAYS", "{not json", "MAIL_RELAYS must be a JSON list"),
+    ("MAIL_RELAYS", '[{"server": "x"}]', "MAIL_RELAYS must be a JSON list of"),
+    ("MAIL_PER_SECOND", "fast", "MAIL_PER_SECOND must be a positive number"),
+    ("SEND_RELAY_BACKOFF", "10,soon", "SEND_RELAY_BACKOFF must be delays in seconds"),
+])
+def test_bad_relay_settings_are_clear_errors(monkeypatch, name, value, says):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=says):
+        create_app()

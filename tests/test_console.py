@@ -201,3 +201,27 @@ def test_queue_health(client, two_offices):
     for name in ("dispatch", "send", "default"):
         assert f'<th scope="row">{name}</th>' in page
     assert "nothing is being sent" in page  # no worker runs during this test
+
+
+def test_a_paused_email_says_why_on_the_case_page_and_staff_resume_it_there(app, client, run_jobs):
+    from mobilise.sending.service import pause_mailing
+    from mobilise.sequences.dispatch import start_drive
+
+    office = make_office()
+    make_supporters(office, 2)
+    token_for("staff@uk.example.org", office="GB")
+    case = make_case()
+    mailing = start_drive(case, office, {"office": "GB"}).mailings[0]
+    pause_mailing(mailing.id, "the relay refused 50 of the last 60 emails (the last: 550 no such user)", None)
+
+    sign_in(client, "staff@uk.example.org")
+    page = client.get(f"/console/cases/{case.id}")
+    text = page.get_data(as_text=True)
+    assert "Paused:</strong> the relay refused 50 of the last 60 emails" in text and "Resume sending" in text
+
+    resumed = client.post(f"/console/mailings/{mailing.id}/resume", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    assert "The email is sending again." in resumed.get_data(as_text=True)
+    run_jobs()
+    db.session.expire_all()
+    assert db.session.get(Mailing, mailing.id).status == "sent"
+    assert client.post(f"/console/mailings/{mailing.id}/resume", data={}).status_code == 400

@@ -18,7 +18,7 @@ from mobilise.models import Delivery, Mailing
 from mobilise.sending import service as sending
 from mobilise.sequences.dispatch import start_drive
 
-from .builders import make_case, make_office, make_supporters
+from .builders import bearer, make_case, make_office, make_supporters, token_for
 from .conftest import ROOT, Relay
 
 
@@ -144,7 +144,7 @@ def test_a_relay_that_is_down_pauses_the_mailing_which_resumes_by_itself(app, ru
     assert mailing.pause_reason is None and mailing.paused_until is None
 
 
-def test_too_many_refusals_pause_the_mailing_for_staff_who_resume_it(app, run_jobs, moody):
+def test_too_many_refusals_pause_the_mailing_for_staff_who_resume_it(app, client, run_jobs, moody):
     refused = [f"person{n}@gb.example.net" for n in range(4)]
     relay = moody(refused=refused)
     use_relay(app, relay.port)
@@ -159,8 +159,18 @@ def test_too_many_refusals_pause_the_mailing_for_staff_who_resume_it(app, run_jo
     assert statuses(mailing_id) == {"failed": 3, "queued": 6}
     assert relay.recipients() == []
 
+    gb_token = token_for("gb@amnesty.example", office="GB")
+    make_office(code="ES", name="Amnistía España", language="es", timezone="Europe/Madrid", sender="ua@es.example.org")
+    es_token = token_for("es@amnesty.example", office="ES")
+    [shown] = [m for m in client.get(f"/api/v1/cases/{mailing.drive.case_id}/schedule", headers=bearer(gb_token)).json
+               if m["id"] == mailing_id]
+    assert shown["status"] == "sending" and shown["paused"] == {"reason": mailing.pause_reason, "until": None}
+    assert client.post(f"/api/v1/mailings/{mailing_id}/resume", headers=bearer(es_token)).status_code == 404
+
     relay.refused.clear()  # staff fixed the cause
-    sending.resume_mailing(mailing)
+    answer = client.post(f"/api/v1/mailings/{mailing_id}/resume", headers=bearer(gb_token))
+    assert answer.status_code == 200 and answer.json["paused"] is None
+    assert client.post(f"/api/v1/mailings/{mailing_id}/resume", headers=bearer(gb_token)).status_code == 409
     run_jobs()
     assert statuses(mailing_id) == {"failed": 3, "sent": 6}
     assert db.session.get(Mailing, mailing_id).status == "sent"

@@ -4,6 +4,7 @@ from ..api import admin_only, api, current_staff, read_json, scoped_office, staf
 from ..dashboard.service import case_stats
 from ..errors import BadRequest, Invalid
 from ..sending.preview import preview, send_test_email
+from ..sending.service import resume_mailing, visible_mailing
 from ..sequences.dispatch import start_drive
 from ..sequences.lifecycle import apply_change
 from ..sequences.service import drive_to_dict, schedule
@@ -92,6 +93,14 @@ def case_test_email(case_id: int):
 @api.get("/cases/<int:case_id>/schedule")
 def case_schedule(case_id: int):
     return jsonify(schedule(get_case(case_id), staff_office()))
+
+
+@api.post("/mailings/<int:mailing_id>/resume")
+def resume(mailing_id: int):
+    """A mailing paused for staff (too many refusals) sends again; 409 when it is not paused."""
+    mailing = visible_mailing(mailing_id, staff_office())
+    resume_mailing(mailing)
+    return jsonify(mailing.to_dict())
 
 
 @api.get("/cases/<int:case_id>/stats")

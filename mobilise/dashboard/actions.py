@@ -1,11 +1,13 @@
 """What staff do to a case from the console. Each action shows what it will send, to how many, and waits for a yes."""
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from ..errors import ServiceError
 from ..extensions import db
 from ..offices.service import get_office, list_offices
 from ..sending.preview import preview
+from ..sending.service import resume_mailing, visible_mailing
 from ..sequences.dispatch import start_drive
 from ..sequences.lifecycle import apply_change
 from ..sequences.models import Drive
@@ -90,3 +92,21 @@ def change(case_id: int, change: str):
         return render_template("console/change.html", case=case, form=form, change=change, title=title, step="form")
     flash(f"{title}: done." + (f" {sum(sizes.values())} supporters will get the email." if sends else ""))
     return redirect(url_for("console.case", case_id=case.id))
+
+
+@console.post("/console/mailings/<int:mailing_id>/resume")
+def resume(mailing_id: int):
+    """A mailing paused for staff sends again (the button shows only on such a mailing)."""
+    office = None if current_user.is_admin else current_user.office
+    try:
+        mailing = visible_mailing(mailing_id, office)
+    except ServiceError:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        resume_mailing(mailing)
+        flash("The email is sending again.")
+    except ServiceError as error:
+        flash(error.message)
+    return redirect(url_for("console.case", case_id=mailing.drive.case_id))

@@ -85,6 +85,8 @@ def case(case_id: int):
     tz = {d.office.code: d.office.timezone for d in drives}
     for mailing in stats["mailings"]:
         mailing["local_time"] = local_time(datetime.fromisoformat(mailing["send_at"].rstrip("Z")), tz[mailing["office"]])
+        if (paused := mailing.get("paused")) and paused["until"]:
+            paused["until_local"] = local_time(datetime.fromisoformat(paused["until"].rstrip("Z")), tz[mailing["office"]])
     per_day: dict[date, int] = {}
     for row in stats["actions_by_day"]:
         day = date.fromisoformat(row["date"])

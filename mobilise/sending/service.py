@@ -14,7 +14,9 @@ from flask import current_app
 
 from ..clock import utcnow
 from ..counts.service import add_to_mailing
+from ..errors import Conflict, NotFound
 from ..extensions import db
+from ..offices.models import Office
 from ..jobs import SEND_RETRY, enqueue
 from ..sequences.models import Mailing
 from ..sequences.service import audience_query, why_not_send
@@ -186,8 +188,19 @@ def unpause(mailing_id: int) -> None:
     db.session.commit()
 
 
+def visible_mailing(mailing_id: int, office: Office | None) -> Mailing:
+    """A mailing, if staff of `office` (None: an admin) may see it."""
+    mailing = db.session.get(Mailing, mailing_id)
+    if mailing is None or (office is not None and mailing.drive.office_id != office.id):
+        raise NotFound("no such mailing")
+    return mailing
+
+
 def resume_mailing(mailing: Mailing) -> int:
     """Staff resume a paused mailing: the batches are handed to workers again. Returns the batch count."""
+    if mailing.status != "sending" or not mailing.pause_reason:
+        raise Conflict(f"the mailing is {mailing.status}, not paused")
+    log.info("mailing %s resumed by staff (was paused: %s)", mailing.id, mailing.pause_reason)
     mailing.pause_reason = mailing.paused_until = None
     db.session.commit()
     return resume_sending(mailing.id)
