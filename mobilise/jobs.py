@@ -41,15 +41,20 @@ def all_queues() -> list[Queue]:
 
 def enqueue(
     path: str, *args, queue_name: str = "default", job_id: str, retry: Retry | None = None,
-    at: datetime | None = None, replace_started: bool = False,
+    at: datetime | None = None, replace_orphans: bool = False,
 ):
     """Enqueue `workers.<module>.<function>` (at `at`, naive UTC, if given) unless a job with this id is still
-    waiting or running. `replace_started`: a job that is `started` is taken for an orphan of a killed worker."""
+    waiting or running. `replace_orphans`, for work known to be stalled: a job marked started, or marked
+    queued but in no queue (its worker was killed as it took it), is taken for lost and enqueued again."""
     connection = redis_connection()
-    live = LIVE_STATES - {JobStatus.STARTED} if replace_started else LIVE_STATES
     try:
         existing = Job.fetch(job_id, connection=connection)
-        if existing.get_status(refresh=False) in live:
+        status = existing.get_status(refresh=False)
+        lost = replace_orphans and (
+            status == JobStatus.STARTED
+            or (status == JobStatus.QUEUED and queue(existing.origin).get_job_position(job_id) is None)
+        )
+        if status in LIVE_STATES and not lost:
             return existing
     except NoSuchJobError:
         pass

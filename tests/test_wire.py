@@ -51,3 +51,13 @@ def test_a_spliced_email_is_the_same_email_as_one_written_out(app):
         assert str(fast[name]).split(";")[0] == str(written[name]).split(";")[0]
     for kind in ("plain", "html"):
         assert fast.get_body((kind,)).get_content() == written.get_body((kind,)).get_content()
+
+
+def test_our_emails_have_exactly_the_fields_of_flask_mails_message(app):
+    from flask_mail import Message
+
+    ours = OutgoingEmail(subject="s", sender="a@example.org", recipient="b@example.net", text="t", html="h",
+                         message_id="<delivery.1@example.org>")
+    theirs = Message(subject="s", sender="a@example.org", recipients=["b@example.net"], body="t", html="h")
+    assert set(vars(ours)) == set(vars(theirs))
+    assert (ours.msgId, ours.send_to, ours.has_bad_headers()) == ("<delivery.1@example.org>", {"b@example.net"}, False)

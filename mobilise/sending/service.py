@@ -58,6 +58,7 @@ def cancel_mailing(mailing: Mailing, reason: str) -> None:
 
 def take_audience(mailing_id: int) -> int:
     """Write one queued delivery per audience member (once), then enqueue the batches. Returns the batch count."""
+    mark_alive(mailing_id)
     mailing = db.session.get(Mailing, mailing_id)
     if mailing is None or mailing.status != "sending":
         log.info("mailing %s not taken: %s", mailing_id, "missing" if mailing is None else mailing.status)
@@ -82,7 +83,7 @@ def take_audience(mailing_id: int) -> int:
     return batches
 
 
-def enqueue_batches(mailing_id: int, replace_started: bool = False) -> int:
+def enqueue_batches(mailing_id: int, replace_orphans: bool = False) -> int:
     """One job per SEND_BATCH_SIZE due queued deliveries, named by its id range."""
     now = utcnow()
     ids = list(
@@ -99,7 +100,7 @@ def enqueue_batches(mailing_id: int, replace_started: bool = False) -> int:
         enqueue(
             "workers.sending.send_batch", mailing_id, first, last,
             queue_name="send", job_id=f"batch-{mailing_id}-{first}-{last}", retry=SEND_RETRY,
-            replace_started=replace_started,
+            replace_orphans=replace_orphans,
         )
     return (len(ids) + size - 1) // size
 
@@ -207,16 +208,24 @@ def resume_mailing(mailing: Mailing) -> int:
 
 
 def resume_stalled() -> int:
-    """The tick's safety net: resume each sending mailing that nobody has worked on for two leases (its jobs
-    lost with a killed worker, say) and that is not paused. Returns how many were resumed."""
+    """The tick's safety net for jobs lost with a killed worker: each sending mailing that is not paused and on
+    which nothing has shown life for two leases is resumed: its audience job again if the audience is not
+    taken yet, else its batches (`resume_sending`). Returns how many were resumed."""
     now = utcnow()
+    quiet = now - timedelta(seconds=2 * current_app.config["SEND_LEASE_SECONDS"])
     sending = db.session.execute(
-        db.select(Mailing.id, Mailing.pause_reason, Mailing.paused_until)
-        .where(Mailing.status == "sending", Mailing.audience_taken_at.is_not(None))
+        db.select(Mailing.id, Mailing.audience_taken_at, Mailing.queued_at, Mailing.pause_reason, Mailing.paused_until)
+        .where(Mailing.status == "sending")
     ).all()
     resumed = 0
-    for mailing_id, reason, until in sending:
+    for mailing_id, taken_at, queued_at, reason, until in sending:
         if (reason and (until is None or until > now)) or is_alive(mailing_id):
+            continue
+        if taken_at is None:
+            if queued_at and queued_at < quiet:
+                enqueue("workers.sending.take_audience", mailing_id, queue_name="send",
+                        job_id=f"audience-{mailing_id}", replace_orphans=True)
+                resumed += 1
             continue
         resumed += bool(resume_sending(mailing_id))
     return resumed
@@ -228,7 +237,7 @@ def resume_sending(mailing_id: int) -> int:
     mailing = db.session.get(Mailing, mailing_id)
     recover(mailing_id, mailing.drive_id)
     mark_alive(mailing_id)
-    return enqueue_batches(mailing_id, replace_started=True)
+    return enqueue_batches(mailing_id, replace_orphans=True)
 
 
 def finish_if_done(mailing_id: int) -> None:

@@ -5,7 +5,7 @@ racing for it only one queues it; expired `not_acted` mailings are cancelled; ma
 whose jobs were lost are handed to a worker again.
 """
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import joinedload
 
@@ -18,9 +18,6 @@ from .models import Drive, Mailing
 from .service import due_mailings, launch, why_not_send
 
 log = logging.getLogger(__name__)
-
-# A mailing still without its audience this long after it was queued has probably lost its job.
-STALL_AFTER = timedelta(minutes=2)
 
 
 def start_drive(case: Case, office: Office, data: dict) -> Drive:
@@ -45,7 +42,7 @@ def tick(at: datetime | None = None) -> dict:
         elif queue_mailing(mailing_id, at):
             queued += 1
     cancelled += _cancel_expired(at)
-    resumed = _resume_stalled(at)
+    resumed = resume_stalled()
     result = {"queued": queued, "cancelled": cancelled, "resumed": resumed}
     log.info("dispatch at %s: %s", at.isoformat(), result)
     return result
@@ -67,16 +64,3 @@ def _cancel_expired(at: datetime) -> int:
     return len(expired)
 
 
-def _resume_stalled(at: datetime) -> int:
-    """A mailing whose audience job was lost is handed to a worker again; one whose batches nobody is
-    working on is resumed (`resume_stalled`)."""
-    from ..jobs import enqueue
-
-    untaken = db.session.scalars(
-        db.select(Mailing.id).where(
-            Mailing.status == "sending", Mailing.audience_taken_at.is_(None), Mailing.queued_at < at - STALL_AFTER
-        )
-    ).all()
-    for mailing_id in untaken:
-        enqueue("workers.sending.take_audience", mailing_id, queue_name="send", job_id=f"audience-{mailing_id}")
-    return len(untaken) + resume_stalled()
