@@ -117,6 +117,11 @@ class Batch:
         """Wait for the relay's limits to allow the next message: permits come from Redis in runs."""
         if not self.relay.limited:
             return
+        interval = 1 / self.relay.per_second if self.relay.per_second else 0
+        if self.permits and interval and time.monotonic() > self.slot + interval / 2:
+            # Fallen behind the times reserved (a slow flush, a busy machine): catching up would bunch emails
+            # beyond the rate, so the rest of this run is given up and fresh times reserved.
+            self.permits = 0
         if self.permits == 0:
             run = max(1, min(remaining, int((self.relay.per_second or 1000) / 5)))
             granted, wait, full = self.relay.reserve(run)
@@ -126,7 +131,7 @@ class Batch:
             self.permits, self.slot = granted, time.monotonic() + wait
         if (delay := self.slot - time.monotonic()) > 0:
             time.sleep(delay)
-        self.slot += 1 / self.relay.per_second if self.relay.per_second else 0
+        self.slot += interval
         self.permits -= 1
 
     def _count(self, result: tuple[str, str | None]) -> None:
