@@ -16,8 +16,8 @@ from ..clock import utcnow
 from ..counts.service import add_to_mailing
 from ..errors import Conflict, NotFound
 from ..extensions import db
-from ..offices.models import Office
 from ..jobs import SEND_RETRY, enqueue
+from ..offices.models import Office
 from ..sequences.models import Mailing
 from ..sequences.service import audience_query, why_not_send
 from ..supporters.models import Supporter
