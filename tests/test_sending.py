@@ -100,3 +100,17 @@ def test_an_address_the_relay_refuses_for_good_is_a_hard_bounce_and_gets_no_more
     sending.queue_mailing(update.id)
     run_jobs()
     assert sorted(relay.recipients()) == ["person0@gb.example.net", "person2@gb.example.net"]
+
+
+def test_the_audience_is_cut_into_batches_of_the_configured_size(app, relay, run_jobs):
+    from rq.registry import FinishedJobRegistry
+
+    from mobilise.jobs import queue
+
+    app.config["SEND_BATCH_SIZE"] = 4
+    office, case, drive = launch_gb(10)
+    run_jobs()
+    batches = sorted(j for j in FinishedJobRegistry(queue=queue("send")).get_job_ids() if j.startswith("batch-"))
+    ids = db.session.scalars(db.select(Delivery.id).order_by(Delivery.id)).all()
+    assert batches == sorted(f"batch-{drive.mailings[0].id}-{ids[a]}-{ids[b]}" for a, b in ((0, 3), (4, 7), (8, 9)))
+    assert len(relay.received) == 10
