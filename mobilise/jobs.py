@@ -31,6 +31,14 @@ def redis_connection() -> Redis:
     return client
 
 
+def redis_script(source: str):
+    """A Lua script, registered once per app (redis-py loads it into Redis on first use)."""
+    scripts = current_app.extensions.setdefault("mobilise.scripts", {})
+    if source not in scripts:
+        scripts[source] = redis_connection().register_script(source)
+    return scripts[source]
+
+
 def queue(name: str) -> Queue:
     return Queue(name, connection=redis_connection())
 

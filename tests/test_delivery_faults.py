@@ -299,3 +299,17 @@ def test_workers_killed_mid_send_lose_no_one_and_duplicate_at_most_one_each(app,
     duplicates = sum(received.values()) - count
     assert duplicates <= kills
     assert db.session.get(MailingCounts, mailing_id).sent == count
+
+
+def test_a_claims_journal_expires_and_a_lapsed_lease_stops_the_batch(app, redis_client):
+    from mobilise.sending.claims import Claim, LeaseLost
+
+    mailing_id = launch(make_office(), 1)
+    claim = Claim(mailing_id)
+    claim.accepted(7)
+    assert redis_client.lrange(claim.journal_key, 0, -1) == [b"7"]
+    assert 0 < redis_client.ttl(claim.journal_key) <= 7 * 24 * 3600  # a journal nobody recovers does not stay
+    redis_client.delete(claim.lease_key)  # the lease lapsed
+    with pytest.raises(LeaseLost):
+        claim.accepted(8)
+    assert redis_client.lrange(claim.journal_key, 0, -1) == [b"7"]

@@ -19,15 +19,17 @@ from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 from ..clock import utcnow
 from ..counts.service import count_outcomes
 from ..extensions import db
-from ..jobs import redis_connection
+from ..jobs import redis_connection, redis_script
 from .models import Delivery
 
 JOURNAL_TTL = 7 * 24 * 3600  # a dead claim's journal waits this long for recovery
 
-# Journal one accepted delivery and renew the lease, only while the lease is still held.
-_JOURNAL = """
+# Journal one accepted delivery and renew the lease, only while the lease is still held. The journal's
+# expiry is set here: it cannot be set on a key before its first entry.
+_JOURNAL = f"""
 if redis.call('PEXPIRE', KEYS[1], ARGV[2]) == 0 then return 0 end
 redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('EXPIRE', KEYS[2], {JOURNAL_TTL})
 return 1
 """
 
@@ -43,9 +45,7 @@ class Claim:
         self.lease_ms = int(current_app.config["SEND_LEASE_SECONDS"] * 1000)
         self.lease_key, self.journal_key = lease_key(self.id), journal_key(self.id)
         self.redis.set(self.lease_key, 1, px=self.lease_ms)
-        self.redis.expire(self.journal_key, JOURNAL_TTL)
-        self._journal = self.redis.register_script(_JOURNAL)
-        self._journal_sha = self.redis.script_load(_JOURNAL)
+        self._journal = redis_script(_JOURNAL)
         self._connection = None
 
     def take(self, first_id: int, last_id: int) -> list[int]:
@@ -79,11 +79,11 @@ class Claim:
             self._connection = self.redis.connection_pool.get_connection()
         try:
             self._connection.send_command(
-                "EVALSHA", self._journal_sha, 2, self.lease_key, self.journal_key, delivery_id, self.lease_ms
+                "EVALSHA", self._journal.sha, 2, self.lease_key, self.journal_key, delivery_id, self.lease_ms
             )
             held = self._connection.read_response()
         except (ConnectionError, TimeoutError, ResponseError):
-            # A dropped connection or a Redis that lost its scripts: once more the ordinary way.
+            # A dropped connection, or a script Redis does not hold yet: once more the ordinary way, which loads it.
             self._connection.disconnect()
             held = self._journal(keys=[self.lease_key, self.journal_key], args=[delivery_id, self.lease_ms])
         if not held:

@@ -16,7 +16,7 @@ from flask_mail import BadHeaderError, Connection, email_dispatched
 
 from ..clock import utcnow
 from ..extensions import mail
-from ..jobs import redis_connection
+from ..jobs import redis_connection, redis_script
 
 DEFAULT = "default"
 SMTP_TIMEOUT = 60  # seconds: smtplib's default is to wait for ever on a relay that stopped answering
@@ -83,7 +83,7 @@ class Relay:
         seconds until the hourly window frees one when none was granted)."""
         if not self.limited:
             return want, 0.0, 0.0
-        script = _script(_RESERVE)
+        script = redis_script(_RESERVE)
         interval = 1000 / self.per_second if self.per_second else 0
         granted, wait, full = script(
             keys=[f"mobilise:relay:{self.name}:tat", f"mobilise:relay:{self.name}:hour"],
@@ -154,6 +154,7 @@ class TimedConnection(Connection):
     def configure_host(self):
         cls = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
         host = cls(self.mail.server, self.mail.port, timeout=current_app.config.get("SMTP_TIMEOUT", SMTP_TIMEOUT))
+        host.set_debuglevel(int(self.mail.debug))
         if self.mail.use_tls:
             host.starttls()
         if self.mail.username and self.mail.password:
@@ -216,12 +217,4 @@ def _state(relay: Relay):
     app = current_app._get_current_object()
     if key not in app.extensions:
         app.extensions[key] = mail.init_mail({"MAIL_SUPPRESS_SEND": False, **relay.settings})
-    return app.extensions[key]
-
-
-def _script(source: str):
-    app = current_app._get_current_object()
-    key = f"mobilise.script.{hash(source)}"
-    if key not in app.extensions:
-        app.extensions[key] = redis_connection().register_script(source)
     return app.extensions[key]
