@@ -156,10 +156,12 @@ def main():
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/test", help="a PostgreSQL URL, or sqlite")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="flushed before the run")
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--no-pipelining", action="store_true", help="the sink does not offer PIPELINING")
     args = parser.parse_args()
 
     port = free_port()
-    sink = subprocess.Popen([sys.executable, str(ROOT / "bench" / "sink.py"), str(port)], stdout=subprocess.PIPE, text=True)
+    sink_args = [sys.executable, str(ROOT / "bench" / "sink.py"), str(port)] + (["--no-pipelining"] if args.no_pipelining else [])
+    sink = subprocess.Popen(sink_args, stdout=subprocess.PIPE, text=True)
     try:
         sink.stdout.readline()
         runs = [1, args.workers] if args.compare_workers else [args.workers]
@@ -172,7 +174,8 @@ def main():
         sink.wait()
 
     backend = "sqlite" if args.database == "sqlite" else "postgresql"
-    print(f"backend={backend} supporters={args.supporters} batch={args.batch} message_bytes={size}")
+    print(f"backend={backend} supporters={args.supporters} batch={args.batch} message_bytes={size}"
+          f" relay_pipelining={'no' if args.no_pipelining else 'yes'}")
     print(f"ceiling, smtplib pushing pre-built messages to the sink: 1 process {ceilings[1]:,.0f}/s, 2 processes {ceilings[2]:,.0f}/s")
     for workers, r in results.items():
         rate = r["delivered"] / r["elapsed"]

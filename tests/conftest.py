@@ -31,13 +31,19 @@ def free_port() -> int:
 
 
 class Relay:
-    """A real SMTP server on loopback that keeps what it accepts; `refuse` maps an address to a 5xx reply."""
+    """A real SMTP server on loopback that keeps what it accepts; `refuse` maps an address to a 5xx reply.
+    It offers PIPELINING, as Postfix and the large relays do, unless `pipelining` is False."""
 
-    def __init__(self):
+    def __init__(self, pipelining: bool = True):
         self.received: list[Envelope] = []
         self.refuse: dict[str, str] = {}
+        self.pipelining = pipelining
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:

@@ -41,8 +41,8 @@ def use_relay(app, port):
 class Moody(Relay):
     """A relay that answers some addresses 451 the first `times` they are tried, and others 550 always."""
 
-    def __init__(self, deferred=(), refused=(), times=1, pause=0.0):
-        super().__init__()
+    def __init__(self, deferred=(), refused=(), times=1, pause=0.0, pipelining=True):
+        super().__init__(pipelining=pipelining)
         self.pause = pause  # seconds before accepting each message: a slower relay
         self.deferred, self.times = Counter({address: times for address in deferred}), times
         self.refused = set(refused)
@@ -91,10 +91,11 @@ def run_until_sent(run_jobs, mailing_id, seconds=20):
     raise AssertionError(f"mailing {mailing_id} still {db.session.get(Mailing, mailing_id).status}: {statuses(mailing_id)}")
 
 
-def test_deferred_addresses_are_delivered_later_and_refused_ones_fail_once(app, run_jobs, moody):
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-command-at-a-time"])
+def test_deferred_addresses_are_delivered_later_and_refused_ones_fail_once(app, run_jobs, moody, pipelining):
     deferred = [f"person{n}@gb.example.net" for n in (1, 4, 5)]
     refused = [f"person{n}@gb.example.net" for n in (2, 6)]
-    relay = moody(deferred=deferred, refused=refused)
+    relay = moody(deferred=deferred, refused=refused, pipelining=pipelining)
     use_relay(app, relay.port)
     app.config["SEND_DEFER_BACKOFF"] = (0.5, 0.5)
     mailing_id = launch(make_office(), 8)

@@ -17,6 +17,7 @@ from flask_mail import BadHeaderError, Connection, email_dispatched
 from ..clock import utcnow
 from ..extensions import mail
 from ..jobs import redis_connection, redis_script
+from . import pipelining
 
 DEFAULT = "default"
 SMTP_TIMEOUT = 60  # seconds: smtplib's default is to wait for ever on a relay that stopped answering
@@ -126,7 +127,7 @@ class Relay:
 
 class TimedConnection(Connection):
     """Flask-Mail's connection, with a timeout so that a relay that stops answering is a relay that is down,
-    and without re-parsing addresses that are plain ASCII already."""
+    without re-parsing addresses that are plain ASCII already, and pipelining where the relay offers it."""
 
     def send(self, message, envelope_from=None) -> None:
         """Flask-Mail's `send`, less its `sanitize_address` on each envelope address (an email-package parse
@@ -142,7 +143,8 @@ class TimedConnection(Connection):
         if message.date is None:
             message.date = time.time()
         if self.host is not None:
-            self.host.sendmail(sender, recipients, message.as_bytes(), message.mail_options, message.rcpt_options)
+            send = pipelining.sendmail if self._pipelining() else type(self.host).sendmail
+            send(self.host, sender, recipients, message.as_bytes(), message.mail_options, message.rcpt_options)
         email_dispatched.send(current_app._get_current_object(), message=message)
         self.num_emails += 1
         if self.num_emails == self.mail.max_emails:
@@ -150,6 +152,11 @@ class TimedConnection(Connection):
             if self.host:
                 self.host.quit()
                 self.host = self.configure_host()
+
+    def _pipelining(self) -> bool:
+        if getattr(self, "_pipelining_host", None) is not self.host:  # asked once per SMTP session
+            self._pipelining_host, self._pipelines = self.host, pipelining.supports_pipelining(self.host)
+        return self._pipelines
 
     def configure_host(self):
         cls = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
