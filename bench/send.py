@@ -81,7 +81,26 @@ def peak_kb(pid: int) -> int:
     return best
 
 
-def run_launch(args, workers: int, sink_port: int) -> dict:
+def cpu_seconds(pids) -> float:
+    """User and kernel CPU of `pids`, with that of their children once reaped (RQ's job processes)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_part(worker_pids, sink_pid) -> dict[str, float]:
+    def named(name):
+        return [int(pid) for pid in subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout.split()]
+    return {"workers": cpu_seconds(worker_pids), "sink": cpu_seconds([sink_pid]),
+            "postgresql": cpu_seconds(named("postgres")), "redis": cpu_seconds(named("redis-server"))}
+
+
+def run_launch(args, workers: int, sink_port: int, sink_pid: int) -> dict:
     from flask_migrate import upgrade
 
     from mobilise import create_app
@@ -124,6 +143,7 @@ def run_launch(args, workers: int, sink_port: int) -> dict:
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
             time.sleep(3)  # the workers listen before the clock starts
             peaks = [0] * workers
+            cpu_before = cpu_by_part([proc.pid for proc in procs], sink_pid)
             started = time.monotonic()
             start_drive(case, office, {"office": "GB"})
             deadline = started + args.timeout
@@ -135,6 +155,8 @@ def run_launch(args, workers: int, sink_port: int) -> dict:
                 time.sleep(0.1)
             delivered = count - before
             elapsed = last_at - started
+            cpu_after = cpu_by_part([proc.pid for proc in procs], sink_pid)
+            cpu = {part: cpu_after[part] - cpu_before[part] for part in cpu_after}
             db.session.expire_all()
             mailing = db.session.scalar(db.select(Mailing).where(Mailing.stage == "launch"))
             planned = (mailing.audience_taken_at - mailing.queued_at).total_seconds() if mailing.audience_taken_at else None
@@ -144,7 +166,8 @@ def run_launch(args, workers: int, sink_port: int) -> dict:
         for proc in procs:
             proc.wait()
         drop_database(created)
-    return {"elapsed": elapsed, "delivered": delivered, "size": size, "planned": planned, "peaks_mb": [p // 1024 for p in peaks]}
+    return {"elapsed": elapsed, "delivered": delivered, "size": size, "planned": planned, "peaks_mb": [p // 1024 for p in peaks],
+            "cpu": cpu}
 
 
 def main():
@@ -165,7 +188,7 @@ def main():
     try:
         sink.stdout.readline()
         runs = [1, args.workers] if args.compare_workers else [args.workers]
-        results = {workers: run_launch(args, workers, port) for workers in runs}
+        results = {workers: run_launch(args, workers, port, sink.pid) for workers in runs}
         size = next(iter(results.values()))["size"]
         sample = min(args.supporters, 20_000)
         ceilings = {k: ceiling(port, sample, size, k) for k in (1, 2)}
@@ -182,6 +205,8 @@ def main():
         print(f"{workers} worker(s): launch → last email accepted {r['elapsed']:.1f} s for {r['delivered']:,} emails"
               f" = {rate:,.0f}/s, {rate / ceilings[2]:.2f} of the 2-process ceiling;"
               f" audience planned in {r['planned']:.2f} s; peak RSS per worker {r['peaks_mb']} MB")
+        print("   CPU per email, ms: " + ", ".join(f"{part} {seconds * 1000 / r['delivered']:.3f}" for part, seconds in r["cpu"].items())
+              + f"; all {sum(r['cpu'].values()) * 1000 / r['delivered']:.3f}")
     if len(results) == 2:
         one, two = (r["delivered"] / r["elapsed"] for r in results.values())
         print(f"2 workers / 1 worker: {two / one:.2f}x")

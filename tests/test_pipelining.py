@@ -51,18 +51,20 @@ CASES = [  # (sender, recipients) tried in turn on one session
 MESSAGE = b"Subject: test\r\n\r\nA line.\r\n.A line starting with a dot.\r\n..and two.\r\nEnd"
 
 
-def outcomes(relay: Scripted, send) -> list:
-    """What each case gave (the return value, or the exception with its codes), then what the relay kept."""
+def outcomes(relay: Scripted, sender_for) -> list:
+    """What each case gave (the return value, or the exception with its codes), then what the relay kept.
+    `sender_for(smtp)` returns the function that sends case n."""
     relay.controller.start()
     results = []
     try:
         with smtplib.SMTP("127.0.0.1", relay.port, timeout=5) as smtp:
-            for sender, recipients in CASES:
+            send = sender_for(smtp)
+            for n in range(len(CASES)):
                 if smtp.sock is None:
                     results.append("closed")
                     continue
                 try:
-                    results.append(("ok", send(smtp, sender, recipients, MESSAGE)))
+                    results.append(("ok", send(n)))
                 except smtplib.SMTPRecipientsRefused as error:
                     results.append(("recipients refused", error.recipients))
                 except smtplib.SMTPSenderRefused as error:
@@ -74,15 +76,24 @@ def outcomes(relay: Scripted, send) -> list:
     return results, [(e.mail_from, e.rcpt_tos, e.content) for e in relay.received]
 
 
-def test_pipelined_sendmail_answers_as_smtplib_does_and_delivers_the_same():
-    pipelined = outcomes(Scripted(), lambda smtp, *args: (
-        pipelining.supports_pipelining(smtp) or pytest.fail("the relay offers PIPELINING"),
-        pipelining.sendmail(smtp, *args),
-    )[1])
-    plain = outcomes(Scripted(pipelining=False), smtplib.SMTP.sendmail)
+def pipelined(smtp):
+    """Each case sent with the next case's envelope written ahead, in the same write as its content."""
+    assert pipelining.supports_pipelining(smtp), "the relay offers PIPELINING"
+    pipeline = pipelining.Pipeline(smtp)
+    envelopes = [pipelining.Envelope(smtp, sender, recipients, MESSAGE) for sender, recipients in CASES]
+    return lambda n: pipeline.sendmail(envelopes[n], envelopes[n + 1] if n + 1 < len(envelopes) else None)
 
-    assert pipelined == plain
-    results, kept = pipelined
+
+def one_at_a_time(smtp):
+    return lambda n: smtp.sendmail(*CASES[n], MESSAGE)
+
+
+def test_pipelined_sendmail_answers_as_smtplib_does_and_delivers_the_same():
+    ours = outcomes(Scripted(), pipelined)
+    smtplibs = outcomes(Scripted(pipelining=False), one_at_a_time)
+
+    assert ours == smtplibs
+    results, kept = ours
     assert results[0] == ("ok", {})
     assert results[2] == ("ok", {"gone@example.net": (550, b"5.1.1 No such user")})
     assert results[3] == ("sender refused", 451, "busy@example.org")
@@ -95,41 +106,99 @@ def test_pipelined_sendmail_answers_as_smtplib_does_and_delivers_the_same():
     assert all(content == MESSAGE + b"\r\n" for _, _, content in kept)
 
 
-def test_mail_rcpt_and_data_go_in_one_write_when_the_relay_offers_pipelining():
-    """A strict relay that answers nothing of a group before it has DATA: without pipelining the client
-    would wait for MAIL's reply for ever."""
+def strict_relay():
+    """A relay that answers a group only once the group is complete: MAIL and RCPT when DATA comes, and
+    the end of a message when the next group (or QUIT) comes, or after 0.3 s of silence, counted as a
+    wait. smtplib alone, which waits for MAIL's reply, would wait for ever."""
     server = socket.create_server(("127.0.0.1", 0))
-    received = []
+    seen = {"delivered": 0, "waits": 0}
 
     def serve():
         conn, _ = server.accept()
-        reader = conn.makefile("rb")
+        buffer = b""
+
+        def fill() -> None:
+            nonlocal buffer
+            chunk = conn.recv(65536)
+            if not chunk:
+                raise EOFError
+            buffer += chunk
+
+        def line() -> bytes:
+            nonlocal buffer
+            while b"\r\n" not in buffer:
+                fill()
+            out, buffer = buffer.split(b"\r\n", 1)
+            return out
+
         conn.sendall(b"220 strict\r\n")
-        group = []
-        while line := reader.readline().upper():
-            received.append(line)
-            if line.startswith(b"EHLO"):
-                conn.sendall(b"250-strict\r\n250 PIPELINING\r\n")
-            elif line.startswith((b"MAIL", b"RCPT")):
-                group.append(b"250 OK\r\n")
-            elif line.startswith(b"DATA"):
-                conn.sendall(b"".join(group) + b"354 go on\r\n")
-                group = []
-                while reader.readline() not in (b".\r\n", b""):
-                    pass
-                conn.sendall(b"250 queued\r\n")
-            elif line.startswith(b"QUIT"):
-                conn.sendall(b"221 bye\r\n")
-                break
+        held = []
+        try:
+            while command := line().upper():
+                if command.startswith(b"EHLO"):
+                    conn.sendall(b"250-strict\r\n250 PIPELINING\r\n")
+                elif command.startswith((b"MAIL", b"RCPT")):
+                    held.append(b"250 OK\r\n")
+                elif command == b"DATA":
+                    conn.sendall(b"".join(held) + b"354 go on\r\n")
+                    held = []
+                    while line() != b".":
+                        pass
+                    seen["delivered"] += 1
+                    held.append(b"250 queued\r\n")
+                    conn.settimeout(0.3)
+                    try:
+                        while b"\r\n" not in buffer:
+                            fill()
+                    except TimeoutError:
+                        seen["waits"] += 1
+                        conn.sendall(b"".join(held))
+                        held = []
+                    conn.settimeout(None)
+                elif command == b"QUIT":
+                    conn.sendall(b"".join(held) + b"221 bye\r\n")
+                    break
+        except EOFError:
+            pass
         conn.close()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
+    return server, thread, seen
+
+
+def test_one_round_trip_an_email_when_the_relay_offers_pipelining():
+    server, thread, seen = strict_relay()
     with smtplib.SMTP(*server.getsockname(), timeout=3) as smtp:
         assert pipelining.supports_pipelining(smtp)
-        for n in range(3):
-            assert pipelining.sendmail(smtp, "ua@example.org", [f"p{n}@example.net"], MESSAGE) == {}
+        pipeline = pipelining.Pipeline(smtp)
+        envelopes = [pipelining.Envelope(smtp, "ua@example.org", [f"p{n}@example.net"], MESSAGE) for n in range(4)]
+        for n, envelope in enumerate(envelopes):
+            assert pipeline.sendmail(envelope, envelopes[n + 1] if n < 3 else None) == {}
     thread.join(3)
     server.close()
-    assert sum(line.startswith(b"DATA") for line in received) == 3
+    # Only the last message waited for its reply: every other one's reply came with the next group.
+    assert seen == {"delivered": 4, "waits": 1}
 
+
+def test_an_envelope_written_ahead_whose_message_never_comes_delivers_nothing():
+    relay = Scripted()
+    relay.controller.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", relay.port, timeout=5) as smtp:
+            assert pipelining.supports_pipelining(smtp)
+            pipeline = pipelining.Pipeline(smtp)
+            first, second = (pipelining.Envelope(smtp, "ua@example.org", [f"{name}@example.net"], MESSAGE) for name in ("ana", "ben"))
+            pipeline.sendmail(first, second)
+            pipeline.abandon()  # the relay said 354 to ben's DATA: the session is dropped rather than sent "."
+            assert smtp.sock is None
+        with smtplib.SMTP("127.0.0.1", relay.port, timeout=5) as smtp:
+            pipeline = pipelining.Pipeline(smtp)
+            pipelining.supports_pipelining(smtp)
+            first, refused = (pipelining.Envelope(smtp, "ua@example.org", [f"{name}@example.net"], MESSAGE) for name in ("cleo", "gone"))
+            pipeline.sendmail(first, refused)
+            pipeline.abandon()  # refused at RCPT: a RSET, and the session goes on
+            assert pipeline.sendmail(pipelining.Envelope(smtp, "ua@example.org", ["dan@example.net"], MESSAGE)) == {}
+    finally:
+        relay.controller.stop()
+    assert [e.rcpt_tos for e in relay.received] == [["ana@example.net"], ["cleo@example.net"], ["dan@example.net"]]
