@@ -202,3 +202,20 @@ def test_an_envelope_written_ahead_whose_message_never_comes_delivers_nothing():
     finally:
         relay.controller.stop()
     assert [e.rcpt_tos for e in relay.received] == [["ana@example.net"], ["cleo@example.net"], ["dan@example.net"]]
+
+
+@pytest.mark.parametrize("address", [
+    "a@b.c", "person12345@example.net", "o'neil+tag@ex-ample.org", "UPPER.case@EXAMPLE.NET",
+    "Ana <ana@example.org>", '"quoted name"@example.org', "x@[127.0.0.1]", "<ua@example.org>", " spaced@example.org",
+    "no-at-sign", "",
+])
+def test_envelope_addresses_are_written_as_smtplib_writes_them(address):
+    assert pipelining.quoteaddr(address) == smtplib.quoteaddr(address)
+
+
+def test_lines_starting_with_a_dot_are_doubled_on_the_wire_and_nothing_else_is():
+    def wire(message):
+        return pipelining.Envelope(smtplib.SMTP(), "ua@example.org", ["ana@example.net"], message).content()
+
+    assert wire(b".first\r\nmid.dle\r\n.\r\n..two") == b"..first\r\nmid.dle\r\n..\r\n...two\r\n.\r\n"
+    assert wire(b"no dots at the start\r\n") == b"no dots at the start\r\n.\r\n"
