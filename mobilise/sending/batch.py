@@ -69,13 +69,12 @@ class Batch:
                 sendable.append((delivery_id, supporter_id, email, first_name, language))
         try:
             with self.relay.connect() as connection:
-                # Each message is composed one ahead, so that a pipelining relay gets its envelope with the content before it.
-                following = self._compose(sendable[0]) if sendable else None
+                upcoming = Upcoming(self._compose, connection, sendable)
+                following = upcoming.take(0)
                 for n, (delivery_id, supporter_id, *_) in enumerate(sendable):
-                    message = following
-                    following = self._compose(sendable[n + 1]) if n + 1 < len(sendable) else None
+                    message, following = following, upcoming.take(n + 1)
                     self._pace(len(sendable) - n)
-                    result = send_one(connection, message, then=following)
+                    result = send_one(connection, message, then=following, meanwhile=lambda n=n: upcoming.prepare(n + 2))
                     if result[0] == "sent":
                         self.claim.accepted(delivery_id)
                     self.outcomes.add(delivery_id, supporter_id, *result)
@@ -164,12 +163,41 @@ class Batch:
             )
 
 
-def send_one(connection, message, then=None) -> tuple[str, str | None]:
+class Upcoming:
+    """The batch's messages, each composed and written to bytes ahead of its turn: the one after next while the
+    relay reads the current one (so that work overlaps the wait for the relay), and the next in time for a
+    pipelining relay to get its envelope with the current message's content. An error composing a message
+    is raised when that message's turn comes, not while the relay's reply to another is still unread."""
+
+    def __init__(self, compose, connection, rows: list[tuple]):
+        self.compose, self.connection, self.rows = compose, connection, rows
+        self.ready: dict[int, object] = {}
+        self.errors: dict[int, Exception] = {}
+
+    def prepare(self, n: int) -> None:
+        if n >= len(self.rows) or n in self.ready or n in self.errors:
+            return
+        try:
+            message = self.compose(self.rows[n])
+            self.connection.prepare(message)
+            self.ready[n] = message
+        except Exception as error:  # kept for its turn (see the class)
+            self.errors[n] = error
+
+    def take(self, n: int):
+        """Message n (None past the last), composed now if it was not yet."""
+        self.prepare(n)
+        if n in self.errors:
+            raise self.errors.pop(n)
+        return self.ready.pop(n, None)
+
+
+def send_one(connection, message, then=None, meanwhile=None) -> tuple[str, str | None]:
     """One message on the open session: ('sent', None); ('refused', why) when the relay refuses the address for
     good; ('failed', why) when it refuses the message for good; ('deferred', why) for a temporary refusal.
-    `then` is the message to be sent next, if any."""
+    `then` is the message to be sent next, if any; `meanwhile` is work to do while the relay reads this one."""
     try:
-        connection.send(message, then=then)
+        connection.send(message, then=then, meanwhile=meanwhile)
     except smtplib.SMTPRecipientsRefused as error:
         code, reply = next(iter(error.recipients.values()))
         return _classify(code, reply, permanent="refused")

@@ -58,8 +58,9 @@ class Pipeline:
         self.smtp = smtp
         self.ahead: Envelope | None = None
 
-    def sendmail(self, envelope: Envelope, then: Envelope | None = None) -> dict:
-        """As `smtplib.SMTP.sendmail` for `envelope`; `then`, the next message's envelope, goes with this content."""
+    def sendmail(self, envelope: Envelope, then: Envelope | None = None, meanwhile=None) -> dict:
+        """As `smtplib.SMTP.sendmail` for `envelope`; `then`, the next message's envelope, goes with this content;
+        `meanwhile()` runs while the relay reads it (it must not raise: the reply is still to be read)."""
         smtp = self.smtp
         if self.ahead is not envelope:
             self.abandon()
@@ -89,6 +90,8 @@ class Pipeline:
 
         smtp.send(envelope.content() + then.commands if then else envelope.content())
         self.ahead = then
+        if meanwhile is not None:
+            meanwhile()
         code, reply = smtp.getreply()
         if code != 250:
             if code == 421:

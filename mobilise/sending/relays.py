@@ -129,16 +129,20 @@ class TimedConnection(Connection):
     """Flask-Mail's connection, with a timeout so that a relay that stops answering is a relay that is down,
     without re-parsing addresses that are plain ASCII already, and pipelining where the relay offers it."""
 
-    def send(self, message, envelope_from=None, then=None) -> None:
+    def send(self, message, envelope_from=None, then=None, meanwhile=None) -> None:
         """Flask-Mail's `send`, less its `sanitize_address` on each envelope address (an email-package parse
         and a Header encode, a fifth of the time per email) when the addresses are plain ASCII: the envelope
         then carries the sender's bare address, which is all smtplib keeps of the sanitised one. Anything
         else takes Flask-Mail's own path. `then`, the message to be sent next if any, lets a pipelining
-        relay have its envelope with this message's content (see `pipelining`)."""
+        relay have its envelope with this message's content (see `pipelining`); `meanwhile` is work to do
+        while the relay reads this message (it must keep its own errors)."""
         sender = self._plain_sender(message, envelope_from)
         if sender is None:
             self._abandon()
-            return super().send(message, envelope_from)
+            super().send(message, envelope_from)
+            if meanwhile:
+                meanwhile()
+            return
         if message.has_bad_headers():
             raise BadHeaderError
         if message.date is None:
@@ -147,9 +151,11 @@ class TimedConnection(Connection):
             if pipeline := self._pipeline():
                 envelope = pipeline.ahead if pipeline.ahead and pipeline.ahead.source is message else self._envelope(message, sender)
                 following = self._plain_sender(then, envelope_from) if then is not None else None
-                pipeline.sendmail(envelope, self._envelope(then, following) if following else None)
+                pipeline.sendmail(envelope, self._envelope(then, following) if following else None, meanwhile)
             else:
                 self.host.sendmail(sender, list(message.send_to), message.as_bytes(), message.mail_options, message.rcpt_options)
+                if meanwhile:
+                    meanwhile()
         email_dispatched.send(current_app._get_current_object(), message=message)
         self.num_emails += 1
         if self.num_emails == self.mail.max_emails:
@@ -167,7 +173,18 @@ class TimedConnection(Connection):
             return sender
         return None
 
+    def prepare(self, message, envelope_from=None) -> None:
+        """Write `message` to bytes now, ahead of its turn (for a pipelining relay, while it reads the one before)."""
+        if self.host is not None and self._pipeline() and (sender := self._plain_sender(message, envelope_from)):
+            self._prepared = {key: pair for key, pair in getattr(self, "_prepared", {}).items() if key != id(message)}
+            self._prepared[id(message)] = (message, self._envelope(message, sender))
+            while len(self._prepared) > 2:  # the one being sent and the next; an abandoned one goes
+                self._prepared.pop(next(iter(self._prepared)))
+
     def _envelope(self, message, sender: str) -> pipelining.Envelope:
+        prepared = getattr(self, "_prepared", {}).pop(id(message), None)
+        if prepared and prepared[0] is message and prepared[1].sender == sender:
+            return prepared[1]
         return pipelining.Envelope(self.host, sender, list(message.send_to), message.as_bytes(),
                                    message.mail_options, message.rcpt_options, source=message)
 
