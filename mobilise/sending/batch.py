@@ -16,6 +16,7 @@ from flask import current_app
 from ..clock import utcnow
 from ..counts.service import count_outcomes
 from ..extensions import db
+from ..sql import one_of
 from ..sequences.models import Mailing
 from ..supporters.bounces import record_refusals
 from ..supporters.models import Supporter
@@ -118,7 +119,7 @@ class Batch:
         return db.session.execute(
             db.select(Delivery.id, Supporter.id, Supporter.email, Supporter.first_name, Supporter.language, Supporter.status)
             .join(Supporter, Supporter.id == Delivery.supporter_id)
-            .where(Delivery.id.in_(self.delivery_ids))
+            .where(one_of(Delivery.id, self.delivery_ids))
             .order_by(Delivery.id)
         ).all()
 
@@ -284,7 +285,7 @@ class Outcomes:
     def _update(self, ids: list[int], values: dict, *returning) -> list[tuple]:
         return db.session.execute(
             db.update(Delivery)
-            .where(Delivery.id.in_(ids), Delivery.claim == self.claim_id, Delivery.status == "sending")
+            .where(one_of(Delivery.id, ids), Delivery.claim == self.claim_id, Delivery.status == "sending")
             .values(**values)
             .returning(*returning)
         ).all()
