@@ -217,7 +217,7 @@ def main():
               + f"; all {sum(r['cpu'].values()) * 1000 / r['delivered']:.3f}")
     if len(results) == 2:
         one, two = (r["delivered"] / r["elapsed"] for r in results.values())
-        print(f"2 workers / 1 worker: {two / one:.2f}x")
+        print(f"2 workers / 1 worker: {two / one:.2f}x (the ceiling's 2 processes / 1 process: {ceilings[2] / ceilings[1]:.2f}x)")
     if any(r["delivered"] != args.supporters for r in results.values()):
         sys.exit("not every email arrived")
 
