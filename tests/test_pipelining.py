@@ -10,25 +10,19 @@ from mobilise.sending import pipelining
 
 
 class Scripted(Relay):
-    """Refuses by address: at MAIL FROM, at RCPT TO, or at the end of DATA."""
+    """Refuses by address: at MAIL FROM, at RCPT TO (`Relay.refuse`), or at the end of DATA."""
 
     def __init__(self, pipelining=True):
         super().__init__(pipelining=pipelining)
         self.bad_senders = {"busy@example.org": "451 4.3.0 Try again", "banned@example.org": "553 5.7.1 Not you"}
-        self.bad_recipients = {"gone@example.net": "550 5.1.1 No such user", "full@example.net": "452 4.2.2 Mailbox full",
-                               "closing@example.net": "421 4.3.2 Shutting down"}
+        self.refuse = {"gone@example.net": "550 5.1.1 No such user", "full@example.net": "452 4.2.2 Mailbox full",
+                       "closing@example.net": "421 4.3.2 Shutting down"}
         self.bad_content = {"spam@example.net": "554 5.7.1 Looks like spam"}
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if address in self.bad_senders:
             return self.bad_senders[address]
         envelope.mail_from = address
-        return "250 OK"
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.bad_recipients:
-            return self.bad_recipients[address]
-        envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):

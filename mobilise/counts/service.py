@@ -9,14 +9,14 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import BigInteger, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..clock import utcnow
 from ..extensions import db
 from ..sending.models import Delivery
 from ..sequences.models import Mailing
+from ..sql import bigint_array
 from ..tracking.models import Action, Event
 from .models import ActionDay, DriveCounts, DriveSupporter, MailingCounts
 
@@ -96,8 +96,8 @@ def _flip_drive_supporters(column: str, pairs: Iterable[tuple[int, int]], value:
             # All pairs as two arrays in one statement: an executemany here was a tenth of the time per email sent.
             drives, supporters = (list(column_values) for column_values in zip(*pairs))
             given = db.select(
-                db.func.unnest(db.cast(drives, ARRAY(BigInteger))),
-                db.func.unnest(db.cast(supporters, ARRAY(BigInteger))),
+                db.func.unnest(bigint_array(drives)),
+                db.func.unnest(bigint_array(supporters)),
                 db.literal(value),
             )
             statement = statement.from_select(["drive_id", "supporter_id", column], given)

@@ -129,6 +129,12 @@ class TimedConnection(Connection):
     """Flask-Mail's connection, with a timeout so that a relay that stops answering is a relay that is down,
     without re-parsing addresses that are plain ASCII already, and pipelining where the relay offers it."""
 
+    def __init__(self, mail) -> None:
+        super().__init__(mail)
+        self._pipeline_of = None  # the SMTP session `_pipelined` was made for
+        self._pipelined: pipelining.Pipeline | None = None
+        self._prepared: dict[int, pipelining.Envelope] = {}  # by id() of the message, written ahead of its turn
+
     def send(self, message, envelope_from=None, then=None, meanwhile=None) -> None:
         """Flask-Mail's `send`, less its `sanitize_address` on each envelope address (an email-package parse
         and a Header encode, a fifth of the time per email) when the addresses are plain ASCII: the envelope
@@ -136,7 +142,9 @@ class TimedConnection(Connection):
         else takes Flask-Mail's own path. `then`, the message to be sent next if any, lets a pipelining
         relay have its envelope with this message's content (see `pipelining`); `meanwhile` is work to do
         while the relay reads this message (it must keep its own errors)."""
-        sender = self._plain_sender(message, envelope_from)
+        pipeline = self._pipeline()
+        envelope = self._envelope(message, envelope_from) if pipeline else None
+        sender = envelope.sender if envelope else self._plain_sender(message, envelope_from)
         if sender is None:
             self._abandon()
             super().send(message, envelope_from)
@@ -147,15 +155,12 @@ class TimedConnection(Connection):
             raise BadHeaderError
         if message.date is None:
             message.date = time.time()
-        if self.host is not None:
-            if pipeline := self._pipeline():
-                envelope = pipeline.ahead if pipeline.ahead and pipeline.ahead.source is message else self._envelope(message, sender)
-                following = self._plain_sender(then, envelope_from) if then is not None else None
-                pipeline.sendmail(envelope, self._envelope(then, following) if following else None, meanwhile)
-            else:
-                self.host.sendmail(sender, list(message.send_to), message.as_bytes(), message.mail_options, message.rcpt_options)
-                if meanwhile:
-                    meanwhile()
+        if envelope:
+            pipeline.sendmail(envelope, self._envelope(then, envelope_from) if then is not None else None, meanwhile)
+        elif self.host is not None:
+            self.host.sendmail(sender, list(message.send_to), message.as_bytes(), message.mail_options, message.rcpt_options)
+            if meanwhile:
+                meanwhile()
         email_dispatched.send(current_app._get_current_object(), message=message)
         self.num_emails += 1
         if self.num_emails == self.mail.max_emails:
@@ -175,28 +180,34 @@ class TimedConnection(Connection):
 
     def prepare(self, message, envelope_from=None) -> None:
         """Write `message` to bytes now, ahead of its turn (for a pipelining relay, while it reads the one before)."""
-        if self.host is not None and self._pipeline() and (sender := self._plain_sender(message, envelope_from)):
-            self._prepared = {key: pair for key, pair in getattr(self, "_prepared", {}).items() if key != id(message)}
-            self._prepared[id(message)] = (message, self._envelope(message, sender))
+        if self._pipeline() and (envelope := self._envelope(message, envelope_from)):
+            self._prepared[id(message)] = envelope
             while len(self._prepared) > 2:  # the one being sent and the next; an abandoned one goes
                 self._prepared.pop(next(iter(self._prepared)))
 
-    def _envelope(self, message, sender: str) -> pipelining.Envelope:
-        prepared = getattr(self, "_prepared", {}).pop(id(message), None)
-        if prepared and prepared[0] is message and prepared[1].sender == sender:
-            return prepared[1]
+    def _envelope(self, message, envelope_from) -> pipelining.Envelope | None:
+        """The message's envelope: the one written ahead or prepared for it, else made now; None when its
+        addresses are not plain (Flask-Mail's own path then)."""
+        sender = _bare(envelope_from or message.sender)
+        for known in (self._pipelined.ahead, self._prepared.pop(id(message), None)):
+            if known is not None and known.source is message and known.sender == sender:
+                return known
+        if self._plain_sender(message, envelope_from) is None:
+            return None
         return pipelining.Envelope(self.host, sender, list(message.send_to), message.as_bytes(),
                                    message.mail_options, message.rcpt_options, source=message)
 
     def _pipeline(self) -> pipelining.Pipeline | None:
         """The session's pipeline if its relay offers PIPELINING (asked once per SMTP session), else None."""
-        if getattr(self, "_pipeline_of", None) is not self.host:
+        if self.host is None:
+            return None
+        if self._pipeline_of is not self.host:
             self._pipeline_of = self.host
             self._pipelined = pipelining.Pipeline(self.host) if pipelining.supports_pipelining(self.host) else None
         return self._pipelined
 
     def _abandon(self) -> None:
-        if self.host is not None and getattr(self, "_pipeline_of", None) is self.host and self._pipelined:
+        if self._pipelined is not None and self._pipeline_of is self.host:
             self._pipelined.abandon()
 
     def configure_host(self):
