@@ -1,4 +1,4 @@
-# Mobilise: one image for the web, the worker and the scheduler (docker-compose.yml runs all three).
+# Mobilise: one image for the web and the workers (docker-compose.yml runs both).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -22,5 +22,5 @@ RUN pip install --no-deps -e . && mkdir -p instance && chown mobilise:mobilise i
 
 USER mobilise
 EXPOSE 8000
-# The web: migrate, then hand the process to gunicorn. The worker and scheduler override the command.
+# The web: migrate, then hand the process to gunicorn. The workers override the command.
 CMD ["sh", "-c", "flask db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-4} --access-logfile - app:app"]

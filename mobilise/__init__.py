@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
 
     from . import models  # noqa: F401  every table, so Alembic and create_all see them
+    from . import sql  # noqa: F401  SQLite's settings for several processes, on every connection
 
     from .api import api, register_api
     from .auth.views import auth

@@ -157,7 +157,7 @@ def erase_supporter_command(email, office_code, yes):
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="work until every queue is empty, then exit")
 def worker_command(burst):
-    """Run an RQ worker on all of the service's queues, with RQ's scheduler."""
+    """Run an RQ worker on all of the service's queues, keeping the minute tick with the other workers."""
     from .worker import run_worker
 
     run_worker(burst)
@@ -170,7 +170,7 @@ def dispatch_command(at):
     from datetime import datetime
 
     from .clock import to_naive_utc
-    from .sequences.dispatch import tick
+    from .sending.tick import tick
 
     moment = None
     if at:
@@ -179,12 +179,12 @@ def dispatch_command(at):
         except ValueError:
             raise click.BadParameter("an ISO-8601 instant such as 2027-03-01T10:05:00Z", param_hint="--at") from None
     result = tick(moment)
-    click.echo(f"queued {result['queued']}, cancelled {result['cancelled']}, resumed {result['resumed']}")
+    click.echo(", ".join(f"{name} {count}" for name, count in result.items()))
 
 
 @click.command("scheduler")
 def scheduler_command():
-    """Enqueue `dispatch` every minute with RQ's cron scheduler; workers run it."""
+    """Optional: enqueue the tick every minute with RQ's cron scheduler (the workers keep it already)."""
     from rq.cron import CronScheduler
 
     from .jobs import redis_connection

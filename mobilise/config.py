@@ -82,6 +82,11 @@ def from_environment(instance_path: str) -> dict:
         "SEND_LEASE_SECONDS": float(os.environ.get("SEND_LEASE_SECONDS", "30")),
         # A batch this many permanent refusals in, at least half its tries, pauses its mailing for staff.
         "SEND_PAUSE_AFTER_ERRORS": int(os.environ.get("SEND_PAUSE_AFTER_ERRORS", "50")),
+        # A mailing whose send jobs raise this many times in a row pauses for staff, saying why.
+        "SEND_PAUSE_AFTER_FAILURES": int(os.environ.get("SEND_PAUSE_AFTER_FAILURES", "5")),
+        # Seconds between ticks (what is due: planned mailings, deferred deliveries, dead claims, pauses
+        # ending); every worker keeps the tick, and one of them runs each.
+        "TICK_SECONDS": float(os.environ.get("TICK_SECONDS", "60")),
         # The default relay's limits (none when unset); MAIL_RELAYS (JSON) adds relays for some offices.
         "MAIL_PER_SECOND": _number(os.environ.get("MAIL_PER_SECOND"), "MAIL_PER_SECOND"),
         "MAIL_PER_HOUR": _number(os.environ.get("MAIL_PER_HOUR"), "MAIL_PER_HOUR"),

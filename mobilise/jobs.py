@@ -1,10 +1,10 @@
 """The one seam to RQ: the queue names, and enqueueing by dotted path with a stable job id.
 
 Jobs live in the top-level `workers` package and are named here by path, so `mobilise`
-never imports `workers`. A job can be lost; the rows it works on are the truth and the
-scheduler's tick re-makes what is missing.
+never imports `workers`. Redis only carries work: a job can be lost (a killed worker, Redis
+emptied), and the tick re-makes it from the rows, which are the truth.
 """
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from redis import Redis
@@ -15,11 +15,13 @@ from rq.job import Job, JobStatus
 # Listed in priority order: a worker drains `dispatch` before `send` before `default`.
 QUEUE_NAMES = ("dispatch", "send", "default")
 
-# A send job that fails (its work horse killed, the database away) is tried again, backing off up to a
-# quarter of an hour. (A relay that is down is not a failure: the batch pauses and reschedules itself.)
-SEND_RETRY = Retry(max=6, interval=[10, 30, 60, 120, 300, 900])
+# Sign-up confirmations are retried by RQ (RQ's scheduler, in every worker); mailings never are: the tick
+# hands out again whatever of them is due.
+CONFIRMATION_RETRY = Retry(max=6, interval=[10, 30, 60, 120, 300, 900])
 
-LIVE_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+# A started job whose worker has not shown life for this long is taken for lost with its worker. RQ's
+# worker renews a job's heartbeat every `job_monitoring_interval` (30 s) while it runs.
+STALE_HEARTBEAT = timedelta(seconds=90)
 
 
 def redis_connection() -> Redis:
@@ -47,26 +49,35 @@ def all_queues() -> list[Queue]:
     return [queue(name) for name in QUEUE_NAMES]
 
 
-def enqueue(
-    path: str, *args, queue_name: str = "default", job_id: str, retry: Retry | None = None,
-    at: datetime | None = None, replace_orphans: bool = False,
-):
-    """Enqueue `workers.<module>.<function>` (at `at`, naive UTC, if given) unless a job with this id is still
-    waiting or running. `replace_orphans`, for work known to be stalled: a job marked started, or marked
-    queued but in no queue (its worker was killed as it took it), is taken for lost and enqueued again."""
+def enqueue(path: str, *args, queue_name: str = "default", job_id: str, retry: Retry | None = None,
+            job_timeout: int | None = None):
+    """Enqueue `workers.<module>.<function>` unless a job with this id is still waiting in its queue or running
+    with a live worker. Anything else under that id (finished, failed, lost with a killed worker or with
+    Redis's keys) is replaced, so the tick can hand out the same work again every minute without piling
+    it up."""
     connection = redis_connection()
     try:
         existing = Job.fetch(job_id, connection=connection)
-        status = existing.get_status(refresh=False)
-        lost = replace_orphans and (
-            status == JobStatus.STARTED
-            or (status == JobStatus.QUEUED and queue(existing.origin).get_job_position(job_id) is None)
-        )
-        if status in LIVE_STATES and not lost:
+        if is_live(existing):
             return existing
     except NoSuchJobError:
         pass
     options = {"job_id": job_id, "retry": retry, "result_ttl": 3600, "failure_ttl": 7 * 86400}
-    if at is not None:
-        return queue(queue_name).enqueue_at(at.replace(tzinfo=timezone.utc), path, *args, **options)
+    if job_timeout is not None:
+        options["job_timeout"] = job_timeout
     return queue(queue_name).enqueue(path, *args, **options)
+
+
+def is_live(job: Job) -> bool:
+    status = job.get_status(refresh=False)
+    if status == JobStatus.QUEUED:
+        return queue(job.origin).get_job_position(job.id) is not None  # else taken by a worker that died at once
+    if status == JobStatus.STARTED:
+        beat = job.last_heartbeat or job.started_at
+        return beat is not None and datetime.now(timezone.utc) - beat.replace(tzinfo=timezone.utc) < STALE_HEARTBEAT
+    return status in (JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
+def enqueue_audience(mailing_id: int) -> None:
+    """A mailing now sending: a worker takes its audience and enqueues its batches."""
+    enqueue("workers.sending.take_audience", mailing_id, queue_name="send", job_id=f"audience-{mailing_id}")

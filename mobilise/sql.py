@@ -1,6 +1,9 @@
 """SQL that differs by database, written once."""
-from sqlalchemy import BigInteger, any_
+import sqlite3
+
+from sqlalchemy import BigInteger, any_, event
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Engine
 
 from .extensions import db
 
@@ -17,3 +20,14 @@ def one_of(column, ids: list[int]):
     if db.session.get_bind().dialect.name == "postgresql":
         return column == any_(bigint_array(ids))
     return column.in_(ids)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_for_several_processes(dbapi_connection, _record) -> None:
+    """SQLite in write-ahead-log mode: readers (the web) never block the workers' writes, and a commit is one
+    write to the log rather than two synced files (each sent email is a commit)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

@@ -1,5 +1,15 @@
-"""The RQ worker the `worker` command runs."""
+"""The RQ worker the `worker` command runs: a complete deployment beside the web, however many run.
+
+Each worker keeps the tick in a small process of its own (`Ticker`): once a minute, the first worker
+to take that minute's lock in Redis runs it. So any number of identical workers run everything due,
+with no scheduler process, and a worker killed at any instant leaves the others to go on. The lock is
+only there to save work: if Redis loses it, a second tick that minute does no harm.
+"""
 import gc
+import logging
+import multiprocessing
+import os
+import time
 
 from flask import current_app
 from rq import Worker
@@ -7,6 +17,8 @@ from sqlalchemy.orm import configure_mappers
 
 from .extensions import db
 from .jobs import all_queues, enqueue, redis_connection
+
+log = logging.getLogger(__name__)
 
 
 class MobiliseWorker(Worker):
@@ -23,23 +35,68 @@ class MobiliseWorker(Worker):
 
 
 def run_worker(burst: bool) -> bool:
-    if burst:
-        # A burst worker leaves the counts complete: every open and click recorded before it
-        # started is written before it exits (the default queue drains last).
-        enqueue("workers.tracking.flush_events", queue_name="default", job_id="flush-events")
     worker = MobiliseWorker(all_queues(), connection=redis_connection())
-    prepare_for_forks()
-    return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    if burst:
+        # A burst worker first does what is due now, and leaves the counts complete: every open and click
+        # recorded before it started is written before it exits (the default queue drains last).
+        keep_the_tick()
+        prepare_for_forks()
+        return worker.work(burst=True, with_scheduler=True, logging_level="INFO")
+    ticker = Ticker()
+    ticker.start()
+    try:
+        prepare_for_forks()
+        return worker.work(with_scheduler=True, logging_level="INFO")
+    finally:
+        ticker.terminate()
+
+
+def keep_the_tick() -> dict:
+    from .sending.tick import tick
+
+    enqueue("workers.tracking.flush_events", queue_name="default", job_id="flush-events")
+    return tick()
+
+
+class Ticker(multiprocessing.get_context("fork").Process):
+    """Runs the tick each TICK_SECONDS when this worker is the first to claim that slot. Forked before the worker
+    starts (no threads yet), and gone within a second of the worker, however the worker ended."""
+
+    def __init__(self):
+        super().__init__(name="mobilise-ticker", daemon=True)
+        self.worker_pid = os.getpid()
+
+    def run(self) -> None:
+        db.engine.dispose(close=False)  # the worker's pooled connections are the worker's
+        seconds = current_app.config["TICK_SECONDS"]
+        last = None
+        while os.getppid() == self.worker_pid:
+            slot = int(time.time() // seconds)
+            if slot != last:
+                last = slot
+                self._tick_if_first(slot, seconds)
+            time.sleep(min(1.0, seconds / 4))
+
+    @staticmethod
+    def _tick_if_first(slot: int, seconds: float) -> None:
+        try:
+            if redis_connection().set(f"mobilise:tick:{slot}", os.getpid(), nx=True, ex=max(2, int(2 * seconds))):
+                keep_the_tick()
+        except Exception:  # the database or Redis away: the next slot tries again
+            log.exception("the tick failed; trying again at the next one")
+            db.session.rollback()
+        finally:
+            db.session.remove()
 
 
 def prepare_for_forks() -> None:
     """Each job runs in a fork of this process: what is loaded here, every job inherits instead of redoing.
 
-    The ORM's mappers are configured (about 30 ms, otherwise at each job's first query) and the email templates
-    compiled (a batch otherwise compiles those it renders, about 12 ms). Then
-    every object so far is moved out of the garbage collector's sight (`gc.freeze`, Python's advice for
-    forking servers): a job's collections would otherwise touch them all, and each page touched is a page
-    copied into the job process."""
+    The ORM's mappers are configured (otherwise at each job's first query) and the email templates
+    compiled (a batch otherwise compiles those it renders). Then every object so far is moved out of
+    the garbage collector's sight (`gc.freeze`, Python's advice for forking servers): a job's
+    collections would otherwise touch them all, and each page touched is a page copied into the job
+    process."""
     configure_mappers()
     env = current_app.jinja_env
     for name in env.list_templates(filter_func=lambda name: name.startswith("emails/")):

@@ -144,9 +144,13 @@ def runner(app):
 def run_jobs(app):
     """Work every queue until empty, in this process, on the real Redis (RQ's SimpleWorker)."""
 
-    def run(scheduled: bool = False):
-        """`scheduled`: first move the jobs whose time has come from RQ's schedule into their queues."""
-        SimpleWorker(all_queues(), connection=redis_connection()).work(burst=True, with_scheduler=scheduled)
+    def run(tick: bool = False):
+        """`tick`: first run the tick, as a worker does each minute (what has come due is enqueued)."""
+        if tick:
+            from mobilise.sending.tick import tick as run_tick
+
+            run_tick()
+        SimpleWorker(all_queues(), connection=redis_connection()).work(burst=True)
 
     return run
 

@@ -204,7 +204,7 @@ def test_queue_health(client, two_offices):
 
 
 def test_a_paused_email_says_why_on_the_case_page_and_staff_resume_it_there(app, client, run_jobs):
-    from mobilise.sending.service import pause_mailing
+    from mobilise.sequences.mailing_state import pause
     from mobilise.sequences.dispatch import start_drive
 
     office = make_office()
@@ -212,7 +212,7 @@ def test_a_paused_email_says_why_on_the_case_page_and_staff_resume_it_there(app,
     token_for("staff@uk.example.org", office="GB")
     case = make_case()
     mailing = start_drive(case, office, {"office": "GB"}).mailings[0]
-    pause_mailing(mailing.id, "the relay refused 50 of the last 60 emails (the last: 550 no such user)", None)
+    pause(mailing.id, "the relay refused 50 of the last 60 emails (the last: 550 no such user)", None)
 
     sign_in(client, "staff@uk.example.org")
     page = client.get(f"/console/cases/{case.id}")

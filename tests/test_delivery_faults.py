@@ -17,7 +17,8 @@ from mobilise.counts.models import MailingCounts
 from mobilise.extensions import db, mail
 from mobilise.models import Delivery, Mailing
 from mobilise.sending import service as sending
-from mobilise.sequences.dispatch import start_drive, tick
+from mobilise.sending.tick import tick
+from mobilise.sequences.dispatch import start_drive
 
 from .builders import bearer, make_case, make_office, make_supporters, token_for
 from .conftest import ROOT, Relay
@@ -83,7 +84,7 @@ def run_until_sent(run_jobs, mailing_id, seconds=20):
     """Work the queues, RQ's schedule included, until the mailing is sent."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        run_jobs(scheduled=True)
+        run_jobs(tick=True)
         db.session.expire_all()
         if db.session.get(Mailing, mailing_id).status == "sent":
             return
@@ -101,8 +102,8 @@ def test_deferred_addresses_are_delivered_later_and_refused_ones_fail_once(app, 
     mailing_id = launch(make_office(), 8)
 
     run_jobs()
-    assert statuses(mailing_id) == {"sent": 3, "queued": 3, "failed": 2}
-    waiting = db.session.scalars(db.select(Delivery).where(Delivery.status == "queued")).all()
+    assert statuses(mailing_id) == {"sent": 3, "deferred": 3, "failed": 2}
+    waiting = db.session.scalars(db.select(Delivery).where(Delivery.status == "deferred")).all()
     assert all(d.attempts == 1 and d.retry_at and d.error.startswith("deferred: 451") for d in waiting)
 
     run_until_sent(run_jobs, mailing_id)
@@ -136,7 +137,7 @@ def test_a_relay_that_is_down_pauses_the_mailing_which_resumes_by_itself(app, ru
     run_jobs()
     mailing = db.session.get(Mailing, mailing_id)
     assert statuses(mailing_id) == {"queued": 5}
-    assert mailing.status == "sending" and "cannot be reached" in mailing.pause_reason and mailing.paused_until
+    assert mailing.status == "paused" and "cannot be reached" in mailing.pause_reason and mailing.paused_until
     assert mailing.to_dict()["paused"]["reason"] == mailing.pause_reason
 
     run_jobs()  # still down, and not due again yet: nothing is tried
@@ -149,7 +150,7 @@ def test_a_relay_that_is_down_pauses_the_mailing_which_resumes_by_itself(app, ru
         relay.controller.stop()
     assert len(relay.recipients()) == 5
     mailing = db.session.get(Mailing, mailing_id)
-    assert mailing.pause_reason is None and mailing.paused_until is None
+    assert mailing.status == "sent" and mailing.pause_reason is None and mailing.paused_until is None
 
 
 def test_too_many_refusals_pause_the_mailing_for_staff_who_resume_it(app, client, run_jobs, moody):
@@ -160,8 +161,9 @@ def test_too_many_refusals_pause_the_mailing_for_staff_who_resume_it(app, client
     app.config["SEND_BATCH_SIZE"] = 10
     mailing_id = launch(make_office(), 9)
 
-    run_jobs(scheduled=True)
+    run_jobs(tick=True)
     mailing = db.session.get(Mailing, mailing_id)
+    assert mailing.status == "paused"
     assert mailing.pause_reason.startswith("the relay refused 3 of the last 3 emails (the last: 550")
     assert mailing.paused_until is None
     assert statuses(mailing_id) == {"failed": 3, "queued": 6}
@@ -211,7 +213,7 @@ def test_the_relay_hourly_window_holds_the_rest_back_and_says_until_when(app, ru
     app.config["MAIL_PER_HOUR"] = 5
     mailing_id = launch(make_office(), 8)
 
-    run_jobs(scheduled=True)
+    run_jobs(tick=True)
     assert len(relay.recipients()) == 5
     assert statuses(mailing_id) == {"sent": 5, "queued": 3}
     mailing = db.session.get(Mailing, mailing_id)
@@ -252,9 +254,10 @@ def _busy(workers, seconds=3):
 
 
 def test_workers_killed_mid_send_lose_no_one_and_duplicate_at_most_one_each(app, service_env, moody):
+    """Only workers: they keep the tick themselves (each second here), which recovers what the killed ones held."""
     relay = moody(pause=0.004)  # at most 250 a second: the send lasts long enough to be killed six times
-    env = {**service_env, "MAIL_PORT": str(relay.port), "SEND_BATCH_SIZE": "40", "SEND_LEASE_SECONDS": "1"}
-    app.config["SEND_LEASE_SECONDS"] = 1  # the tick below judges leases as the workers keep them
+    env = {**service_env, "MAIL_PORT": str(relay.port), "SEND_BATCH_SIZE": "40", "SEND_LEASE_SECONDS": "1",
+           "TICK_SECONDS": "1"}
     count = 2000
     mailing_id = launch(make_office(), count)  # queued; the workers below send it
 
@@ -270,8 +273,7 @@ def test_workers_killed_mid_send_lose_no_one_and_duplicate_at_most_one_each(app,
         while kills < 6 and len(relay.received) < count * 0.95 and time.monotonic() < give_up:
             time.sleep(chance.uniform(0.05, 0.6))
             busy = _busy(workers)
-            if busy is None:  # the killed ones' jobs are lost: the minute tick brings them back
-                tick()
+            if busy is None:  # the killed ones' jobs are lost: the workers' tick brings them back
                 continue
             victim, horse = busy
             for pid in (horse, victim.pid):  # the worker and the job it runs, both at once, mid-batch
@@ -281,12 +283,11 @@ def test_workers_killed_mid_send_lose_no_one_and_duplicate_at_most_one_each(app,
             kills += 1
             workers.append(start_worker())
 
-        deadline = time.monotonic() + 150  # RQ's scheduler lock outlives a killed holder by a minute
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             db.session.expire_all()
             if db.session.get(Mailing, mailing_id).status == "sent":
                 break
-            tick()  # what the scheduler does each minute, here each half second
             time.sleep(0.5)
     finally:
         for worker in workers:
@@ -302,15 +303,28 @@ def test_workers_killed_mid_send_lose_no_one_and_duplicate_at_most_one_each(app,
     assert db.session.get(MailingCounts, mailing_id).sent == count
 
 
-def test_a_claims_journal_expires_and_a_lapsed_lease_stops_the_batch(app, redis_client):
-    from mobilise.sending.claims import Claim, LeaseLost
+def test_a_lapsed_lease_stops_the_batch_and_the_tick_recovers_its_deliveries(app):
+    from datetime import timedelta
 
-    mailing_id = launch(make_office(), 1)
-    claim = Claim(mailing_id)
-    claim.accepted(7)
-    assert redis_client.lrange(claim.journal_key, 0, -1) == [b"7"]
-    assert 0 < redis_client.ttl(claim.journal_key) <= 7 * 24 * 3600  # a journal nobody recovers does not stay
-    redis_client.delete(claim.lease_key)  # the lease lapsed
+    from mobilise.clock import utcnow
+    from mobilise.counts.models import MailingCounts
+    from mobilise.sending.claims import Claim, LeaseLost, recover_expired
+
+    mailing_id = launch(make_office(), 3)
+    sending.take_audience(mailing_id)
+    mailing = db.session.get(Mailing, mailing_id)
+    claim = Claim(mailing_id, mailing.drive_id)
+    first, second, third = claim.take(0, 10**9)
+    claim.accepted(first, utcnow())  # the relay took the first: it is sent, in the database, at once
+    assert statuses(mailing_id) == {"sent": 1, "sending": 2}
+
+    assert recover_expired(utcnow()) == 0  # a live lease is left alone
+    assert recover_expired(utcnow() + timedelta(seconds=31)) == 2  # lapsed: the rest go back to the queue
+    assert statuses(mailing_id) == {"sent": 1, "queued": 2}
+    assert db.session.get(MailingCounts, mailing_id).sent == 1  # counted once, by the recovery
+    with pytest.raises(LeaseLost):  # the stalled batch finds out at its next message
+        claim.accepted(second, utcnow())
     with pytest.raises(LeaseLost):
-        claim.accepted(8)
-    assert redis_client.lrange(claim.journal_key, 0, -1) == [b"7"]
+        claim.renew()
+    claim.journal.close()
+    assert statuses(mailing_id) == {"sent": 1, "queued": 2}

@@ -8,7 +8,8 @@ from mobilise.clock import utcnow
 from mobilise.extensions import db
 from mobilise.models import Action, Case, Delivery, Mailing, Supporter
 from mobilise.sending import service as sending
-from mobilise.sequences import dispatch
+from mobilise.sending import tick as dispatch
+from mobilise.sequences import mailing_state
 from mobilise.sequences.dispatch import start_drive
 from mobilise.sequences.lifecycle import apply_change
 from mobilise.sequences.service import launch
@@ -111,7 +112,7 @@ def test_audiences_are_taken_when_sent(app, relay, run_jobs):
     db.session.commit()
 
     reminder = next(m for m in drive.mailings if m.stage == "reminder")
-    sending.queue_mailing(reminder.id)
+    mailing_state.queue_now(reminder.id, utcnow())
     sending.take_audience(reminder.id)  # the audience: person1..person4
     # Between taking the audience and sending: one acts, one unsubscribes, one bounces.
     db.session.add(Action(case_id=case.id, office_id=office.id, supporter_id=people["person1"].id))
@@ -166,7 +167,7 @@ def launched_with_reminder_queued(relay, run_jobs):
     run_jobs()
     relay.received.clear()
     reminder = next(m for m in drive.mailings if m.stage == "reminder")
-    sending.queue_mailing(reminder.id)
+    mailing_state.queue_now(reminder.id, utcnow())
     return case, drive, reminder
 
 

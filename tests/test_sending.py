@@ -3,6 +3,8 @@ from mobilise.extensions import db
 from mobilise.models import Delivery, Mailing, Supporter
 from mobilise.sequences.dispatch import start_drive
 from mobilise.sending import service as sending
+from mobilise.sequences import mailing_state
+from mobilise.clock import utcnow
 
 from .builders import make_case, make_office, make_supporters
 
@@ -97,7 +99,7 @@ def test_an_address_the_relay_refuses_for_good_is_a_hard_bounce_and_gets_no_more
     update = Mailing(drive_id=drive.id, stage="update", audience="all", status="planned", send_at=drive.mailings[0].send_at)
     db.session.add(update)
     db.session.commit()
-    sending.queue_mailing(update.id)
+    mailing_state.queue_now(update.id, utcnow())
     run_jobs()
     assert sorted(relay.recipients()) == ["person0@gb.example.net", "person2@gb.example.net"]
 

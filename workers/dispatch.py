@@ -1,8 +1,8 @@
-from mobilise.sequences import dispatch
+from mobilise.sending import tick as schedule
 
 from . import in_app_context
 
 
 @in_app_context
 def tick() -> dict:
-    return dispatch.tick()
+    return schedule.tick()

@@ -5,9 +5,11 @@ from . import in_app_context
 
 @in_app_context
 def take_audience(mailing_id: int) -> int:
-    return service.take_audience(mailing_id)
+    with service.failures_counted(mailing_id):
+        return service.take_audience(mailing_id)
 
 
 @in_app_context
 def send_batch(mailing_id: int, first_id: int, last_id: int) -> dict:
-    return service.send_batch(mailing_id, first_id, last_id)
+    with service.failures_counted(mailing_id):
+        return service.send_batch(mailing_id, first_id, last_id)

@@ -1,10 +1,11 @@
 """One batch of a mailing: its deliveries claimed, sent over one SMTP session within the relay's limits,
-their outcomes written in bulk.
+their outcomes written.
 
-The relay's answers, per message: 250 is sent (journalled at once, see `claims`); a 5xx to the address
+The relay's answers, per message: 250 is sent (marked at once, see `claims`); a 5xx to the address
 is a hard bounce and the delivery fails; a 5xx to the message fails it; a 4xx defers that one delivery
-with backoff. A relay that cannot be reached, or says 421, is down: the batch gives back what it has not
-tried and the mailing pauses until the relay's next try. Too many refusals pause the mailing for staff.
+with backoff. A message that cannot be composed or encoded fails alone, with its reason. A relay that
+cannot be reached, or says 421, is down: the batch gives back what it has not tried and the mailing
+pauses until the relay's next try. Too many refusals pause the mailing for staff.
 """
 import logging
 import smtplib
@@ -12,6 +13,7 @@ import time
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_mail import BadHeaderError
 
 from ..clock import utcnow
 from ..counts.service import count_outcomes
@@ -21,16 +23,21 @@ from ..sequences.models import Mailing
 from ..supporters.bounces import record_refusals
 from ..supporters.models import Supporter
 from ..tracking.models import Action
+from . import delivery_state
 from .claims import Claim, LeaseLost
 from .composer import Composer
+from .delivery_state import DeliveryStatus
+from .message import Unsendable
 from .models import Delivery
 from .relays import Relay
 
 log = logging.getLogger(__name__)
 
-FLUSH_EVERY = 500  # outcomes written per transaction; the journal covers what is not written yet
-BEAT = 2.0  # seconds between shows of life that no message made (long waits, many skipped)
+FLUSH_EVERY = 500  # outcomes written per transaction (each sent one is marked the moment it is sent)
+BEAT = 2.0  # seconds between renewals of the claim's lease
 UNREACHABLE = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, smtplib.SMTPHeloError, OSError)
+# What composing or encoding one message can raise: a fault of that message alone (its text, its address).
+UNSENDABLE = (Unsendable, BadHeaderError, ValueError, LookupError, TypeError)
 
 
 class RelayDown(Exception):
@@ -50,7 +57,7 @@ class Batch:
         self.composer = Composer(mailing)
         self.not_acted = mailing.audience == "not_acted"
         self.case_id = mailing.drive.case_id
-        self.outcomes = Outcomes(self.mailing_id, self.drive_id, claim.id)
+        self.outcomes = Outcomes(self.mailing_id, self.drive_id, claim)
         self.permits, self.slot = 0, 0.0
         self.tried = self.errors = 0
         self.beat = time.monotonic() + BEAT
@@ -71,13 +78,21 @@ class Batch:
         try:
             with self.relay.connect() as connection:
                 upcoming = Upcoming(self._compose, connection, sendable)
-                following = upcoming.take(0)
                 for n, (delivery_id, supporter_id, *_) in enumerate(sendable):
-                    message, following = following, upcoming.take(n + 1)
+                    try:
+                        message = upcoming.take(n)
+                    except UNSENDABLE as error:
+                        self._fail_alone(delivery_id, supporter_id, error, done)
+                        continue
                     self._pace(len(sendable) - n)
-                    result = send_one(connection, message, then=following, meanwhile=lambda n=n: upcoming.prepare(n + 2))
+                    try:
+                        result = send_one(connection, message, then=upcoming.peek(n + 1),
+                                          meanwhile=lambda n=n: upcoming.prepare(n + 2))
+                    except Unsendable as error:  # refused before any of it was written: the session is clean
+                        self._fail_alone(delivery_id, supporter_id, error, done)
+                        continue
                     if result[0] == "sent":
-                        self.claim.accepted(delivery_id)
+                        self.claim.accepted(delivery_id, utcnow())
                     self.outcomes.add(delivery_id, supporter_id, *result)
                     done.add(delivery_id)
                     self._count(result)
@@ -92,6 +107,14 @@ class Batch:
         self._settle(done)
         self.relay.mark_up()
         return self.outcomes.counts
+
+    def _fail_alone(self, delivery_id: int, supporter_id: int, error: Exception, done: set[int]) -> None:
+        why = str(error) if isinstance(error, Unsendable) else f"could not be composed ({type(error).__name__})"
+        log.warning("mailing %s: delivery %s cannot be sent: %s", self.mailing_id, delivery_id, why)
+        self.outcomes.add(delivery_id, supporter_id, "failed", why)
+        done.add(delivery_id)
+        self._count(("failed", why))  # a fault in every message (a template's) pauses the mailing for staff
+        self._progress()
 
     def _compose(self, row: tuple):
         delivery_id, _, email, first_name, language = row
@@ -111,8 +134,7 @@ class Batch:
 
     def _settle(self, done: set[int]) -> None:
         self.outcomes.write()
-        self.claim.release(set(self.delivery_ids) - done)
-        self.claim.end()
+        self.claim.end(sorted(set(self.delivery_ids) - done))
 
     def _rows(self) -> list[tuple]:
         # Plain rows, not ORM objects: the progress commits would expire and reload each one.
@@ -186,11 +208,16 @@ class Upcoming:
             self.errors[n] = error
 
     def take(self, n: int):
-        """Message n (None past the last), composed now if it was not yet."""
+        """Message n (None past the last), composed now if it was not yet; raises what composing it raised."""
         self.prepare(n)
         if n in self.errors:
             raise self.errors.pop(n)
         return self.ready.pop(n, None)
+
+    def peek(self, n: int):
+        """Message n if it could be composed (None past the last, or when it could not: it fails at its turn)."""
+        self.prepare(n)
+        return self.ready.get(n)
 
 
 def send_one(connection, message, then=None, meanwhile=None) -> tuple[str, str | None]:
@@ -221,11 +248,12 @@ def _text(reply: bytes | str) -> str:
 
 
 class Outcomes:
-    """Outcomes not yet written. Each is written only while its delivery is still `sending` under this claim
-    (a claim recovered behind a stalled worker's back changes nothing), and only what changed is counted."""
+    """Outcomes not yet written, and what the claim sent not yet counted. Each is written only while its delivery
+    is still `sending` under this claim (a claim recovered behind a stalled worker's back changes nothing), and
+    only what changed is counted."""
 
-    def __init__(self, mailing_id: int, drive_id: int, claim_id: str):
-        self.mailing_id, self.drive_id, self.claim_id = mailing_id, drive_id, claim_id
+    def __init__(self, mailing_id: int, drive_id: int, claim: Claim):
+        self.mailing_id, self.drive_id, self.claim = mailing_id, drive_id, claim
         self.pending: dict[str, dict[str | None, list[tuple[int, int]]]] = {}
         self.counts: dict[str, int] = {}
         self.size = 0
@@ -234,58 +262,33 @@ class Outcomes:
         return self.size
 
     def add(self, delivery_id: int, supporter_id: int, status: str, why: str | None) -> None:
-        self.pending.setdefault(status, {}).setdefault(why, []).append((delivery_id, supporter_id))
         self.counts[status] = self.counts.get(status, 0) + 1
         self.size += 1
+        if status != "sent":  # already marked, by the claim's journal
+            self.pending.setdefault(status, {}).setdefault(why, []).append((delivery_id, supporter_id))
 
     def write(self) -> None:
         if not self.size:
             return
-        now = utcnow()
+        claim_id, now = self.claim.id, utcnow()
         counted: list[tuple[str, int]] = []
         refusals: list[tuple[int, int, str]] = []
         for status, by_reason in self.pending.items():
             for why, pairs in by_reason.items():
                 ids = [delivery_id for delivery_id, _ in pairs]
                 if status == "deferred":
-                    counted += [("failed", s) for s in self._defer(ids, why, now)]
+                    backoff = current_app.config["SEND_DEFER_BACKOFF"]
+                    counted += [("failed", s) for s in delivery_state.defer(ids, claim_id, why, now, backoff)]
                     continue
-                written = "failed" if status == "refused" else status
-                values = {"status": written, "error": why, "claim": None}
-                if written == "sent":
-                    values["sent_at"] = now
-                changed = self._update(ids, values, Delivery.id, Delivery.supporter_id)
-                counted += [(written, supporter_id) for _, supporter_id in changed]
+                written = DeliveryStatus.SKIPPED if status == "skipped" else DeliveryStatus.FAILED
+                changed = delivery_state.settle(ids, claim_id, written, why)
+                counted += [(written.value, supporter_id) for _, supporter_id in changed]
                 if status == "refused":
                     refusals += [(delivery_id, supporter_id, why) for delivery_id, supporter_id in changed]
         count_outcomes(self.mailing_id, self.drive_id, counted)
+        self.claim.count_sent()
         if refusals:
             record_refusals(refusals)
         db.session.commit()
         self.pending.clear()
         self.size = 0
-
-    def _defer(self, ids: list[int], why: str, now: datetime) -> list[int]:
-        """Back to the queue until the next retry, or failed once the retries are spent. Returns the failed ones'
-        supporters."""
-        backoff = current_app.config["SEND_DEFER_BACKOFF"]
-        retry_at = db.case(
-            *((Delivery.attempts == n, now + timedelta(seconds=delay)) for n, delay in enumerate(backoff)), else_=None
-        )
-        spent = Delivery.attempts >= len(backoff)
-        changed = self._update(ids, {
-            "status": db.case((spent, "failed"), else_="queued"),
-            "error": db.case((spent, f"deferred {len(backoff) + 1} times; the last: {why}"), else_=f"deferred: {why}"),
-            "retry_at": retry_at,
-            "attempts": Delivery.attempts + 1,
-            "claim": None,
-        }, Delivery.status, Delivery.supporter_id)
-        return [supporter_id for status, supporter_id in changed if status == "failed"]
-
-    def _update(self, ids: list[int], values: dict, *returning) -> list[tuple]:
-        return db.session.execute(
-            db.update(Delivery)
-            .where(one_of(Delivery.id, ids), Delivery.claim == self.claim_id, Delivery.status == "sending")
-            .values(**values)
-            .returning(*returning)
-        ).all()

@@ -6,6 +6,11 @@ from flask_mail import Message
 from .wire import Skeleton, date_now, encode_part, message_bytes
 
 
+class Unsendable(Exception):
+    """This one message cannot be composed or sent, for a reason of its own (its address, its text); its str()
+    says why, without personal data. Raised before any of the message is written to the relay."""
+
+
 class OutgoingEmail(Message):
     """A Flask-Mail message whose bytes are a top-level multipart/alternative, written by `wire`."""
 

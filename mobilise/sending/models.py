@@ -1,14 +1,10 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-
-# queued → sending (claimed by a batch) → sent | failed; back to queued with a `retry_at` when the relay
-# defers it (4xx) or the claim's worker died before sending it; skipped when the supporter left the list
-# after the audience was taken; bounced when the relay reports it later.
-DELIVERY_STATUSES = ("queued", "sending", "sent", "failed", "skipped", "bounced")
+from .delivery_state import DeliveryStatus
 
 
 class Delivery(db.Model):
@@ -19,16 +15,20 @@ class Delivery(db.Model):
         UniqueConstraint("mailing_id", "supporter_id"),
         # Claims take a batch's queued ids in order; recovery finds a mailing's claimed ones.
         Index("ix_deliveries_mailing_status_id", "mailing_id", "status", "id"),
+        # A claim's deliveries, found when it counts what it sent or is recovered; only held rows are indexed.
+        Index("ix_deliveries_claim", "claim", postgresql_where=text("claim IS NOT NULL"),
+              sqlite_where=text("claim IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mailing_id: Mapped[int] = mapped_column(ForeignKey("mailings.id"))
     supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    # Changed only by `delivery_state`'s transitions.
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.QUEUED)
     error: Mapped[str | None] = mapped_column(Text)
-    # Who holds it while `sending`: a claim whose lease lives in Redis (see `sending.claims`).
+    # The claim (`SendClaim`) that holds it while `sending`, and that has yet to count it once `sent`.
     claim: Mapped[str | None] = mapped_column(String(32))
-    # Temporary refusals (4xx) so far; not before `retry_at` again.
+    # Temporary refusals (4xx) so far; a deferred delivery goes again at `retry_at`.
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     retry_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
@@ -51,3 +51,16 @@ class MailingLink(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     mailing_id: Mapped[int] = mapped_column(ForeignKey("mailings.id"))
     url: Mapped[str] = mapped_column(Text)
+
+
+class SendClaim(db.Model):
+    """A batch's hold on the deliveries it is sending, for as long as its lease is renewed.
+
+    A claim whose lease has run out belonged to a worker that died or stalled: the tick recovers its
+    deliveries (`claims.recover_expired`)."""
+
+    __tablename__ = "send_claims"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mailing_id: Mapped[int] = mapped_column(ForeignKey("mailings.id"), index=True)
+    lease_until: Mapped[datetime] = mapped_column(index=True)

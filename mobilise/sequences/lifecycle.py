@@ -12,7 +12,7 @@ from ..cases.models import Case
 from ..clock import utcnow
 from ..errors import Conflict, Invalid
 from ..extensions import db
-from ..sending.service import cancel_mailing, queue_mailing
+from . import mailing_state
 from ..validation import Strict, parse
 from .models import Drive, Mailing
 from .service import plan_reminders
@@ -55,7 +55,7 @@ def apply_change(case: Case, data: dict, *, now: datetime | None = None) -> list
         made = close_case(case, change.outcome, change.body, now)
     for mailing in made:
         if mailing.send_at <= now:
-            queue_mailing(mailing.id, now)
+            mailing_state.queue_now(mailing.id, now)
     return made
 
 
@@ -87,9 +87,8 @@ def extend_deadline(case: Case, deadline: date, body: str | None, now: datetime)
             continue  # the office set its own deadline: it keeps it, and no extension email
         drive.deadline = deadline
         for mailing in drive.mailings:
-            if mailing.stage == "reminder" and mailing.status == "planned":
-                mailing.status = "cancelled"
-                mailing.finished_at = now
+            if mailing.stage == "reminder" and mailing.status == mailing_state.MailingStatus.PLANNED:
+                mailing_state.cancel(mailing.id, "the deadline was extended", now, commit=False)
         made += plan_reminders(drive, now=now)
         made.append(_new_mailing(drive, "extension", "not_acted", now, body))
     db.session.commit()
@@ -106,7 +105,7 @@ def close_case(case: Case, outcome: str, body: str | None, now: datetime) -> lis
         db.select(Mailing).join(Drive).where(Drive.case_id == case.id, Mailing.status == "planned")
     ).all()
     for mailing in waiting:
-        cancel_mailing(mailing, "the case is closed")
+        mailing_state.cancel(mailing.id, "the case is closed", now, commit=False)
     made = []
     if outcome == "good_news":
         made = [_new_mailing(drive, "outcome", "acted", now, body) for drive in _drives(case)]

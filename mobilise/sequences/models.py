@@ -5,10 +5,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import iso, utcnow
 from ..extensions import db
+from .mailing_state import MailingStatus
 
 STAGES = ("launch", "update", "extension", "reminder", "outcome")
 AUDIENCES = ("all", "not_acted", "acted")
-MAILING_STATUSES = ("planned", "sending", "sent", "cancelled")
 
 
 class Drive(db.Model):
@@ -46,7 +46,8 @@ class Mailing(db.Model):
     stage: Mapped[str] = mapped_column(String(16))
     audience: Mapped[str] = mapped_column(String(16), default="all")
     send_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="planned")
+    # Changed only by `mailing_state`'s transitions.
+    status: Mapped[str] = mapped_column(String(16), default=MailingStatus.PLANNED)
     # Staff's words for an update, extension or outcome email.
     body: Mapped[str | None] = mapped_column(Text)
     # For a reminder: how many days before the deadline it was planned.
@@ -56,10 +57,13 @@ class Mailing(db.Model):
     # Set once the deliveries are written: a re-run of the job then only resumes the batches.
     audience_taken_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-    # A sending mailing can be paused, saying why: until `paused_until` when its relay is down or over its
-    # hourly limit (it resumes by itself), or until staff resume it (no `paused_until`) after too many errors.
+    # A paused mailing says why: until `paused_until` when its relay is down or over its hourly limit (the
+    # tick resumes it), or until staff resume it (no `paused_until`) after too many errors.
     pause_reason: Mapped[str | None] = mapped_column(Text)
     paused_until: Mapped[datetime | None]
+    # Send jobs of this mailing that raised in a row, and the last error: past a limit it pauses for staff.
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
 
     drive: Mapped[Drive] = relationship(back_populates="mailings")
 
@@ -70,6 +74,7 @@ class Mailing(db.Model):
             "stage": self.stage,
             "audience": self.audience,
             "send_at": iso(self.send_at),
-            "status": self.status,
-            "paused": {"reason": self.pause_reason, "until": iso(self.paused_until)} if self.pause_reason else None,
+            # The contract's four statuses: a paused mailing is still sending, and says why it waits.
+            "status": MailingStatus.SENDING.value if self.status == MailingStatus.PAUSED else self.status,
+            "paused": {"reason": self.pause_reason, "until": iso(self.paused_until)} if self.status == MailingStatus.PAUSED else None,
         }

@@ -9,6 +9,7 @@ from ..clock import utcnow
 from ..counts.service import count_bounce
 from ..errors import NotFound
 from ..extensions import db
+from ..sending import delivery_state
 from ..sending.models import Delivery
 from ..validation import EmailAddress, Strict, parse
 from .consent import record_change
@@ -60,8 +61,7 @@ def report_bounce(data) -> dict:
             change = "complained" if report.type == "complaint" else "bounced"
             record_change(supporter, change, f"relay report: {report.type}")
             stopped += 1
-    if delivery is not None and report.type == "hard" and delivery.status == "sent":
-        delivery.status = "bounced"
+    if delivery is not None and report.type == "hard" and delivery_state.bounce(delivery.id):
         count_bounce(delivery)
     db.session.commit()
     return {"supporters": len(supporters), "stopped": stopped}

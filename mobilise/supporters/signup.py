@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError
 from ..clock import utcnow
 from ..errors import Invalid, pydantic_details
 from ..extensions import db, mail
-from ..jobs import SEND_RETRY, enqueue
+from ..jobs import CONFIRMATION_RETRY, enqueue
 from ..languages import UI_LANGUAGES
 from ..offices.models import Office
 from ..sending.composer import public_url
@@ -64,7 +64,7 @@ def sign_up(office: Office, form: dict, address: str | None) -> bool:
     db.session.flush()
     request = record_change(supporter, "requested", SOURCE, address=address)
     db.session.commit()
-    enqueue("workers.supporters.send_confirmation", request.id, queue_name="send", job_id=f"confirm-{request.id}", retry=SEND_RETRY)
+    enqueue("workers.supporters.send_confirmation", request.id, queue_name="send", job_id=f"confirm-{request.id}", retry=CONFIRMATION_RETRY)
     return True
 
 

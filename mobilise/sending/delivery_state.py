@@ -1,0 +1,195 @@
+"""A delivery's states, and the only code that writes them.
+
+    queued ──claim──▶ sending ──sent──▶ sent ──(a bounce reported later)──▶ bounced
+      ▲  ▲              │ │ │
+      │  └──release─────┘ │ └──settle──▶ failed | skipped
+      │     (untried, or  │
+      │    its claim died)└──defer──▶ deferred ──(its retry_at: claimed again)──▶ sending
+      └───────────────────────────────────────── or failed once the retries are spent
+    queued | deferred ──skip_remaining──▶ skipped   (its mailing was cancelled)
+
+`sent` is written for each delivery the moment the relay accepts its message (`Journal`), so the rows
+are the whole truth: a worker killed at any instant leaves at most the message in flight unrecorded.
+A sent delivery keeps its claim until its claim counts it (`take_sent`), so it is counted once.
+Every transition is a conditional UPDATE that changes a row only from the state it expects.
+"""
+import enum
+from datetime import datetime, timedelta
+
+from ..extensions import db
+from ..sql import one_of
+
+
+class DeliveryStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    BOUNCED = "bounced"
+
+
+UNFINISHED = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
+
+
+def _delivery():
+    from .models import Delivery
+
+    return Delivery
+
+
+def due(now: datetime):
+    """The condition of a delivery that may be claimed at `now`."""
+    Delivery = _delivery()
+    return db.or_(
+        Delivery.status == DeliveryStatus.QUEUED,
+        db.and_(Delivery.status == DeliveryStatus.DEFERRED, Delivery.retry_at <= now),
+    )
+
+
+def claim(mailing_id: int, first_id: int, last_id: int, claim_id: str, now: datetime) -> list[int]:
+    """queued, or deferred and due → sending under `claim_id`, for the range's deliveries. Rows another worker is
+    claiming at this moment are skipped rather than waited for (SKIP LOCKED on PostgreSQL; SQLite has one writer)."""
+    Delivery = _delivery()
+    free = (
+        db.select(Delivery.id)
+        .where(Delivery.mailing_id == mailing_id, Delivery.id.between(first_id, last_id), due(now))
+        .with_for_update(skip_locked=True)
+    )
+    claimed = db.session.scalars(
+        db.update(Delivery)
+        .where(Delivery.id.in_(free), due(now))
+        .values(status=DeliveryStatus.SENDING, claim=claim_id)
+        .returning(Delivery.id)
+    ).all()
+    db.session.commit()
+    return sorted(claimed)
+
+
+def settle(ids: list[int], claim_id: str, status: DeliveryStatus, why: str | None) -> list[tuple[int, int]]:
+    """sending → failed or skipped. Returns (delivery id, supporter id) of those that changed."""
+    Delivery = _delivery()
+    return _update(ids, claim_id, {"status": status, "error": why, "claim": None}, Delivery.id, Delivery.supporter_id)
+
+
+def defer(ids: list[int], claim_id: str, why: str, now: datetime, backoff: tuple[float, ...]) -> list[int]:
+    """sending → deferred until the next retry, or failed once the retries are spent. Returns the failed ones'
+    supporters."""
+    Delivery = _delivery()
+    retry_at = db.case(
+        *((Delivery.attempts == n, now + timedelta(seconds=delay)) for n, delay in enumerate(backoff)), else_=None
+    )
+    spent = Delivery.attempts >= len(backoff)
+    changed = _update(ids, claim_id, {
+        "status": db.case((spent, DeliveryStatus.FAILED.value), else_=DeliveryStatus.DEFERRED.value),
+        "error": db.case((spent, f"deferred {len(backoff) + 1} times; the last: {why}"), else_=f"deferred: {why}"),
+        "retry_at": retry_at,
+        "attempts": Delivery.attempts + 1,
+        "claim": None,
+    }, Delivery.status, Delivery.supporter_id)
+    return [supporter_id for status, supporter_id in changed if status == DeliveryStatus.FAILED]
+
+
+def release(ids: list[int], claim_id: str) -> None:
+    """sending → queued: what this claim has not tried goes back."""
+    if ids:
+        _update(ids, claim_id, {"status": DeliveryStatus.QUEUED, "claim": None})
+
+
+def take_sent(claim_id: str) -> list[int]:
+    """The claim's sent deliveries, let go so that they are counted once. Returns their supporters."""
+    Delivery = _delivery()
+    return list(db.session.scalars(
+        db.update(Delivery)
+        .where(Delivery.claim == claim_id, Delivery.status == DeliveryStatus.SENT)
+        .values(claim=None)
+        .returning(Delivery.supporter_id)
+    ))
+
+
+def requeue(claim_id: str) -> int:
+    """sending → queued for every delivery a dead claim held and had not sent. Returns how many."""
+    Delivery = _delivery()
+    return db.session.execute(
+        db.update(Delivery)
+        .where(Delivery.claim == claim_id, Delivery.status == DeliveryStatus.SENDING)
+        .values(status=DeliveryStatus.QUEUED, claim=None)
+    ).rowcount
+
+
+def skip_remaining(mailing_id: int, reason: str) -> int:
+    """queued or deferred → skipped, for a mailing that will not go on. Returns how many."""
+    Delivery = _delivery()
+    return db.session.execute(
+        db.update(Delivery)
+        .where(Delivery.mailing_id == mailing_id,
+               Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED)))
+        .values(status=DeliveryStatus.SKIPPED, error=f"mailing cancelled: {reason}")
+    ).rowcount
+
+
+def bounce(delivery_id: int) -> bool:
+    """sent → bounced: the relay reported it later."""
+    Delivery = _delivery()
+    return bool(db.session.execute(
+        db.update(Delivery).where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.SENT)
+        .values(status=DeliveryStatus.BOUNCED).execution_options(synchronize_session=False)
+    ).rowcount)
+
+
+def _update(ids: list[int], claim_id: str, values: dict, *returning) -> list[tuple]:
+    Delivery = _delivery()
+    statement = (
+        db.update(Delivery)
+        .where(one_of(Delivery.id, ids), Delivery.claim == claim_id, Delivery.status == DeliveryStatus.SENDING)
+        .values(**values)
+    )
+    if not returning:
+        db.session.execute(statement)
+        return []
+    return db.session.execute(statement.returning(*returning)).all()
+
+
+class Journal:
+    """sending → sent for one delivery at a time, the moment the relay has accepted its message.
+
+    One statement per email, so on a connection of its own in autocommit, through the driver directly (no ORM,
+    no statement compiled per call). On PostgreSQL its commits do not wait for the disk (synchronous_commit
+    off): a killed worker loses nothing, since the server has the commit; only a crash of the database server
+    itself could forget the last fraction of a second, whose emails would then go again."""
+
+    def __init__(self, claim_id: str):
+        self.claim_id = claim_id
+        self.connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self.driver = self.connection.connection.driver_connection
+        self.postgres = self.connection.dialect.name == "postgresql"
+        mark = "%s" if self.postgres else "?"
+        self._sent = (f"UPDATE deliveries SET status = 'sent', sent_at = {mark} "
+                      f"WHERE id = {mark} AND claim = {mark} AND status = 'sending'")
+        self._renew = f"UPDATE send_claims SET lease_until = {mark} WHERE id = {mark}"
+        if self.postgres:
+            self.driver.execute("SET synchronous_commit TO off")
+
+    def sent(self, delivery_id: int, now: datetime) -> bool:
+        """Whether the delivery was still this claim's to mark (False: its claim was recovered meanwhile)."""
+        return self._run(self._sent, (self._time(now), delivery_id, self.claim_id)) == 1
+
+    def renew(self, lease_until: datetime) -> bool:
+        return self._run(self._renew, (self._time(lease_until), self.claim_id)) == 1
+
+    def _run(self, sql: str, params: tuple) -> int:
+        if self.postgres:
+            return self.driver.execute(sql, params, prepare=True).rowcount
+        return self.driver.execute(sql, params).rowcount
+
+    def _time(self, moment: datetime):
+        # SQLAlchemy's SQLite DateTime format, so that rows written here read back as the ORM's do.
+        return moment if self.postgres else moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def close(self) -> None:
+        if self.connection.closed:
+            return
+        if self.postgres and not self.driver.closed:
+            self.driver.execute("SET synchronous_commit TO DEFAULT")  # the pooled connection serves others next
+        self.connection.close()
