@@ -38,6 +38,7 @@ class UnicodeMoody(Moody):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        self.controller.loop.close()  # the plain one's, never started
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=True)
 
 
