@@ -69,7 +69,7 @@ def _qp_value(value: str) -> str:
 
 
 class Skeleton:
-    """One part (text or HTML) with @@placeholders@@, encoded once; `fill()` splices in a recipient's values."""
+    """One part (text or HTML) with placeholders (see `render`), encoded once; `fill()` splices in a recipient's values."""
 
     def __init__(self, template: str, *, html: bool):
         pieces = PLACEHOLDER.split(template)  # static, name, static, name, …, static

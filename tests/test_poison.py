@@ -1,0 +1,120 @@
+"""No poison: whatever a case, an office or a supporter holds appears as its text, and one bad message fails alone.
+
+The send path is driven here through the connection itself (`relay_for(code).connect()`), not the batch."""
+from email import message_from_bytes, policy
+
+import pytest
+
+from mobilise.sending.composer import Composer
+from mobilise.sending.relays import relay_for
+from mobilise.sequences.service import launch
+
+from .builders import bearer, make_case, make_office, token_for
+from .conftest import Relay
+
+TRICKY = "@@nope@@ {{ 7*7 }} %(x)s"
+
+
+class CountingRelay(Relay):
+    """The test relay, counting its SMTP sessions: one bad message must not cost the session."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.sessions = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        return await super().handle_EHLO(server, session, envelope, hostname, responses)
+
+
+@pytest.fixture(params=["pipelined", "plain"])
+def own_relay(request, app):
+    """A relay of this test's own, serving office GB; `.start(smtputf8=)` starts it."""
+    started = []
+
+    def start(smtputf8=True):
+        server = CountingRelay(pipelining=request.param == "pipelined", smtputf8=smtputf8)
+        server.controller.start()
+        started.append(server)
+        app.config["MAIL_RELAYS"] = [{"name": "own", "server": "127.0.0.1", "port": server.port, "offices": ["GB"]}]
+        app.extensions.pop("mobilise.relays", None)
+        return server
+
+    yield start
+    for server in started:
+        server.controller.stop()
+
+
+def composer(office=None, **case_overrides) -> Composer:
+    office = office or make_office()
+    drive = launch(make_case(**case_overrides), office, {"office": office.code})
+    return Composer(next(m for m in drive.mailings if m.stage == "launch"))
+
+
+def received(server) -> list:
+    return [message_from_bytes(e.content, policy=policy.default) for e in server.received]
+
+
+def parts(message) -> tuple[str, str]:
+    return tuple(message.get_body((kind,)).get_content().replace("\r\n", "\n") for kind in ("plain", "html"))
+
+
+def test_case_and_office_text_appears_as_written_in_the_email(app, own_relay):
+    server = own_relay()
+    office = make_office(name=f"Amnesty {TRICKY}", address=f"1 Road\n{TRICKY}")
+    mailing = composer(office, title=f"Free them {TRICKY}", summary=f"Held. {TRICKY} @@act@@ @@link:1@@")
+    message = mailing.spliced(1, email="ana@example.net", first_name="Ana", language=None)
+    with relay_for("GB").connect() as connection:
+        connection.send(message)
+    [email] = received(server)
+    text, html = parts(email)
+    assert email["Subject"] == f"Urgent Action: Free them {TRICKY}"
+    assert f"Held. {TRICKY} @@act@@ @@link:1@@" in text and f"Held. {TRICKY} @@act@@ @@link:1@@" in html
+    assert f"Amnesty {TRICKY}" in text and f"Amnesty {TRICKY}" in html
+    assert f"1 Road\n{TRICKY}" in text
+
+
+def test_the_preview_shows_case_text_as_written(app, client):
+    make_office()
+    case = make_case(title=f"Free them {TRICKY}", summary=f"Held. {TRICKY}")
+    staff = token_for("staff@uk.example.org", office="GB")
+    response = client.get(f"/api/v1/cases/{case.id}/preview", headers=bearer(staff))
+    assert response.status_code == 200
+    assert f"Held. {TRICKY}" in response.json["text"] and f"Held. {TRICKY}" in response.json["html"]
+    assert response.json["subject"] == f"Urgent Action: Free them {TRICKY}"
+    console = client.get(f"/api/v1/cases/{case.id}/preview?first_name=@@act@@", headers=bearer(staff))
+    assert console.status_code == 200 and "Hello @@act@@," in console.json["text"]
+
+
+@pytest.mark.parametrize("first_name", ["@@act@@ {{ 7*7 }}", "@@unsubscribe@@ %(x)s", "Zoë <b>&amp;</b>"])
+def test_a_first_name_appears_as_its_text(app, own_relay, first_name):
+    server = own_relay()
+    mailing = composer()
+    with relay_for("GB").connect() as connection:
+        connection.send(mailing.spliced(1, email="ana@example.net", first_name=first_name, language=None))
+    text, html = parts(received(server)[0])
+    assert f"Hello {first_name}," in text and f"Hello {first_name}," in _unescaped(html)
+    written = mailing.message(1, email="ana@example.net", first_name=first_name, language=None)
+    assert f"Hello {first_name}," in written.body
+
+
+def _unescaped(html: str) -> str:
+    from html import unescape
+
+    return unescape(html)
+
+
+def test_a_first_name_with_line_breaks_injects_no_header(app, own_relay):
+    server = own_relay()
+    mailing = composer()
+    name = "Ana\r\nBcc: x@evil.example\r\n\r\nInjected body"
+    with relay_for("GB").connect() as connection:
+        connection.send(mailing.spliced(1, email="ana@example.net", first_name=name, language=None))
+    [envelope] = server.received
+    assert envelope.rcpt_tos == ["ana@example.net"]
+    head = envelope.content.split(b"\r\n\r\n", 1)[0]
+    assert b"evil" not in head and b"Injected" not in head
+    email = message_from_bytes(envelope.content, policy=policy.default)
+    assert "Bcc" not in email and email.defects == []
+    assert sorted(email.keys()) == sorted(["Subject", "From", "To", "Reply-To", "Date", "Message-ID", "List-Unsubscribe",
+                                           "List-Unsubscribe-Post", "MIME-Version", "Content-Type"])
