@@ -6,6 +6,7 @@ from email import message_from_bytes, policy
 import pytest
 
 from mobilise.sending.composer import Composer
+from mobilise.sending.message import Unsendable
 from mobilise.sending.relays import relay_for
 from mobilise.sequences.service import launch
 
@@ -118,3 +119,49 @@ def test_a_first_name_with_line_breaks_injects_no_header(app, own_relay):
     assert "Bcc" not in email and email.defects == []
     assert sorted(email.keys()) == sorted(["Subject", "From", "To", "Reply-To", "Date", "Message-ID", "List-Unsubscribe",
                                            "List-Unsubscribe-Post", "MIME-Version", "Content-Type"])
+
+
+def test_a_non_ascii_address_goes_out_with_smtputf8(app, own_relay):
+    server = own_relay(smtputf8=True)
+    mailing = composer()
+    with relay_for("GB").connect() as connection:
+        for email in ("josé@example.org", "ana@example.net", "李@例子.example"):
+            connection.send(mailing.spliced(1, email=email, first_name="José", language=None))
+    assert [e.rcpt_tos for e in server.received] == [["josé@example.org"], ["ana@example.net"], ["李@例子.example"]]
+    assert [e.smtp_utf8 for e in server.received] == [True, False, True]
+    assert server.sessions == 1
+    first = message_from_bytes(server.received[0].content, policy=policy.default)
+    assert first["To"] == "josé@example.org" and "Hello José," in parts(first)[0]
+    assert b"To: jos\xc3\xa9@example.org\r\n" in server.received[0].content  # RFC 6532: UTF-8 in the header
+
+
+def test_without_smtputf8_that_message_alone_is_unsendable(app, own_relay):
+    server = own_relay(smtputf8=False)
+    mailing = composer()
+    bad = mailing.spliced(1, email="josé@example.org", first_name="José", language=None)
+    good = [mailing.spliced(n, email=f"p{n}@example.net", first_name="Ana", language=None) for n in (2, 3, 4)]
+    with relay_for("GB").connect() as connection:
+        if server.pipelining:  # written ahead, so checked ahead; a plain session has nothing to do ahead
+            with pytest.raises(Unsendable):
+                connection.prepare(bad)
+        connection.send(good[0], then=bad)  # the next message's envelope cannot be written ahead: it is not
+        with pytest.raises(Unsendable) as error:
+            connection.send(bad, then=good[1])
+        assert "SMTPUTF8" in str(error.value) and "jos" not in str(error.value)
+        connection.send(good[1], then=good[2])
+        connection.send(good[2])
+    assert [e.rcpt_tos for e in server.received] == [["p2@example.net"], ["p3@example.net"], ["p4@example.net"]]
+    assert server.sessions == 1
+
+
+def test_a_message_that_cannot_be_encoded_is_unsendable_and_the_session_goes_on(app, own_relay):
+    server = own_relay()
+    mailing = composer()
+    broken = mailing.spliced(1, email="ana@example.net", first_name="Ana \udc80", language=None)  # a lone surrogate
+    with pytest.raises(Unsendable):
+        broken.as_bytes()
+    with relay_for("GB").connect() as connection:
+        with pytest.raises(Unsendable):
+            connection.send(broken)
+        connection.send(mailing.spliced(2, email="ben@example.net", first_name="Ben", language=None))
+    assert [e.rcpt_tos for e in server.received] == [["ben@example.net"]]

@@ -22,8 +22,8 @@ import css_inline
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-_KEY = f"\ue000{secrets.token_hex(8)}:"
-PLACEHOLDER = re.compile(_KEY + r"([a-z_]+(?::\d+)?)\ue001")
+_KEY, _END = f"\ue000{secrets.token_hex(8)}:", "\ue001"
+PLACEHOLDER = re.compile(_KEY + r"([a-z_]+(?::\d+)?)" + _END)
 _inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
 
@@ -36,7 +36,7 @@ class Rendered:
 
 
 def placeholder(name: str) -> str:
-    return f"{_KEY}{name}\ue001"
+    return f"{_KEY}{name}{_END}"
 
 
 @lru_cache(maxsize=256)
@@ -77,7 +77,17 @@ def personalise(rendered: Rendered, values: dict[str, str]) -> tuple[str, str, s
         return escape(values[match.group(1)], quote=True)
 
     return (
-        PLACEHOLDER.sub(plain, rendered.subject),
+        personal_subject(rendered, values),
         PLACEHOLDER.sub(plain, rendered.text),
         PLACEHOLDER.sub(html, rendered.html),
     )
+
+
+_LINE_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+
+
+def personal_subject(rendered: Rendered, values: dict[str, str]) -> str:
+    """The subject for one recipient: on one line whatever the values hold, as the shared part is."""
+    if _END not in rendered.subject:  # no subject of today's templates has a placeholder
+        return rendered.subject
+    return PLACEHOLDER.sub(lambda match: _LINE_BREAKS.sub(" ", values[match.group(1)]), rendered.subject)
