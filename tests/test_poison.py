@@ -2,9 +2,12 @@
 
 The send path is driven here through the connection itself (`relay_for(code).connect()`), not the batch."""
 from email import message_from_bytes, policy
+from html import unescape
 
 import pytest
 
+from mobilise.extensions import db
+from mobilise.offices.service import list_offices
 from mobilise.sending.composer import Composer
 from mobilise.sending.message import Unsendable
 from mobilise.sending.relays import relay_for
@@ -30,7 +33,7 @@ class CountingRelay(Relay):
 
 @pytest.fixture(params=["pipelined", "plain"])
 def own_relay(request, app):
-    """A relay of this test's own, serving office GB; `.start(smtputf8=)` starts it."""
+    """Starts a relay of this test's own, serving office GB: `own_relay(smtputf8=…)`, pipelining or not."""
     started = []
 
     def start(smtputf8=True):
@@ -83,8 +86,8 @@ def test_the_preview_shows_case_text_as_written(app, client):
     assert response.status_code == 200
     assert f"Held. {TRICKY}" in response.json["text"] and f"Held. {TRICKY}" in response.json["html"]
     assert response.json["subject"] == f"Urgent Action: Free them {TRICKY}"
-    console = client.get(f"/api/v1/cases/{case.id}/preview?first_name=@@act@@", headers=bearer(staff))
-    assert console.status_code == 200 and "Hello @@act@@," in console.json["text"]
+    named = client.get(f"/api/v1/cases/{case.id}/preview?first_name=@@act@@", headers=bearer(staff))
+    assert named.status_code == 200 and "Hello @@act@@," in named.json["text"]
 
 
 @pytest.mark.parametrize("first_name", ["@@act@@ {{ 7*7 }}", "@@unsubscribe@@ %(x)s", "Zoë <b>&amp;</b>"])
@@ -94,15 +97,9 @@ def test_a_first_name_appears_as_its_text(app, own_relay, first_name):
     with relay_for("GB").connect() as connection:
         connection.send(mailing.spliced(1, email="ana@example.net", first_name=first_name, language=None))
     text, html = parts(received(server)[0])
-    assert f"Hello {first_name}," in text and f"Hello {first_name}," in _unescaped(html)
+    assert f"Hello {first_name}," in text and f"Hello {first_name}," in unescape(html)
     written = mailing.message(1, email="ana@example.net", first_name=first_name, language=None)
     assert f"Hello {first_name}," in written.body
-
-
-def _unescaped(html: str) -> str:
-    from html import unescape
-
-    return unescape(html)
 
 
 def test_a_first_name_with_line_breaks_injects_no_header(app, own_relay):
@@ -165,3 +162,51 @@ def test_a_message_that_cannot_be_encoded_is_unsendable_and_the_session_goes_on(
             connection.send(broken)
         connection.send(mailing.spliced(2, email="ben@example.net", first_name="Ben", language=None))
     assert [e.rcpt_tos for e in server.received] == [["ben@example.net"]]
+
+
+OFFICE = {"code": "fr", "name": "Amnesty France", "language": "fr", "timezone": "Europe/Paris",
+          "sender": "actions@fr.example.org", "sender_name": "Amnesty France", "reply_to": "contact@fr.example.org"}
+
+
+@pytest.mark.parametrize("field, value", [
+    ("sender_name", "Amnesty\r\nBcc: x@evil.example"), ("sender_name", "Amnesty\x00France"), ("name", "Amnesty\nFrance"),
+    ("sender", "not-an-address"), ("sender", "actions@fr.example.org\r\nBcc: x@evil.example"), ("reply_to", "contact@"),
+    ("sender", "acción@fr.example.org"), ("reply_to", "Contact <contact@fr.example.org>"),
+])
+def test_an_office_that_could_not_send_is_refused_naming_the_field(app, client, field, value):
+    admin = token_for("admin@example.org", admin=True)
+    response = client.post("/api/v1/offices", json={**OFFICE, field: value}, headers=bearer(admin))
+    assert response.status_code == 422
+    assert [detail["field"] for detail in response.json["details"]] == [field]
+
+
+def test_the_cli_refuses_an_office_that_could_not_send(app, runner):
+    result = runner.invoke(args=["office", "create", "fr", "--name", "Amnesty France", "--language", "fr",
+                                 "--timezone", "Europe/Paris", "--sender", "actions@fr.example.org",
+                                 "--sender-name", "Amnesty\r\nBcc: x@evil.example"])
+    assert result.exit_code != 0 and "sender_name" in result.output
+    assert list_offices() == []
+
+
+def test_an_office_at_an_international_domain_sends_with_a_plain_list_unsubscribe(app, own_relay):
+    server = own_relay(smtputf8=False)
+    office = make_office(sender="ua@bücher.example", reply_to="help@bücher.example")
+    assert (office.sender_email, office.reply_to) == ("ua@xn--bcher-kva.example", "help@xn--bcher-kva.example")
+    with relay_for("GB").connect() as connection:
+        connection.send(composer(office).spliced(1, email="ana@müller.example", first_name="Ana", language=None))
+    [email] = received(server)
+    assert server.received[0].rcpt_tos == ["ana@xn--mller-kva.example"]  # a domain alone needs no SMTPUTF8
+    assert email["From"] == "Amnesty UK <ua@xn--bcher-kva.example>" and email["To"] == "ana@xn--mller-kva.example"
+    assert "<mailto:help@xn--bcher-kva.example?subject=unsubscribe%20" in email["List-Unsubscribe"]
+
+
+def test_an_office_made_before_these_checks_fails_each_message_alone(app, own_relay):
+    server = own_relay(smtputf8=False)
+    office = make_office()
+    office.sender_name, office.sender_email = "Amnesty\r\nBcc: x@evil.example", "ua@bücher.example"
+    db.session.commit()
+    message = composer(office).spliced(1, email="ana@example.net", first_name="Ana", language=None)
+    with relay_for("GB").connect() as connection:
+        with pytest.raises(Unsendable, match="line break"):
+            connection.send(message)
+    assert server.received == []
