@@ -196,16 +196,16 @@ class TimedConnection(Connection):
         the message cannot go on this session. Reads the relay's EHLO, writes nothing."""
         sender = _bare(envelope_from or message.sender)
         recipients = list(message.send_to)
-        if not all(isinstance(address, str) and address.isascii() for address in recipients):
+        plain = all(isinstance(address, str) and address.isascii() for address in recipients)
+        if not plain:
             recipients = [_bare(address) for address in recipients]
         if not sender or not recipients or not all(recipients):
             raise Unsendable("the message has no sender or a recipient without an address")
         if message.has_bad_headers():
             raise Unsendable("a header of the message holds a line break")
-        options = list(message.mail_options)
-        if not (sender.isascii() and all(address.isascii() for address in recipients) and _ascii_headers(message)):
-            options += self._smtputf8()
-        return sender, recipients, options
+        if (plain or all(address.isascii() for address in recipients)) and sender.isascii() and _ascii_headers(message):
+            return sender, recipients, message.mail_options
+        return sender, recipients, [*message.mail_options, *self._smtputf8()]
 
     def _smtputf8(self) -> list[str]:
         """The MAIL options for a message with an address that is not ASCII (RFC 6531), where the relay offers them."""
@@ -260,7 +260,8 @@ def _bare(address) -> str | None:
 
 def _ascii_headers(message) -> bool:
     """Whether the addresses of From and Reply-To are ASCII (names do not count: RFC 2047 encodes them)."""
-    return all((_bare(value) or "").isascii() for value in (message.sender, message.reply_to) if value)
+    reply_to = message.reply_to
+    return (_bare(message.sender) or "").isascii() and (not reply_to or (_bare(reply_to) or "").isascii())
 
 
 def _encoded(message) -> bytes:
