@@ -32,14 +32,15 @@ def free_port() -> int:
 
 class Relay:
     """A real SMTP server on loopback that keeps what it accepts; `refuse` maps an address to a 5xx reply.
-    It offers PIPELINING, as Postfix and the large relays do, unless `pipelining` is False."""
+    It offers PIPELINING, as Postfix and the large relays do, unless `pipelining` is False; SMTPUTF8 when
+    `smtputf8` is True (aiosmtpd's own, off by default as in many relays)."""
 
-    def __init__(self, pipelining: bool = True):
+    def __init__(self, pipelining: bool = True, smtputf8: bool = False):
         self.received: list[Envelope] = []
         self.refuse: dict[str, str] = {}
         self.pipelining = pipelining
         self.port = free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=smtputf8)
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname

@@ -5,15 +5,16 @@ from email.policy import default
 import pytest
 
 from mobilise.sending.message import OutgoingEmail, SplicedEmail
-from mobilise.sending.render import Rendered, personalise
+from mobilise.sending.render import Rendered, personalise, placeholder
 from mobilise.sending.wire import Skeleton
 
+NAME, ACT, OPEN = placeholder("name_suffix"), placeholder("act"), placeholder("open")
 RENDERED = Rendered(
     "es",
-    "Actúa ya@@name_suffix@@: Nadia Ortega",
-    "Hola@@name_suffix@@,\n\nEscribe hoy: @@act@@\n" + "Una línea larga de texto, con = y ünïcödé. " * 6 + "\nFin  \n",
-    '<html lang="es"><p style="font-family:Arial">Hola@@name_suffix@@,</p><a href="@@act@@">Actúa</a>'
-    + "<p>" + "Texto largo, árabe محمد, ruso Мария, chino 李. " * 8 + '</p><img src="@@open@@"></html>',
+    f"Actúa ya{NAME}: Nadia Ortega",
+    f"Hola{NAME},\n\nEscribe hoy: {ACT}\n" + "Una línea larga de texto, con = y ünïcödé. " * 6 + "\nFin  \n",
+    f'<html lang="es"><p style="font-family:Arial">Hola{NAME},</p><a href="{ACT}">Actúa</a>'
+    + "<p>" + "Texto largo, árabe محمد, ruso Мария, chino 李. " * 8 + f'</p><img src="{OPEN}"></html>',
 )
 VALUES = [
     {"name_suffix": " Rocío", "act": "https://act.example.org/act/" + "A" * 140, "open": "https://act.example.org/o/x.gif"},

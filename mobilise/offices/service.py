@@ -1,20 +1,51 @@
-"""Country offices: adding them and finding them."""
-from pydantic import Field, field_validator
+"""Country offices: adding them and finding them.
+
+What goes in the headers of every email an office sends (its name, its sender's name and addresses) is
+checked here, when the office is made, so that no send can fail on it.
+"""
+import unicodedata
+from typing import Annotated
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, Field, field_validator
 
 from ..errors import Conflict, NotFound
 from ..extensions import db
-from ..validation import EmailAddress, Language, Strict, Timezone, parse
+from ..validation import Language, Strict, Timezone, parse
 from .models import Office
+
+
+def _one_line(value: str) -> str:
+    """A name for the From header: a line break would end the header, another control character spoil it."""
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value):
+        raise ValueError("must be one line, without control characters")
+    return value
+
+
+def _sending_address(value: str) -> str:
+    """An address the office sends from or takes replies at: its domain written as the DNS does (IDNA), and
+    ASCII before the @, or every email of the office would need a relay that offers SMTPUTF8."""
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValueError(str(error)) from None
+    if checked.ascii_email is None:
+        raise ValueError("the part before the @ must be ASCII: not every relay takes other characters")
+    return checked.ascii_email.lower()
+
+
+HeaderName = Annotated[str, AfterValidator(_one_line)]
+SendingAddress = Annotated[str, AfterValidator(_sending_address)]
 
 
 class OfficeIn(Strict):
     code: str = Field(pattern=r"^[A-Za-z]{2}$")
-    name: str = Field(min_length=1, max_length=200)
+    name: HeaderName = Field(min_length=1, max_length=200)
     language: Language
     timezone: Timezone
-    sender: EmailAddress
-    sender_name: str | None = None
-    reply_to: EmailAddress | None = None
+    sender: SendingAddress
+    sender_name: HeaderName | None = Field(default=None, max_length=200)
+    reply_to: SendingAddress | None = None
     address: str = ""
     send_hour: int = Field(default=10, ge=0, le=23)
     reminder_days: list[int] = Field(default_factory=lambda: [7, 2])

@@ -27,7 +27,7 @@ from . import delivery_state
 from .claims import Claim, LeaseLost
 from .composer import Composer
 from .delivery_state import DeliveryStatus
-from .message import Unsendable
+from .message import BROKEN, Unsendable
 from .models import Delivery
 from .relays import Relay
 
@@ -37,7 +37,7 @@ FLUSH_EVERY = 500  # outcomes written per transaction (each sent one is marked t
 BEAT = 2.0  # seconds between renewals of the claim's lease
 UNREACHABLE = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, smtplib.SMTPHeloError, OSError)
 # What composing or encoding one message can raise: a fault of that message alone (its text, its address).
-UNSENDABLE = (Unsendable, BadHeaderError, ValueError, LookupError, TypeError)
+UNSENDABLE = (Unsendable, BadHeaderError, *BROKEN)
 
 
 class RelayDown(Exception):

@@ -10,10 +10,10 @@ from ..clock import days_left, utcnow
 from ..extensions import db
 from ..sequences.models import Mailing
 from ..tracking.tokens import make_token
-from .message import OutgoingEmail, SplicedEmail
+from .message import BROKEN, OutgoingEmail, SplicedEmail, unsendable
 from .models import MailingLink
-from .render import PLACEHOLDER, Rendered, choose_language, personalise, placeholder, render
-from .wire import Skeleton
+from .render import PLACEHOLDER, Rendered, choose_language, personal_subject, personalise, placeholder, render
+from .wire import Skeleton, idna_address
 
 
 def link_id_for(mailing_id: int, url: str) -> int:
@@ -50,10 +50,12 @@ class Composer:
         self._rendered: dict[str, tuple[Rendered, list[tuple[str, int]]]] = {}
         self._skeleton: dict[str, tuple[Skeleton, Skeleton]] = {}
         # Plain values, read once: ORM attributes reload after every commit of the batch's progress.
-        self.sender = formataddr((self.office.sender_name or self.office.name, self.office.sender_email))
-        self.domain = self.office.sender_email.rsplit("@", 1)[1]
-        self.reply_to = self.office.reply_to
-        self.mailto = self.office.reply_to or self.office.sender_email
+        # An office's addresses are checked and IDNA-encoded when it is made; these are for older rows.
+        sender_email, self.reply_to = idna_address(self.office.sender_email), self.office.reply_to and idna_address(self.office.reply_to)
+        self.sender = formataddr((self.office.sender_name or self.office.name, sender_email))
+        self.domain = sender_email.rsplit("@", 1)[1]
+        # RFC 6068: what a mailto: address cannot hold as it is, percent-encoded (a "," would split List-Unsubscribe).
+        self.mailto = quote(self.reply_to or sender_email, safe="@!$'*+")
         self.office_language = self.office.language
         self.stage = mailing.stage
         self.mailing_id = mailing.id
@@ -110,22 +112,29 @@ class Composer:
         return self._skeleton[language]
 
     def message(self, delivery_id: int, *, email: str, first_name: str, language: str | None) -> OutgoingEmail:
-        """The email with its text and HTML written out: for previews and test emails."""
+        """The email with its text and HTML written out: for previews and test emails. Raises Unsendable."""
         rendered, values, fields = self._personal(delivery_id, email, first_name, language)
         subject, text, html = personalise(rendered, values)
         return OutgoingEmail(subject=subject, text=text, html=html, **fields)
 
     def spliced(self, delivery_id: int, *, email: str, first_name: str, language: str | None) -> SplicedEmail:
-        """The email as sent: the shared parts encoded once per language, this recipient's values spliced in."""
+        """The email as sent: the shared parts encoded once per language, this recipient's values spliced in.
+        Raises Unsendable; an error that is not this message's own (the database, a template) as itself."""
         rendered, values, fields = self._personal(delivery_id, email, first_name, language)
         text, html = self._skeletons(rendered.language)
-        subject = PLACEHOLDER.sub(lambda match: values[match.group(1)], rendered.subject)
-        return SplicedEmail(text=text, html=html, values=values, subject=subject, **fields)
+        return SplicedEmail(text=text, html=html, values=values, subject=personal_subject(rendered, values), **fields)
 
     def _personal(self, delivery_id: int, email: str, first_name: str, language: str | None):
-        """What differs per recipient: (the rendering in their language, placeholder values, message fields)."""
+        """What differs per recipient: (the rendering in their language, placeholder values, message fields).
+        The values are only ever substituted, so whatever they hold cannot fail the rest of the composing."""
         language = choose_language(self.stage, [language, self.office_language], self.content_languages)
-        rendered, links = self.rendered(language)
+        rendered, links = self.rendered(language)  # shared by the mailing: its errors are not this message's
+        try:
+            return (rendered, *self._values_and_fields(delivery_id, email, first_name, links))
+        except BROKEN as error:
+            raise unsendable("composing the message", error) from error
+
+    def _values_and_fields(self, delivery_id: int, email: str, first_name: str, links: list[tuple[str, int]]):
         unsubscribe_token = make_token("unsubscribe", delivery_id)
         unsubscribe_url = public_url(f"/unsubscribe/{unsubscribe_token}")
         values = {
@@ -140,7 +149,7 @@ class Composer:
             values[name] = public_url(f"/c/{make_token('click', delivery_id, link_id)}")
         fields = {
             "sender": self.sender,
-            "recipient": email,
+            "recipient": email if email.isascii() else idna_address(email),
             "reply_to": self.reply_to,
             "message_id": f"<delivery.{delivery_id}@{self.domain}>",
             "headers": {
@@ -148,4 +157,4 @@ class Composer:
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
         }
-        return rendered, values, fields
+        return values, fields

@@ -1,4 +1,5 @@
-"""The emails Flask-Mail sends: the contract's headers, and bytes written by `wire`."""
+"""The emails Flask-Mail sends: the contract's headers, and bytes written by `wire`; `Unsendable`, one that cannot go."""
+from email.errors import MessageError
 from email.utils import formataddr
 
 from flask_mail import Message
@@ -7,8 +8,19 @@ from .wire import Skeleton, date_now, encode_part, message_bytes
 
 
 class Unsendable(Exception):
-    """This one message cannot be composed or sent, for a reason of its own (its address, its text); its str()
-    says why, without personal data. Raised before any of the message is written to the relay."""
+    """This one message cannot be composed, encoded or sent on this session, whatever the relay says: it fails
+    alone and the batch goes on. str() is a short reason for the delivery, without personal data; the
+    original error is its __cause__."""
+
+
+# What data can make go wrong in composing or encoding one message (a lone surrogate, a line break in a
+# header, a value that is not text); a database or template error is not one message's fault and stays itself.
+BROKEN = (ValueError, LookupError, TypeError, MessageError)
+
+
+def unsendable(step: str, error: Exception) -> Unsendable:
+    """The Unsendable for an `error` met at `step` ("encoding the message"); raise it `from error`."""
+    return Unsendable(f"{step} failed ({type(error).__name__})")
 
 
 class OutgoingEmail(Message):
@@ -32,10 +44,13 @@ class OutgoingEmail(Message):
         return headers
 
     def as_bytes(self) -> bytes:
-        return message_bytes(self.headers(), encode_part(self.body), encode_part(self.html))
+        try:
+            return message_bytes(self.headers(), encode_part(self.body), encode_part(self.html))
+        except BROKEN as error:
+            raise unsendable("encoding the message", error) from error
 
     def as_string(self) -> str:
-        return self.as_bytes().decode("ascii")
+        return self.as_bytes().decode("utf-8")
 
 
 class SplicedEmail(OutgoingEmail):
@@ -47,4 +62,7 @@ class SplicedEmail(OutgoingEmail):
 
     def as_bytes(self) -> bytes:
         text, html = self.skeletons
-        return message_bytes(self.headers(), text.fill(self.values), html.fill(self.values))
+        try:
+            return message_bytes(self.headers(), text.fill(self.values), html.fill(self.values))
+        except BROKEN as error:
+            raise unsendable("encoding the message", error) from error

@@ -9,6 +9,8 @@ so an email costs one round trip. Each message is still sent only after the rela
 smtplib would count it, and a worker killed at any instant has at most one message in flight. An
 envelope written ahead delivers nothing by itself; one that is not followed by its message is abandoned
 (RSET, or the session dropped when the relay already said 354, since only a complete DATA is delivered).
+So an envelope is written ahead only for a message that can follow it: `relays.TimedConnection` makes one
+only once the message has passed every check on our side, and one that fails them is not written at all.
 
 Replies and errors are smtplib's own: the same exceptions with the same codes, so callers cannot tell
 the two paths apart but by the time they take.

@@ -8,16 +8,17 @@ import smtplib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import parseaddr
+from email.utils import formataddr, parseaddr
 from functools import lru_cache
 
 from flask import current_app
-from flask_mail import BadHeaderError, Connection, email_dispatched
+from flask_mail import Connection, email_dispatched
 
 from ..clock import utcnow
 from ..extensions import mail
 from ..jobs import redis_connection, redis_script
 from . import pipelining
+from .message import BROKEN, Unsendable, unsendable
 
 DEFAULT = "default"
 SMTP_TIMEOUT = 60  # seconds: smtplib's default is to wait for ever on a relay that stopped answering
@@ -127,7 +128,11 @@ class Relay:
 
 class TimedConnection(Connection):
     """Flask-Mail's connection, with a timeout so that a relay that stops answering is a relay that is down,
-    without re-parsing addresses that are plain ASCII already, and pipelining where the relay offers it."""
+    without re-parsing addresses that are plain ASCII already, and pipelining where the relay offers it.
+
+    Everything that can go wrong with one message on our side is found before any of it is written, and
+    raises Unsendable: the session is then as it was, for the next message. A message's envelope is written
+    ahead (see `pipelining`) only once it has passed those checks, so one written ahead never fails them."""
 
     def __init__(self, mail) -> None:
         super().__init__(mail)
@@ -137,28 +142,19 @@ class TimedConnection(Connection):
 
     def send(self, message, envelope_from=None, then=None, meanwhile=None) -> None:
         """Flask-Mail's `send`, less its `sanitize_address` on each envelope address (an email-package parse
-        and a Header encode, a fifth of the time per email) when the addresses are plain ASCII: the envelope
-        then carries the sender's bare address, which is all smtplib keeps of the sanitised one. Anything
-        else takes Flask-Mail's own path. `then`, the message to be sent next if any, lets a pipelining
-        relay have its envelope with this message's content (see `pipelining`); `meanwhile` is work to do
-        while the relay reads this message (it must keep its own errors)."""
-        pipeline = self._pipeline()
-        envelope = self._envelope(message, envelope_from) if pipeline else None
-        sender = envelope.sender if envelope else self._plain_sender(message, envelope_from)
-        if sender is None:
-            self._abandon()
-            super().send(message, envelope_from)
-            if meanwhile:
-                meanwhile()
-            return
-        if message.has_bad_headers():
-            raise BadHeaderError
+        and a Header encode, a fifth of the time per email): the envelope carries the bare addresses, which
+        is all smtplib keeps of the sanitised ones, with SMTPUTF8 when one is not ASCII. Raises Unsendable
+        (see the class). `then`, the message to be sent next if any, lets a pipelining relay have its
+        envelope with this message's content (see `pipelining`); `meanwhile` is work to do while the relay
+        reads this message (it must keep its own errors)."""
         if message.date is None:
             message.date = time.time()
-        if envelope:
-            pipeline.sendmail(envelope, self._envelope(then, envelope_from) if then is not None else None, meanwhile)
-        elif self.host is not None:
-            self.host.sendmail(sender, list(message.send_to), message.as_bytes(), message.mail_options, message.rcpt_options)
+        if pipeline := self._pipeline():
+            pipeline.sendmail(self._envelope(message, envelope_from), self._ahead(then, envelope_from), meanwhile)
+        else:
+            sender, recipients, options = self._route(message, envelope_from)
+            if self.host is not None:
+                self.host.sendmail(sender, recipients, _encoded(message), options, message.rcpt_options)
             if meanwhile:
                 meanwhile()
         email_dispatched.send(current_app._get_current_object(), message=message)
@@ -170,32 +166,56 @@ class TimedConnection(Connection):
                 self.host.quit()
                 self.host = self.configure_host()
 
-    @staticmethod
-    def _plain_sender(message, envelope_from) -> str | None:
-        """The envelope sender's bare address when it and every recipient are plain ASCII, else None."""
-        sender = _bare(envelope_from or message.sender)
-        if sender and all(isinstance(address, str) and address.isascii() for address in message.send_to):
-            return sender
-        return None
-
     def prepare(self, message, envelope_from=None) -> None:
-        """Write `message` to bytes now, ahead of its turn (for a pipelining relay, while it reads the one before)."""
-        if self._pipeline() and (envelope := self._envelope(message, envelope_from)):
-            self._prepared[id(message)] = envelope
+        """Write `message` to bytes now, ahead of its turn (for a pipelining relay, while it reads the one before);
+        raises Unsendable as `send` would. Without pipelining there is nothing to do ahead: `send` checks."""
+        if self._pipeline():
+            self._prepared[id(message)] = self._envelope(message, envelope_from)
             while len(self._prepared) > 2:  # the one being sent and the next; an abandoned one goes
                 self._prepared.pop(next(iter(self._prepared)))
 
-    def _envelope(self, message, envelope_from) -> pipelining.Envelope | None:
-        """The message's envelope: the one written ahead or prepared for it, else made now; None when its
-        addresses are not plain (Flask-Mail's own path then)."""
+    def _ahead(self, then, envelope_from) -> pipelining.Envelope | None:
+        """The envelope of `then` to write with this message's content; None when it cannot go (its turn says why)."""
+        try:
+            return self._envelope(then, envelope_from) if then is not None else None
+        except Unsendable:
+            return None
+
+    def _envelope(self, message, envelope_from) -> pipelining.Envelope:
+        """The message's envelope: the one written ahead or prepared for it, else made now (raises Unsendable)."""
         sender = _bare(envelope_from or message.sender)
         for known in (self._pipelined.ahead, self._prepared.pop(id(message), None)):
             if known is not None and known.source is message and known.sender == sender:
                 return known
-        if self._plain_sender(message, envelope_from) is None:
-            return None
-        return pipelining.Envelope(self.host, sender, list(message.send_to), message.as_bytes(),
-                                   message.mail_options, message.rcpt_options, source=message)
+        sender, recipients, options = self._route(message, envelope_from)
+        return pipelining.Envelope(self.host, sender, recipients, _encoded(message), options, message.rcpt_options,
+                                   source=message)
+
+    def _route(self, message, envelope_from) -> tuple[str, list[str], list[str]]:
+        """The envelope's sender and recipients as bare addresses, and the MAIL options; raises Unsendable when
+        the message cannot go on this session. Reads the relay's EHLO, writes nothing."""
+        sender = _bare(envelope_from or message.sender)
+        recipients = list(message.send_to)
+        plain = all(isinstance(address, str) and address.isascii() for address in recipients)
+        if not plain:
+            recipients = [_bare(address) for address in recipients]
+        if not sender or not recipients or not all(recipients):
+            raise Unsendable("the message has no sender or a recipient without an address")
+        if message.has_bad_headers():
+            raise Unsendable("a header of the message holds a line break")
+        if (plain or all(address.isascii() for address in recipients)) and sender.isascii() and _ascii_headers(message):
+            return sender, recipients, message.mail_options
+        return sender, recipients, [*message.mail_options, *self._smtputf8()]
+
+    def _smtputf8(self) -> list[str]:
+        """The MAIL options for a message with an address that is not ASCII (RFC 6531), where the relay offers them."""
+        if self.host is None:
+            return []  # sending is suppressed
+        self.host.ehlo_or_helo_if_needed()
+        if not self.host.has_extn("smtputf8"):
+            raise Unsendable("an address has non-ASCII characters and the relay does not offer SMTPUTF8")
+        # Such headers are 8-bit: RFC 6531 relays offer 8BITMIME, and smtplib's send_message says so too.
+        return ["SMTPUTF8", "BODY=8BITMIME"] if self.host.has_extn("8bitmime") else ["SMTPUTF8"]
 
     def _pipeline(self) -> pipelining.Pipeline | None:
         """The session's pipeline if its relay offers PIPELINING (asked once per SMTP session), else None."""
@@ -232,11 +252,24 @@ class TimedConnection(Connection):
 
 @lru_cache(maxsize=256)
 def _bare(address) -> str | None:
-    """The address alone, as smtplib puts it in MAIL FROM; None for what needs Flask-Mail's sanitising."""
-    if not isinstance(address, str):
-        return None
-    bare = parseaddr(address)[1]
-    return bare if bare.isascii() and bare else None
+    """The address alone, as smtplib puts it in MAIL FROM and RCPT TO; None when there is none."""
+    if isinstance(address, tuple):
+        address = formataddr(address)
+    return (parseaddr(address)[1] or None) if isinstance(address, str) else None
+
+
+def _ascii_headers(message) -> bool:
+    """Whether the addresses of From and Reply-To are ASCII (names do not count: RFC 2047 encodes them)."""
+    reply_to = message.reply_to
+    return (_bare(message.sender) or "").isascii() and (not reply_to or (_bare(reply_to) or "").isascii())
+
+
+def _encoded(message) -> bytes:
+    """The message's bytes; what goes wrong making them is this message's own (Unsendable)."""
+    try:
+        return message.as_bytes()
+    except BROKEN as error:
+        raise unsendable("encoding the message", error) from error
 
 
 def relay_for(office_code: str) -> Relay:

@@ -2,10 +2,17 @@
 
 Rendering runs in two steps so a batch of 500 costs one template render and one CSS
 inlining per language, not per person: `render()` fills everything shared by the mailing
-and leaves `@@name@@` placeholders for what differs per recipient; `personalise()` fills
-those with plain string substitution.
+and leaves placeholders for what differs per recipient; `personalise()` fills those with
+plain string substitution.
+
+A placeholder is its name between two private-use characters, after a key drawn at random
+by each process: the text of a case, an office or a supporter cannot hold one, by accident
+or on purpose (the key is never written out: every placeholder is replaced before an email
+or a preview leaves the process), so whatever it holds appears as its text. Values are
+substituted once, never searched again, so a first name cannot be read as a placeholder either.
 """
 import re
+import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -15,7 +22,8 @@ import css_inline
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-PLACEHOLDER = re.compile(r"@@([a-z_]+(?::\d+)?)@@")
+_KEY, _END = f"\ue000{secrets.token_hex(8)}:", "\ue001"
+PLACEHOLDER = re.compile(_KEY + r"([a-z_]+(?::\d+)?)" + _END)
 _inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
 
@@ -28,7 +36,7 @@ class Rendered:
 
 
 def placeholder(name: str) -> str:
-    return f"@@{name}@@"
+    return f"{_KEY}{name}{_END}"
 
 
 @lru_cache(maxsize=256)
@@ -69,7 +77,17 @@ def personalise(rendered: Rendered, values: dict[str, str]) -> tuple[str, str, s
         return escape(values[match.group(1)], quote=True)
 
     return (
-        PLACEHOLDER.sub(plain, rendered.subject),
+        personal_subject(rendered, values),
         PLACEHOLDER.sub(plain, rendered.text),
         PLACEHOLDER.sub(html, rendered.html),
     )
+
+
+_LINE_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+
+
+def personal_subject(rendered: Rendered, values: dict[str, str]) -> str:
+    """The subject for one recipient: on one line whatever the values hold, as the shared part is."""
+    if _END not in rendered.subject:  # no subject of today's templates has a placeholder
+        return rendered.subject
+    return PLACEHOLDER.sub(lambda match: _LINE_BREAKS.sub(" ", values[match.group(1)]), rendered.subject)

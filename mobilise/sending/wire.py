@@ -5,15 +5,21 @@ tokens, the first name). `Skeleton` quoted-printable-encodes the shared parts on
 splices each recipient's values in between, each on lines of its own joined by soft line breaks
 (`=` at a line's end, which decoding removes). A recipient then costs a join, not the ~4 ms the
 email package takes to build and encode 15 KB. Headers are folded by the same policy as before.
+
+The bytes are ASCII but for an address with non-ASCII characters in From, To or Reply-To: that header is
+written in UTF-8 (RFC 6532), and such a message goes only with SMTPUTF8 (see `relays`). A domain alone
+that is not ASCII needs none of that: `idna_address` writes it as the DNS does.
 """
 import secrets
 from datetime import datetime, timezone
 from email import quoprimime
 from email.message import EmailMessage
 from email.policy import EmailPolicy
-from email.utils import format_datetime
+from email.utils import format_datetime, getaddresses
 from functools import lru_cache
 from html import escape
+
+from email_validator import EmailNotValidError, validate_email
 
 from ..clock import utcnow
 from .render import PLACEHOLDER
@@ -22,6 +28,7 @@ from .render import PLACEHOLDER
 # mailbox providers then ignore List-Unsubscribe. These headers are ASCII by construction,
 # so they are written as they are, folded only between their comma-separated URIs.
 VERBATIM_HEADERS = {"list-unsubscribe", "list-unsubscribe-post"}
+ADDRESS_HEADERS = {"from", "to", "cc", "reply-to", "sender"}
 
 
 class MailPolicy(EmailPolicy):
@@ -44,6 +51,7 @@ class MailPolicy(EmailPolicy):
 
 
 POLICY = MailPolicy(linesep="\r\n")
+UTF8_POLICY = POLICY.clone(utf8=True)  # RFC 2047 cannot encode an address, only names: RFC 6532 writes it as it is
 
 
 # Quoted-printable writes every "=" in a body as "=3D", so a boundary starting "=_" can never occur in one.
@@ -69,7 +77,7 @@ def _qp_value(value: str) -> str:
 
 
 class Skeleton:
-    """One part (text or HTML) with @@placeholders@@, encoded once; `fill()` splices in a recipient's values."""
+    """One part (text or HTML) with placeholders (see `render`), encoded once; `fill()` splices in a recipient's values."""
 
     def __init__(self, template: str, *, html: bool):
         pieces = PLACEHOLDER.split(template)  # static, name, static, name, …, static
@@ -92,11 +100,13 @@ def message_bytes(headers: list[tuple[str, str]], text: str, html: str) -> bytes
     out += (_PART_HEAD.format(boundary=BOUNDARY, subtype="plain"), text, "\r\n")
     out += (_PART_HEAD.format(boundary=BOUNDARY, subtype="html"), html, "\r\n")
     out.append(f"--{BOUNDARY}--\r\n")
-    return "".join(out).encode("ascii")
+    return "".join(out).encode("utf-8")
 
 
 def _header(name: str, value: str) -> str:
     if name.lower() in VERBATIM_HEADERS:
+        if not value.isascii():
+            raise ValueError(f"{name} must be ASCII")  # written as it is, so it could not be encoded
         return POLICY._verbatim(name, value)
     if value.isascii() and "\n" not in value and "\r" not in value and len(name) + len(value) < 76:
         return f"{name}: {value}\r\n"  # nothing to fold or encode (most To and Message-ID lines)
@@ -105,10 +115,22 @@ def _header(name: str, value: str) -> str:
 
 @lru_cache(maxsize=1024)
 def _folded(name: str, value: str) -> str:
-    """Folded and, where not ASCII, RFC 2047-encoded by the email package (once per distinct subject, sender…)."""
-    message = EmailMessage(policy=POLICY)
+    """Folded and, where not ASCII, RFC 2047-encoded by the email package (once per distinct subject, sender…);
+    in UTF-8 for an address that is not ASCII. A line break in `value` raises ValueError: no header is injected."""
+    international = name.lower() in ADDRESS_HEADERS and not all(address.isascii() for _, address in getaddresses([value]))
+    message = EmailMessage(policy=UTF8_POLICY if international else POLICY)
     message[name] = value
     return message.as_string().split("\r\n\r\n", 1)[0] + "\r\n"
+
+
+def idna_address(address: str) -> str:
+    """`address` with its domain in ASCII (IDNA) when the local part is ASCII: it then goes without SMTPUTF8."""
+    if address.isascii():
+        return address
+    try:
+        return validate_email(address, check_deliverability=False).ascii_email or address
+    except EmailNotValidError:
+        return address  # sent as it is, or refused alone (see `relays`)
 
 
 @lru_cache(maxsize=4)
