@@ -8,7 +8,6 @@ cannot be reached, or says 421, is down: the batch gives back what it has not tr
 pauses until the relay's next try. Too many refusals pause the mailing for staff.
 """
 import logging
-import smtplib
 import time
 from datetime import datetime, timedelta
 
@@ -28,6 +27,7 @@ from .claims import Claim, LeaseLost
 from .composer import Composer
 from .delivery_state import DeliveryStatus
 from .message import BROKEN, Unsendable
+from .messenger import RelayDown, open_session
 from .models import Delivery
 from .relays import Relay
 
@@ -35,13 +35,8 @@ log = logging.getLogger(__name__)
 
 FLUSH_EVERY = 500  # outcomes written per transaction (each sent one is marked the moment it is sent)
 BEAT = 2.0  # seconds between renewals of the claim's lease
-UNREACHABLE = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, smtplib.SMTPHeloError, OSError)
 # What composing or encoding one message can raise: a fault of that message alone (its text, its address).
 UNSENDABLE = (Unsendable, BadHeaderError, *BROKEN)
-
-
-class RelayDown(Exception):
-    """The relay cannot take mail now (unreachable, 421, a 4xx to MAIL FROM)."""
 
 
 class Paused(Exception):
@@ -76,8 +71,8 @@ class Batch:
             else:
                 sendable.append((delivery_id, supporter_id, email, first_name, language))
         try:
-            with self.relay.connect() as connection:
-                upcoming = Upcoming(self._compose, connection, sendable)
+            with open_session(self.relay) as session:
+                upcoming = Upcoming(self._compose, session, sendable)
                 for n, (delivery_id, supporter_id, *_) in enumerate(sendable):
                     try:
                         message = upcoming.take(n)
@@ -86,8 +81,8 @@ class Batch:
                         continue
                     self._pace(len(sendable) - n)
                     try:
-                        result = send_one(connection, message, then=upcoming.peek(n + 1),
-                                          meanwhile=lambda n=n: upcoming.prepare(n + 2))
+                        result = session.deliver(message, then=upcoming.peek(n + 1),
+                                                 meanwhile=lambda n=n: upcoming.prepare(n + 2))
                     except Unsendable as error:  # refused before any of it was written: the session is clean
                         self._fail_alone(delivery_id, supporter_id, error, done)
                         continue
@@ -97,10 +92,10 @@ class Batch:
                     done.add(delivery_id)
                     self._count(result)
                     self._progress()
-        except (RelayDown, *UNREACHABLE) as error:
-            until = self.relay.mark_down(f"{type(error).__name__}: {error}")
+        except RelayDown as error:
+            until = self.relay.mark_down(str(error))
             self._settle(done)
-            raise Paused(f"relay {self.relay.name!r} cannot be reached ({type(error).__name__}: {error})", until) from error
+            raise Paused(f"relay {self.relay.name!r} cannot be reached ({error})", until) from error
         except (Paused, LeaseLost):
             self._settle(done)
             raise
@@ -192,8 +187,8 @@ class Upcoming:
     pipelining relay to get its envelope with the current message's content. An error composing a message
     is raised when that message's turn comes, not while the relay's reply to another is still unread."""
 
-    def __init__(self, compose, connection, rows: list[tuple]):
-        self.compose, self.connection, self.rows = compose, connection, rows
+    def __init__(self, compose, session, rows: list[tuple]):
+        self.compose, self.session, self.rows = compose, session, rows
         self.ready: dict[int, object] = {}
         self.errors: dict[int, Exception] = {}
 
@@ -202,7 +197,7 @@ class Upcoming:
             return
         try:
             message = self.compose(self.rows[n])
-            self.connection.prepare(message)
+            self.session.prepare(message)
             self.ready[n] = message
         except Exception as error:  # kept for its turn (see the class)
             self.errors[n] = error
@@ -218,33 +213,6 @@ class Upcoming:
         """Message n if it could be composed (None past the last, or when it could not: it fails at its turn)."""
         self.prepare(n)
         return self.ready.get(n)
-
-
-def send_one(connection, message, then=None, meanwhile=None) -> tuple[str, str | None]:
-    """One message on the open session: ('sent', None); ('refused', why) when the relay refuses the address for
-    good; ('failed', why) when it refuses the message for good; ('deferred', why) for a temporary refusal.
-    `then` is the message to be sent next, if any; `meanwhile` is work to do while the relay reads this one."""
-    try:
-        connection.send(message, then=then, meanwhile=meanwhile)
-    except smtplib.SMTPRecipientsRefused as error:
-        code, reply = next(iter(error.recipients.values()))
-        return _classify(code, reply, permanent="refused")
-    except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
-        if isinstance(error, smtplib.SMTPSenderRefused) and error.smtp_code < 500:
-            raise RelayDown(f"{error.smtp_code} {_text(error.smtp_error)}") from error
-        return _classify(error.smtp_code, error.smtp_error, permanent="failed")
-    return "sent", None
-
-
-def _classify(code: int, reply: bytes, *, permanent: str) -> tuple[str, str]:
-    why = f"{code} {_text(reply)}"
-    if code == 421:  # the relay is closing the session: nothing to do with this address
-        raise RelayDown(why)
-    return ("deferred" if code < 500 else permanent), why
-
-
-def _text(reply: bytes | str) -> str:
-    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
 
 
 class Outcomes:

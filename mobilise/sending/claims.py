@@ -54,6 +54,7 @@ class Claim:
 
     def count_sent(self) -> None:
         """Count what this claim has sent since the last time (in the caller's transaction)."""
+        self.journal.read()  # every mark written has reached the database
         count_outcomes(self.mailing_id, self.drive_id, [("sent", s) for s in delivery_state.take_sent(self.id)])
 
     def end(self, untried: list[int]) -> None:

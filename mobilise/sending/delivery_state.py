@@ -155,41 +155,76 @@ class Journal:
     """sending → sent for one delivery at a time, the moment the relay has accepted its message.
 
     One statement per email, so on a connection of its own in autocommit, through the driver directly (no ORM,
-    no statement compiled per call). On PostgreSQL its commits do not wait for the disk (synchronous_commit
-    off): a killed worker loses nothing, since the server has the commit; only a crash of the database server
-    itself could forget the last fraction of a second, whose emails would then go again."""
+    no statement compiled per call). On PostgreSQL the statement is written to the server and its answer read
+    only at the next one (libpq's asynchronous calls), so the round trip to the database overlaps the relay's
+    instead of following it. That keeps the promise: once written, the statement reaches the server and commits
+    even if this process is killed the next instant; only what was never written (the message in flight) can
+    go twice. The commits do not wait for the disk (synchronous_commit off): only a crash of the database
+    server itself could forget the last fraction of a second, whose emails would then go again. A mark that
+    found its delivery no longer this claim's is reported one message late, as a lost lease."""
 
     def __init__(self, claim_id: str):
         self.claim_id = claim_id
         self.connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         self.driver = self.connection.connection.driver_connection
         self.postgres = self.connection.dialect.name == "postgresql"
-        mark = "%s" if self.postgres else "?"
-        self._sent = (f"UPDATE deliveries SET status = 'sent', sent_at = {mark} "
-                      f"WHERE id = {mark} AND claim = {mark} AND status = 'sending'")
-        self._renew = f"UPDATE send_claims SET lease_until = {mark} WHERE id = {mark}"
+        self.unread = 0  # statements written whose answers are not read yet (PostgreSQL)
+        self.missed = False  # an answer read said its delivery was no longer this claim's
         if self.postgres:
             self.driver.execute("SET synchronous_commit TO off")
+            self._pg = self.driver.pgconn
+            self._claim = claim_id.encode()
+            self._name = b"mobilise_sent_" + self._claim  # its own name: psycopg keeps its own prepared statements
+            result = self._pg.prepare(self._name, b"UPDATE deliveries SET status = 'sent', sent_at = $1 "
+                                                  b"WHERE id = $2 AND claim = $3 AND status = 'sending'")
+            if result.error_message:
+                raise RuntimeError(result.error_message.decode(errors="replace"))
+        else:
+            self._sent = "UPDATE deliveries SET status = 'sent', sent_at = ? WHERE id = ? AND claim = ? AND status = 'sending'"
+        mark = "%s" if self.postgres else "?"
+        self._renew = f"UPDATE send_claims SET lease_until = {mark} WHERE id = {mark}"
 
     def sent(self, delivery_id: int, now: datetime) -> bool:
-        """Whether the delivery was still this claim's to mark (False: its claim was recovered meanwhile)."""
-        return self._run(self._sent, (self._time(now), delivery_id, self.claim_id)) == 1
+        """Mark it sent. False when a mark (this one, or on PostgreSQL the one before) found its delivery no longer
+        this claim's: the claim was recovered meanwhile."""
+        if not self.postgres:
+            if self.driver.execute(self._sent, (self._time(now), delivery_id, self.claim_id)).rowcount != 1:
+                self.missed = True
+            return not self.missed
+        self.read()
+        self._pg.send_query_prepared(self._name, [self._time(now).encode(), str(delivery_id).encode(), self._claim])
+        self.unread += 1
+        return not self.missed
+
+    def read(self) -> None:
+        """Read the answers to what was written (on PostgreSQL); raises what the server said went wrong."""
+        while self.unread:
+            result, error = None, None
+            while (answer := self._pg.get_result()) is not None:
+                result = answer
+                if answer.error_message:
+                    error = answer.error_message.decode(errors="replace")
+            self.unread -= 1
+            if error:
+                raise RuntimeError(f"marking a delivery sent failed: {error}")
+            if result is not None and result.command_tuples != 1:
+                self.missed = True
 
     def renew(self, lease_until: datetime) -> bool:
-        return self._run(self._renew, (self._time(lease_until), self.claim_id)) == 1
+        self.read()
+        moment = lease_until if self.postgres else self._time(lease_until)
+        return self.driver.execute(self._renew, (moment, self.claim_id)).rowcount == 1 and not self.missed
 
-    def _run(self, sql: str, params: tuple) -> int:
-        if self.postgres:
-            return self.driver.execute(sql, params, prepare=True).rowcount
-        return self.driver.execute(sql, params).rowcount
-
-    def _time(self, moment: datetime):
-        # SQLAlchemy's SQLite DateTime format, so that rows written here read back as the ORM's do.
-        return moment if self.postgres else moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+    def _time(self, moment: datetime) -> str:
+        # SQLAlchemy's SQLite DateTime format, so that rows written here read back as the ORM's do; PostgreSQL
+        # reads the same text as a timestamp.
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
     def close(self) -> None:
         if self.connection.closed:
             return
         if self.postgres and not self.driver.closed:
+            self.read()
+            self.driver.execute(f"DEALLOCATE {self._name.decode()}")
             self.driver.execute("SET synchronous_commit TO DEFAULT")  # the pooled connection serves others next
         self.connection.close()
