@@ -21,7 +21,7 @@ from ..offices.models import Office
 from ..sending.composer import public_url
 from ..sending.message import OutgoingEmail
 from ..sending.render import choose_language, render
-from ..tracking.tokens import make_token, read_token
+from ..tokens import make_token, read_token
 from ..validation import EmailAddress, Language, Strict
 from .consent import record_change
 from .models import ConsentChange, Supporter

@@ -29,7 +29,8 @@ from redis.exceptions import RedisError, ResponseError
 from ..counts.service import count_events
 from ..extensions import db
 from ..sending.models import Delivery
-from .classify import classify_request, machine_clicks, network_of
+from ..networks import network_of
+from .classify import classify_request, machine_clicks
 from .models import Event
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from ..supporters.consent import record_change
 from ..supporters.models import Supporter
 from . import events
 from .models import Action, Event
-from .tokens import read_token
+from ..tokens import read_token
 
 
 def _delivery(purpose: str, token: str) -> Delivery | None:
