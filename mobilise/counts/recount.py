@@ -8,11 +8,12 @@ from sqlalchemy import and_, func
 from sqlalchemy import case as when
 from sqlalchemy.orm import aliased
 
+from ..cases.models import Action
 from ..clock import utcnow
 from ..extensions import db
 from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
-from ..tracking.models import Action, Event
+from ..tracking.models import Event
 from .models import ActionDay, DriveCounts, DriveSupporter, MailingCounts
 
 EMAILED = ("sent", "bounced")  # accepted by the relay (a bounce comes after)

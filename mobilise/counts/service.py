@@ -17,7 +17,8 @@ from ..extensions import db
 from ..sending.models import Delivery
 from ..sequences.models import Mailing
 from ..sql import bigint_array
-from ..tracking.models import Action, Event
+from ..cases.models import Action
+from ..tracking.models import Event
 from .models import ActionDay, DriveCounts, DriveSupporter, MailingCounts
 
 # The marks an event can flip, by the counter they feed (clicks are judged again later: see _count_clicks).

@@ -12,7 +12,8 @@ from ..sending.models import Delivery, MailingLink
 from ..supporters.consent import record_change
 from ..supporters.models import Supporter
 from . import events
-from .models import Action, Event
+from ..cases.models import Action
+from .models import Event
 from ..tokens import read_token
 
 
