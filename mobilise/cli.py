@@ -212,7 +212,7 @@ def demo_command():
 @click.option("--case", "case_id", type=int, help="only this case's drives (default: every drive)")
 def recount_command(case_id):
     """Rebuild the counters from the deliveries, events and actions (after a bulk load or an upgrade)."""
-    from .counts.recount import recount
+    from .dashboard.recount import recount
     from .extensions import db
     from .sequences.models import Drive
 

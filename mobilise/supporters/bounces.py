@@ -62,7 +62,7 @@ def report_bounce(data) -> dict:
             record_change(supporter, change, f"relay report: {report.type}")
             stopped += 1
     if delivery is not None and report.type == "hard" and delivery_state.bounce(delivery.id):
-        count_bounce(delivery)
+        count_bounce(delivery.mailing_id)
     db.session.commit()
     return {"supporters": len(supporters), "stopped": stopped}
 
