@@ -51,7 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .dashboard import actions  # noqa: F401  its routes register on the console blueprint
     from .dashboard.views import console
     from .supporters.signup_views import signups
-    from .supporters.views import people
+    from .dashboard.supporters import people
     from .tracking.views import public
 
     register_api(app)

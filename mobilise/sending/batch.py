@@ -21,9 +21,9 @@ from ..counts.service import count_outcomes
 from ..extensions import db
 from ..sql import one_of
 from ..sequences.models import Mailing
-from ..supporters.bounces import record_refusals
 from ..supporters.models import Supporter
 from . import delivery_state
+from .bounces import record_refusals
 from .claims import Claim, LeaseLost
 from .composer import Composer
 from .delivery_state import DeliveryStatus

@@ -2,9 +2,9 @@ from flask import jsonify, request
 
 from ..api import admin_only, api, read_json, scoped_office, staff_office
 from ..errors import BadRequest
-from .bounces import report_bounce
+from ..sending.bounces import report_bounce
 from .imports import get_import, queue_import
-from .privacy import erase_supporter, export_supporter
+from ..dashboard.privacy import erase_supporter, export_supporter
 from .service import list_supporters, upsert_supporters
 
 

@@ -8,10 +8,10 @@ from ..extensions import db
 from ..offices.service import get_office, list_offices
 from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
+from ..supporters.imports import get_import, queue_import
+from ..supporters.models import Supporter
+from ..supporters.service import list_supporters
 from ..tracking.models import Event
-from .models import Supporter
-from .imports import get_import, queue_import
-from .service import list_supporters
 
 people = Blueprint("people", __name__, url_prefix="/console/supporters")
 

@@ -6,10 +6,10 @@ from ..extensions import db
 from ..offices.models import Office
 from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
+from ..supporters.consent import history, record_change
+from ..supporters.models import Bounce, ConsentChange, Supporter, SupporterTag
 from ..tracking.models import Event
 from ..validation import normalise_email
-from .consent import history, record_change
-from .models import Bounce, ConsentChange, Supporter, SupporterTag
 
 
 def find_supporter(office: Office, email) -> Supporter:
