@@ -47,7 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .api import api, register_api
     from .auth.views import auth
-    from .cases.views import pages as case_pages
+    from .tracking.case_pages import pages as case_pages
     from .dashboard import actions  # noqa: F401  its routes register on the console blueprint
     from .dashboard.views import console
     from .supporters.signup_views import signups
