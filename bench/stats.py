@@ -101,7 +101,7 @@ def run_bench(calls: int) -> None:
     from mobilise import create_app
     from mobilise.auth.service import create_staff, issue_token
     from mobilise.cases.service import create_case
-    from mobilise.counts.recount import recount
+    from mobilise.dashboard.recount import recount
     from mobilise.extensions import db
     from mobilise.offices.service import create_office
     from mobilise.sequences.service import launch

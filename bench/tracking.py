@@ -32,7 +32,7 @@ def pixel_path(env: dict) -> str:
     from mobilise.extensions import db
     from mobilise.models import Delivery, Mailing
     from mobilise.sequences.service import launch
-    from mobilise.tracking.tokens import make_token
+    from mobilise.tokens import make_token
 
     app = create_app()
     with app.app_context():

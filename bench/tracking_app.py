@@ -3,7 +3,8 @@
 Served by the same gunicorn as the real pixel, so the two differ only in the recording.
 """
 from mobilise import create_app
-from mobilise.tracking.views import NO_STORE, PIXEL
+from mobilise.security import NO_STORE
+from mobilise.tracking.views import PIXEL
 
 app = create_app()
 

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from flask import Flask, request
+from werkzeug.exceptions import HTTPException
 
 from . import config as settings
 from . import security
@@ -45,22 +46,22 @@ def create_app(config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  every table, so Alembic and create_all see them
     from . import sql  # noqa: F401  SQLite's settings for several processes, on every connection
 
-    from .api import api, register_api
+    from .api import cases as case_api, http_error, offices as office_api, supporters as supporter_api
     from .auth.views import auth
-    from .cases.views import pages as case_pages
-    from .dashboard import actions  # noqa: F401  its routes register on the console blueprint
+    from .dashboard.actions import actions
+    from .dashboard.supporters import people
     from .dashboard.views import console
     from .supporters.signup_views import signups
-    from .supporters.views import people
+    from .tracking.case_pages import pages as case_pages
     from .tracking.views import public
 
-    register_api(app)
     # The API authenticates by bearer token and the email links by signed token; neither uses a cookie.
-    csrf.exempt(api)
-    csrf.exempt(public)
-    csrf.exempt(signups)
-    for blueprint in (public, case_pages, auth, console, people, signups):
+    without_cookies = (office_api.bp, supporter_api.bp, case_api.bp, public, signups)
+    for blueprint in (*without_cookies, case_pages, auth, console, actions, people):
         app.register_blueprint(blueprint)
+    for blueprint in without_cookies:
+        csrf.exempt(blueprint)
+    app.register_error_handler(HTTPException, http_error)
     # Only sign-in and sign-up are throttled. A request filter is the limiter's first and cheapest test:
     # exempting blueprints instead costs every pixel ~40 µs of exemption lookups.
     limiter.request_filter(lambda: request.blueprint not in (auth.name, signups.name))

@@ -128,7 +128,7 @@ def export_supporter_command(email, office_code):
     """Print, as JSON, everything held on the supporter with this address."""
     import json
 
-    from .supporters.privacy import export_supporter
+    from .dashboard.privacy import export_supporter
 
     try:
         click.echo(json.dumps(export_supporter(_office_or_fail(office_code), email), ensure_ascii=False, indent=2))
@@ -142,7 +142,7 @@ def export_supporter_command(email, office_code):
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 def erase_supporter_command(email, office_code, yes):
     """Erase the supporter's personal data for good (the counts keep their numbers)."""
-    from .supporters.privacy import erase_supporter
+    from .dashboard.privacy import erase_supporter
 
     office = _office_or_fail(office_code)
     if not yes:
@@ -212,7 +212,7 @@ def demo_command():
 @click.option("--case", "case_id", type=int, help="only this case's drives (default: every drive)")
 def recount_command(case_id):
     """Rebuild the counters from the deliveries, events and actions (after a bulk load or an upgrade)."""
-    from .counts.recount import recount
+    from .dashboard.recount import recount
     from .extensions import db
     from .sequences.models import Drive
 

@@ -1,9 +1,9 @@
 """Every table in one import, for Alembic and for tests."""
 from .auth.models import ApiToken, Staff  # noqa: F401
-from .cases.models import Case, CaseTranslation  # noqa: F401
+from .cases.models import Action, Case, CaseTranslation  # noqa: F401
 from .counts.models import ActionDay, DriveCounts, DriveSupporter, MailingCounts  # noqa: F401
 from .offices.models import Office  # noqa: F401
 from .sending.models import Delivery, MailingLink, SendClaim  # noqa: F401
 from .sequences.models import Drive, Mailing  # noqa: F401
 from .supporters.models import Bounce, ConsentChange, Import, Supporter, SupporterTag  # noqa: F401
-from .tracking.models import Action, Event  # noqa: F401
+from .tracking.models import Event  # noqa: F401

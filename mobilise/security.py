@@ -1,4 +1,4 @@
-"""Headers every response carries, and what CSRF protection leaves alone."""
+"""Headers every response carries, those of the pages behind a personal link, and what CSRF protection leaves alone."""
 from flask import Flask, request
 
 # Everything the pages use is served by the app itself: no other site may be loaded or frame us.
@@ -8,6 +8,8 @@ CONTENT_SECURITY_POLICY = (
 )
 # An email preview is the email's own HTML (inline styles), shown sandboxed inside the console.
 EMAIL_PREVIEW_POLICY = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"
+# The pages behind a personal link (an email's, a sign-up's): kept by no cache, and the link sent on to no other site.
+NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}
 
 
 def security_headers(response):

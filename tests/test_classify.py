@@ -3,7 +3,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from mobilise.tracking.classify import classify_request, machine_clicks, network_of
+from mobilise.networks import network_of
+from mobilise.tracking.classify import classify_request, machine_clicks
 
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
 GMAIL = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"

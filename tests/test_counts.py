@@ -3,7 +3,7 @@ import time
 from datetime import timedelta
 
 from mobilise.counts.models import COUNTS
-from mobilise.counts.recount import recount
+from mobilise.dashboard.recount import recount
 from mobilise.dashboard.service import case_stats
 from mobilise.extensions import db
 from mobilise.models import Action, Delivery, Drive, Event, Mailing, Office, Supporter

@@ -4,7 +4,7 @@ import random
 import pytest
 
 from mobilise import create_app
-from mobilise.tracking.tokens import PURPOSES, _serializer, make_token, read_token
+from mobilise.tokens import PURPOSES, _serializer, make_token, read_token
 
 
 @pytest.fixture

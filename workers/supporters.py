@@ -1,4 +1,5 @@
-from mobilise.supporters import imports, signup
+from mobilise.sending import confirmation
+from mobilise.supporters import imports
 
 from . import in_app_context
 
@@ -10,4 +11,4 @@ def run_import(import_id: int) -> dict:
 
 @in_app_context
 def send_confirmation(request_id: int) -> str:
-    return signup.send_confirmation(request_id)
+    return confirmation.send_confirmation(request_id)

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -67,3 +67,21 @@ class CaseTranslation(db.Model):
     summary: Mapped[str | None] = mapped_column(Text)
     model_letter: Mapped[str | None] = mapped_column(Text)
     additional_information: Mapped[str | None] = mapped_column(Text)
+
+
+class Action(db.Model):
+    """A supporter confirming they sent the appeal: at most one per supporter and case."""
+
+    __tablename__ = "actions"
+    __table_args__ = (
+        UniqueConstraint("supporter_id", "case_id"),
+        Index("ix_actions_case_office", "case_id", "office_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id"))
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
+    source: Mapped[str] = mapped_column(String(16), default="email")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,28 +1,23 @@
-"""Keeping the counters: every function runs inside the caller's transaction, beside the change it counts.
+"""Keeping the counters: every function runs inside the caller's transaction, beside the change it counts,
+and is told it in ids and numbers.
 
-A mark (a delivery's `opened_at`, a drive supporter's `opened_at`, ...) is set by an UPDATE that
-only matches rows where it is still empty, and returns them: only the writer that flips a mark
-counts it, however many write at once or replay the same events. Counter rows are touched in key
+A mark (a delivery's `opened_at`, flipped by tracking/marks.py; a drive supporter's `opened_at`, here) is set
+by an UPDATE that only matches rows where it is still empty, and returns them: only the writer that flips a
+mark counts it, however many write at once or replay the same events. Counter rows are touched in key
 order, so two writers never wait on each other in a circle.
 """
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..clock import utcnow
 from ..extensions import db
-from ..sending.models import Delivery
 from ..sequences.models import Mailing
 from ..sql import bigint_array
-from ..tracking.models import Action, Event
 from .models import ActionDay, DriveCounts, DriveSupporter, MailingCounts
-
-# The marks an event can flip, by the counter they feed (clicks are judged again later: see _count_clicks).
-EVENT_MARKS = {"opened": "opened_at", "opened_human": "opened_human_at", "unsubscribed": "unsubscribed_at"}
-
 
 def _insert(model):
     """INSERT with ON CONFLICT, in the dialect at hand."""
@@ -57,29 +52,11 @@ def _add_to_drives(deltas: dict[int, Counter]) -> None:
     _add(DriveCounts, ("drive_id",), {(drive_id,): delta for drive_id, delta in deltas.items()})
 
 
-def _drive_of(mailing_ids: Iterable[int]) -> dict[int, int]:
+def drive_of(mailing_ids: Iterable[int]) -> dict[int, int]:
     ids = set(mailing_ids)
     if not ids:
         return {}
     return dict(db.session.execute(db.select(Mailing.id, Mailing.drive_id).where(Mailing.id.in_(ids))).all())
-
-
-def _flip_deliveries(column: str, delivery_ids: Iterable[int], value: datetime | None) -> list[tuple[int, int]]:
-    """Set (or clear, with None) one mark on these deliveries; (mailing, supporter) of those it changed."""
-    ids = sorted(set(delivery_ids))
-    if not ids:
-        return []
-    mark = getattr(Delivery, column)
-    unchanged = mark.is_(None) if value is not None else mark.is_not(None)
-    return [
-        tuple(row)
-        for row in db.session.execute(
-            db.update(Delivery)
-            .where(Delivery.id.in_(ids), unchanged)
-            .values({column: value})
-            .returning(Delivery.mailing_id, Delivery.supporter_id)
-        )
-    ]
 
 
 def _flip_drive_supporters(column: str, pairs: Iterable[tuple[int, int]], value: datetime | None) -> Counter:
@@ -118,26 +95,16 @@ def _flip_drive_supporters(column: str, pairs: Iterable[tuple[int, int]], value:
     )
 
 
-def _mark(name: str, column: str, delivery_ids: Iterable[int], value: datetime | None, sign: int = 1) -> None:
-    """Flip `column` on the deliveries, then on their drive supporters, and move the `name` counters."""
-    changed = _flip_deliveries(column, delivery_ids, value)
-    if not changed:
-        return
-    drives = _drive_of(mailing for mailing, _ in changed)
-    per_mailing = Counter(mailing for mailing, _ in changed)
+def count_marks(
+    name: str, column: str, marked: list[tuple[int, int, int]], at: datetime | None, still: set[tuple[int, int]] = frozenset()
+) -> None:
+    """Deliveries, as (drive, mailing, supporter), whose mark `column` was just set at `at` (or cleared, with None):
+    `name` moves on each one's mailing, and on its drive for a supporter marked there the first time (or, cleared,
+    for one no other email of the drive still has marked: `still` holds those (drive, supporter) pairs)."""
+    sign = 1 if at is not None else -1
+    per_mailing = Counter(mailing for _, mailing, _ in marked)
     _add_to_mailings({m: Counter({name: sign * n}) for m, n in per_mailing.items()})
-    if value is not None:
-        per_drive = _flip_drive_supporters(column, {(drives[m], s) for m, s in changed}, value)
-    else:  # cleared on a delivery: the supporter still counts if another email of the drive has it
-        pairs = {(drives[m], s) for m, s in changed}
-        still = set(
-            db.session.execute(
-                db.select(Mailing.drive_id, Delivery.supporter_id)
-                .join(Mailing, Mailing.id == Delivery.mailing_id)
-                .where(tuple_(Mailing.drive_id, Delivery.supporter_id).in_(sorted(pairs)), getattr(Delivery, column).is_not(None))
-            ).all()
-        )
-        per_drive = _flip_drive_supporters(column, pairs - still, None)
+    per_drive = _flip_drive_supporters(column, {(drive, supporter) for drive, _, supporter in marked} - still, at)
     _add_to_drives({d: Counter({name: sign * n}) for d, n in per_drive.items()})
 
 
@@ -152,49 +119,14 @@ def count_outcomes(mailing_id: int, drive_id: int, outcomes: list[tuple[str, int
     _add_to_drives({drive_id: Counter(recipients=first_time[drive_id], sent=by_status["sent"], failed=by_status["failed"])})
 
 
-def count_bounce(delivery: Delivery) -> None:
-    """A sent email was reported bounced: it stays counted as sent (the relay took it), and as bounced."""
-    add_to_mailing(delivery.mailing_id, bounced=1)
-    _add_to_drives({_drive_of([delivery.mailing_id])[delivery.mailing_id]: Counter(bounced=1)})
+def count_bounce(mailing_id: int) -> None:
+    """A sent email of this mailing was reported bounced: it stays counted as sent (the relay took it), and as bounced."""
+    add_to_mailing(mailing_id, bounced=1)
+    _add_to_drives({drive_of([mailing_id])[mailing_id]: Counter(bounced=1)})
 
 
-def count_events(events: Iterable[tuple[str, int, bool]]) -> None:
-    """Opens, clicks and unsubscribes written (kind, delivery id, machine), their clicks already judged."""
-    by_mark: dict[str, set[int]] = {name: set() for name in EVENT_MARKS}
-    clicks = set()
-    for kind, delivery_id, machine in events:
-        if kind == "open":
-            by_mark["opened"].add(delivery_id)
-            if not machine:
-                by_mark["opened_human"].add(delivery_id)
-        elif kind == "unsubscribe":
-            by_mark["unsubscribed"].add(delivery_id)
-        elif kind == "click":
-            clicks.add(delivery_id)
-    now = utcnow()
-    for name, delivery_ids in by_mark.items():
-        _mark(name, EVENT_MARKS[name], delivery_ids, now)
-    _count_clicks(clicks, now)
-
-
-def _count_clicks(delivery_ids: set[int], now: datetime) -> None:
-    """`clicked` counts a person's click. A later click can show an earlier one was a scanner's burst, so
-    the mark follows the judgement both ways: set where a person's click exists, cleared where none is left."""
-    if not delivery_ids:
-        return
-    human = set(
-        db.session.scalars(
-            db.select(Event.delivery_id)
-            .where(Event.delivery_id.in_(sorted(delivery_ids)), Event.kind == "click", ~Event.machine)
-            .distinct()
-        )
-    )
-    _mark("clicked", "clicked_at", human, now)
-    _mark("clicked", "clicked_at", delivery_ids - human, None, sign=-1)
-
-
-def count_action(action: Action, drive_id: int, mailing_id: int) -> None:
-    """A supporter acted on a case from an email of `mailing_id` (actions are unique per supporter and case)."""
+def count_action(drive_id: int, mailing_id: int, day: date) -> None:
+    """A supporter acted on a case on `day` from an email of `mailing_id` (actions are unique per supporter and case)."""
     add_to_mailing(mailing_id, acted=1)
     _add_to_drives({drive_id: Counter(acted=1)})
-    _add(ActionDay, ("drive_id", "day"), {(drive_id, action.created_at.date()): Counter(actions=1)})
+    _add(ActionDay, ("drive_id", "day"), {(drive_id, day): Counter(actions=1)})

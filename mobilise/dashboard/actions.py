@@ -1,5 +1,5 @@
 """What staff do to a case from the console. Each action shows what it will send, to how many, and waits for a yes."""
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -13,7 +13,10 @@ from ..sequences.lifecycle import apply_change
 from ..sequences.models import Drive
 from ..sequences.service import audience_size
 from .forms import CloseForm, ExtendForm, LaunchForm, UpdateForm
-from .views import case_or_404, console
+from .views import case_or_404, signed_in
+
+actions = Blueprint("actions", __name__)
+actions.before_request(signed_in)  # staff only, as every console page
 
 
 def _admin_only():
@@ -21,7 +24,7 @@ def _admin_only():
         abort(404)
 
 
-@console.route("/console/cases/<int:case_id>/launch", methods=["GET", "POST"])
+@actions.route("/console/cases/<int:case_id>/launch", methods=["GET", "POST"])
 def launch(case_id: int):
     case = case_or_404(case_id)
     form = LaunchForm()
@@ -63,7 +66,7 @@ CHANGES = {
 }
 
 
-@console.route("/console/cases/<int:case_id>/<any(update, extend, close):change>", methods=["GET", "POST"])
+@actions.route("/console/cases/<int:case_id>/<any(update, extend, close):change>", methods=["GET", "POST"])
 def change(case_id: int, change: str):
     """Update, extension and closure: admins only, as through the API."""
     _admin_only()
@@ -94,7 +97,7 @@ def change(case_id: int, change: str):
     return redirect(url_for("console.case", case_id=case.id))
 
 
-@console.post("/console/mailings/<int:mailing_id>/resume")
+@actions.post("/console/mailings/<int:mailing_id>/resume")
 def resume(mailing_id: int):
     """A mailing paused for staff sends again (the button shows only on such a mailing)."""
     office = None if current_user.is_admin else current_user.office

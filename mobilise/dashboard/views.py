@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
-from ..cases.models import Case
+from ..cases.models import Action, Case
 from ..cases.service import get_case
 from ..clock import days_left, utcnow
 from ..errors import NotFound, ServiceError
@@ -15,7 +15,6 @@ from ..extensions import db
 from ..offices.models import Office
 from ..offices.service import get_office, list_offices
 from ..sequences.models import Drive
-from ..tracking.models import Action
 from .chart import actions_chart
 from .service import COUNTS, case_stats
 from .queues import queue_health

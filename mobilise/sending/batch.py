@@ -14,15 +14,15 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_mail import BadHeaderError
 
+from ..cases.models import Action
 from ..clock import utcnow
 from ..counts.service import count_outcomes
 from ..extensions import db
 from ..sql import one_of
 from ..sequences.models import Mailing
-from ..supporters.bounces import record_refusals
 from ..supporters.models import Supporter
-from ..tracking.models import Action
 from . import delivery_state
+from .bounces import record_refusals
 from .claims import Claim, LeaseLost
 from .composer import Composer
 from .delivery_state import DeliveryStatus

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from ..clock import days_left, utcnow
 from ..extensions import db
 from ..sequences.models import Mailing
-from ..tracking.tokens import make_token
+from ..tokens import make_token
 from .message import BROKEN, OutgoingEmail, SplicedEmail, unsendable
 from .models import MailingLink
 from .render import PLACEHOLDER, Rendered, choose_language, personal_subject, personalise, placeholder, render

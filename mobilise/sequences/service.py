@@ -3,11 +3,12 @@ from datetime import date, datetime, timedelta
 
 from pydantic import Field
 
-from ..cases.models import Case
+from ..cases.models import Action, Case
 from ..clock import deadline_end, local_to_utc, to_naive_utc, utcnow
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..offices.models import Office
+from ..supporters.models import Supporter, SupporterTag
 from ..validation import Language, Strict, parse
 from .models import Drive, Mailing
 
@@ -128,9 +129,6 @@ def audience_size(drive: Drive, audience: str) -> int:
 
 
 def audience_of(drive: Drive, audience: str):
-    from ..supporters.models import Supporter, SupporterTag
-    from ..tracking.models import Action
-
     office_id = drive.office_id if drive.office_id is not None else drive.office.id
     case_id = drive.case_id if drive.case_id is not None else drive.case.id
     query = db.select(Supporter.id).where(Supporter.office_id == office_id, Supporter.status == "subscribed")

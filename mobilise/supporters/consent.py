@@ -3,7 +3,7 @@ from datetime import datetime
 
 from ..clock import utcnow
 from ..extensions import db
-from ..tracking.classify import network_of
+from ..networks import network_of
 from .models import ConsentChange, Supporter
 
 # The status each change leaves the supporter in (requested leaves them pending until confirmed).

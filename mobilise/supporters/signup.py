@@ -3,25 +3,20 @@
 The confirmation link names the `requested` step of the consent history, not the person, and
 only confirms while that request is the supporter's latest step and younger than CONFIRM_WITHIN:
 an unsubscribe or a newer request makes an older link void. Confirming takes a POST from the
-page the link opens, so a mail scanner that follows the link confirms nothing.
+page the link opens, so a mail scanner that follows the link confirms nothing. The email with the link
+is composed and sent by a worker (sending/confirmation.py).
 """
 import logging
-import smtplib
 from datetime import timedelta
-from email.utils import formataddr, make_msgid
 
 from pydantic import Field, ValidationError
 
 from ..clock import utcnow
 from ..errors import Invalid, pydantic_details
-from ..extensions import db, mail
+from ..extensions import db
 from ..jobs import CONFIRMATION_RETRY, enqueue
-from ..languages import UI_LANGUAGES
 from ..offices.models import Office
-from ..sending.composer import public_url
-from ..sending.message import OutgoingEmail
-from ..sending.render import choose_language, render
-from ..tracking.tokens import make_token, read_token
+from ..tokens import read_token
 from ..validation import EmailAddress, Language, Strict
 from .consent import record_change
 from .models import ConsentChange, Supporter
@@ -68,30 +63,13 @@ def sign_up(office: Office, form: dict, address: str | None) -> bool:
     return True
 
 
-def send_confirmation(request_id: int) -> str:
-    """The worker's side: the email with the confirmation link, in the person's language."""
+def awaiting_confirmation(request_id: int) -> tuple[Supporter, Office] | None:
+    """The supporter and office a confirmation email is still wanted for: the request is their latest step."""
     request = db.session.get(ConsentChange, request_id)
     supporter = db.session.get(Supporter, request.supporter_id) if request else None
     if supporter is None or supporter.email is None or _latest(supporter).id != request.id:
-        return "no longer wanted"
-    office = db.session.get(Office, supporter.office_id)
-    language = choose_language("confirm", [supporter.language, office.language], set(UI_LANGUAGES))
-    context = {
-        "office": office,
-        "confirm_url": public_url(f"/confirm/{make_token('confirm', request.id)}"),
-        "name_suffix": f" {supporter.first_name}" if supporter.first_name else "",
-    }
-    rendered = render("confirm", language, context)
-    sender = formataddr((office.sender_name or office.name, office.sender_email))
-    message = OutgoingEmail(
-        subject=rendered.subject, sender=sender, recipient=supporter.email, text=rendered.text, html=rendered.html,
-        message_id=make_msgid("confirm", domain=office.sender_email.rsplit("@", 1)[1]), reply_to=office.reply_to,
-    )
-    try:
-        mail.send(message)
-    except smtplib.SMTPRecipientsRefused:
-        return "refused by the relay"
-    return "sent"  # a relay that is down raises: RQ tries again later
+        return None
+    return supporter, db.session.get(Office, supporter.office_id)
 
 
 def _latest(supporter: Supporter) -> ConsentChange:

@@ -6,7 +6,7 @@ from ..errors import Invalid, NotFound
 from ..extensions import limiter
 from ..languages import UI_LANGUAGES, ui_language
 from ..offices.service import get_office
-from ..tracking.views import NO_STORE
+from ..security import NO_STORE
 from . import signup
 
 signups = Blueprint("signup", __name__)

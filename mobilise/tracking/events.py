@@ -26,10 +26,11 @@ from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from ..counts.service import count_events
 from ..extensions import db
+from ..networks import network_of
 from ..sending.models import Delivery
-from .classify import classify_request, machine_clicks, network_of
+from .classify import classify_request, machine_clicks
+from .marks import mark_events
 from .models import Event
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ def write_events(events: list) -> int:
     if fresh:
         db.session.execute(db.insert(Event), fresh)
         _judge_clicks({row["delivery_id"] for row in fresh if row["kind"] == "click"})
-        count_events((row["kind"], row["delivery_id"], row["machine"]) for row in fresh)
+        mark_events((row["kind"], row["delivery_id"], row["machine"]) for row in fresh)
     db.session.commit()
     return len(fresh)
 

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
@@ -27,22 +27,4 @@ class Event(db.Model):
     reason: Mapped[str | None] = mapped_column(String(32))
     # The network, never the whole address: /24 for IPv4, /48 for IPv6.
     network: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class Action(db.Model):
-    """A supporter confirming they sent the appeal: at most one per supporter and case."""
-
-    __tablename__ = "actions"
-    __table_args__ = (
-        UniqueConstraint("supporter_id", "case_id"),
-        Index("ix_actions_case_office", "case_id", "office_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
-    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
-    supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id"))
-    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
-    source: Mapped[str] = mapped_column(String(16), default="email")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,14 +6,16 @@ of the wrong purpose, or names a row that does not exist: the caller answers 404
 from sqlalchemy.exc import IntegrityError
 
 from ..clock import days_left
-from ..counts.service import count_action, count_events
+from ..counts.service import count_action
 from ..extensions import db
 from ..sending.models import Delivery, MailingLink
 from ..supporters.consent import record_change
 from ..supporters.models import Supporter
 from . import events
-from .models import Action, Event
-from .tokens import read_token
+from .marks import mark_events
+from ..cases.models import Action
+from .models import Event
+from ..tokens import read_token
 
 
 def _delivery(purpose: str, token: str) -> Delivery | None:
@@ -97,7 +99,7 @@ def record_action(token: str) -> dict | None:
                 )
                 db.session.add(action)
                 db.session.flush()  # the unique key decides here, before anything is counted
-                count_action(action, context["drive"].id, context["delivery"].mailing_id)
+                count_action(context["drive"].id, context["delivery"].mailing_id, action.created_at.date())
             db.session.commit()
         except IntegrityError:  # a double submit racing itself: the first one counts
             db.session.rollback()
@@ -125,7 +127,7 @@ def unsubscribe(token: str, address: str | None = None) -> dict | None:
     )
     if already is None:
         db.session.add(Event(kind="unsubscribe", delivery_id=context["delivery"].id))
-        count_events([("unsubscribe", context["delivery"].id, False)])
+        mark_events([("unsubscribe", context["delivery"].id, False)])
     db.session.commit()
     return context
 

@@ -4,14 +4,13 @@ import base64
 from flask import Blueprint, abort, g, redirect, render_template, request
 
 from ..languages import ui_language
-
+from ..security import NO_STORE
 from . import service
 
 public = Blueprint("public", __name__)
 
 # The smallest transparent GIF: 1×1, one colour.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}
 
 
 @public.get("/o/<token>.gif")

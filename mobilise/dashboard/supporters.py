@@ -2,16 +2,16 @@
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
-from ..cases.models import Case
+from ..cases.models import Action, Case
 from ..errors import ServiceError
 from ..extensions import db
 from ..offices.service import get_office, list_offices
 from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
-from ..tracking.models import Action, Event
-from .models import Supporter
-from .imports import get_import, queue_import
-from .service import list_supporters
+from ..supporters.imports import get_import, queue_import
+from ..supporters.models import Supporter
+from ..supporters.service import list_supporters
+from ..tracking.models import Event
 
 people = Blueprint("people", __name__, url_prefix="/console/supporters")
 

@@ -1,6 +1,6 @@
 """Rebuild the counters of some drives from the rows they count: deliveries, events, actions.
 
-The writers keep the counters exact as they go (service.py); this is for data that arrived
+The writers keep the counters exact as they go (mobilise/counts); this is for data that arrived
 another way: a database from before the counters, a bulk load, a repair. It locks nothing, so
 run it while the drives' counts are quiet (`flask --app app stats recount`).
 """
@@ -8,12 +8,13 @@ from sqlalchemy import and_, func
 from sqlalchemy import case as when
 from sqlalchemy.orm import aliased
 
+from ..cases.models import Action
 from ..clock import utcnow
+from ..counts.models import ActionDay, DriveCounts, DriveSupporter, MailingCounts
 from ..extensions import db
 from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
-from ..tracking.models import Action, Event
-from .models import ActionDay, DriveCounts, DriveSupporter, MailingCounts
+from ..tracking.models import Event
 
 EMAILED = ("sent", "bounced")  # accepted by the relay (a bounce comes after)
 

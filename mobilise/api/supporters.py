@@ -1,14 +1,17 @@
+"""An office's supporters through the API: added, listed, imported, exported, erased; and the relays' bounce reports."""
 from flask import jsonify, request
 
-from ..api import admin_only, api, read_json, scoped_office, staff_office
+from ..dashboard.privacy import erase_supporter, export_supporter
 from ..errors import BadRequest
-from .bounces import report_bounce
-from .imports import get_import, queue_import
-from .privacy import erase_supporter, export_supporter
-from .service import list_supporters, upsert_supporters
+from ..sending.bounces import report_bounce
+from ..supporters.imports import get_import, queue_import
+from ..supporters.service import list_supporters, upsert_supporters
+from . import admin_only, blueprint, read_json, scoped_office, staff_office
+
+bp = blueprint("api_supporters")
 
 
-@api.post("/offices/<code>/supporters")
+@bp.post("/offices/<code>/supporters")
 def add_supporters(code: str):
     office = scoped_office(code)
     data = read_json(dict, list)
@@ -16,7 +19,7 @@ def add_supporters(code: str):
     return jsonify(upsert_supporters(office, rows)), 200
 
 
-@api.get("/offices/<code>/supporters")
+@bp.get("/offices/<code>/supporters")
 def supporters(code: str):
     office = scoped_office(code)
     try:
@@ -36,7 +39,7 @@ def supporters(code: str):
     )
 
 
-@api.post("/offices/<code>/imports")
+@bp.post("/offices/<code>/imports")
 def start_import(code: str):
     office = scoped_office(code)
     upload = request.files.get("file")
@@ -45,25 +48,25 @@ def start_import(code: str):
     return jsonify({"id": queue_import(office, upload, upload.filename).id}), 202
 
 
-@api.get("/imports/<int:import_id>")
+@bp.get("/imports/<int:import_id>")
 def import_status(import_id: int):
     office = staff_office()
     return jsonify(get_import(import_id, None if office is None else {office.id}).to_dict())
 
 
-@api.post("/offices/<code>/supporters/export")
+@bp.post("/offices/<code>/supporters/export")
 def export(code: str):
     office = scoped_office(code)
     return jsonify(export_supporter(office, read_json(dict).get("email")))
 
 
-@api.post("/offices/<code>/supporters/erase")
+@bp.post("/offices/<code>/supporters/erase")
 def erase(code: str):
     office = scoped_office(code)
     return jsonify(erase_supporter(office, read_json(dict).get("email")))
 
 
-@api.post("/events/bounces")
+@bp.post("/events/bounces")
 def bounces():
     admin_only()
     return jsonify(report_bounce(read_json(dict)))

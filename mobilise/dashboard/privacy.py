@@ -1,15 +1,15 @@
 """The rights of the person on the list: to see everything held on them, and to be erased."""
-from ..cases.models import Case
+from ..cases.models import Action, Case
 from ..clock import iso, utcnow
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..offices.models import Office
 from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
-from ..tracking.models import Action, Event
+from ..supporters.consent import history, record_change
+from ..supporters.models import Bounce, ConsentChange, Supporter, SupporterTag
+from ..tracking.models import Event
 from ..validation import normalise_email
-from .consent import history, record_change
-from .models import Bounce, ConsentChange, Supporter, SupporterTag
 
 
 def find_supporter(office: Office, email) -> Supporter:

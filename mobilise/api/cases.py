@@ -1,6 +1,8 @@
+"""Cases through the API: made, imported, corrected, launched, changed, previewed, scheduled, counted."""
 from flask import jsonify, request
 
-from ..api import admin_only, api, current_staff, read_json, scoped_office, staff_office
+from ..cases.service import case_to_dict, create_case, edit_case, get_case, list_cases
+from ..cases.ua_document import UnreadableDocument, parse_ua_document
 from ..dashboard.service import case_stats
 from ..errors import BadRequest, Invalid
 from ..sending.preview import preview, send_test_email
@@ -8,17 +10,18 @@ from ..sending.service import resume_mailing, visible_mailing
 from ..sequences.dispatch import start_drive
 from ..sequences.lifecycle import apply_change
 from ..sequences.service import drive_to_dict, schedule
-from .service import case_to_dict, create_case, edit_case, get_case, list_cases
-from .ua_document import UnreadableDocument, parse_ua_document
+from . import admin_only, blueprint, current_staff, read_json, scoped_office, staff_office
+
+bp = blueprint("api_cases")
 
 
-@api.post("/cases")
+@bp.post("/cases")
 def add_case():
     admin_only()
     return jsonify(case_to_dict(create_case(read_json(dict)))), 201
 
 
-@api.post("/cases/import")
+@bp.post("/cases/import")
 def import_case():
     """A UA document as plain text (or JSON {"text"}) becomes a draft case."""
     admin_only()
@@ -32,24 +35,24 @@ def import_case():
     return jsonify(case_to_dict(create_case(fields, status="draft"))), 201
 
 
-@api.get("/cases")
+@bp.get("/cases")
 def cases():
     return jsonify([case_to_dict(case) for case in list_cases()])
 
 
-@api.get("/cases/<int:case_id>")
+@bp.get("/cases/<int:case_id>")
 def case(case_id: int):
     return jsonify(case_to_dict(get_case(case_id)))
 
 
-@api.patch("/cases/<int:case_id>")
+@bp.patch("/cases/<int:case_id>")
 def change_case(case_id: int):
     """Correct a case, or publish a draft with {"status": "live"}."""
     admin_only()
     return jsonify(case_to_dict(edit_case(get_case(case_id), read_json(dict))))
 
 
-@api.post("/cases/<int:case_id>/launch")
+@bp.post("/cases/<int:case_id>/launch")
 def launch_case(case_id: int):
     case = get_case(case_id)
     data = read_json(dict)
@@ -57,7 +60,7 @@ def launch_case(case_id: int):
     return jsonify(drive_to_dict(start_drive(case, office, data))), 201
 
 
-@api.post("/cases/<int:case_id>/updates")
+@bp.post("/cases/<int:case_id>/updates")
 def case_update(case_id: int):
     admin_only()
     case = get_case(case_id)
@@ -72,7 +75,7 @@ def _preview_office(data: dict):
     raise Invalid("invalid input", [{"field": "office", "error": "name the office to preview for"}])
 
 
-@api.get("/cases/<int:case_id>/preview")
+@bp.get("/cases/<int:case_id>/preview")
 def case_preview(case_id: int):
     """?stage=&language=&office=&body=: the email as a supporter would get it; nothing is saved or sent."""
     data = request.args.to_dict()
@@ -81,7 +84,7 @@ def case_preview(case_id: int):
     return jsonify(preview(get_case(case_id), office, data))
 
 
-@api.post("/cases/<int:case_id>/test-email")
+@bp.post("/cases/<int:case_id>/test-email")
 def case_test_email(case_id: int):
     """{"stage", "language", "office"?, "body"?}: the same email, sent now to the caller's own address."""
     data = read_json(dict)
@@ -90,12 +93,12 @@ def case_test_email(case_id: int):
     return jsonify(send_test_email(get_case(case_id), office, data, current_staff().email)), 202
 
 
-@api.get("/cases/<int:case_id>/schedule")
+@bp.get("/cases/<int:case_id>/schedule")
 def case_schedule(case_id: int):
     return jsonify(schedule(get_case(case_id), staff_office()))
 
 
-@api.post("/mailings/<int:mailing_id>/resume")
+@bp.post("/mailings/<int:mailing_id>/resume")
 def resume(mailing_id: int):
     """A mailing paused for staff (too many refusals) sends again; 409 when it is not paused."""
     mailing = visible_mailing(mailing_id, staff_office())
@@ -103,6 +106,6 @@ def resume(mailing_id: int):
     return jsonify(mailing.to_dict())
 
 
-@api.get("/cases/<int:case_id>/stats")
+@bp.get("/cases/<int:case_id>/stats")
 def stats(case_id: int):
     return jsonify(case_stats(get_case(case_id), staff_office()))

@@ -1,20 +1,31 @@
-"""The JSON API under /api/v1: bearer tokens, office scoping, and errors as JSON 4xx."""
-from flask import Blueprint, Flask, g, jsonify, request
+"""The JSON API under /api/v1: bearer tokens, office scoping, and errors as JSON 4xx.
+
+Each module here owns one part of the API on a blueprint of its own, made by `blueprint()` so that every
+request to it is authenticated and every error answered as JSON; the factory registers them.
+"""
+from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from .auth.models import Staff
-from .auth.service import office_for, staff_for_token
-from .errors import BadRequest, Forbidden, ServiceError
-from .offices.models import Office
+from ..auth.models import Staff
+from ..auth.service import office_for, staff_for_token
+from ..errors import BadRequest, Forbidden, ServiceError
+from ..offices.models import Office
 
-api = Blueprint("api", __name__, url_prefix="/api/v1")
+PREFIX = "/api/v1"
 
 
 def error(status: int, message: str, details=None):
     return jsonify({"error": message, "details": details}), status
 
 
-@api.before_request
+def blueprint(name: str) -> Blueprint:
+    """A blueprint of the API: its routes under PREFIX, for a bearer token only, answering errors as JSON."""
+    made = Blueprint(name, __name__, url_prefix=PREFIX)
+    made.before_request(authenticate)
+    made.register_error_handler(ServiceError, service_error)
+    return made
+
+
 def authenticate():
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -25,14 +36,13 @@ def authenticate():
     g.staff = staff
 
 
-@api.errorhandler(ServiceError)
 def service_error(exc: ServiceError):
     return error(exc.status, exc.message, exc.details)
 
 
 def http_error(exc: HTTPException):
     """JSON for API paths, including the routing errors (404, 405) no blueprint handler sees."""
-    if request.path.startswith(api.url_prefix + "/"):
+    if request.path.startswith(PREFIX + "/"):
         return error(exc.code or 500, exc.description or exc.name)
     return exc
 
@@ -65,12 +75,3 @@ def read_json(*kinds):
     if kinds and not isinstance(data, kinds):
         raise BadRequest(f"expected a JSON {' or '.join('object' if k is dict else 'array' for k in kinds)}")
     return data
-
-
-def register_api(app: Flask) -> None:
-    from .cases import api as cases_api  # noqa: F401  routes register on import
-    from .offices import api as offices_api  # noqa: F401
-    from .supporters import api as supporters_api  # noqa: F401
-
-    app.register_blueprint(api)
-    app.register_error_handler(HTTPException, http_error)

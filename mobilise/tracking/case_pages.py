@@ -1,14 +1,14 @@
-"""The public case page, linked from every email."""
+"""The public case page, linked from every email, in the office's language with its drive's deadline."""
 from flask import Blueprint, Response, abort, g, render_template, request
 
+from ..cases.documents import ua_blocks, ua_pdf, ua_rtf
+from ..cases.service import get_case_by_slug
 from ..clock import days_left
 from ..errors import NotFound
-from ..offices.models import Office
 from ..extensions import db
+from ..offices.models import Office
 from ..sequences.models import Drive
 from ..supporters.signup import HONEYPOT
-from .documents import ua_blocks, ua_pdf, ua_rtf
-from .service import get_case_by_slug
 
 pages = Blueprint("cases", __name__)
 

@@ -9,11 +9,11 @@ from ..clock import utcnow
 from ..counts.service import count_bounce
 from ..errors import NotFound
 from ..extensions import db
-from ..sending import delivery_state
-from ..sending.models import Delivery
+from ..supporters.consent import record_change
+from ..supporters.models import Bounce, Supporter
 from ..validation import EmailAddress, Strict, parse
-from .consent import record_change
-from .models import Bounce, Supporter
+from . import delivery_state
+from .models import Delivery
 
 SOFT_LIMIT = 3  # soft bounces within SOFT_WINDOW stop the mail like a hard one
 SOFT_WINDOW = timedelta(days=30)
@@ -62,7 +62,7 @@ def report_bounce(data) -> dict:
             record_change(supporter, change, f"relay report: {report.type}")
             stopped += 1
     if delivery is not None and report.type == "hard" and delivery_state.bounce(delivery.id):
-        count_bounce(delivery)
+        count_bounce(delivery.mailing_id)
     db.session.commit()
     return {"supporters": len(supporters), "stopped": stopped}
 
