@@ -154,23 +154,34 @@ def test_a_delivery_deferred_past_its_retries_fails(mailing_id, deliveries):
     assert states([a]) == ["failed"] and db.session.get(Delivery, a).error == "deferred 2 times; the last: 451"
 
 
-def test_the_journal_marks_sent_once_and_the_claim_counts_it_once(mailing_id, deliveries):
+def test_the_journal_records_what_was_sent_and_applying_it_counts_each_once(mailing_id, deliveries):
     a, b, *_ = deliveries
-    delivery_state.claim(mailing_id, a, a, "c1", utcnow())
+    delivery_state.claim(mailing_id, a, b, "c1", utcnow())
     journal = delivery_state.Journal("c1")
     try:
-        journal.sent(a, utcnow())
-        assert journal.renew(utcnow() + timedelta(minutes=2)) is True  # every mark so far found its delivery
-        assert states([a]) == ["sent"]
-        journal.sent(b, utcnow())  # not this claim's: the claim finds out at once or at its next step
+        journal.sent(a)
+        assert journal.renew(utcnow() + timedelta(minutes=2)) is True  # the claim still holds
+    finally:
+        journal.close()
+    supporter = db.session.get(Delivery, a).supporter_id
+    assert delivery_state.apply_sent("c1", utcnow()) == [supporter]
+    assert delivery_state.apply_sent("c1", utcnow()) == []  # the journal was emptied: counted once
+    db.session.commit()
+    assert states([a, b]) == ["sent", "sending"]
+
+
+def test_a_journal_whose_claim_was_recovered_says_so(mailing_id, deliveries):
+    a, b, *_ = deliveries
+    delivery_state.claim(mailing_id, a, b, "c1", utcnow())
+    journal = delivery_state.Journal("c1")
+    try:
+        db.session.execute(db.delete(SendClaim).where(SendClaim.id == "c1"))  # recovered behind its back
+        db.session.commit()
+        journal.sent(a)  # found out now, or (on PostgreSQL) at the next step
         assert journal.renew(utcnow() + timedelta(minutes=2)) is False
     finally:
         journal.close()
-    assert states([a]) == ["sent"]
-    supporter = db.session.get(Delivery, a).supporter_id
-    assert delivery_state.take_sent("c1") == [supporter]
-    assert delivery_state.take_sent("c1") == []
-    db.session.commit()
+    assert delivery_state.apply_sent("c1", utcnow()) == []
 
 
 def test_requeue_skip_remaining_and_bounce(mailing_id, deliveries):

@@ -1,4 +1,4 @@
-"""send core: paused and deferred as states, claims with their lease in the database, failures per mailing
+"""send core: paused and deferred as states, claims with their lease and journal in the database, failures per mailing
 
 Revision ID: c3d9e2a4b517
 Revises: 7b2f4c9e1d08
@@ -27,6 +27,11 @@ def upgrade():
     with op.batch_alter_table('send_claims', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_send_claims_lease_until'), ['lease_until'], unique=False)
         batch_op.create_index(batch_op.f('ix_send_claims_mailing_id'), ['mailing_id'], unique=False)
+    op.create_table(
+        'sent_marks',
+        sa.Column('claim', sa.String(length=32), nullable=False),
+        sa.Column('delivery_id', sa.Integer(), nullable=False),
+    )
     with op.batch_alter_table('mailings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('failures', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('last_error', sa.Text(), nullable=True))
@@ -52,3 +57,4 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_send_claims_mailing_id'))
         batch_op.drop_index(batch_op.f('ix_send_claims_lease_until'))
     op.drop_table('send_claims')
+    op.drop_table('sent_marks')

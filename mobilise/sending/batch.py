@@ -87,7 +87,7 @@ class Batch:
                         self._fail_alone(delivery_id, supporter_id, error, done)
                         continue
                     if result[0] == "sent":
-                        self.claim.accepted(delivery_id, utcnow())
+                        self.claim.accepted(delivery_id)
                     self.outcomes.add(delivery_id, supporter_id, *result)
                     done.add(delivery_id)
                     self._count(result)
@@ -232,7 +232,7 @@ class Outcomes:
     def add(self, delivery_id: int, supporter_id: int, status: str, why: str | None) -> None:
         self.counts[status] = self.counts.get(status, 0) + 1
         self.size += 1
-        if status != "sent":  # already marked, by the claim's journal
+        if status != "sent":  # already journalled by the claim
             self.pending.setdefault(status, {}).setdefault(why, []).append((delivery_id, supporter_id))
 
     def write(self) -> None:

@@ -1,8 +1,8 @@
 """Claims: how a batch holds its deliveries while it sends them, and how a dead batch's are recovered.
 
 A batch opens a claim (a `send_claims` row with a lease) and moves its due deliveries to `sending` under it.
-Each delivery the relay accepts is marked `sent` at once (`delivery_state.Journal`); the other outcomes
-are written in bulk. The batch renews its lease every few seconds. A worker killed at any instant leaves a
+Each delivery the relay accepts is journalled at once (`delivery_state.Journal`); the journal and the other
+outcomes are applied to the deliveries in bulk. The batch renews its lease every few seconds. A worker killed at any instant leaves a
 claim whose lease runs out: the tick then counts what it sent and queues the rest again
 (`recover_expired`). So the only message that can go twice is the one in flight at the kill: accepted
 by the relay, not yet marked. Everything here is in the database: losing Redis loses no claim.
@@ -20,7 +20,7 @@ from ..clock import utcnow
 from ..counts.service import count_outcomes
 from ..extensions import db
 from . import delivery_state
-from .models import SendClaim
+from .models import SendClaim, sent_marks
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,9 @@ class Claim:
     def take(self, first_id: int, last_id: int) -> list[int]:
         return delivery_state.claim(self.mailing_id, first_id, last_id, self.id, utcnow())
 
-    def accepted(self, delivery_id: int, now: datetime) -> None:
-        """The relay took this delivery's message: mark it sent before anything else happens."""
-        if not self.journal.sent(delivery_id, now):
+    def accepted(self, delivery_id: int) -> None:
+        """The relay took this delivery's message: journal it before anything else happens."""
+        if not self.journal.sent(delivery_id):
             raise LeaseLost(self.id)
 
     def renew(self) -> None:
@@ -55,7 +55,8 @@ class Claim:
     def count_sent(self) -> None:
         """Count what this claim has sent since the last time (in the caller's transaction)."""
         self.journal.read()  # every mark written has reached the database
-        count_outcomes(self.mailing_id, self.drive_id, [("sent", s) for s in delivery_state.take_sent(self.id)])
+        sent = delivery_state.apply_sent(self.id, utcnow())
+        count_outcomes(self.mailing_id, self.drive_id, [("sent", s) for s in sent])
 
     def end(self, untried: list[int]) -> None:
         """Give back what was not tried, count what was sent, and let the claim go."""
@@ -81,11 +82,15 @@ def recover_expired(now: datetime, mailing_id: int | None = None) -> int:
             db.delete(SendClaim).where(SendClaim.id == claim_id, SendClaim.lease_until < now)
         ).rowcount
         if gone:
-            sent = delivery_state.take_sent(claim_id)
+            sent = delivery_state.apply_sent(claim_id, now)
             count_outcomes(claim_mailing, drive_id, [("sent", s) for s in sent])
             back = delivery_state.requeue(claim_id)
             requeued += back
             log.warning("mailing %s: claim %s expired; %d sent counted, %d queued again", claim_mailing, claim_id,
                         len(sent), back)
         db.session.commit()
+    # A mark written as its claim was being recovered (the one email in flight): its delivery went back to the
+    # queue, and the mark has nothing left to say.
+    db.session.execute(db.delete(sent_marks).where(sent_marks.c.claim.not_in(db.select(SendClaim.id))))
+    db.session.commit()
     return requeued

@@ -8,9 +8,10 @@
       └───────────────────────────────────────── or failed once the retries are spent
     queued | deferred ──skip_remaining──▶ skipped   (its mailing was cancelled)
 
-`sent` is written for each delivery the moment the relay accepts its message (`Journal`), so the rows
-are the whole truth: a worker killed at any instant leaves at most the message in flight unrecorded.
-A sent delivery keeps its claim until its claim counts it (`take_sent`), so it is counted once.
+The moment the relay accepts a message, its delivery is journalled in the database (`Journal`: one row in
+`sent_marks`), and the journal is applied to the deliveries in bulk (`apply_sent`: sending → sent, counted
+once). So the rows are the whole truth: a worker killed at any instant leaves at most the message in flight
+unrecorded, and whoever recovers its claim applies its journal.
 Every transition is a conditional UPDATE that changes a row only from the state it expects.
 """
 import enum
@@ -97,15 +98,22 @@ def release(ids: list[int], claim_id: str) -> None:
         _update(ids, claim_id, {"status": DeliveryStatus.QUEUED, "claim": None})
 
 
-def take_sent(claim_id: str) -> list[int]:
-    """The claim's sent deliveries, let go so that they are counted once. Returns their supporters."""
+def apply_sent(claim_id: str, now: datetime) -> list[int]:
+    """sending → sent for what the claim's journal holds, and the journal emptied. Returns the supporters of the
+    deliveries that changed (for the counts); in the caller's transaction."""
+    from .models import sent_marks
+
     Delivery = _delivery()
-    return list(db.session.scalars(
+    marked = db.select(sent_marks.c.delivery_id).where(sent_marks.c.claim == claim_id)
+    changed = list(db.session.scalars(
         db.update(Delivery)
-        .where(Delivery.claim == claim_id, Delivery.status == DeliveryStatus.SENT)
-        .values(claim=None)
+        .where(Delivery.id.in_(marked), Delivery.claim == claim_id, Delivery.status == DeliveryStatus.SENDING)
+        .values(status=DeliveryStatus.SENT, sent_at=now, claim=None)
         .returning(Delivery.supporter_id)
+        .execution_options(synchronize_session=False)
     ))
+    db.session.execute(db.delete(sent_marks).where(sent_marks.c.claim == claim_id))
+    return changed
 
 
 def requeue(claim_id: str) -> int:
@@ -152,16 +160,19 @@ def _update(ids: list[int], claim_id: str, values: dict, *returning) -> list[tup
 
 
 class Journal:
-    """sending → sent for one delivery at a time, the moment the relay has accepted its message.
+    """The record of each email the relay accepted, written the moment it accepts it: one row in `sent_marks`.
 
-    One statement per email, so on a connection of its own in autocommit, through the driver directly (no ORM,
-    no statement compiled per call). On PostgreSQL the statement is written to the server and its answer read
-    only at the next one (libpq's asynchronous calls), so the round trip to the database overlaps the relay's
-    instead of following it. That keeps the promise: once written, the statement reaches the server and commits
-    even if this process is killed the next instant; only what was never written (the message in flight) can
-    go twice. The commits do not wait for the disk (synchronous_commit off): only a crash of the database
-    server itself could forget the last fraction of a second, whose emails would then go again. A mark that
-    found its delivery no longer this claim's is reported one message late, as a lost lease."""
+    One statement per email, so on a connection of its own in autocommit, through the driver directly, and as
+    cheap a write as there is (an append to a table without index). It is written only while the claim still
+    exists, so a batch whose claim was recovered behind its back finds out at its next email. On PostgreSQL
+    the statement is written to the server and its answer read only at the next one (libpq's asynchronous
+    calls), so the round trip to the database overlaps the relay's instead of following it. That keeps the
+    promise: once written, the statement reaches the server and commits even if this process is killed the
+    next instant; only what was never written (the message in flight) can go twice. Its commits do not wait
+    for the disk (synchronous_commit off): only a crash of the database server itself could forget the last
+    fraction of a second, whose emails would then go again."""
+
+    MARK = "INSERT INTO sent_marks (claim, delivery_id) SELECT {0}, {1} WHERE EXISTS (SELECT 1 FROM send_claims WHERE id = {0})"
 
     def __init__(self, claim_id: str):
         self.claim_id = claim_id
@@ -169,30 +180,28 @@ class Journal:
         self.driver = self.connection.connection.driver_connection
         self.postgres = self.connection.dialect.name == "postgresql"
         self.unread = 0  # statements written whose answers are not read yet (PostgreSQL)
-        self.missed = False  # an answer read said its delivery was no longer this claim's
+        self.missed = False  # a mark found the claim gone: it was recovered meanwhile
         if self.postgres:
             self.driver.execute("SET synchronous_commit TO off")
             self._pg = self.driver.pgconn
             self._claim = claim_id.encode()
             self._name = b"mobilise_sent_" + self._claim  # its own name: psycopg keeps its own prepared statements
-            result = self._pg.prepare(self._name, b"UPDATE deliveries SET status = 'sent', sent_at = $1 "
-                                                  b"WHERE id = $2 AND claim = $3 AND status = 'sending'")
+            result = self._pg.prepare(self._name, self.MARK.format("$1::varchar", "$2::integer").encode())
             if result.error_message:
                 raise RuntimeError(result.error_message.decode(errors="replace"))
         else:
-            self._sent = "UPDATE deliveries SET status = 'sent', sent_at = ? WHERE id = ? AND claim = ? AND status = 'sending'"
+            self._mark = self.MARK.format("?1", "?2")
         mark = "%s" if self.postgres else "?"
         self._renew = f"UPDATE send_claims SET lease_until = {mark} WHERE id = {mark}"
 
-    def sent(self, delivery_id: int, now: datetime) -> bool:
-        """Mark it sent. False when a mark (this one, or on PostgreSQL the one before) found its delivery no longer
-        this claim's: the claim was recovered meanwhile."""
+    def sent(self, delivery_id: int) -> bool:
+        """Journal it. False when a mark (this one, or on PostgreSQL the one before) found the claim gone."""
         if not self.postgres:
-            if self.driver.execute(self._sent, (self._time(now), delivery_id, self.claim_id)).rowcount != 1:
+            if self.driver.execute(self._mark, (self.claim_id, delivery_id)).rowcount != 1:
                 self.missed = True
             return not self.missed
         self.read()
-        self._pg.send_query_prepared(self._name, [self._time(now).encode(), str(delivery_id).encode(), self._claim])
+        self._pg.send_query_prepared(self._name, [self._claim, str(delivery_id).encode()])
         self.unread += 1
         return not self.missed
 
@@ -206,19 +215,14 @@ class Journal:
                     error = answer.error_message.decode(errors="replace")
             self.unread -= 1
             if error:
-                raise RuntimeError(f"marking a delivery sent failed: {error}")
+                raise RuntimeError(f"journalling a sent email failed: {error}")
             if result is not None and result.command_tuples != 1:
                 self.missed = True
 
     def renew(self, lease_until: datetime) -> bool:
         self.read()
-        moment = lease_until if self.postgres else self._time(lease_until)
+        moment = lease_until if self.postgres else lease_until.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's format
         return self.driver.execute(self._renew, (moment, self.claim_id)).rowcount == 1 and not self.missed
-
-    def _time(self, moment: datetime) -> str:
-        # SQLAlchemy's SQLite DateTime format, so that rows written here read back as the ORM's do; PostgreSQL
-        # reads the same text as a timestamp.
-        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
     def close(self) -> None:
         if self.connection.closed:

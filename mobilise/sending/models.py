@@ -64,3 +64,13 @@ class SendClaim(db.Model):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     mailing_id: Mapped[int] = mapped_column(ForeignKey("mailings.id"), index=True)
     lease_until: Mapped[datetime] = mapped_column(index=True)
+
+
+# The journal of what the relay accepted, one row per email, appended the moment it is accepted (see
+# `delivery_state.Journal`) and applied to the deliveries in bulk. No key and no index: an append costs the
+# database as little as a write can, and the table only ever holds the marks not applied yet.
+sent_marks = db.Table(
+    "sent_marks",
+    db.Column("claim", String(32), nullable=False),
+    db.Column("delivery_id", db.Integer, nullable=False),
+)
