@@ -15,10 +15,6 @@ from rq.job import Job, JobStatus
 # Listed in priority order: a worker drains `dispatch` before `send` before `default`.
 QUEUE_NAMES = ("dispatch", "send", "default")
 
-# Sign-up confirmations are retried by RQ (RQ's scheduler, in every worker); mailings never are: the tick
-# hands out again whatever of them is due.
-CONFIRMATION_RETRY = Retry(max=6, interval=[10, 30, 60, 120, 300, 900])
-
 # A started job whose worker has not shown life for this long is taken for lost with its worker. RQ's
 # worker renews a job's heartbeat every `job_monitoring_interval` (30 s) while it runs.
 STALE_HEARTBEAT = timedelta(seconds=90)

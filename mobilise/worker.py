@@ -41,12 +41,12 @@ def run_worker(burst: bool) -> bool:
         # recorded before it started is written before it exits (the default queue drains last).
         keep_the_tick()
         prepare_for_forks()
-        return worker.work(burst=True, with_scheduler=True, logging_level="INFO")
+        return worker.work(burst=True, logging_level="INFO")
     ticker = Ticker()
     ticker.start()
     try:
         prepare_for_forks()
-        return worker.work(with_scheduler=True, logging_level="INFO")
+        return worker.work(logging_level="INFO")
     finally:
         ticker.terminate()
 

@@ -110,3 +110,27 @@ def test_the_case_page_carries_the_sign_up_form(app, client):
     case = make_case()
     html = client.get(f"/cases/{case.slug}?office=GB").get_data(as_text=True)
     assert 'action="/subscribe/GB"' in html and 'name="website"' in html
+
+
+def test_the_confirmation_goes_through_the_offices_relay_and_waits_out_an_outage(app, client, relay, run_jobs):
+    """The office's own relay (MAIL_RELAYS), down at first: nothing is lost, and the tick sends it once it is back."""
+    from .conftest import Relay
+
+    spanish = Relay()  # not listening yet
+    app.config["MAIL_RELAYS"] = [{"name": "es", "server": "127.0.0.1", "port": spanish.port, "offices": ["ES"]}]
+    app.config["SEND_RELAY_BACKOFF"] = (0,)
+    app.extensions.pop("mobilise.relays", None)
+    make_office(code="ES", name="Amnistía España", language="es", timezone="Europe/Madrid", sender="ua@es.example.org")
+    assert client.post("/subscribe/ES", data={"email": "lucia@example.org"}).status_code == 202
+    run_jobs()
+    assert relay.messages() == []  # never through the default relay
+
+    spanish.controller.start()
+    try:
+        run_jobs(tick=True)
+        assert spanish.recipients() == ["lucia@example.org"]
+        run_jobs(tick=True)  # done: not sent again
+        assert spanish.recipients() == ["lucia@example.org"]
+    finally:
+        spanish.controller.stop()
+    assert relay.messages() == []

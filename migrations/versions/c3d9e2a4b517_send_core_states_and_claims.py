@@ -32,6 +32,13 @@ def upgrade():
         sa.Column('claim', sa.String(length=32), nullable=False),
         sa.Column('delivery_id', sa.Integer(), nullable=False),
     )
+    with op.batch_alter_table('consent_changes', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('emailed_at', sa.DateTime(), nullable=True))
+        batch_op.create_index('ix_consent_changes_unemailed', ['at'], unique=False,
+                              postgresql_where=sa.text("change = 'requested' AND emailed_at IS NULL"),
+                              sqlite_where=sa.text("change = 'requested' AND emailed_at IS NULL"))
+    # Sign-up requests from before: their confirmation emails were RQ's to retry, and are taken as done.
+    op.execute("UPDATE consent_changes SET emailed_at = at WHERE change = 'requested'")
     with op.batch_alter_table('mailings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('failures', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('last_error', sa.Text(), nullable=True))
@@ -58,3 +65,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_send_claims_lease_until'))
     op.drop_table('send_claims')
     op.drop_table('sent_marks')
+    with op.batch_alter_table('consent_changes', schema=None) as batch_op:
+        batch_op.drop_index('ix_consent_changes_unemailed')
+        batch_op.drop_column('emailed_at')

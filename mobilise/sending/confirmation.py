@@ -1,20 +1,32 @@
-"""The sign-up confirmation email: the link that turns a request (supporters/signup.py) into consent."""
-import smtplib
+"""The sign-up confirmation email: the link that turns a request (supporters/signup.py) into consent.
+
+It goes like every other email: rendered by the one renderer, written by the same message class, through
+the office's relay and within its limits, by the messenger. Whether it is done is a row
+(`ConsentChange.emailed_at`): a relay that is down or over its limit leaves it for the tick to hand out
+again, so it needs neither RQ's retries nor its scheduler.
+"""
+import logging
+import time
 from email.utils import formataddr, make_msgid
 
-from ..extensions import mail
+from ..clock import utcnow
 from ..languages import UI_LANGUAGES
-from ..supporters.signup import awaiting_confirmation
+from ..supporters.signup import awaiting_confirmation, confirmation_emailed
 from ..tokens import make_token
 from .composer import public_url
-from .message import OutgoingEmail
+from .message import OutgoingEmail, Unsendable
+from .messenger import RelayDown, open_session
+from .relays import relay_for
 from .render import choose_language, render
+
+log = logging.getLogger(__name__)
 
 
 def send_confirmation(request_id: int) -> str:
     """The worker's side: the email with the confirmation link, in the person's language."""
     waiting = awaiting_confirmation(request_id)
     if waiting is None:
+        confirmation_emailed(request_id, utcnow())  # nothing to send any more
         return "no longer wanted"
     supporter, office = waiting
     language = choose_language("confirm", [supporter.language, office.language], set(UI_LANGUAGES))
@@ -29,8 +41,24 @@ def send_confirmation(request_id: int) -> str:
         subject=rendered.subject, sender=sender, recipient=supporter.email, text=rendered.text, html=rendered.html,
         message_id=make_msgid("confirm", domain=office.sender_email.rsplit("@", 1)[1]), reply_to=office.reply_to,
     )
+    relay = relay_for(office.code)
+    if relay.down_until():
+        return "relay down: the tick tries again"
+    granted, wait, _ = relay.reserve(1)
+    if not granted:
+        return "relay over its hourly limit: the tick tries again"
+    time.sleep(wait)
     try:
-        mail.send(message)
-    except smtplib.SMTPRecipientsRefused:
-        return "refused by the relay"
-    return "sent"  # a relay that is down raises: RQ tries again later
+        with open_session(relay) as session:
+            outcome = session.deliver(message)
+    except RelayDown as error:
+        relay.mark_down(str(error))
+        return "relay down: the tick tries again"
+    except Unsendable as error:
+        outcome = ("failed", str(error))
+    if outcome[0] == "deferred":
+        return f"deferred ({outcome[1]}): the tick tries again"
+    confirmation_emailed(request_id, utcnow())
+    if outcome[0] != "sent":
+        log.warning("sign-up request %s: the confirmation email was refused: %s", request_id, outcome[1])
+    return outcome[0]

@@ -6,6 +6,7 @@ Everything that must happen later is a row with a time, and nothing else:
     deliveries.retry_at     a deferred delivery's batch enqueued again
     mailings.paused_until   paused ──▶ sending, its batches enqueued again
     send_claims.lease_until a dead worker's claim: what it sent counted, the rest queued again
+    consent_changes.at      a sign-up request whose confirmation email is not done: enqueued again
 
 Each minute (any worker may run it; running it twice, or twice at once, does no harm) the tick reads those
 rows and enqueues the jobs they call for under stable ids, so work already waiting in a queue is not
@@ -27,6 +28,7 @@ from .claims import recover_expired
 from .delivery_state import DeliveryStatus
 from .models import Delivery
 from ..jobs import enqueue_audience
+from ..supporters.signup import CONFIRM_WITHIN, enqueue_confirmation, unconfirmed_requests
 from .service import enqueue_batches, finish_if_done, skip_cancelled, stop
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,8 @@ def tick(at: datetime | None = None) -> dict:
     recovered = recover_expired(at)
     handed = _hand_out()
     _skip_cancelled()
+    for request_id in unconfirmed_requests(at - CONFIRM_WITHIN):
+        enqueue_confirmation(request_id)
     result = {"queued": queued, "cancelled": cancelled, "resumed": resumed, "recovered": recovered, "batches": handed}
     log.info("tick at %s: %s", at.isoformat(), result)
     return result

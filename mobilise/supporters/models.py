@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import iso, utcnow
@@ -68,6 +68,10 @@ class ConsentChange(db.Model):
     """
 
     __tablename__ = "consent_changes"
+    # The sign-up requests whose confirmation email is not done yet, which the tick reads each minute.
+    __table_args__ = (Index("ix_consent_changes_unemailed", "at",
+                            postgresql_where=text("change = 'requested' AND emailed_at IS NULL"),
+                            sqlite_where=text("change = 'requested' AND emailed_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id", ondelete="CASCADE"), index=True)
@@ -75,6 +79,9 @@ class ConsentChange(db.Model):
     source: Mapped[str | None] = mapped_column(String(200))
     network: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # For a sign-up request: when its confirmation email was done with (accepted, or refused for good by the
+    # relay). Until then the tick hands it to a worker again.
+    emailed_at: Mapped[datetime | None]
 
     def to_dict(self) -> dict:
         return {"change": self.change, "source": self.source, "network": self.network, "at": iso(self.at)}

@@ -7,14 +7,14 @@ page the link opens, so a mail scanner that follows the link confirms nothing. T
 is composed and sent by a worker (sending/confirmation.py).
 """
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import Field, ValidationError
 
 from ..clock import utcnow
 from ..errors import Invalid, pydantic_details
 from ..extensions import db
-from ..jobs import CONFIRMATION_RETRY, enqueue
+from ..jobs import enqueue
 from ..offices.models import Office
 from ..tokens import read_token
 from ..validation import EmailAddress, Language, Strict
@@ -59,8 +59,25 @@ def sign_up(office: Office, form: dict, address: str | None) -> bool:
     db.session.flush()
     request = record_change(supporter, "requested", SOURCE, address=address)
     db.session.commit()
-    enqueue("workers.supporters.send_confirmation", request.id, queue_name="send", job_id=f"confirm-{request.id}", retry=CONFIRMATION_RETRY)
+    enqueue_confirmation(request.id)
     return True
+
+
+def enqueue_confirmation(request_id: int) -> None:
+    enqueue("workers.supporters.send_confirmation", request_id, queue_name="send", job_id=f"confirm-{request_id}")
+
+
+def unconfirmed_requests(since: datetime) -> list[int]:
+    """Sign-up requests since `since` whose confirmation email is not done yet (the tick hands them out again)."""
+    return list(db.session.scalars(
+        db.select(ConsentChange.id).where(ConsentChange.change == "requested", ConsentChange.emailed_at.is_(None),
+                                          ConsentChange.at >= since)
+    ))
+
+
+def confirmation_emailed(request_id: int, at: datetime) -> None:
+    db.session.execute(db.update(ConsentChange).where(ConsentChange.id == request_id).values(emailed_at=at))
+    db.session.commit()
 
 
 def awaiting_confirmation(request_id: int) -> tuple[Supporter, Office] | None:
