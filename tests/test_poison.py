@@ -210,3 +210,12 @@ def test_an_office_made_before_these_checks_fails_each_message_alone(app, own_re
         with pytest.raises(Unsendable, match="line break"):
             connection.send(message)
     assert server.received == []
+
+
+def test_a_test_email_that_cannot_go_says_why(app, client, relay):
+    make_office()
+    case = make_case()
+    staff = token_for("josé@uk.example.org", office="GB")  # the session's relay offers no SMTPUTF8
+    response = client.post(f"/api/v1/cases/{case.id}/test-email", json={"stage": "launch"}, headers=bearer(staff))
+    assert response.status_code == 422 and "SMTPUTF8" in response.json["error"]
+    assert relay.received == []
