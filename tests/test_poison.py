@@ -66,14 +66,15 @@ def parts(message) -> tuple[str, str]:
 def test_case_and_office_text_appears_as_written_in_the_email(app, own_relay):
     server = own_relay()
     office = make_office(name=f"Amnesty {TRICKY}", address=f"1 Road\n{TRICKY}")
-    mailing = composer(office, title=f"Free them {TRICKY}", summary=f"Held. {TRICKY} @@act@@ @@link:1@@")
+    title, summary = f"Free them\x1b\r\nBcc: x@evil.example {TRICKY}", f"Held. {TRICKY} @@act@@ @@link:1@@"
+    mailing = composer(office, title=title, summary=summary)
     message = mailing.spliced(1, email="ana@example.net", first_name="Ana", language=None)
     with relay_for("GB").connect() as connection:
         connection.send(message)
     [email] = received(server)
     text, html = parts(email)
-    assert email["Subject"] == f"Urgent Action: Free them {TRICKY}"
-    assert f"Held. {TRICKY} @@act@@ @@link:1@@" in text and f"Held. {TRICKY} @@act@@ @@link:1@@" in html
+    assert email["Subject"] == f"Urgent Action: Free them Bcc: x@evil.example {TRICKY}" and "Bcc" not in email
+    assert summary in text and summary in html
     assert f"Amnesty {TRICKY}" in text and f"Amnesty {TRICKY}" in html
     assert f"1 Road\n{TRICKY}" in text
 
