@@ -66,14 +66,15 @@ def parts(message) -> tuple[str, str]:
 def test_case_and_office_text_appears_as_written_in_the_email(app, own_relay):
     server = own_relay()
     office = make_office(name=f"Amnesty {TRICKY}", address=f"1 Road\n{TRICKY}")
-    mailing = composer(office, title=f"Free them {TRICKY}", summary=f"Held. {TRICKY} @@act@@ @@link:1@@")
+    title, summary = f"Free them\x1b\r\nBcc: x@evil.example {TRICKY}", f"Held. {TRICKY} @@act@@ @@link:1@@"
+    mailing = composer(office, title=title, summary=summary)
     message = mailing.spliced(1, email="ana@example.net", first_name="Ana", language=None)
     with relay_for("GB").connect() as connection:
         connection.send(message)
     [email] = received(server)
     text, html = parts(email)
-    assert email["Subject"] == f"Urgent Action: Free them {TRICKY}"
-    assert f"Held. {TRICKY} @@act@@ @@link:1@@" in text and f"Held. {TRICKY} @@act@@ @@link:1@@" in html
+    assert email["Subject"] == f"Urgent Action: Free them Bcc: x@evil.example {TRICKY}" and "Bcc" not in email
+    assert summary in text and summary in html
     assert f"Amnesty {TRICKY}" in text and f"Amnesty {TRICKY}" in html
     assert f"1 Road\n{TRICKY}" in text
 
@@ -210,3 +211,12 @@ def test_an_office_made_before_these_checks_fails_each_message_alone(app, own_re
         with pytest.raises(Unsendable, match="line break"):
             connection.send(message)
     assert server.received == []
+
+
+def test_a_test_email_that_cannot_go_says_why(app, client, relay):
+    make_office()
+    case = make_case()
+    staff = token_for("josé@uk.example.org", office="GB")  # the session's relay offers no SMTPUTF8
+    response = client.post(f"/api/v1/cases/{case.id}/test-email", json={"stage": "launch"}, headers=bearer(staff))
+    assert response.status_code == 422 and "SMTPUTF8" in response.json["error"]
+    assert relay.received == []

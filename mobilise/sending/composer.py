@@ -51,7 +51,8 @@ class Composer:
         self._skeleton: dict[str, tuple[Skeleton, Skeleton]] = {}
         # Plain values, read once: ORM attributes reload after every commit of the batch's progress.
         # An office's addresses are checked and IDNA-encoded when it is made; these are for older rows.
-        sender_email, self.reply_to = idna_address(self.office.sender_email), self.office.reply_to and idna_address(self.office.reply_to)
+        sender_email = idna_address(self.office.sender_email)
+        self.reply_to = self.office.reply_to and idna_address(self.office.reply_to)
         self.sender = formataddr((self.office.sender_name or self.office.name, sender_email))
         self.domain = sender_email.rsplit("@", 1)[1]
         # RFC 6068: what a mailto: address cannot hold as it is, percent-encoded (a "," would split List-Unsubscribe).

@@ -1,4 +1,4 @@
-"""The emails Flask-Mail sends: the contract's headers, and bytes written by `wire`; `Unsendable`, one that cannot go."""
+"""The emails Flask-Mail sends: the contract's headers, and bytes written by `wire`; `Unsendable`, one that cannot."""
 from email.errors import MessageError
 from email.utils import formataddr
 

@@ -7,12 +7,14 @@ from email.utils import make_msgid
 from pydantic import Field
 
 from ..cases.models import Case
-from ..errors import Unavailable
-from ..extensions import db, mail
+from ..errors import Invalid, Unavailable
+from ..extensions import db
 from ..offices.models import Office
 from ..sequences.models import STAGES, Drive
 from ..validation import Language, Strict, parse
 from .composer import Composer
+from .message import Unsendable
+from .relays import relay_for
 from .render import choose_language
 
 STAGE_AUDIENCE = {"launch": "all", "update": "all", "extension": "not_acted", "reminder": "not_acted", "outcome": "acted"}
@@ -62,14 +64,18 @@ def preview(case: Case, office: Office, data: dict) -> dict:
 
 
 def send_test_email(case: Case, office: Office, data: dict, to: str) -> dict:
-    """Send the previewed email to `to` (the staff member asking), marked as a test."""
+    """Send the previewed email to `to` (the staff member asking), marked as a test, by the office's relay as
+    its mailings go (an address that is not ASCII, say, goes or fails as theirs would)."""
     fields = parse(PreviewIn, data)
     composer = Composer(_unsaved_mailing(case, office, fields), preview=True)
     message = composer.message(0, email=to, first_name=fields.first_name, language=fields.language)
     message.subject = f"[TEST] {message.subject}"
     message.msgId = make_msgid("test", domain=composer.domain)
     try:
-        mail.send(message)
+        with relay_for(office.code).connect() as connection:
+            connection.send(message)
+    except Unsendable as error:
+        raise Invalid(f"the test email cannot be sent: {error}") from None
     except (smtplib.SMTPException, OSError) as error:
         raise Unavailable(f"the mail relay did not take the test email ({type(error).__name__}); try again later") from None
     return {"sent_to": to, "subject": message.subject}

@@ -27,6 +27,14 @@ PLACEHOLDER = re.compile(_KEY + r"([a-z_]+(?::\d+)?)" + _END)
 _inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
 
+_SPACES_AND_CONTROLS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+
+
+def _one_line(text: str) -> str:
+    """`text` for a header: every run of white space or control characters (a line break among them) one space."""
+    return _SPACES_AND_CONTROLS.sub(" ", text)
+
+
 @dataclass(frozen=True)
 class Rendered:
     language: str
@@ -64,7 +72,7 @@ def render(stage: str, language: str, context: dict) -> Rendered:
         subject = render_template(f"{folder}/subject.txt", **context)
         text = render_template(f"{folder}/body.txt", **context)
         html = _inliner.inline(render_template(f"{folder}/body.html", **context))
-    return Rendered(language, " ".join(subject.split()), text.strip() + "\n", html)
+    return Rendered(language, _one_line(subject).strip(), text.strip() + "\n", html)
 
 
 def personalise(rendered: Rendered, values: dict[str, str]) -> tuple[str, str, str]:
@@ -83,11 +91,8 @@ def personalise(rendered: Rendered, values: dict[str, str]) -> tuple[str, str, s
     )
 
 
-_LINE_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
-
-
 def personal_subject(rendered: Rendered, values: dict[str, str]) -> str:
     """The subject for one recipient: on one line whatever the values hold, as the shared part is."""
     if _END not in rendered.subject:  # no subject of today's templates has a placeholder
         return rendered.subject
-    return PLACEHOLDER.sub(lambda match: _LINE_BREAKS.sub(" ", values[match.group(1)]), rendered.subject)
+    return PLACEHOLDER.sub(lambda match: _one_line(values[match.group(1)]), rendered.subject)
