@@ -9,6 +9,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import signal
 import time
 
 from flask import current_app
@@ -67,6 +68,8 @@ class Ticker(multiprocessing.get_context("fork").Process):
         self.worker_pid = os.getpid()
 
     def run(self) -> None:
+        # Ctrl-C reaches the whole process group: the worker stops warmly, and this process goes with it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         db.engine.dispose(close=False)  # the worker's pooled connections are the worker's
         seconds = current_app.config["TICK_SECONDS"]
         last = None
