@@ -36,6 +36,10 @@ class MobiliseWorker(Worker):
 
 
 def run_worker(burst: bool) -> bool:
+    # What the service itself says (each tick's summary, pauses, recoveries) beside RQ's own lines; ids and
+    # counts only, never an address.
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     worker = MobiliseWorker(all_queues(), connection=redis_connection())
     if burst:
         # A burst worker first does what is due now, and leaves the counts complete: every open and click

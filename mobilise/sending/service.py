@@ -171,11 +171,10 @@ def visible_mailing(mailing_id: int, office: Office | None) -> Mailing:
 
 def resume_mailing(mailing: Mailing) -> int:
     """Staff resume a paused mailing: the batches are handed to workers again. Returns the batch count."""
-    reason = mailing.pause_reason
     if not mailing_state.resume(mailing.id):
         db.session.refresh(mailing)
         raise Conflict(f"the mailing is {mailing.status}, not paused")
-    log.info("mailing %s resumed by staff (was paused: %s)", mailing.id, reason)
+    log.info("mailing %s resumed by staff", mailing.id)
     db.session.refresh(mailing)
     if mailing.audience_taken_at is None:
         enqueue_audience(mailing.id)

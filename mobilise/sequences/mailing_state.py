@@ -65,7 +65,8 @@ def pause(mailing_id: int, reason: str, until: datetime | None) -> bool:
     paused = _move(mailing_id, [MailingStatus.SENDING],
                    {"status": MailingStatus.PAUSED, "pause_reason": reason, "paused_until": until})
     if paused:
-        log.warning("mailing %s paused until %s: %s", mailing_id, until or "staff resume it", reason)
+        # The reason can quote a relay's reply, which may name an address: staff read it on the mailing.
+        log.warning("mailing %s paused until %s", mailing_id, until or "staff resume it")
     return paused
 
 
