@@ -34,7 +34,7 @@ from .relays import Relay
 log = logging.getLogger(__name__)
 
 FLUSH_EVERY = 500  # outcomes written per transaction (each sent one is marked the moment it is sent)
-BEAT = 2.0  # seconds between renewals of the claim's lease
+BEAT = 2.0  # seconds between renewals of the claim's lease, at most (a third of the lease when that is shorter)
 # What composing or encoding one message can raise: a fault of that message alone (its text, its address).
 UNSENDABLE = (Unsendable, BadHeaderError, *BROKEN)
 
@@ -55,7 +55,8 @@ class Batch:
         self.outcomes = Outcomes(self.mailing_id, self.drive_id, claim)
         self.permits, self.slot = 0, 0.0
         self.tried = self.errors = 0
-        self.beat = time.monotonic() + BEAT
+        self.beat_every = min(BEAT, current_app.config["SEND_LEASE_SECONDS"] / 3)
+        self.beat = time.monotonic() + self.beat_every
 
     def send(self) -> dict:
         """Sends the claimed deliveries; raises Paused when the mailing must wait (what is untried is given back)."""
@@ -125,7 +126,7 @@ class Batch:
             self.outcomes.write()
         if time.monotonic() >= self.beat:
             self.claim.renew()
-            self.beat = time.monotonic() + BEAT
+            self.beat = time.monotonic() + self.beat_every
 
     def _settle(self, done: set[int]) -> None:
         self.outcomes.write()

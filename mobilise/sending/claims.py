@@ -89,8 +89,9 @@ def recover_expired(now: datetime, mailing_id: int | None = None) -> int:
             log.warning("mailing %s: claim %s expired; %d sent counted, %d queued again", claim_mailing, claim_id,
                         len(sent), back)
         db.session.commit()
-    # A mark written as its claim was being recovered (the one email in flight): its delivery went back to the
-    # queue, and the mark has nothing left to say.
-    db.session.execute(db.delete(sent_marks).where(sent_marks.c.claim.not_in(db.select(SendClaim.id))))
-    db.session.commit()
+    if mailing_id is None:  # the tick's sweep, not each batch's
+        # A mark written as its claim was being recovered (the one email in flight): its delivery went back to
+        # the queue, and the mark has nothing left to say.
+        db.session.execute(db.delete(sent_marks).where(sent_marks.c.claim.not_in(db.select(SendClaim.id))))
+        db.session.commit()
     return requeued
