@@ -91,6 +91,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PER_SECOND": _number(os.environ.get("MAIL_PER_SECOND"), "MAIL_PER_SECOND"),
         "MAIL_PER_HOUR": _number(os.environ.get("MAIL_PER_HOUR"), "MAIL_PER_HOUR"),
         "MAIL_RELAYS": _relays(os.environ.get("MAIL_RELAYS") or "[]"),
+        # The largest request body a call takes (JSON, forms, a pasted UA document); uploads have their own.
+        "MAX_BODY_BYTES": int(os.environ.get("MAX_BODY_BYTES", str(2 * 1024 * 1024))),
         # Networks whose opens and clicks are machines' (security scanners staff know of), CIDRs.
         "TRACKING_MACHINE_NETWORKS": tuple(
             n.strip() for n in os.environ.get("TRACKING_MACHINE_NETWORKS", "").split(",") if n.strip()

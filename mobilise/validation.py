@@ -1,11 +1,12 @@
 """Input types shared by the API and the command line."""
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import DOT_ATOM_TEXT, EMAIL_MAX_LENGTH, LOCAL_PART_MAX_LENGTH
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ConfigDict, ValidationError, field_validator
 
 from .errors import Invalid, pydantic_details
 
@@ -61,14 +62,73 @@ def _timezone(value: str) -> str:
 
 
 EmailAddress = Annotated[str, AfterValidator(normalise_email)]
+# The longest text a case's prose field takes: a model letter is a few thousand characters.
+LONG_TEXT = 100_000
+LongText = Annotated[str, Field(max_length=LONG_TEXT)]
+
+
+def text(length: int):
+    """A string no longer than its column's `length`."""
+    return Annotated[str, Field(max_length=length)]
+
 Language = Annotated[str, AfterValidator(language_code)]
 Timezone = Annotated[str, AfterValidator(_timezone)]
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+LARGEST_INTEGER = 2**31 - 1  # an INTEGER column's
+
+
+def _within_years(value):
+    """A date or a moment in years 1900–2999: far enough for any case, near enough for every calendar sum."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must be in the years {FIRST_YEAR}–{LAST_YEAR}")
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value.astimezone(timezone.utc)  # in range on both sides of the offset, so never an OverflowError
+    return value
+
+
+def _problem(value) -> str | None:
+    """What no column of ours can hold, anywhere inside a field's value."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "must not contain a NUL character"
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            if abs(item) > LARGEST_INTEGER:
+                return "is out of range"
+        elif isinstance(item, (date, datetime)):
+            try:
+                _within_years(item)
+            except (ValueError, OverflowError) as error:
+                return str(error) if isinstance(error, ValueError) else f"must be in the years {FIRST_YEAR}–{LAST_YEAR}"
+        elif isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            todo.extend(item)
+    return None
+
+
 class Strict(BaseModel):
-    """Unknown fields are an error: a typo must not be silently dropped."""
+    """Unknown fields are an error: a typo must not be silently dropped.
+
+    Every model of ours refuses, in any field, what no column can hold: a NUL character, an integer past
+    an INTEGER's range, a date outside years 1900–2999. A model with narrower bounds says so on its field.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value):
+        if (problem := _problem(value)) is not None:
+            raise ValueError(problem)
+        return value
 
 
 def parse(model: type[BaseModel], data):

@@ -8,38 +8,38 @@ from slugify import slugify
 from ..clock import days_left, utcnow
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..validation import Language, Strict, parse
+from ..validation import LONG_TEXT, Language, LongText, Strict, parse, text
 from .models import Case, CaseTranslation
 
 
 class TargetIn(Strict):
     name: str = Field(min_length=1, max_length=300)
-    title: str | None = None
-    address: str | None = None
-    salutation: str | None = None
+    title: text(300) | None = None
+    address: LongText | None = None
+    salutation: text(300) | None = None
 
 
 class TranslationIn(Strict):
-    title: str | None = None
-    summary: str | None = None
-    model_letter: str | None = None
-    additional_information: str | None = None
+    title: text(500) | None = None
+    summary: LongText | None = None
+    model_letter: LongText | None = None
+    additional_information: LongText | None = None
 
 
 class CaseIn(Strict):
-    reference: str | None = None
-    ai_index: str | None = None
+    reference: text(50) | None = None
+    ai_index: text(50) | None = None
     title: str = Field(min_length=1, max_length=500)
-    country: str | None = None
-    people: str | None = None
-    pronoun: str | None = None
-    summary: str = ""
+    country: text(100) | None = None
+    people: LongText | None = None
+    pronoun: text(50) | None = None
+    summary: LongText = ""
     target: TargetIn
     target_language: Language | None = None
-    model_letter: str = Field(min_length=1)
-    additional_information: str | None = None
+    model_letter: str = Field(min_length=1, max_length=LONG_TEXT)
+    additional_information: LongText | None = None
     deadline: date
-    previous_reference: str | None = None
+    previous_reference: text(300) | None = None
     language: Language = "en"
     high_risk: bool = False
     translations: dict[str, TranslationIn] = Field(default_factory=dict)
@@ -68,27 +68,27 @@ def create_case(data: dict, *, status: str = "live", today: date | None = None) 
 
 class TargetEdit(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=300)
-    title: str | None = None
-    address: str | None = None
-    salutation: str | None = None
+    title: text(300) | None = None
+    address: LongText | None = None
+    salutation: text(300) | None = None
 
 
 class CaseEdit(Strict):
     """Any field of a case; `"status": "live"` publishes a draft."""
 
-    reference: str | None = None
-    ai_index: str | None = None
+    reference: text(50) | None = None
+    ai_index: text(50) | None = None
     title: str | None = Field(default=None, min_length=1, max_length=500)
-    country: str | None = None
-    people: str | None = None
-    pronoun: str | None = None
-    summary: str | None = None
+    country: text(100) | None = None
+    people: LongText | None = None
+    pronoun: text(50) | None = None
+    summary: LongText | None = None
     target: TargetEdit | None = None
     target_language: Language | None = None
-    model_letter: str | None = Field(default=None, min_length=1)
-    additional_information: str | None = None
+    model_letter: str | None = Field(default=None, min_length=1, max_length=LONG_TEXT)
+    additional_information: LongText | None = None
     deadline: date | None = None
-    previous_reference: str | None = None
+    previous_reference: text(300) | None = None
     language: Language | None = None
     high_risk: bool | None = None
     translations: dict[str, TranslationIn] | None = None

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, Field, field_validator
 
 from ..errors import Conflict, NotFound
 from ..extensions import db
-from ..validation import Language, Strict, Timezone, parse
+from ..validation import Language, LongText, Strict, Timezone, parse
 from .models import Office
 
 
@@ -46,9 +46,9 @@ class OfficeIn(Strict):
     sender: SendingAddress
     sender_name: HeaderName | None = Field(default=None, max_length=200)
     reply_to: SendingAddress | None = None
-    address: str = ""
+    address: LongText = ""
     send_hour: int = Field(default=10, ge=0, le=23)
-    reminder_days: list[int] = Field(default_factory=lambda: [7, 2])
+    reminder_days: list[int] = Field(default_factory=lambda: [7, 2], max_length=20)
 
     @field_validator("reminder_days")
     @classmethod

@@ -11,7 +11,7 @@ from ..errors import Invalid, Unavailable
 from ..extensions import db
 from ..offices.models import Office
 from ..sequences.models import STAGES, Drive
-from ..validation import Language, Strict, parse
+from ..validation import Language, LongText, Strict, parse, text
 from .composer import Composer
 from .message import Unsendable
 from .relays import relay_for
@@ -23,8 +23,8 @@ STAGE_AUDIENCE = {"launch": "all", "update": "all", "extension": "not_acted", "r
 class PreviewIn(Strict):
     stage: str = Field(default="launch", pattern="^(" + "|".join(STAGES) + ")$")
     language: Language | None = None
-    body: str | None = None
-    first_name: str = "Alex"
+    body: LongText | None = None
+    first_name: text(200) = "Alex"
 
 
 @dataclass

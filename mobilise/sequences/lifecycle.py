@@ -13,37 +13,40 @@ from ..clock import utcnow
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from . import mailing_state
-from ..validation import Strict, parse
+from ..validation import LONG_TEXT, LongText, Strict, parse
 from .models import Drive, Mailing
 from .service import plan_reminders
 
 
 class UpdateIn(Strict):
     kind: Literal["update"]
-    body: str = Field(min_length=1)
+    body: str = Field(min_length=1, max_length=LONG_TEXT)
 
 
 class ExtensionIn(Strict):
     kind: Literal["deadline_extended"]
     deadline: date
-    body: str | None = None
+    body: LongText | None = None
 
 
 class ClosureIn(Strict):
     kind: Literal["closed"]
     outcome: Literal["good_news", "no_further_action"]
-    body: str | None = None
+    body: LongText | None = None
 
 
 class ChangeIn(Strict):
     change: Annotated[UpdateIn | ExtensionIn | ClosureIn, Field(discriminator="kind")]
 
 
+CHANGES = {"update": UpdateIn, "deadline_extended": ExtensionIn, "closed": ClosureIn}
+
+
 def apply_change(case: Case, data: dict, *, now: datetime | None = None) -> list[Mailing]:
     """Apply an update, extension or closure to `case`; returns the mailings it made."""
-    if not isinstance(data, dict) or data.get("kind") not in ("update", "deadline_extended", "closed"):
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or data["kind"] not in CHANGES:
         raise Invalid("invalid input", [{"field": "kind", "error": "must be update, deadline_extended or closed"}])
-    change = parse(ChangeIn, {"change": data}).change
+    change = parse(CHANGES[data["kind"]], data)  # by its kind, so that errors name the body's own fields
     now = now or utcnow()
     if case.status != "live":
         raise Conflict(f"case {case.id} is {case.status}: only a live case takes updates")

@@ -9,14 +9,14 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..offices.models import Office
 from ..supporters.models import Supporter, SupporterTag
-from ..validation import Language, Strict, parse
+from ..validation import Language, Strict, parse, text
 from .models import Drive, Mailing
 
 
 class LaunchIn(Strict):
     office: str = Field(pattern=r"^[A-Za-z]{2}$")
     deadline: date | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: list[text(100)] = Field(default_factory=list, max_length=200)
     languages: list[Language] = Field(default_factory=list)
     send_at: datetime | None = None
 

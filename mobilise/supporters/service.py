@@ -8,7 +8,7 @@ from ..clock import to_naive_utc, utcnow
 from ..errors import Invalid, pydantic_details
 from ..extensions import db
 from ..offices.models import Office
-from ..validation import EmailAddress, Language, Strict
+from ..validation import EmailAddress, Language, Strict, text
 from .models import STATUSES, Supporter, SupporterTag
 from .staging import write_batch
 
@@ -20,7 +20,7 @@ class SupporterIn(Strict):
     first_name: str = Field(default="", max_length=200)
     last_name: str = Field(default="", max_length=200)
     language: Language | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: list[text(100)] = Field(default_factory=list, max_length=200)
     consent_source: str | None = Field(default=None, max_length=200)
     consent_at: datetime | None = None
 

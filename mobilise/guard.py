@@ -1,0 +1,130 @@
+"""The first look at every request, before any view, form or service sees it.
+
+A body over its route's limit answers 413 before it is read. A NUL character anywhere (query, form,
+JSON), JSON nested deeper than any call needs, a number no column holds or a float that is not a number
+answer 422 naming the field. No column of ours can store a NUL (PostgreSQL refuses it mid-transaction,
+losing the good rows beside it), so refusing it here, once, keeps every later layer simple.
+"""
+import json
+import math
+from collections.abc import Iterator
+
+from flask import Flask, current_app, render_template, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import RequestEntityTooLarge
+
+JSON_MAX_DEPTH = 32
+LARGEST_INTEGER = 2**63 - 1  # a BIGINT's; the models' own bounds are narrower where a column is
+_BODY_SETTING = "_body_limit_setting"
+
+
+def large_body(setting: str):
+    """Let a view take a body up to the config value `setting` (an upload) instead of `MAX_BODY_BYTES`."""
+    def mark(view):
+        setattr(view, _BODY_SETTING, setting)
+        return view
+    return mark
+
+
+class Refused(Exception):
+    """Input no layer below may see: 422 with the fields that are wrong."""
+
+    def __init__(self, details: list[dict]):
+        super().__init__("invalid input")
+        self.details = details
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+class StrictJSON(DefaultJSONProvider):
+    """JSON as the standard says: `NaN` and `Infinity` are malformed, not floats."""
+
+    def loads(self, s, **kwargs):
+        return json.loads(s, parse_constant=_refuse_constant, **kwargs)
+
+
+def body_limit() -> int:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    setting = getattr(view, _BODY_SETTING, "MAX_BODY_BYTES")
+    return int(current_app.config[setting])
+
+
+def check_request() -> None:
+    limit = body_limit()
+    # Werkzeug stops reading past it too, for a chunked body that names no length.
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"the body is over this call's limit of {limit:,} bytes")
+    if request.content_length is None and request.environ.get("wsgi.input_terminated"):
+        # Chunked, no length named: Werkzeug's reader stops quietly at the limit, which would leave
+        # a view a truncated body; read it here (kept for the view) and refuse what reached the limit.
+        if len(request.get_data(cache=True, parse_form_data=False)) >= limit:
+            raise RequestEntityTooLarge(f"the body is over this call's limit of {limit:,} bytes")
+    problems = [*_nul_in_pairs(request.args, "query"), *_nul_in_pairs(request.form, "form")]
+    if request.is_json and request.content_length != 0:
+        problems += _json_problems()
+    if problems:
+        raise Refused(problems)
+
+
+def _nul_in_pairs(pairs, where: str) -> Iterator[dict]:
+    for key, value in pairs.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            yield {"field": key.replace("\x00", "") or where, "error": "must not contain a NUL character"}
+
+
+def _json_problems() -> list[dict]:
+    try:
+        data = request.get_json(silent=True)  # cached: the view reads the same parse
+    except RecursionError:
+        return [{"field": None, "error": f"JSON is nested deeper than {JSON_MAX_DEPTH} levels"}]
+    return list(json_problems(data)) if data is not None else []
+
+
+def json_problems(data) -> Iterator[dict]:
+    """Each NUL, too-deep nesting, out-of-range integer or non-finite float, by its dotted path; no recursion."""
+    todo = [((), data)]
+    while todo:
+        path, value = todo.pop()
+        field = ".".join(map(str, path)) or None
+        if len(path) > JSON_MAX_DEPTH:
+            yield {"field": field, "error": f"is nested deeper than {JSON_MAX_DEPTH} levels"}
+            continue
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    yield {"field": ".".join(map(str, (*path, key.replace("\x00", "")))), "error": "must not contain a NUL character"}
+                else:
+                    todo.append(((*path, key), item))
+        elif isinstance(value, list):
+            todo.extend(((*path, index), item) for index, item in enumerate(value))
+        elif isinstance(value, str) and "\x00" in value:
+            yield {"field": field, "error": "must not contain a NUL character"}
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int) and abs(value) > LARGEST_INTEGER:
+            yield {"field": field, "error": "is out of range"}
+        elif isinstance(value, float) and not math.isfinite(value):
+            yield {"field": field, "error": "is out of range"}
+
+
+def refused(error: Refused):
+    if request.path.startswith("/api/"):
+        return {"error": "invalid input", "details": error.details}, 422
+    return render_template("pages/refused.html", details=error.details), 422
+
+
+def too_large(error: RequestEntityTooLarge):
+    if request.path.startswith("/api/"):
+        return {"error": "the request body is too large", "details": {"limit": body_limit()}}, 413
+    return render_template("pages/refused.html", too_large=True), 413
+
+
+def init_app(app: Flask) -> None:
+    """Before CSRF's check and every other hook, which read the form."""
+    app.json = StrictJSON(app)
+    app.before_request(check_request)
+    app.register_error_handler(Refused, refused)
+    app.register_error_handler(RequestEntityTooLarge, too_large)
