@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from flask import Flask, current_app, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter
 
 JSON_MAX_DEPTH = 32
 LARGEST_INTEGER = 2**63 - 1  # a BIGINT's; the models' own bounds are narrower where a column is
@@ -24,6 +25,14 @@ def large_body(setting: str):
         setattr(view, _BODY_SETTING, setting)
         return view
     return mark
+
+
+class RowId(IntegerConverter):
+    """`<int:…>` in a route: an id an INTEGER column can hold; past it the path matches nothing (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 class Refused(Exception):
@@ -123,7 +132,8 @@ def too_large(error: RequestEntityTooLarge):
 
 
 def init_app(app: Flask) -> None:
-    """Before CSRF's check and every other hook, which read the form."""
+    """Before CSRF's check and every other hook, which read the form; before any route is added."""
+    app.url_map.converters["int"] = RowId
     app.json = StrictJSON(app)
     app.before_request(check_request)
     app.register_error_handler(Refused, refused)

@@ -161,3 +161,10 @@ def test_a_nul_in_an_address_to_export_or_erase_is_a_422(app, client, admin):
     for call in ("export", "erase"):
         response = client.post(f"/api/v1/offices/GB/supporters/{call}", json={"email": "ana\x00@example.org"}, headers=admin)
         assert response.status_code == 422 and _fields(response) == {"email"}
+
+
+def test_an_id_no_column_holds_is_a_404(app, client, admin):
+    for path in ("/api/v1/cases/99999999999999999999", "/api/v1/imports/2147483648", "/api/v1/cases/2147483648/stats"):
+        response = client.get(path, headers=admin)
+        assert response.status_code == 404, path
+        assert response.is_json
