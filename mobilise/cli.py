@@ -83,6 +83,20 @@ def staff_token_command(email):
     click.echo(token)
 
 
+@staff_cli.command("password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="asked for when not given")
+def staff_password_command(email, password):
+    """Set a staff account's password; every session signed in before ends."""
+    from .auth.service import set_password
+
+    try:
+        staff = set_password(email, password)
+    except ServiceError as error:
+        fail(error)
+    click.echo(f"password of {staff.email} changed: its sessions are ended")
+
+
 @supporters_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--office", "office_code", required=True)

@@ -19,8 +19,15 @@ class Staff(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A session cookie is signed, not stored: it stays valid until this number moves on, at sign-out
+    # and at a password change, which ends every session made before.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     office = relationship("Office")
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the account and the version of its sessions."""
+        return f"{self.id}:{self.session_version}"
 
 
 class ApiToken(db.Model):

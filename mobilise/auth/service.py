@@ -43,6 +43,34 @@ def create_staff(email: str, *, admin: bool, office_code: str | None, password: 
     return staff, password
 
 
+def end_sessions(staff: Staff) -> None:
+    """Every session cookie of `staff` made before now stops working, wherever it was saved."""
+    db.session.execute(db.update(Staff).where(Staff.id == staff.id).values(session_version=Staff.session_version + 1))
+    db.session.commit()
+
+
+def staff_for_session(session_id: str) -> Staff | None:
+    """The account a session names (as `Staff.get_id` wrote it), if that session has not been ended since."""
+    staff_id, _, version = session_id.partition(":")
+    if not (staff_id.isdigit() and version.isdigit()):
+        return None
+    staff = db.session.get(Staff, int(staff_id))
+    return staff if staff is not None and staff.session_version == int(version) else None
+
+
+def set_password(email: str, password: str) -> Staff:
+    """A new password ends every session signed in with the old one."""
+    staff = db.session.scalar(db.select(Staff).where(Staff.email == email.strip().lower()))
+    if staff is None:
+        raise NotFound(f"no staff account {email}")
+    if len(password) < 8:
+        raise Invalid("a password has at least 8 characters")
+    staff.password_hash = generate_password_hash(password)
+    staff.session_version += 1
+    db.session.commit()
+    return staff
+
+
 def issue_token(email: str) -> str:
     staff = db.session.scalar(db.select(Staff).where(Staff.email == email.strip().lower()))
     if staff is None:

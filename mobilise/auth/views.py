@@ -1,4 +1,9 @@
-"""Staff sign in and out of the console."""
+"""Staff sign in and out of the console.
+
+A session is a signed cookie, so signing out cannot delete it everywhere it was copied: it ends it instead,
+by moving the account's session version on (see `Staff.get_id`). Signing out takes a POST with the form's
+CSRF token, so another site cannot sign staff out with a link or an image.
+"""
 import secrets
 from functools import cache
 
@@ -7,13 +12,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email
+from wtforms.validators import DataRequired, Email, Length
 
 from ..extensions import db, limiter, login_manager
 from .models import Staff
+from .redirects import local_path
+from .service import end_sessions, staff_for_session
 
 auth = Blueprint("auth", __name__)
-
 
 
 @cache
@@ -23,13 +29,17 @@ def _unknown_staff_hash() -> str:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False)])
-    password = PasswordField("Password", validators=[DataRequired()])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=320), Email(check_deliverability=False)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+
+
+class SignOutForm(FlaskForm):
+    """Only its CSRF token: proof that the sign-out came from our own page."""
 
 
 @login_manager.user_loader
-def load_staff(staff_id: str) -> Staff | None:
-    return db.session.get(Staff, int(staff_id)) if staff_id.isdigit() else None
+def load_staff(session_id: str) -> Staff | None:
+    return staff_for_session(session_id)
 
 
 def _failed(response) -> bool:
@@ -47,22 +57,25 @@ def login():
         password_hash = staff.password_hash if staff else _unknown_staff_hash()
         if check_password_hash(password_hash, form.password.data) and staff is not None:
             login_user(staff)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(local_path(request.args.get("next")) or url_for("console.home"))
         form.password.errors.append("Wrong email or password.")
         return render_template("console/login.html", form=form), 401
     return render_template("console/login.html", form=form), 400 if form.errors else 200
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: a login link must not send staff elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("console.home")
+@auth.get("/logout")
+def sign_out_page():
+    """A link to /logout asks; it never signs out by itself."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render_template("console/logout.html", form=SignOutForm())
 
 
-@auth.route("/logout", methods=["GET", "POST"])
+@auth.post("/logout")
 @login_required
 def logout():
+    # CSRFProtect has already refused a POST without the page's token (400).
+    end_sessions(current_user)
     logout_user()
     flash("You are signed out.")
     return redirect(url_for("auth.login"))

@@ -28,13 +28,11 @@ def send_confirmation(request_id: int) -> str:
     if waiting is None:
         confirmation_emailed(request_id, utcnow())  # nothing to send any more
         return "no longer wanted"
-    supporter, office = waiting
-    language = choose_language("confirm", [supporter.language, office.language], set(UI_LANGUAGES))
-    context = {
-        "office": office,
-        "confirm_url": public_url(f"/confirm/{make_token('confirm', request_id)}"),
-        "name_suffix": f" {supporter.first_name}" if supporter.first_name else "",
-    }
+    supporter, office, language_asked = waiting
+    language = choose_language("confirm", [language_asked, supporter.language, office.language], set(UI_LANGUAGES))
+    # Nothing the requester typed but the address goes into the email: anyone may fill in the form, and
+    # a "name" such as "your account is suspended, verify at http://..." must not be sent in the office's name.
+    context = {"office": office, "confirm_url": public_url(f"/confirm/{make_token('confirm', request_id)}")}
     rendered = render("confirm", language, context)
     sender = formataddr((office.sender_name or office.name, office.sender_email))
     message = OutgoingEmail(

@@ -6,9 +6,10 @@ from ..extensions import db
 from ..networks import network_of
 from .models import ConsentChange, Supporter
 
-# The status each change leaves the supporter in (requested leaves them pending until confirmed).
+# The status each change leaves the supporter in. A request moves none: anyone may send one, so until it is
+# confirmed the person stays as they were (a new supporter starts as `pending`).
 STATUS_AFTER = {
-    "given": "subscribed", "requested": "pending", "confirmed": "subscribed",
+    "given": "subscribed", "confirmed": "subscribed",
     "withdrawn": "unsubscribed", "bounced": "bounced", "complained": "complained",
 }
 

@@ -82,6 +82,9 @@ class ConsentChange(db.Model):
     # For a sign-up request: when its confirmation email was done with (accepted, or refused for good by the
     # relay). Until then the tick hands it to a worker again.
     emailed_at: Mapped[datetime | None]
+    # For a sign-up request: the name and language it asked for, applied only once confirmed, so that a
+    # stranger's request changes nothing about the person. Deleted with the rest at an erasure.
+    profile: Mapped[dict | None] = mapped_column(JSON)
 
     def to_dict(self) -> dict:
         return {"change": self.change, "source": self.source, "network": self.network, "at": iso(self.at)}

@@ -1,6 +1,7 @@
 """The public sign-up form and the confirmation page: no login, no CSRF token (the form lives on
 offices' own sites too), throttled per address instead, with a honeypot field."""
 from flask import Blueprint, abort, g, render_template, request
+from flask_babel import gettext
 
 from ..errors import Invalid, NotFound
 from ..extensions import limiter
@@ -19,9 +20,22 @@ def _office(code: str):
         abort(404)
 
 
-def _page(office, status=200, **context):
+def _wording(problem: dict) -> str:
+    """A problem the service found, in the visitor's language."""
+    if problem["field"] == "email":
+        return gettext("Enter an email address such as name@example.org.")
+    if problem["error"] == "too_long":
+        return gettext("Use at most %(max)d characters.", max=problem["max"])
+    if problem["error"] == "bad_characters":
+        return gettext("This field holds characters that cannot be used.")
+    return gettext("The form could not be used. Check it and send it again.")
+
+
+def _page(office, status=200, problems=(), **context):
     g.page_language = ui_language(request.accept_languages.best_match(UI_LANGUAGES), office.language)
-    return render_template("pages/signup.html", office=office, honeypot=signup.HONEYPOT, **context), status, NO_STORE
+    context.setdefault("errors", {p["field"]: _wording(p) for p in problems})
+    return render_template("pages/signup.html", office=office, honeypot=signup.HONEYPOT, page_language=g.page_language,
+                           **context), status, NO_STORE
 
 
 @signups.get("/subscribe/<code>")
@@ -36,14 +50,14 @@ def subscribe(code: str):
     try:
         signup.sign_up(office, request.form.to_dict(), request.remote_addr)
     except Invalid as error:
-        errors = {d["field"]: d["error"] for d in error.details or []}
-        return _page(office, 422, form=request.form, errors=errors)
+        # Worded after the page's language is chosen; a field the form does not show (language) is named at the top.
+        return _page(office, 422, form=request.form, problems=error.details or [])
     return _page(office, 202, sent=True)
 
 
 def _confirm_page(context):
-    g.page_language = ui_language(context["supporter"].language, context["office"].language)
-    return render_template("pages/confirm.html", **context), NO_STORE
+    g.page_language = ui_language(context["language"], context["office"].language)
+    return render_template("pages/confirm.html", page_language=g.page_language, **context), NO_STORE
 
 
 @signups.get("/confirm/<token>")
