@@ -99,6 +99,7 @@ def import_file(
             result["updated"] += outcome["updated"]
         if outcomes and progress:
             progress(max(outcome["position"] for outcome in outcomes), result)
+        writer.raise_failure()
 
     def flush():
         prepared = prepare_supporters([row for _, row in batch])
@@ -148,6 +149,7 @@ class _BatchWriters:
         count = 2 if db.session.get_bind().dialect.name == "postgresql" else 1
         self.todo: list[queue.Queue] = [queue.Queue(maxsize=1) for _ in range(count)]
         self.done: queue.Queue = queue.Queue()
+        self.failure: BaseException | None = None
         self.threads = [
             threading.Thread(target=self._run, args=(todo, index == 0), name=f"mobilise-import-{index}", daemon=True)
             for index, todo in enumerate(self.todo)
@@ -173,10 +175,16 @@ class _BatchWriters:
         outcomes = []
         while not self.done.empty():
             outcome = self.done.get()
-            if isinstance(outcome, BaseException):  # raised here, in the importing thread
-                raise outcome
-            outcomes.append(outcome)
+            if isinstance(outcome, BaseException):
+                self.failure = outcome
+            else:
+                outcomes.append(outcome)
         return outcomes
+
+    def raise_failure(self) -> None:
+        """A writer's error, raised in the importing thread once the batches written before it are counted."""
+        if self.failure is not None:
+            raise self.failure
 
     def _run(self, todo: queue.Queue, analyses: bool):
         with self.app.app_context():  # one session for the import, removed when the context ends
