@@ -76,5 +76,11 @@ class ExtendForm(ConfirmForm):
 
 
 class CloseForm(ConfirmForm):
-    outcome = SelectField("Outcome", choices=[("good_news", "Good news"), ("no_further_action", "No further action")])
+    outcome = SelectField("Outcome")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set here, as LaunchForm's offices are: WTForms 3.3 warns of (value, label) pairs given to the
+X
+        self.outcome.choices = [("good_news", "Good news"), ("no_further_action", "No further action")]
     body = TextAreaField("What changed (sent to those who acted, with good news)", validators=[Length(max=BODY_LIMIT)])
