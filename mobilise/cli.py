@@ -105,7 +105,7 @@ def import_supporters_command(path, office_code):
     import os
     from pathlib import Path
 
-    from .supporters.imports import Refused, import_file, imports_folder, write_report
+    from .supporters.imports import Refused, import_file, imports_folder
 
     office = _office_or_fail(office_code)
     size = os.path.getsize(path)
@@ -118,11 +118,12 @@ def import_supporters_command(path, office_code):
             done = max(position, done)
 
         try:
-            result = import_file(office, raw, size, progress, name=Path(path).name)
+            result = import_file(office, raw, size, progress, name=Path(path).name,
+                                 report=imports_folder() / f"{Path(path).stem}-{office.code}-rejected.csv")
         except Refused as error:
             raise click.ClickException(f"nothing imported: {error}") from None
     click.echo(f"created {result['created']}, updated {result['updated']}, rejected {result['rejected']}")
-    report = write_report(result, imports_folder(), f"{Path(path).stem}-{office.code}")
+    report = result["report"]
     click.echo(f"rejected rows (line, email, reason): {report}" if report else "no row was rejected")
 
 

@@ -93,6 +93,10 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_RELAYS": _relays(os.environ.get("MAIL_RELAYS") or "[]"),
         # The largest request body a call takes (JSON, forms, a pasted UA document); uploads have their own.
         "MAX_BODY_BYTES": int(os.environ.get("MAX_BODY_BYTES", str(2 * 1024 * 1024))),
+        # The largest CSV an import accepts (the upload answers 413 beyond it), and how long an import's
+        # upload and its report of rejected rows are kept (personal data) before the tick deletes them.
+        "IMPORT_MAX_BYTES": int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024))),
+        "IMPORT_RETENTION_DAYS": float(os.environ.get("IMPORT_RETENTION_DAYS", "7")),
         # Networks whose opens and clicks are machines' (security scanners staff know of), CIDRs.
         "TRACKING_MACHINE_NETWORKS": tuple(
             n.strip() for n in os.environ.get("TRACKING_MACHINE_NETWORKS", "").split(",") if n.strip()

@@ -19,6 +19,11 @@ actions = Blueprint("actions", __name__)
 actions.before_request(signed_in)  # staff only, as every console page
 
 
+def _shown_again(form) -> int:
+    """A form sent with mistakes comes back with them marked, as a 422; the first visit is a 200."""
+    return 422 if form.is_submitted() else 200
+
+
 def _admin_only():
     if not current_user.is_admin:
         abort(404)
@@ -33,7 +38,7 @@ def launch(case_id: int):
     if not form.is_submitted() and not current_user.is_admin:
         form.office.data = current_user.office.code
     if not form.validate_on_submit():
-        return render_template("console/launch.html", case=case, form=form, step="form")
+        return render_template("console/launch.html", case=case, form=form, step="form"), _shown_again(form)
     office = get_office(form.office.data)
     if not current_user.is_admin and office.id != current_user.office_id:
         abort(404)
@@ -42,7 +47,7 @@ def launch(case_id: int):
     size = audience_size(drive, "all")
     if size == 0:
         form.tags.errors.append("No subscribed supporter of this office matches: the launch would reach no one.")
-        return render_template("console/launch.html", case=case, form=form, step="form")
+        return render_template("console/launch.html", case=case, form=form, step="form"), 422
     if form.confirm.data != "yes":
         email = preview(case, office, {"stage": "launch"})
         form.confirm.data = "yes"  # the confirmation page's button says yes
@@ -54,7 +59,7 @@ def launch(case_id: int):
         start_drive(case, office, data)
     except ServiceError as error:
         flash(f"Not launched: {error.message}.", "error")
-        return render_template("console/launch.html", case=case, form=form, step="form")
+        return render_template("console/launch.html", case=case, form=form, step="form"), error.status
     flash(f"Launched for {office.code}: the email is on its way to {size} supporters.")
     return redirect(url_for("console.case", case_id=case.id, office=office.code if current_user.is_admin else None))
 
@@ -74,7 +79,8 @@ def change(case_id: int, change: str):
     form_class, audience, title, stage = CHANGES[change]
     form = form_class()
     if not form.validate_on_submit():
-        return render_template("console/change.html", case=case, form=form, change=change, title=title, step="form")
+        return render_template("console/change.html", case=case, form=form, change=change, title=title, step="form"), \
+            _shown_again(form)
     drives = db.session.scalars(db.select(Drive).where(Drive.case_id == case.id)).all()
     if change == "extend":
         drives = [d for d in drives if not d.own_deadline]
@@ -92,7 +98,8 @@ def change(case_id: int, change: str):
     except ServiceError as error:
         details = "; ".join(d["error"] for d in error.details or [] if isinstance(d, dict))
         flash(f"Not done: {error.message}{': ' + details if details else ''}.", "error")
-        return render_template("console/change.html", case=case, form=form, change=change, title=title, step="form")
+        return render_template("console/change.html", case=case, form=form, change=change, title=title, step="form"), \
+            error.status
     flash(f"{title}: done." + (f" {sum(sizes.values())} supporters will get the email." if sends else ""))
     return redirect(url_for("console.case", case_id=case.id))
 

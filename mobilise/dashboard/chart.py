@@ -3,6 +3,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 220, 36, 28, 12
+# More bars than the chart has room for cannot be told apart; a longer span gives each bar several days,
+# so the page costs the same whatever deadline is stored (a deadline in year 9999 is 2.9 million days).
+MAX_BARS = 180
 
 
 @dataclass(frozen=True)
@@ -11,25 +14,32 @@ class Bar:
     y: float
     width: float
     height: float
-    day: date
+    day: date  # the first day the bar counts
     actions: int
+    days: int = 1
 
 
 def actions_chart(per_day: dict[date, int], start: date, deadline: date, today: date) -> dict:
     """Bars from `start` to the later of today and the deadline, and where the deadline falls."""
     end = max(today, deadline, start)
     days = (end - start).days + 1
-    slot = (WIDTH - LEFT) / days
-    peak = max(per_day.values(), default=0) or 1
+    per_bar = -(-days // MAX_BARS)  # days in each bar, rounded up
+    count = -(-days // per_bar)
+    totals = [0] * count
+    for day, actions in per_day.items():
+        if start <= day <= end:
+            totals[(day - start).days // per_bar] += actions
+    slot = (WIDTH - LEFT) / count
+    peak = max(totals, default=0) or 1
     plot = HEIGHT - BOTTOM - TOP
     bars = []
-    for n in range(days):
-        day = start + timedelta(days=n)
-        count = per_day.get(day, 0)
-        height = plot * count / peak
-        bars.append(Bar(LEFT + n * slot + slot * 0.1, TOP + plot - height, max(slot * 0.8, 1), height, day, count))
-    deadline_x = LEFT + ((deadline - start).days + 1) * slot
+    for n, actions in enumerate(totals):
+        height = plot * actions / peak
+        first = start + timedelta(days=n * per_bar)
+        bars.append(Bar(LEFT + n * slot + slot * 0.1, TOP + plot - height, max(slot * 0.8, 1), height, first, actions,
+                        min(per_bar, (end - first).days + 1)))
+    deadline_x = LEFT + ((deadline - start).days + 1) / per_bar * slot
     # Labels that fit: none so near the right edge that it would be cut off.
-    ticks = [bars[i] for i in range(0, days, max(days // 6, 1)) if bars[i].x < WIDTH - 30]
+    ticks = [bars[i] for i in range(0, count, max(count // 6, 1)) if bars[i].x < WIDTH - 30]
     return {"width": WIDTH, "height": HEIGHT, "left": LEFT, "top": TOP, "base": TOP + plot, "bars": bars,
             "peak": peak, "deadline_x": deadline_x, "deadline": deadline, "ticks": ticks, "total": sum(per_day.values())}

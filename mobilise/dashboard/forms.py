@@ -3,7 +3,7 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..validation import language_code
 
@@ -11,6 +11,18 @@ from ..validation import language_code
 def not_past(form, field):
     if field.data and field.data < date.today():
         raise ValidationError("This date has passed.")
+
+
+def in_our_years(form, field):
+    """The dates the service reads and writes everywhere (the API says the same): a deadline in year 9999
+    is a typo, and a page that counts the days to it would count millions."""
+    if field.data and not 1900 <= field.data.year <= 2999:
+        raise ValidationError("Choose a date between the years 1900 and 2999.")
+
+
+# Generous for the news of a case, and far from what a form post could be made to carry.
+BODY_LIMIT = 20_000
+TAG_WIDTH = 100  # supporters' tags are no longer, so a longer one could match nobody
 
 
 class ConfirmForm(FlaskForm):
@@ -31,9 +43,14 @@ class ConfirmForm(FlaskForm):
 
 class LaunchForm(ConfirmForm):
     office = SelectField("Office", validators=[DataRequired()])
-    deadline = DateField("Our own deadline (optional)", validators=[Optional(), not_past])
-    tags = StringField("Only supporters with any of these tags (optional, comma-separated)")
-    languages = StringField("Only supporters reading these languages (optional, comma-separated codes, e.g. en, es)")
+    deadline = DateField("Our own deadline (optional)", validators=[Optional(), in_our_years, not_past])
+    tags = StringField("Only supporters with any of these tags (optional, comma-separated)", validators=[Length(max=2000)])
+    languages = StringField("Only supporters reading these languages (optional, comma-separated codes, e.g. en, es)",
+                            validators=[Length(max=500)])
+
+    def validate_tags(self, field):
+        if any(len(tag) > TAG_WIDTH for tag in self.tag_list()):
+            raise ValidationError(f"A tag has at most {TAG_WIDTH} characters.")
 
     def tag_list(self) -> list[str]:
         return sorted({t.strip() for t in (self.tags.data or "").split(",") if t.strip()})
@@ -50,14 +67,20 @@ class LaunchForm(ConfirmForm):
 
 
 class UpdateForm(ConfirmForm):
-    body = TextAreaField("The news, as supporters will read it", validators=[DataRequired()])
+    body = TextAreaField("The news, as supporters will read it", validators=[DataRequired(), Length(max=BODY_LIMIT)])
 
 
 class ExtendForm(ConfirmForm):
-    deadline = DateField("New deadline", validators=[DataRequired(), not_past])
-    body = TextAreaField("A few words for supporters (optional)")
+    deadline = DateField("New deadline", validators=[DataRequired(), in_our_years, not_past])
+    body = TextAreaField("A few words for supporters (optional)", validators=[Length(max=BODY_LIMIT)])
 
 
 class CloseForm(ConfirmForm):
-    outcome = SelectField("Outcome", choices=[("good_news", "Good news"), ("no_further_action", "No further action")])
-    body = TextAreaField("What changed (sent to those who acted, with good news)")
+    outcome = SelectField("Outcome")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set here, as LaunchForm's offices are: WTForms 3.3 warns of (value, label) pairs given to the
+X
+        self.outcome.choices = [("good_news", "Good news"), ("no_further_action", "No further action")]
+    body = TextAreaField("What changed (sent to those who acted, with good news)", validators=[Length(max=BODY_LIMIT)])

@@ -1,19 +1,39 @@
 """Supporters in the console: find people, and see one person's history. Only one's own office."""
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..cases.models import Action, Case
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from ..errors import ServiceError
 from ..extensions import db
-from ..offices.service import get_office, list_offices
+from ..offices.service import list_offices
 from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
 from ..supporters.imports import get_import, queue_import
 from ..supporters.models import Supporter
 from ..supporters.service import list_supporters
 from ..tracking.models import Event
+from .views import office_or_404
 
 people = Blueprint("people", __name__, url_prefix="/console/supporters")
+
+
+@people.url_value_preprocessor
+def bound_upload(endpoint, _values):
+    """The upload's own size limit, set before anything reads the body (the CSRF check does, first of all):
+    a larger file answers 413 without being stored."""
+    if endpoint == "people.upload":
+        request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
+
+
+@people.errorhandler(RequestEntityTooLarge)
+def too_large(error):
+    if not current_user.is_authenticated:
+        return error
+    limit = current_app.config["IMPORT_MAX_BYTES"]
+    message = f"The file is larger than the {limit / 1024 / 1024:.0f} MB an import takes: split it, and import each part."
+    return _search_page(_office(), {"items": [], "total": 0, "page": 1, "per_page": 50, "error": message}, "", 413)
 
 
 @people.before_request
@@ -26,7 +46,7 @@ def _office():
     if not current_user.is_admin:
         return current_user.office
     if code := request.args.get("office"):
-        return get_office(code)
+        return office_or_404(code)
     offices = list_offices()
     return offices[0] if offices else abort(404)
 
@@ -39,12 +59,19 @@ def search():
         page = max(int(request.args.get("page", 1)), 1)
     except ValueError:
         page = 1
+    status = 200
     try:
         found = list_supporters(office, q=q or None, status=request.args.get("status") or None, page=page, per_page=50)
     except ServiceError as error:
-        found = {"items": [], "total": 0, "page": 1, "per_page": 50, "error": error.message}
+        details = "; ".join(d["error"] for d in error.details or [] if isinstance(d, dict))
+        found = {"items": [], "total": 0, "page": 1, "per_page": 50, "error": error.message + (f": {details}" if details else "")}
+        status = error.status
+    return _search_page(office, found, q, status)
+
+
+def _search_page(office, found: dict, q: str, status: int = 200):
     return render_template("console/supporters.html", office=office, found=found, q=q,
-                           offices=list_offices() if current_user.is_admin else [])
+                           offices=list_offices() if current_user.is_admin else []), status
 
 
 @people.get("/<int:supporter_id>")
@@ -78,8 +105,6 @@ def history(supporter_id: int):
 @people.post("/import")
 def upload():
     """A CSV from the console: stored, handed to a worker, then its progress page."""
-    from flask import flash, redirect, url_for
-
     office = _office()
     file = request.files.get("file")
     if file is None or not file.filename:

@@ -36,8 +36,13 @@ def scope_office() -> Office | None:
             abort(404)
         return current_user.office
     code = request.args.get("office")
-    if not code:
-        return None
+    return office_or_404(code) if code else None
+
+
+def office_or_404(code: str) -> Office:
+    """The office of an ISO 3166 code; anything else (an unknown code, a hostile string) is a 404."""
+    if not (len(code) == 2 and code.isascii() and code.isalpha()):
+        abort(404)
     try:
         return get_office(code)
     except NotFound:

@@ -28,6 +28,7 @@ from .claims import recover_expired
 from .delivery_state import DeliveryStatus
 from .models import Delivery
 from ..jobs import enqueue_audience
+from ..supporters.import_upkeep import look_after_imports
 from ..supporters.signup import CONFIRM_WITHIN, enqueue_confirmation, unconfirmed_requests
 from .service import enqueue_batches, finish_if_done, skip_cancelled, stop
 
@@ -51,6 +52,7 @@ def tick(at: datetime | None = None) -> dict:
     _skip_cancelled()
     for request_id in unconfirmed_requests(at - CONFIRM_WITHIN):
         enqueue_confirmation(request_id)
+    look_after_imports(at)
     result = {"queued": queued, "cancelled": cancelled, "resumed": resumed, "recovered": recovered, "batches": handed}
     log.info("tick at %s: %s", at.isoformat(), result)
     return result

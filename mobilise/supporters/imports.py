@@ -1,11 +1,11 @@
 """CSV imports: streamed in batches, in constant memory; a bad row is reported by line, the good rows go in.
 
-The file is read as UTF-8 (with or without BOM) or as UTF-16 with its BOM. Any other encoding
-cannot be told for sure, so the file is refused whole rather than imported garbled.
+An import always ends, `done` or `failed` with its reason: whatever the file holds (see csv_reader), and
+whatever stops its worker (an error is caught here; a killed worker is found by the tick). Its upload and
+its report of rejected rows are deleted IMPORT_RETENTION_DAYS after they were written.
 """
-import codecs
 import csv
-import io
+import logging
 import queue
 import sys
 import threading
@@ -19,94 +19,79 @@ from ..clock import utcnow
 from ..errors import NotFound
 from ..extensions import db
 from ..offices.models import Office
+from .csv_reader import Refused, encoding_of, read_rows
 from .models import Import
 from .service import Prepared, prepare_supporters, write_supporters
 
+__all__ = ["Refused", "import_file", "queue_import", "run_import", "get_import"]
+
+log = logging.getLogger(__name__)
+
 BATCH = 10_000
-COLUMNS = ("email", "first_name", "last_name", "language", "tags", "consent_source", "consent_at")
-KEPT_ERRORS = 1000  # in the import's row; the full list is in the report file
+# A batch is also cut at this many characters read, so that wide rows cannot make one large.
+BATCH_CHARS = 8 * 1024 * 1024
+KEPT_ERRORS = 1000  # in the import's row; the report file has every one
+# An import's worker may take this long; a longer one is stopped and the import failed.
+JOB_TIMEOUT = 4 * 3600
 
 
-class Refused(ValueError):
-    """The whole file cannot be read: nothing was imported."""
+class _Report:
+    """The rejected rows, written to the report file as they come (so memory does not grow with them);
+    only the first KEPT_ERRORS are kept in memory, for the import's row."""
 
+    def __init__(self, path: Path | None):
+        self.path, self.file, self.writer = path, None, None
+        self.kept: list[dict] = []
+        if path is not None:
+            path.unlink(missing_ok=True)  # an older run's report would mislead
 
-def _encoding(head: bytes) -> str:
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        if error.start < len(head) - 4:  # not merely a character cut at the end of the sample
-            raise Refused(
-                "the file is not UTF-8 and its encoding cannot be told: save it as 'CSV UTF-8' and import it again"
-            ) from None
-    return "utf-8"
+    def add(self, line: int, email, error: str) -> None:
+        if len(self.kept) < KEPT_ERRORS:
+            self.kept.append({"line": line, "error": error})
+        if self.path is None:
+            return
+        if self.file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.file = self.path.open("w", newline="", encoding="utf-8")
+            self.writer = csv.writer(self.file)
+            self.writer.writerow(["line", "email", "error"])
+        self.writer.writerow([line, email[:320] if isinstance(email, str) else "", error])
 
-
-def _rows(raw, encoding: str):
-    """(line where the row starts, row as dict) for each data row; line 1 is the header."""
-    text = io.TextIOWrapper(raw, encoding=encoding, newline="")
-    try:
-        yield from _rows_of(text)
-    finally:
-        text.detach()  # the caller's file stays open
-
-
-def _rows_of(text):
-    sample = text.read(65536)
-    text.seek(0)
-    try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(text, delimiter=dialect.delimiter, quotechar='"')
-    header = [name.strip().lower().lstrip("\ufeff") for name in next(reader, [])]
-    if "email" not in header:
-        raise Refused("the header row has no 'email' column")
-    wanted = [(i, name) for i, name in enumerate(header) if name in COLUMNS]
-    line = reader.line_num + 1
-    for values in reader:
-        start, line = line, reader.line_num + 1
-        row = _supporter(values, wanted)
-        if row or any(v.strip() for v in values):  # a row with only other columns filled is missing its address
-            row.setdefault("email", "")
-            yield start, row
-
-
-def _supporter(values: list[str], wanted: list[tuple[int, str]]) -> dict:
-    """The row's non-empty fields, trimmed: an empty cell leaves what the list holds as it is."""
-    data = {}
-    for i, name in wanted:
-        if i < len(values) and (value := values[i].strip()):
-            data[name] = value
-    if "tags" in data:
-        data["tags"] = [t.strip() for t in data["tags"].split(";") if t.strip()]
-    return data
+    def close(self) -> Path | None:
+        if self.file is None:
+            return None
+        self.file.close()
+        return self.path
 
 
 def import_file(
-    office: Office, raw, total_bytes: int, progress: Callable[[int, dict], None] | None = None, *, name: str = "a file"
+    office: Office, raw, total_bytes: int, progress: Callable[[int, dict], None] | None = None, *,
+    name: str = "a file", report: Path | None = None,
 ) -> dict:
-    """Import the CSV in the binary file `raw` (called `name`) into `office`; returns the counts and every rejected row.
+    """Import the CSV in the binary file `raw` (called `name`) into `office`; returns the counts, the first
+    KEPT_ERRORS rejected rows (`errors`) and the path of the `report` holding all of them (None if none).
 
     Two stages run at once: this thread reads and checks a batch while writer threads write the one
     before (the database works on the other core meanwhile). At most three batches are held (one read,
     one queued, one being written), so memory does not grow with the file.
     """
     try:
-        encoding = _encoding(raw.read(65536))
+        encoding = encoding_of(raw.read(65536))
     finally:
         raw.seek(0)
-    result = {"created": 0, "updated": 0, "rejected": 0, "errors": []}
+    rejects = _Report(report)
+    result = {"created": 0, "updated": 0, "rejected": 0, "errors": rejects.kept, "report": None}
     # A writer whose statement has returned waits for the checking thread to let go of the interpreter;
     # Python's default of up to 5 ms per hand-over, a dozen statements a batch, would idle the writers.
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
     writer = _BatchWriters(office.id, source=f"import of {name}")
     batch: list[tuple[int, dict]] = []
+    batch_chars = 0
+
+    def reject(line: int, email, error: str):
+        rejects.add(line, email, error)
+        result["rejected"] += 1
 
     def record(outcomes: list[dict]):
         for outcome in outcomes:
@@ -114,27 +99,31 @@ def import_file(
             result["updated"] += outcome["updated"]
         if outcomes and progress:
             progress(max(outcome["position"] for outcome in outcomes), result)
+        writer.raise_failure()
 
     def flush():
         prepared = prepare_supporters([row for _, row in batch])
-        for reject in prepared.rejected:
-            result["errors"].append({"line": batch[reject["index"]][0], "email": reject["email"], "error": reject["error"]})
-        result["rejected"] += len(prepared.rejected)
+        for rejected in prepared.rejected:
+            reject(batch[rejected["index"]][0], rejected["email"], rejected["error"])
+        prepared.rejected = []  # reported: the writers need not carry them
         batch.clear()
         record(writer.submit(prepared, raw.tell()))
 
     try:
         try:
-            for line, row in _rows(raw, encoding):
+            for line, row, unfit, chars in read_rows(raw, encoding):
+                if unfit:
+                    reject(line, row.get("email"), unfit)
+                    continue
                 batch.append((line, row))
-                if len(batch) >= BATCH:
+                batch_chars += chars
+                if len(batch) >= BATCH or batch_chars >= BATCH_CHARS:
                     flush()
+                    batch_chars = 0
         except UnicodeDecodeError as error:
             raise Refused(
-                f"the file is not valid {encoding}: {error.reason}; nothing after the last good batch was read"
+                f"the file is not valid {encoding}: {error.reason}; nothing after the last whole batch was read"
             ) from None
-        except csv.Error as error:
-            raise Refused(f"the file is not readable as CSV: {error}") from None
         if batch:
             flush()
     finally:
@@ -142,6 +131,7 @@ def import_file(
             record(writer.finish())  # a refused file still keeps the batches read before the fault
         finally:
             sys.setswitchinterval(switch_interval)
+            result["report"] = rejects.close()
     if progress:
         progress(total_bytes, result)
     return result
@@ -159,6 +149,7 @@ class _BatchWriters:
         count = 2 if db.session.get_bind().dialect.name == "postgresql" else 1
         self.todo: list[queue.Queue] = [queue.Queue(maxsize=1) for _ in range(count)]
         self.done: queue.Queue = queue.Queue()
+        self.failure: BaseException | None = None
         self.threads = [
             threading.Thread(target=self._run, args=(todo, index == 0), name=f"mobilise-import-{index}", daemon=True)
             for index, todo in enumerate(self.todo)
@@ -184,10 +175,16 @@ class _BatchWriters:
         outcomes = []
         while not self.done.empty():
             outcome = self.done.get()
-            if isinstance(outcome, BaseException):  # raised here, in the importing thread
-                raise outcome
-            outcomes.append(outcome)
+            if isinstance(outcome, BaseException):
+                self.failure = outcome
+            else:
+                outcomes.append(outcome)
         return outcomes
+
+    def raise_failure(self) -> None:
+        """A writer's error, raised in the importing thread once the batches written before it are counted."""
+        if self.failure is not None:
+            raise self.failure
 
     def _run(self, todo: queue.Queue, analyses: bool):
         with self.app.app_context():  # one session for the import, removed when the context ends
@@ -215,41 +212,38 @@ def refresh_statistics() -> None:
         db.session.commit()
 
 
-def write_report(result: dict, folder: Path, name: str) -> Path | None:
-    """The rejected rows as a CSV (line, email, error), for staff to fix and import again."""
-    if not result["errors"]:
-        return None
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}-rejected.csv"
-    with path.open("w", newline="", encoding="utf-8") as report:
-        writer = csv.writer(report)
-        writer.writerow(["line", "email", "error"])
-        for error in result["errors"]:
-            writer.writerow([error["line"], error["email"] or "", error["error"]])
-    return path
-
-
 def imports_folder() -> Path:
     return Path(current_app.instance_path) / "imports"
 
 
-def queue_import(office: Office, upload, filename: str) -> Import:
-    """Keep the uploaded file and hand it to a worker."""
-    from ..jobs import enqueue
+def report_path(import_id: int) -> Path:
+    return imports_folder() / f"import-{import_id}-rejected.csv"
 
+
+def queue_import(office: Office, upload, filename: str) -> Import:
+    """Keep the uploaded file and hand it to a worker. The caller has bounded the upload's size
+    (IMPORT_MAX_BYTES) before reading it."""
     folder = imports_folder()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.csv"
     upload.save(path)
-    job = Import(office_id=office.id, filename=filename[:300] or "upload.csv", path=str(path), total_bytes=path.stat().st_size)
+    job = Import(office_id=office.id, filename=filename.replace("\x00", "")[:300] or "upload.csv", path=str(path),
+                 total_bytes=path.stat().st_size)
     db.session.add(job)
     db.session.commit()
-    enqueue("workers.supporters.run_import", job.id, job_id=f"import-{job.id}")
+    enqueue_import(job.id)
     return job
 
 
+def enqueue_import(import_id: int):
+    from ..jobs import enqueue
+
+    return enqueue("workers.supporters.run_import", import_id, job_id=f"import-{import_id}", job_timeout=JOB_TIMEOUT)
+
+
 def run_import(import_id: int) -> dict:
-    """The worker's side: import the stored file, recording progress on the row as it goes."""
+    """The worker's side: import the stored file, recording progress on the row as it goes. It ends
+    `done` or `failed` whatever happens inside, and the upload is deleted either way."""
     job = db.session.get(Import, import_id)
     if job is None or job.status not in ("queued", "running") or not job.path:
         return {"skipped": True}
@@ -260,22 +254,34 @@ def run_import(import_id: int) -> dict:
     def progress(done_bytes: int, result: dict):
         job.done_bytes = done_bytes
         job.created, job.updated, job.rejected = result["created"], result["updated"], result["rejected"]
-        job.errors = [{"line": e["line"], "error": e["error"]} for e in result["errors"][:KEPT_ERRORS]]
+        job.errors = list(result["errors"])
         db.session.commit()
 
+    upload = Path(job.path)
     try:
-        with open(job.path, "rb") as raw:
-            result = import_file(office, raw, job.total_bytes, progress, name=job.filename)
+        with upload.open("rb") as raw:
+            import_file(office, raw, job.total_bytes, progress, name=job.filename, report=report_path(job.id))
+        failure = None
     except Refused as error:
-        job.status, job.failure = "failed", str(error)
-    else:
-        job.status = "done"
-        write_report(result, imports_folder(), f"import-{job.id}")
+        failure = str(error)
+    except FileNotFoundError:
+        failure = "the uploaded file is gone (kept only for a while): import it again"
+    except Exception as error:  # noqa: BLE001 - whatever stops it, the import must end and say so
+        # By its kind only: a database error's text can quote a row, and so an address.
+        log.error("import %s stopped on %s", import_id, type(error).__name__)
+        failure = f"it stopped on an unexpected error ({type(error).__name__}); the rows counted here are in" + AGAIN
+    db.session.rollback()  # a failed statement leaves the session unusable until then
+    job = db.session.get(Import, import_id)
+    job.status, job.failure = ("failed", failure) if failure else ("done", None)
     job.finished_at = utcnow()
-    Path(job.path).unlink(missing_ok=True)
+    upload.unlink(missing_ok=True)
     job.path = None
     db.session.commit()
     return job.to_dict()
+
+
+# Said where an import stopped half-way: running it again is safe, and finishes it.
+AGAIN = "; importing the same file again adds the rest (whoever is on the list already is updated, not added twice)"
 
 
 def get_import(import_id: int, office_ids: set[int] | None) -> Import:
@@ -283,5 +289,3 @@ def get_import(import_id: int, office_ids: set[int] | None) -> Import:
     if job is None or (office_ids is not None and job.office_id not in office_ids):
         raise NotFound(f"no import {import_id}")
     return job
-
-

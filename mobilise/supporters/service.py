@@ -113,10 +113,15 @@ def write_supporters(office_id: int, batch: Prepared, *, source: str) -> dict:
 
 
 def list_supporters(office: Office, *, status=None, tag=None, q=None, page=1, per_page=50) -> dict:
+    """One page of the office's supporters, oldest first; `q` is found as typed in an address or a name
+    (`%` and `_` are letters here, not wildcards). A page past the end has no items."""
     if status and status not in STATUSES:
         raise Invalid(f"status must be one of {', '.join(STATUSES)}")
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise Invalid(f"page starts at 1 and per_page is between 1 and {MAX_PER_PAGE}")
+    for field, value in (("q", q), ("tag", tag)):
+        if value and "\x00" in value:
+            raise Invalid("invalid input", [{"field": field, "error": "must not contain a NUL character"}])
     query = db.select(Supporter).where(Supporter.office_id == office.id)
     if status:
         query = query.where(Supporter.status == status)
@@ -126,19 +131,18 @@ def list_supporters(office: Office, *, status=None, tag=None, q=None, page=1, pe
             .where(SupporterTag.supporter_id == Supporter.id, SupporterTag.tag == tag)
             .exists()
         )
-    if q:
-        pattern = f"%{q.strip().lower()}%"
+    if q and (term := q.strip().lower()):
         query = query.where(
             db.or_(
-                Supporter.email.like(pattern),
-                db.func.lower(Supporter.first_name).like(pattern),
-                db.func.lower(Supporter.last_name).like(pattern),
+                Supporter.email.contains(term, autoescape=True),
+                db.func.lower(Supporter.first_name).contains(term, autoescape=True),
+                db.func.lower(Supporter.last_name).contains(term, autoescape=True),
             )
         )
     total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.order_by(Supporter.id).offset((page - 1) * per_page).limit(per_page)
-    )
+    # Past the end there is nothing to ask for (and an offset past 2**63 is not even a number to PostgreSQL).
+    beyond = (page - 1) * per_page >= total
+    items = [] if beyond else db.session.scalars(query.order_by(Supporter.id).offset((page - 1) * per_page).limit(per_page))
     return {
         "items": [s.to_dict() for s in items],
         "page": page,

@@ -1,0 +1,71 @@
+"""What the tick does for imports: none is left unfinished by a lost job or a dead worker, and no upload
+or report of rejected rows (personal data) is kept past IMPORT_RETENTION_DAYS."""
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from ..clock import utcnow
+from ..extensions import db
+from ..jobs import is_live, redis_connection
+from .imports import AGAIN, enqueue_import, imports_folder
+from .models import Import
+
+
+def look_after_imports(at: datetime | None = None) -> dict:
+    """For the tick: an import whose job was lost (Redis emptied) is queued again; one whose worker died
+    under it (killed, out of memory) is failed, rather than retried into the same death; and uploads and
+    reports older than IMPORT_RETENTION_DAYS are deleted."""
+    at = at or utcnow()
+    requeued = failed = 0
+    unfinished = db.session.execute(
+        db.select(Import.id, Import.status).where(Import.status.in_(("queued", "running")))
+    ).all()
+    for import_id, status in unfinished:
+        try:
+            job = Job.fetch(f"import-{import_id}", connection=redis_connection())
+            if is_live(job) or job.get_status(refresh=False) == JobStatus.FINISHED:
+                continue
+        except NoSuchJobError:
+            pass
+        if status == "queued":
+            enqueue_import(import_id)
+            requeued += 1
+        elif _fail_dead(import_id, at):
+            failed += 1
+    return {"requeued": requeued, "failed": failed, "deleted": purge_old_files(at)}
+
+
+def _fail_dead(import_id: int, at: datetime) -> bool:
+    gone = db.update(Import).where(Import.id == import_id, Import.status == "running").values(
+        status="failed", finished_at=at, path=None,
+        failure="its worker stopped half-way (killed, or out of memory); the rows counted here are in" + AGAIN,
+    )
+    path = db.session.scalar(db.select(Import.path).where(Import.id == import_id))
+    done = db.session.execute(gone).rowcount == 1
+    db.session.commit()
+    if done and path:
+        Path(path).unlink(missing_ok=True)
+    return done
+
+
+def purge_old_files(at: datetime) -> int:
+    """Every file in the imports folder (uploads, reports of the console, the API and the command line)
+    written more than IMPORT_RETENTION_DAYS ago."""
+    folder = imports_folder()
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - (utcnow() - at).total_seconds() - timedelta(
+        days=current_app.config["IMPORT_RETENTION_DAYS"]).total_seconds()
+    deleted = 0
+    for path in folder.iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                deleted += 1
+        except FileNotFoundError:  # another worker's tick was first
+            pass
+    return deleted
