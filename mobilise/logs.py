@@ -25,8 +25,8 @@ DETAIL = re.compile(r"^(\s*(?:DETAIL|CONTEXT):).*$", re.M)
 PARAMETERS = re.compile(r"\[parameters: [^\n]*")
 
 RULES = (
-    (LINK, r"\1<token>"),
     (QUERY, r"\1"),
+    (LINK, r"\1<token>"),
     (ADDRESS, "<address>"),
     (SIGNED, "<token>"),
     (API_TOKEN, "mob_<token>"),

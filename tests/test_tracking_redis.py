@@ -165,3 +165,18 @@ def test_a_forked_web_worker_makes_event_keys_of_its_own():
     child = set(os.read(reader, 4096).decode().split())
     assert len(child) == 3 and not child & parent
     assert all(len(key) <= 32 for key in parent | child)  # the events.event_key column
+
+
+def test_with_redis_away_300_loads_of_one_pixel_are_still_recorded_and_bounded(app, client, relay, run_jobs, own_redis):
+    [pixel] = pixels(relay, run_jobs, 1)
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{own_redis.port}/0"
+    app.extensions.pop("mobilise.tracking_redis", None)
+    own_redis.stop()
+    from mobilise.tracking.events import buffer_for
+
+    for _ in range(300):
+        assert client.get(pixel, headers={"User-Agent": PHONE}).status_code == 200
+    buffer_for(app).drain()  # Redis is away: written to the database directly
+    db.session.expire_all()
+    assert 1 <= db.session.scalar(db.select(db.func.count(Event.id))) <= 2
+    assert db.session.scalar(db.select(db.text("count(*) FROM deliveries WHERE opened_human_at IS NOT NULL"))) == 1
