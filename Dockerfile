@@ -23,4 +23,5 @@ RUN pip install --no-deps -e . && mkdir -p instance && chown mobilise:mobilise i
 USER mobilise
 EXPOSE 8000
 # The web: migrate, then hand the process to gunicorn. The workers override the command.
-CMD ["sh", "-c", "flask db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-4} --access-logfile - app:app"]
+# gunicorn.conf.py: the access log, without tokens, query strings or addresses.
+CMD ["sh", "-c", "flask db upgrade && exec gunicorn --config gunicorn.conf.py --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-4} app:app"]

@@ -5,7 +5,7 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from . import config as settings
-from . import guard, security
+from . import guard, logs, security
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from .languages import select_locale
 
@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    logs.init_app(app)  # before any engine is made: no token, address or SQL parameter in a log line
 
     guard.init_app(app)  # first: its hook runs before any other reads the body
     db.init_app(app)

@@ -133,3 +133,37 @@ def test_the_action_page_is_in_the_supporters_language_when_the_case_has_it(app,
     page = client.get(act).get_data(as_text=True)
     assert '<html lang="es">' in page
     assert "Cesen las detenciones" in page and "Pedimos la liberación." in page
+
+
+def test_a_pixel_loaded_300_times_writes_a_bounded_number_of_rows_and_counts_once(app, client, email, flush):
+    from mobilise.dashboard.service import case_stats
+    from mobilise.models import Case
+
+    from .test_counts import read_an_hour_later
+
+    read_an_hour_later()  # a click seconds after sending is a scanner's
+    for _ in range(300):
+        assert client.get(email["open"], headers={"User-Agent": PHONE}).status_code == 200
+    for _ in range(300):
+        assert client.get(email["click"], headers={"User-Agent": PHONE}).status_code == 302
+    flush()
+    rows = dict(db.session.execute(db.select(Event.kind, db.func.count(Event.id)).group_by(Event.kind)).all())
+    # One open a minute (two if the loop straddles a minute); each link's first and last click a minute.
+    assert rows["open"] <= 2 and rows["click"] <= 4
+    gb = case_stats(db.session.scalar(db.select(Case)))["offices"]["GB"]
+    assert (gb["opened"], gb["opened_human"], gb["clicked"]) == (1, 1, 1)
+
+
+def test_a_machines_prefetch_does_not_hide_the_persons_open_a_moment_later(app, client, email, flush):
+    from mobilise.dashboard.service import case_stats
+    from mobilise.models import Case
+
+    for _ in range(50):
+        client.get(email["open"], headers={"User-Agent": "Mozilla/5.0"}, environ_base={"REMOTE_ADDR": "17.58.101.4"})
+    flush()
+    client.get(email["open"], headers={"User-Agent": PHONE})  # the same minute, in a later batch
+    client.get(email["open"], headers={"User-Agent": PHONE})
+    flush()
+    assert db.session.scalar(db.select(db.func.count(Event.id))) <= 4
+    gb = case_stats(db.session.scalar(db.select(Case)))["offices"]["GB"]
+    assert (gb["opened"], gb["opened_human"]) == (1, 1)

@@ -47,14 +47,14 @@ class RedisServer:
         self.process.wait(timeout=10)
 
 
-def one_pixel(relay, run_jobs) -> str:
-    """Launch a case to one supporter and return the path of the open pixel in their email."""
+def pixels(relay, run_jobs, count: int) -> list[str]:
+    """Launch a case to `count` supporters and return the paths of the open pixels in their emails."""
     office = make_office()
-    make_supporters(office, 1)
+    make_supporters(office, count)
     start_drive(make_case(), office, {"office": "GB"})
     run_jobs()
-    html = relay.messages()[0].get_body(("html",)).get_content()
-    return re.search(r'src="http://mobilise\.test(/o/[^"]+)"', html).group(1)
+    return [re.search(r'src="http://mobilise\.test(/o/[^"]+)"', message.get_body(("html",)).get_content()).group(1)
+            for message in relay.messages()]
 
 
 @pytest.fixture
@@ -116,10 +116,10 @@ def test_redis_stopped_during_a_burst_of_opens_and_actions(app, client, relay, r
 def test_an_entry_a_dead_writer_left_unacknowledged_is_written_once(app, client, relay, run_jobs, flush, redis_client):
     from mobilise.tracking.events import GROUP, STREAM
 
-    pixel = one_pixel(relay, run_jobs)
-    client.get(pixel, headers={"User-Agent": PHONE})
+    first, second = pixels(relay, run_jobs, 2)
+    client.get(first, headers={"User-Agent": PHONE})
     flush()  # creates the group and writes the first open
-    client.get(pixel, headers={"User-Agent": PHONE})
+    client.get(second, headers={"User-Agent": PHONE})
     from mobilise.tracking.events import buffer_for
 
     buffer_for(app).drain()  # the web process hands it to the stream
@@ -140,8 +140,7 @@ def test_an_entry_a_dead_writer_left_unacknowledged_is_written_once(app, client,
 def test_the_queues_page_counts_the_opens_waiting_until_the_writer_takes_them(app, client, relay, run_jobs, flush):
     from mobilise.tracking.events import buffer_for
 
-    pixel = one_pixel(relay, run_jobs)
-    for _ in range(3):
+    for pixel in pixels(relay, run_jobs, 3):
         client.get(pixel, headers={"User-Agent": PHONE})
     buffer_for(app).drain()
     token_for("admin@example.org", admin=True)
@@ -166,3 +165,18 @@ def test_a_forked_web_worker_makes_event_keys_of_its_own():
     child = set(os.read(reader, 4096).decode().split())
     assert len(child) == 3 and not child & parent
     assert all(len(key) <= 32 for key in parent | child)  # the events.event_key column
+
+
+def test_with_redis_away_300_loads_of_one_pixel_are_still_recorded_and_bounded(app, client, relay, run_jobs, own_redis):
+    [pixel] = pixels(relay, run_jobs, 1)
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{own_redis.port}/0"
+    app.extensions.pop("mobilise.tracking_redis", None)
+    own_redis.stop()
+    from mobilise.tracking.events import buffer_for
+
+    for _ in range(300):
+        assert client.get(pixel, headers={"User-Agent": PHONE}).status_code == 200
+    buffer_for(app).drain()  # Redis is away: written to the database directly
+    db.session.expire_all()
+    assert 1 <= db.session.scalar(db.select(db.func.count(Event.id))) <= 2
+    assert db.session.scalar(db.select(db.text("count(*) FROM deliveries WHERE opened_human_at IS NOT NULL"))) == 1

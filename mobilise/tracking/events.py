@@ -9,6 +9,11 @@ again, and each event's key makes a replayed entry a no-op. When Redis cannot be
 batch is written to the database directly: nothing is lost. What a web process holds when it
 is killed outright (SIGKILL) is lost: at most FLUSH_INTERVAL of opens and clicks; a normal
 shutdown sends it first. Actions and unsubscribes never wait here: they are written at once.
+
+Replays are bounded where the rows are written, so the pixel pays nothing and Redis away bounds them
+too: in each REPEAT_WINDOW an email keeps one open row per judgement (a person's, a machine's), and
+for each of its links the first and the last click of each judgement. The clicks are thinned once
+judged: the last one stays because a later click of another link is judged against it.
 """
 import atexit
 import itertools
@@ -42,6 +47,7 @@ BATCH = 1000
 CLAIM_AFTER_MS = 60_000
 FLUSH_INTERVAL = 0.05  # seconds an event may wait in a web process
 FLUSH_AT = 200  # or fewer, when this many are waiting
+REPEAT_WINDOW = 60  # seconds
 
 
 def tracking_redis() -> Redis:
@@ -170,27 +176,64 @@ def write_events(events: list) -> int:
     known = set()
     for start in range(0, len(keys), 500):
         known |= set(db.session.scalars(db.select(Event.event_key).where(Event.event_key.in_(keys[start:start + 500]))))
-    fresh = [row for row in rows if row["event_key"] not in known]
+    fresh = _new_opens([row for row in rows if row["event_key"] not in known])
     if fresh:
         db.session.execute(db.insert(Event), fresh)
-        _judge_clicks({row["delivery_id"] for row in fresh if row["kind"] == "click"})
+        clicked = {row["delivery_id"] for row in fresh if row["kind"] == "click"}
+        since = min((row["created_at"] for row in fresh if row["kind"] == "click"), default=None)
+        _judge_clicks(clicked, since)
         mark_events((row["kind"], row["delivery_id"], row["machine"]) for row in fresh)
     db.session.commit()
     return len(fresh)
 
 
-def _judge_clicks(delivery_ids: set[int]) -> None:
-    """A burst of clicks is only visible once they are all in: judge an email's clicks together."""
+def _window(at: datetime) -> int:
+    return int(at.replace(tzinfo=timezone.utc).timestamp() // REPEAT_WINDOW)
+
+
+def _new_opens(rows: list[dict]) -> list[dict]:
+    """The rows less the opens repeating one already written, or earlier here, in its window."""
+    opens = [row for row in rows if row["kind"] == "open"]
+    if not opens:
+        return rows
+    start = datetime.fromtimestamp(min(_window(row["created_at"]) for row in opens) * REPEAT_WINDOW, timezone.utc)
+    seen = set()
+    delivery_ids = sorted({row["delivery_id"] for row in opens})
+    for first in range(0, len(delivery_ids), 500):
+        seen |= {
+            (delivery_id, machine, _window(at))
+            for delivery_id, machine, at in db.session.execute(
+                db.select(Event.delivery_id, Event.machine, Event.created_at).where(
+                    Event.kind == "open", Event.delivery_id.in_(delivery_ids[first:first + 500]),
+                    Event.created_at >= start.replace(tzinfo=None),
+                )
+            )
+        }
+    kept = []
+    for row in rows:
+        if row["kind"] == "open":
+            window = (row["delivery_id"], row["machine"], _window(row["created_at"]))
+            if window in seen:
+                continue
+            seen.add(window)
+        kept.append(row)
+    return kept
+
+
+def _judge_clicks(delivery_ids: set[int], since: datetime | None) -> None:
+    """A burst of clicks is only visible once they are all in: judge an email's clicks together. Then thin
+    the repeats, judged: of each link's clicks of one judgement in a window from `since` on, the first and
+    the last stay."""
     if not delivery_ids:
         return
     clicks = db.session.execute(
-        db.select(Event.id, Event.delivery_id, Event.link_id, Event.created_at, Delivery.sent_at)
+        db.select(Event.id, Event.delivery_id, Event.link_id, Event.created_at, Event.machine, Delivery.sent_at)
         .join(Delivery, Delivery.id == Event.delivery_id)
         .where(Event.kind == "click", Event.delivery_id.in_(delivery_ids))
     ).all()
     by_delivery: dict[int, list] = {}
     sent = {}
-    for event_id, delivery_id, link_id, at, sent_at in clicks:
+    for event_id, delivery_id, link_id, at, _, sent_at in clicks:
         by_delivery.setdefault(delivery_id, []).append((event_id, link_id, at))
         sent[delivery_id] = sent_at
     flagged = set()
@@ -200,6 +243,14 @@ def _judge_clicks(delivery_ids: set[int]) -> None:
         db.session.execute(
             db.update(Event).where(Event.id.in_(flagged)).values(machine=True, reason="click-burst")
         )
+    groups: dict[tuple, list[tuple[datetime, int]]] = {}
+    for event_id, delivery_id, link_id, at, machine, _ in clicks:
+        if since is not None and _window(at) >= _window(since):
+            key = (delivery_id, link_id, machine or event_id in flagged, _window(at))
+            groups.setdefault(key, []).append((at, event_id))
+    repeats = [event_id for group in groups.values() for _, event_id in sorted(group)[1:-1]]
+    for first in range(0, len(repeats), 500):
+        db.session.execute(db.delete(Event).where(Event.id.in_(repeats[first:first + 500])))
 
 
 def flush_events() -> int:

@@ -1,0 +1,85 @@
+"""No token and nothing personal in a log line, whichever library writes it.
+
+A link's token lets anyone holding it act or unsubscribe for the supporter, and a database error's text
+quotes the row it refused (PostgreSQL's `DETAIL: Failing row contains (…)`, SQLAlchemy's `[parameters: …]`).
+So every record any logger of the process makes (gunicorn's access and error logs, werkzeug's request lines
+under `flask run`, RQ's worker, Flask's logged exceptions, ours) is redacted once, where it is made: a
+record factory, so no handler added later by a library (RQ adds its own as it starts) can bypass it.
+What is kept: the route (`/act/<token>`), the status, the timing, an error's type and first line.
+"""
+import logging
+import re
+
+from .networks import network_of
+
+# Each link's token is the path segment after its route; /o/TOKEN.gif loses its ".gif" too.
+LINK = re.compile(r"(/(?:o|c|act|unsubscribe|confirm|preferences)/)[^\s\"'<>?#/]+")
+# A signed token anywhere else (a referer, a mailto): itsdangerous's payload, ".", then a 27-character HMAC-SHA1.
+SIGNED = re.compile(r"\.?[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{27}(?![A-Za-z0-9_-])")
+API_TOKEN = re.compile(r"mob_[A-Za-z0-9_-]{16,}")
+# A query string can carry anything (a search for an address, a form sent by GET): only the path is kept.
+QUERY = re.compile(r"(/[^\s\"'<>?]*)\?[^\s\"'<>]*")
+ADDRESS = re.compile(r"[\w.+!#$%&*^`{|}~-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+")
+# PostgreSQL's lines that quote the row or the key a statement was refused for.
+DETAIL = re.compile(r"^(\s*(?:DETAIL|CONTEXT):).*$", re.M)
+PARAMETERS = re.compile(r"\[parameters: [^\n]*")
+
+RULES = (
+    (QUERY, r"\1"),
+    (LINK, r"\1<token>"),
+    (ADDRESS, "<address>"),
+    (SIGNED, "<token>"),
+    (API_TOKEN, "mob_<token>"),
+    (DETAIL, r"\1 <withheld>"),
+    (PARAMETERS, "[parameters withheld]"),
+)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in RULES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_traceback = logging.Formatter()
+
+
+def _redacted_record_factory(make):
+    def make_record(*args, **kwargs) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        # Formatted here, once, redacted: a handler formats the message and the traceback from these.
+        record.msg, record.args = redact(record.getMessage()), None
+        if record.exc_info:
+            record.exc_text = redact(_traceback.formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return record
+
+    make_record.redacts = True
+    return make_record
+
+
+def install() -> None:
+    """Redact every log record this process makes from now on; idempotent."""
+    current = logging.getLogRecordFactory()
+    if not getattr(current, "redacts", False):
+        logging.setLogRecordFactory(_redacted_record_factory(current))
+
+
+def init_app(app) -> None:
+    """The app's part: redacted records, and SQL parameters left out of every engine's errors and logs."""
+    install()
+    options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {"pool_pre_ping": True}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "hide_parameters": True}
+
+
+def access_atoms(atoms: dict) -> dict:
+    """gunicorn's access-log atoms without what names a person: the client's network, not its address;
+    no query string, referer, cookie or credentials (the format should not ask for them, but cannot get them)."""
+    atoms["h"] = network_of(atoms.get("h")) or "-"
+    atoms["r"] = f"{atoms.get('m')} {atoms.get('U')} {atoms.get('H')}"
+    atoms["q"] = atoms["f"] = atoms["u"] = "-"
+    for name in ("{referer}i", "{cookie}i", "{authorization}i", "{set-cookie}o", "{query_string}e",
+                 "{raw_uri}e", "{http_referer}e", "{http_cookie}e", "{http_authorization}e"):
+        atoms.pop(name, None)
+    return atoms
