@@ -48,7 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  every table, so Alembic and create_all see them
     from . import sql  # noqa: F401  SQLite's settings for several processes, on every connection
 
-    from .api import cases as case_api, http_error, offices as office_api, supporters as supporter_api
+    from .api import cases as case_api, docs as api_docs, http_error, offices as office_api, openapi, supporters as supporter_api
     from .auth.views import auth
     from .dashboard.actions import actions
     from .dashboard.supporters import people
@@ -58,8 +58,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .tracking.views import public
 
     # The API authenticates by bearer token and the email links by signed token; neither uses a cookie.
-    without_cookies = (office_api.bp, supporter_api.bp, case_api.bp, public, signups)
-    for blueprint in (*without_cookies, case_pages, auth, console, actions, people):
+    without_cookies = (office_api.bp, supporter_api.bp, case_api.bp, openapi.bp, public, signups)
+    for blueprint in (*without_cookies, case_pages, auth, console, actions, people, api_docs.docs):
         app.register_blueprint(blueprint)
     for blueprint in without_cookies:
         csrf.exempt(blueprint)

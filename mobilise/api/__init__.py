@@ -3,15 +3,19 @@
 Each module here owns one part of the API on a blueprint of its own, made by `blueprint()` so that every
 request to it is authenticated and every error answered as JSON; the factory registers them.
 """
+import re
+
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..auth.models import Staff
 from ..auth.service import office_for, staff_for_token
-from ..errors import BadRequest, Forbidden, ServiceError
+from ..errors import BadRequest, Forbidden, NotFound, ServiceError
 from ..offices.models import Office
 
 PREFIX = "/api/v1"
+OFFICE_CODE = re.compile(r"[A-Za-z]{2}")
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger one names nothing, and must not overflow the query
 
 
 def error(status: int, message: str, details=None):
@@ -22,6 +26,7 @@ def blueprint(name: str) -> Blueprint:
     """A blueprint of the API: its routes under PREFIX, for a bearer token only, answering errors as JSON."""
     made = Blueprint(name, __name__, url_prefix=PREFIX)
     made.before_request(authenticate)
+    made.before_request(ids_in_range)
     made.register_error_handler(ServiceError, service_error)
     return made
 
@@ -34,6 +39,12 @@ def authenticate():
         response, status = error(401, "a valid bearer token is required")
         return response, status, {"WWW-Authenticate": "Bearer"}
     g.staff = staff
+
+
+def ids_in_range():
+    """An id past what the database stores names nothing: 404, before a query that would overflow."""
+    if any(isinstance(value, int) and value > MAX_ID for value in (request.view_args or {}).values()):
+        raise NotFound("no such id")
 
 
 def service_error(exc: ServiceError):
@@ -57,6 +68,9 @@ def admin_only() -> None:
 
 
 def scoped_office(code: str) -> Office:
+    """The office the token may see by this code; anything that is not a code names no office."""
+    if not OFFICE_CODE.fullmatch(code):
+        raise NotFound(f"no office {code[:20]!r}")
     return office_for(g.staff, code)
 
 

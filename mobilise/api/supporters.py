@@ -3,12 +3,19 @@ from flask import current_app, jsonify, request
 
 from ..dashboard.privacy import erase_supporter, export_supporter
 from ..errors import BadRequest
-from ..sending.bounces import report_bounce
+from ..sending.bounces import BounceIn, report_bounce
 from ..supporters.imports import get_import, queue_import
-from ..supporters.service import list_supporters, upsert_supporters
+from ..supporters.service import SupporterIn, list_supporters, upsert_supporters
+from ..validation import parse
 from . import admin_only, blueprint, read_json, scoped_office, staff_office
+from .openapi import documented
+from .schemas import (
+    BounceOut, ErasedOut, ExportOut, ImportOut, ImportQueued, ImportUpload, SupporterLookup, SupporterPage, SupporterQuery,
+    UpsertOut,
+)
 
 bp = blueprint("api_supporters")
+SUPPORTERS = ("supporters",)
 
 
 @bp.url_value_preprocessor
@@ -19,7 +26,12 @@ def bound_upload(endpoint, _values):
 
 
 @bp.post("/offices/<code>/supporters")
+@documented({200: UpsertOut}, body=SupporterIn, body_or_list=True, tags=SUPPORTERS)
 def add_supporters(code: str):
+    """Add or update one supporter or a list of them.
+
+    A row that is not a valid supporter is rejected alone, in the answer's `rejected`; the good rows go in.
+    """
     office = scoped_office(code)
     data = read_json(dict, list)
     rows = data if isinstance(data, list) else [data]
@@ -27,27 +39,18 @@ def add_supporters(code: str):
 
 
 @bp.get("/offices/<code>/supporters")
+@documented({200: SupporterPage}, query=SupporterQuery, tags=SUPPORTERS)
 def supporters(code: str):
+    """An office's supporters, oldest first, a page at a time; a page past the end has no items."""
     office = scoped_office(code)
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", 50))
-    except ValueError:
-        raise BadRequest("page and per_page must be whole numbers") from None
-    return jsonify(
-        list_supporters(
-            office,
-            status=request.args.get("status") or None,
-            tag=request.args.get("tag") or None,
-            q=request.args.get("q") or None,
-            page=page,
-            per_page=per_page,
-        )
-    )
+    query = parse(SupporterQuery, request.args.to_dict())
+    return jsonify(list_supporters(office, **query.model_dump()))
 
 
 @bp.post("/offices/<code>/imports")
+@documented({202: ImportQueued}, multipart=ImportUpload, tags=SUPPORTERS)
 def start_import(code: str):
+    """Import a CSV of supporters (multipart field `file`); it runs in a worker."""
     office = scoped_office(code)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -56,24 +59,32 @@ def start_import(code: str):
 
 
 @bp.get("/imports/<int:import_id>")
+@documented({200: ImportOut}, tags=SUPPORTERS)
 def import_status(import_id: int):
+    """An import's progress, and once done its counts and the rejected lines."""
     office = staff_office()
     return jsonify(get_import(import_id, None if office is None else {office.id}).to_dict())
 
 
 @bp.post("/offices/<code>/supporters/export")
+@documented({200: ExportOut}, body=SupporterLookup, tags=SUPPORTERS)
 def export(code: str):
+    """Everything held on one supporter: profile, consent history, emails, opens, clicks, actions."""
     office = scoped_office(code)
-    return jsonify(export_supporter(office, read_json(dict).get("email")))
+    return jsonify(export_supporter(office, parse(SupporterLookup, read_json(dict)).email))
 
 
 @bp.post("/offices/<code>/supporters/erase")
+@documented({200: ErasedOut}, body=SupporterLookup, tags=SUPPORTERS)
 def erase(code: str):
+    """Erase one supporter's personal data for good; the counts keep their numbers."""
     office = scoped_office(code)
-    return jsonify(erase_supporter(office, read_json(dict).get("email")))
+    return jsonify(erase_supporter(office, parse(SupporterLookup, read_json(dict)).email))
 
 
 @bp.post("/events/bounces")
+@documented({200: BounceOut}, body=BounceIn, errors=(404,), tags=("events",))
 def bounces():
+    """A relay's report of a bounce or complaint (admins): the mail to that supporter stops."""
     admin_only()
     return jsonify(report_bounce(read_json(dict)))

@@ -1,0 +1,271 @@
+"""What the API reads where no service has a model of its own, and what it answers.
+
+The request models here validate (the routes parse with them); the answer models describe what the
+services' `to_dict`s write, so the OpenAPI description and the fuzzer's schema check say the same thing.
+"""
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, Field, RootModel
+
+from ..sequences.lifecycle import ClosureIn, ExtensionIn, UpdateIn
+from ..sequences.models import AUDIENCES, STAGES
+from ..sending.preview import PreviewIn
+from ..supporters.models import STATUSES
+from ..validation import EmailAddress, Strict
+
+MAX_PAGE = 1_000_000  # with 500 a page, far past any list, and an offset every database can count to
+
+
+def _empty_is_none(value):
+    """`?status=` with nothing after it means no filter, as a form sends it."""
+    return None if value == "" else value
+
+
+def Optional(kind):  # noqa: N802  a type, as it reads in a model
+    return Annotated[kind | None, BeforeValidator(_empty_is_none)]
+
+
+# ---- requests
+
+
+class SupporterQuery(Strict):
+    status: Optional(Literal[STATUSES]) = None
+    tag: Optional(str) = Field(default=None, max_length=100)
+    q: Optional(str) = Field(default=None, max_length=320)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    per_page: int = Field(default=50, ge=1, le=500)
+
+
+class SupporterLookup(Strict):
+    """Export and erase name one supporter by address."""
+
+    email: EmailAddress
+
+
+class CaseDocument(Strict):
+    """A UA document sent as JSON instead of plain text."""
+
+    text: str = Field(min_length=1)
+
+
+class PreviewRequest(PreviewIn):
+    """A preview or a test email; an office's staff preview for their own office, an admin names one."""
+
+    office: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
+
+
+class CaseChange(RootModel[Annotated[UpdateIn | ExtensionIn | ClosureIn, Field(discriminator="kind")]]):
+    """News, more time, or the end of a case."""
+
+
+# ---- answers
+
+
+class ErrorOut(BaseModel):
+    error: str
+    details: Any = Field(default=None, description='null, or for a 422 the list of [{"field", "error"}]')
+
+
+class TargetOut(BaseModel):
+    name: str
+    title: str | None
+    address: str | None
+    salutation: str | None
+
+
+class TranslationOut(BaseModel):
+    title: str | None
+    summary: str | None
+    model_letter: str | None
+    additional_information: str | None
+
+
+class CaseOut(BaseModel):
+    id: int
+    slug: str
+    reference: str | None
+    ai_index: str | None
+    title: str
+    country: str | None
+    people: str | None
+    pronoun: str | None
+    summary: str | None
+    target: TargetOut
+    target_language: str | None
+    model_letter: str
+    additional_information: str | None
+    deadline: date
+    days_left: int = Field(ge=0)
+    previous_reference: str | None
+    language: str
+    high_risk: bool
+    status: Literal["draft", "live", "closed"]
+    outcome: Literal["good_news", "no_further_action"] | None
+    translations: dict[str, TranslationOut]
+
+
+class Paused(BaseModel):
+    reason: str | None
+    until: datetime | None
+
+
+class MailingOut(BaseModel):
+    id: int
+    office: str
+    stage: Literal[STAGES]
+    audience: Literal[AUDIENCES]
+    send_at: datetime
+    status: Literal["planned", "sending", "sent", "cancelled"]
+    paused: Paused | None
+
+
+class DriveOut(BaseModel):
+    id: int
+    case: int
+    office: str
+    deadline: date
+    tags: list[str]
+    languages: list[str]
+    mailings: list[MailingOut]
+
+
+class ChangeOut(BaseModel):
+    case: CaseOut
+    mailings: list[MailingOut]
+
+
+class Counts(BaseModel):
+    recipients: int
+    sent: int
+    failed: int
+    bounced: int
+    opened: int
+    opened_human: int
+    clicked: int
+    acted: int
+    unsubscribed: int
+
+
+class MailingCounts(MailingOut, Counts):
+    pass
+
+
+class ActionsOnDay(BaseModel):
+    date: date
+    office: str
+    actions: int
+
+
+class StatsOut(BaseModel):
+    case: int
+    deadline: date
+    days_left: int = Field(ge=0)
+    totals: Counts
+    offices: dict[str, Counts]
+    mailings: list[MailingCounts]
+    actions_by_day: list[ActionsOnDay]
+
+
+class PreviewOut(BaseModel):
+    stage: Literal[STAGES]
+    audience: Literal[AUDIENCES]
+    language: str
+    subject: str
+    text: str
+    html: str
+
+
+class TestEmailOut(BaseModel):
+    sent_to: str
+    subject: str
+
+
+class OfficeOut(BaseModel):
+    code: str
+    name: str
+    language: str
+    timezone: str
+    sender: str
+    sender_name: str | None
+    reply_to: str | None
+    address: str
+    send_hour: int
+    reminder_days: list[int]
+
+
+class SupporterOut(BaseModel):
+    id: int
+    email: str | None
+    first_name: str
+    last_name: str
+    language: str | None
+    status: Literal[STATUSES]
+    tags: list[str]
+    consent_source: str | None
+    consent_at: datetime | None
+
+
+class SupporterPage(BaseModel):
+    items: list[SupporterOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class RejectedRow(BaseModel):
+    index: int
+    email: Any = Field(description="the row's email as sent, whatever it was")
+    error: str
+
+
+class UpsertOut(BaseModel):
+    created: int
+    updated: int
+    rejected: list[RejectedRow]
+
+
+class ImportQueued(BaseModel):
+    id: int
+
+
+class ImportRowError(BaseModel):
+    line: int
+    error: str
+
+
+class ImportOut(BaseModel):
+    id: int
+    status: Literal["queued", "running", "done", "failed"]
+    filename: str | None
+    progress: float
+    created: int
+    updated: int
+    rejected: int
+    errors: list[ImportRowError]
+    failure: str | None
+
+
+class ImportUpload(BaseModel):
+    file: bytes = Field(description="the CSV file", json_schema_extra={"format": "binary"})
+
+
+class ExportOut(BaseModel):
+    office: str
+    supporter: dict[str, Any]
+    consent_history: list[dict[str, Any]]
+    bounces: list[dict[str, Any]]
+    emails: list[dict[str, Any]]
+    opens: list[dict[str, Any]]
+    clicks: list[dict[str, Any]]
+    unsubscribes: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+
+
+class ErasedOut(BaseModel):
+    erased: bool
+
+
+class BounceOut(BaseModel):
+    supporters: int
+    stopped: int
