@@ -13,7 +13,7 @@ import mobilise
 # Bottom to top.
 ORDER = ("offices", "auth", "supporters", "cases", "sequences", "counts", "sending", "tracking", "dashboard", "api")
 # Modules any domain may use; they import no domain themselves.
-SHARED = ("extensions", "clock", "errors", "validation", "sql", "jobs", "config", "security", "languages", "tokens", "networks")
+SHARED = ("extensions", "clock", "errors", "validation", "sql", "jobs", "config", "security", "languages", "tokens", "networks", "guard", "logs")
 
 ROOT = Path(mobilise.__file__).parent
 

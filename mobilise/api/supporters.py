@@ -1,8 +1,9 @@
 """An office's supporters through the API: added, listed, imported, exported, erased; and the relays' bounce reports."""
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 
 from ..dashboard.privacy import erase_supporter, export_supporter
 from ..errors import BadRequest
+from ..guard import large_body
 from ..sending.bounces import BounceIn, report_bounce
 from ..supporters.imports import get_import, queue_import
 from ..supporters.service import SupporterIn, list_supporters, upsert_supporters
@@ -17,12 +18,6 @@ from .schemas import (
 bp = blueprint("api_supporters")
 SUPPORTERS = ("supporters",)
 
-
-@bp.url_value_preprocessor
-def bound_upload(endpoint, _values):
-    """An import's own size limit (IMPORT_MAX_BYTES), set before anything reads the body: 413 before the file is stored."""
-    if endpoint == "api_supporters.start_import":
-        request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
 
 
 @bp.post("/offices/<code>/supporters")
@@ -49,6 +44,7 @@ def supporters(code: str):
 
 @bp.post("/offices/<code>/imports")
 @documented({202: ImportQueued}, multipart=ImportUpload, tags=SUPPORTERS)
+@large_body("IMPORT_MAX_BYTES")  # a CSV: 413 past it, before the file is stored
 def start_import(code: str):
     """Import a CSV of supporters (multipart field `file`); it runs in a worker."""
     office = scoped_office(code)

@@ -7,6 +7,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import ServiceError
 from ..extensions import db
+from ..guard import large_body
 from ..offices.service import list_offices
 from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
@@ -18,13 +19,6 @@ from .views import office_or_404
 
 people = Blueprint("people", __name__, url_prefix="/console/supporters")
 
-
-@people.url_value_preprocessor
-def bound_upload(endpoint, _values):
-    """The upload's own size limit, set before anything reads the body (the CSRF check does, first of all):
-    a larger file answers 413 without being stored."""
-    if endpoint == "people.upload":
-        request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
 
 
 @people.errorhandler(RequestEntityTooLarge)
@@ -103,6 +97,7 @@ def history(supporter_id: int):
 
 
 @people.post("/import")
+@large_body("IMPORT_MAX_BYTES")  # a CSV: 413 past it, before the file is stored
 def upload():
     """A CSV from the console: stored, handed to a worker, then its progress page."""
     office = _office()
