@@ -27,10 +27,12 @@ def look_after_imports(at: datetime | None = None) -> dict:
     for import_id, status in unfinished:
         try:
             job = Job.fetch(f"import-{import_id}", connection=redis_connection())
-            if is_live(job) or job.get_status(refresh=False) == JobStatus.FINISHED:
-                continue
         except NoSuchJobError:
-            pass
+            job = None
+        if job is not None and is_live(job):
+            continue
+        if status == "queued" and job is not None and job.get_status(refresh=False) == JobStatus.FINISHED:
+            continue  # it ran and found nothing to do: queueing it again would not change that
         if status == "queued":
             enqueue_import(import_id)
             requeued += 1

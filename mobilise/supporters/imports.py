@@ -31,6 +31,8 @@ BATCH = 10_000
 # A batch is also cut at this many characters read, so that wide rows cannot make one large.
 BATCH_CHARS = 8 * 1024 * 1024
 KEPT_ERRORS = 1000  # in the import's row; the report file has every one
+# Said where an import stopped half-way: running it again is safe, and finishes it.
+AGAIN = "; importing the same file again adds the rest (whoever is on the list already is updated, not added twice)"
 # An import's worker may take this long; a longer one is stopped and the import failed.
 JOB_TIMEOUT = 4 * 3600
 
@@ -279,9 +281,6 @@ def run_import(import_id: int) -> dict:
     db.session.commit()
     return job.to_dict()
 
-
-# Said where an import stopped half-way: running it again is safe, and finishes it.
-AGAIN = "; importing the same file again adds the rest (whoever is on the list already is updated, not added twice)"
 
 
 def get_import(import_id: int, office_ids: set[int] | None) -> Import:
