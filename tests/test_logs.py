@@ -52,7 +52,7 @@ def serving(args, env, folder, name):
         process = subprocess.Popen([sys.executable, "-m", *args(port)], cwd=ROOT, env={**env, "XDG_RUNTIME_DIR": str(folder)},
                                    stdout=stdout, stderr=stderr)
     try:
-        for _ in range(300):
+        for _ in range(1200):  # a minute, for a loaded machine
             try:
                 request(port, "GET", "/login")
                 break
