@@ -18,6 +18,7 @@ from sqlalchemy.orm import configure_mappers
 
 from .extensions import db
 from .jobs import all_queues, enqueue, redis_connection
+from .logs import redact
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,10 @@ class MobiliseWorker(Worker):
     def main_work_horse(self, job, queue):
         db.engine.dispose(close=False)
         super().main_work_horse(job, queue)
+
+    def handle_job_failure(self, job, queue, started_job_registry=None, exc_string=""):
+        # The traceback RQ keeps with a failed job (`rq info`, dashboards) is redacted as a log line is.
+        super().handle_job_failure(job, queue, started_job_registry, exc_string=redact(exc_string))
 
 
 def run_worker(burst: bool) -> bool:
