@@ -89,3 +89,19 @@ def test_a_document_missing_only_its_deadline_says_so():
     with pytest.raises(UnreadableDocument) as raised:
         parse_ua_document(text)
     assert raised.value.missing == ["deadline"]
+
+
+def test_a_ua_pasted_from_a_pdf_reads_as_the_original():
+    """Runs of spaces and tabs between words (headings and labels too), no-break spaces, page breaks, CRLF."""
+    text = SEED.read_text(encoding="utf-8")
+    pasted = (text.replace("TAKE ACTION: WRITE", "TAKE  ACTION:\tWRITE").replace("ADDITIONAL INFORMATION", "ADDITIONAL\xa0INFORMATION")
+              .replace("TO ADDRESS TARGET:", "TO   ADDRESS TARGET :").replace("AS SOON AS", "AS\tSOON  AS")
+              .replace("Yours sincerely", "Yours  sincerely").replace("Mr Nicolás Maduro,", "Mr\xa0Nicolás  Maduro ,")
+              .replace("NAME AND PREFERRED PRONOUN: Venezuelan human", "NAME AND  PREFERRED PRONOUN:   Venezuelan   human")
+              .replace(". ", ".  ").replace("\n\n", "\n\f\n").replace("\n", "\r\n"))
+    assert parse_ua_document(pasted) == read("seed")
+
+
+def test_a_value_on_the_line_below_its_label_reads():
+    text = SEED.read_text(encoding="utf-8").replace("UNTIL: 21 November 2025", "UNTIL:\n21 November 2025")
+    assert parse_ua_document(text)["deadline"] == "2025-11-21"

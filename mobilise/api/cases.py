@@ -2,7 +2,7 @@
 from flask import jsonify, request
 
 from ..cases.service import CaseEdit, CaseIn, case_to_dict, create_case, edit_case, get_case, list_cases
-from ..cases.ua_document import UnreadableDocument, parse_ua_document
+from ..cases.ua_document import DocumentTooLong, UnreadableDocument, parse_ua_document
 from ..dashboard.service import case_stats
 from ..errors import BadRequest, Invalid
 from ..sending.preview import preview, send_test_email
@@ -44,6 +44,8 @@ def import_case():
         fields = parse_ua_document(text)
     except UnreadableDocument as error:
         raise Invalid("this does not read as a UA document", error.missing) from None
+    except DocumentTooLong as error:
+        raise Invalid(str(error), [{"field": "text", "error": str(error)}]) from None
     return jsonify(case_to_dict(create_case(fields, status="draft"))), 201
 
 
