@@ -111,7 +111,7 @@ HOSTILE = {
     "ADDITIONAL INFORMATION repeated": lambda: megabyte("", "ADDITIONAL INFORMATION\n"),
     "a label repeated": lambda: megabyte("", "PLEASE TAKE ACTION AS SOON AS POSSIBLE UNTIL:\n"),
     "a label and a megabyte of line breaks": lambda: megabyte("PREFERRED LANGUAGE TO ADDRESS TARGET:", "\n"),
-    "a pronoun line of parentheses": lambda: megabyte("URGENT ACTION\n\nT\n\nNAME AND PREFERRED PRONOUN: ", "(", ")"),
+    "a pronoun line of parentheses never closed": lambda: megabyte("URGENT ACTION\n\nT\n\nNAME AND PREFERRED PRONOUN: ", "(", "x"),
     "a salutation of commas": lambda: padded_to_a_megabyte(around_the_letter("Minister X"), "Dear Mr X", ", x"),
     "a target block of short lines": lambda: padded_to_a_megabyte(around_the_letter("Minister X\n#"), "#", "x\n"),
     "a letter of short lines": lambda: padded_to_a_megabyte(around_the_letter("Minister X", "#"), "#", "x\n"),

@@ -14,7 +14,8 @@ from ..languages import code_for
 # A real UA is about 10,000 characters; anything past a hundred times that is not one, and refusing it unread
 # keeps the cost of the worst input bounded.
 MAX_DOCUMENT_CHARS = 1_000_000
-# The first word of the language line is a language's name ("Spanish", "español"): a longer word is none.
+# The first word of the language line is a language's name ("Spanish", "español"): a longer word is none, and
+# is not handed to code_for, whose folding (NFKD of the whole word) is quadratic in a run of combining marks.
 LANGUAGE_NAME_MAX = 40
 
 # Every pattern here runs in time linear in the text, which is why they are shaped so:
