@@ -23,7 +23,8 @@ API_TOKEN = re.compile(r"mob_[A-Za-z0-9_-]{16,}")
 QUERY = re.compile(r"(/[^\s\"'<>?]*)\?[^\s\"'<>]*")
 ADDRESS = re.compile(r"[\w.+!#$%&*^`{|}~-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+")
 # PostgreSQL's lines that quote the row or the key a statement was refused for.
-DETAIL = re.compile(r"^(\s*(?:DETAIL|CONTEXT):).*$", re.M)
+# To the statement that follows, or the end: a refused row's values can run over several lines.
+DETAIL = re.compile(r"^(\s*(?:DETAIL|CONTEXT):)[\s\S]*?(?=\n\[SQL:|\Z)", re.M)
 PARAMETERS = re.compile(r"\[parameters: [^\n]*")
 LINK_ROUTES = ("/o/", "/c/", "/act/", "/unsubscribe/", "/confirm/", "/preferences/")
 

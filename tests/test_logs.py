@@ -192,3 +192,6 @@ def test_what_the_redaction_keeps_and_withholds():
     assert redact(error) == ('(psycopg.errors.CheckViolation) new row for relation "supporters" violates check constraint "x"\n'
                              "DETAIL: <withheld>\n"
                              "[SQL: INSERT INTO supporters (email) VALUES (%(email)s)]\n[parameters withheld]")
+    # A refused row's values can hold line breaks (a postal address): withheld to the statement, all of them.
+    multiline = "DETAIL:  Failing row contains (1, ana@example.org, 17 Calle Mayor\nMadrid, García).\n[SQL: UPDATE cases]"
+    assert redact(multiline) == "DETAIL: <withheld>\n[SQL: UPDATE cases]"

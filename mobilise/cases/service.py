@@ -106,11 +106,13 @@ def edit_case(case: Case, data: dict, *, today: date | None = None) -> Case:
         raise Invalid("invalid input", [{"field": "deadline", "error": "extend a live case with a deadline_extended update"}])
     for name in sent - {"target", "translations", "status"}:
         value = getattr(fields, name)
-        if value is None and name in ("title", "model_letter", "deadline", "language", "high_risk"):
+        if value is None and not Case.__table__.c[name].nullable:
             raise Invalid("invalid input", [{"field": name, "error": "cannot be empty"}])
         setattr(case, name, value)
     if fields.target is not None:
         for name in fields.target.model_fields_set:
+            if getattr(fields.target, name) is None and not Case.__table__.c[f"target_{name}"].nullable:
+                raise Invalid("invalid input", [{"field": f"target.{name}", "error": "cannot be empty"}])
             setattr(case, f"target_{name}", getattr(fields.target, name))
     if fields.translations is not None:
         existing = {t.language: t for t in case.translations}
