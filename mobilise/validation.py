@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import DOT_ATOM_TEXT, EMAIL_MAX_LENGTH, LOCAL_PART_MAX_LENGTH
-from pydantic import AfterValidator, BaseModel, Field, ConfigDict, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
 from .errors import Invalid, pydantic_details
 
@@ -61,7 +61,9 @@ def _timezone(value: str) -> str:
     return value
 
 
-EmailAddress = Annotated[str, AfterValidator(normalise_email)]
+# What the checks accept, said in the description too (an AfterValidator shows nothing of itself there).
+EmailAddress = Annotated[str, AfterValidator(normalise_email),
+                         WithJsonSchema({"type": "string", "format": "email", "maxLength": EMAIL_MAX_LENGTH})]
 # The longest text a case's prose field takes: a model letter is a few thousand characters.
 LONG_TEXT = 100_000
 LongText = Annotated[str, Field(max_length=LONG_TEXT)]
@@ -71,8 +73,11 @@ def text(length: int):
     """A string no longer than its column's `length`."""
     return Annotated[str, Field(max_length=length)]
 
-Language = Annotated[str, AfterValidator(language_code)]
-Timezone = Annotated[str, AfterValidator(_timezone)]
+Language = Annotated[str, AfterValidator(language_code),
+                     WithJsonSchema({"type": "string", "pattern": "^\\s*[A-Za-z]{2,3}\\s*$", "examples": ["en", "es", "fr"]})]
+Timezone = Annotated[str, AfterValidator(_timezone),
+                     WithJsonSchema({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$",
+                                     "examples": ["Europe/London", "America/Caracas"]})]
 
 
 FIRST_YEAR, LAST_YEAR = 1900, 2999

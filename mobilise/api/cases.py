@@ -14,7 +14,7 @@ from ..validation import parse
 from . import admin_only, blueprint, current_staff, read_json, scoped_office, staff_office
 from .openapi import documented
 from .schemas import (
-    CaseChange, CaseDocument, CaseOut, ChangeOut, DriveOut, MailingOut, PreviewOut, PreviewRequest, StatsOut, TestEmailOut,
+    CaseChange, CaseDocument, CaseOut, ChangeOut, DriveOut, MailingOut, PreviewOut, PreviewQuery, PreviewRequest, StatsOut, TestEmailOut,
 )
 
 bp = blueprint("api_cases")
@@ -103,10 +103,10 @@ def _preview_data(fields: PreviewRequest) -> dict:
 
 
 @bp.get("/cases/<int:case_id>/preview")
-@documented({200: PreviewOut}, query=PreviewRequest, tags=CASES)
+@documented({200: PreviewOut}, query=PreviewQuery, tags=CASES)
 def case_preview(case_id: int):
     """The email of a stage as a supporter would get it; nothing is saved or sent."""
-    fields = parse(PreviewRequest, request.args.to_dict())
+    fields = parse(PreviewQuery, request.args.to_dict())
     office = _preview_office(fields)
     return jsonify(preview(get_case(case_id), office, _preview_data(fields)))
 

@@ -55,6 +55,13 @@ class PreviewRequest(PreviewIn):
     office: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
 
 
+class PreviewQuery(PreviewRequest):
+    """The same, in a query string: a URL has room for a short body only (a server refuses a long request
+    line before the app sees it); a longer one is tried with the test email, whose body has room."""
+
+    body: str | None = Field(default=None, max_length=300)
+
+
 class CaseChange(RootModel[Annotated[UpdateIn | ExtensionIn | ClosureIn, Field(discriminator="kind")]]):
     """News, more time, or the end of a case."""
 
