@@ -12,9 +12,8 @@ from ..sequences.lifecycle import ClosureIn, ExtensionIn, UpdateIn
 from ..sequences.models import AUDIENCES, STAGES
 from ..sending.preview import PreviewIn
 from ..supporters.models import STATUSES
-from ..validation import EmailAddress, Strict
+from ..validation import LARGEST_INTEGER, EmailAddress, Strict
 
-MAX_PAGE = 1_000_000  # with 500 a page, far past any list, and an offset every database can count to
 
 
 def _empty_is_none(value):
@@ -33,7 +32,7 @@ class SupporterQuery(Strict):
     status: Optional(Literal[STATUSES]) = None
     tag: Optional(str) = Field(default=None, max_length=100)
     q: Optional(str) = Field(default=None, max_length=320)
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page: int = Field(default=1, ge=1, le=LARGEST_INTEGER)  # past the end: no items
     per_page: int = Field(default=50, ge=1, le=500)
 
 
