@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 JSON_MAX_DEPTH = 32
 LARGEST_INTEGER = 2**63 - 1  # a BIGINT's; the models' own bounds are narrower where a column is
+LARGEST_ID = 2**31 - 1  # ids are INTEGER columns
 _BODY_SETTING = "_body_limit_setting"
 
 
@@ -31,7 +32,7 @@ class RowId(IntegerConverter):
     """`<int:…>` in a route: an id an INTEGER column can hold; past it the path matches nothing (404)."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", LARGEST_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -13,7 +13,8 @@ from flask import Blueprint, Flask, current_app, jsonify
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from . import MAX_ID, PREFIX
+from ..guard import LARGEST_ID as MAX_ID  # the `<int:…>` converter's bound: past it, no route matches
+from . import PREFIX
 from .schemas import ErrorOut
 
 REF = "#/components/schemas/{model}"
