@@ -85,16 +85,21 @@ def staff_token_command(email):
 
 @staff_cli.command("password")
 @click.argument("email")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="asked for when not given")
+@click.option("--password", help="generated and printed when not given")
 def staff_password_command(email, password):
     """Set a staff account's password; every session signed in before ends."""
+    import secrets
+
     from .auth.service import set_password
 
+    chosen = password or secrets.token_urlsafe(12)
     try:
-        staff = set_password(email, password)
+        staff = set_password(email, chosen)
     except ServiceError as error:
         fail(error)
     click.echo(f"password of {staff.email} changed: its sessions are ended")
+    if not password:
+        click.echo(f"password: {chosen}")
 
 
 @supporters_cli.command("import")

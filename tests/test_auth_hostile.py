@@ -121,6 +121,16 @@ def test_the_password_command_refuses_an_unknown_account_and_a_short_password(ap
     assert short.exit_code != 0 and "8 characters" in short.output
 
 
+def test_the_password_command_without_a_password_makes_one_and_prints_it(app, client, runner, staff):
+    made = runner.invoke(args=["staff", "password", STAFF])
+    assert made.exit_code == 0, made.output
+    chosen = made.output.strip().splitlines()[-1].removeprefix("password: ")
+    assert len(chosen) >= 12
+    token = csrf_from(client.get("/login"))
+    signed_in = client.post("/login", data={"email": STAFF, "password": chosen, "csrf_token": token})
+    assert signed_in.status_code == 302 and client.get("/").status_code == 200
+
+
 def test_a_link_to_logout_asks_and_does_not_sign_out(app, client, staff):
     sign_in(client, STAFF)
     page = client.get("/logout")  # what an <img src=".../logout"> on another site makes the browser do
