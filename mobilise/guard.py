@@ -55,25 +55,32 @@ class StrictJSON(DefaultJSONProvider):
         return json.loads(s, parse_constant=_refuse_constant, **kwargs)
 
 
-def body_limit() -> int:
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    setting = getattr(view, _BODY_SETTING, "MAX_BODY_BYTES")
-    return int(current_app.config[setting])
+def body_limit(req=None) -> int:
+    req = req or request._get_current_object()
+    view = req.endpoint and current_app.view_functions.get(req.endpoint)
+    return int(current_app.config[getattr(view, _BODY_SETTING, "MAX_BODY_BYTES")])
 
 
 def check_request() -> None:
-    limit = body_limit()
+    # Every request passes here, a pixel's too: the proxies are resolved once, and a request with no
+    # query and no body (most of them) is done after its limit is set.
+    req = request._get_current_object()
+    limit = body_limit(req)
     # Werkzeug stops reading past it too, for a chunked body that names no length.
-    request.max_content_length = limit
-    if request.content_length is not None and request.content_length > limit:
+    req.max_content_length = limit
+    length = req.content_length
+    chunked = length is None and req.environ.get("wsgi.input_terminated")
+    if not (req.args or length or chunked):
+        return
+    if length is not None and length > limit:
         raise RequestEntityTooLarge(f"the body is over this call's limit of {limit:,} bytes")
-    if request.content_length is None and request.environ.get("wsgi.input_terminated"):
+    if chunked:
         # Chunked, no length named: Werkzeug's reader stops quietly at the limit, which would leave
         # a view a truncated body; read it here (kept for the view) and refuse what reached the limit.
-        if len(request.get_data(cache=True, parse_form_data=False)) >= limit:
+        if len(req.get_data(cache=True, parse_form_data=False)) >= limit:
             raise RequestEntityTooLarge(f"the body is over this call's limit of {limit:,} bytes")
-    problems = [*_nul_in_pairs(request.args, "query"), *_nul_in_pairs(request.form, "form")]
-    if request.is_json and request.content_length != 0:
+    problems = [*_nul_in_pairs(req.args, "query"), *_nul_in_pairs(req.form, "form")]
+    if req.is_json:
         problems += _json_problems()
     if problems:
         raise Refused(problems)
@@ -98,26 +105,30 @@ def json_problems(data) -> Iterator[dict]:
     todo = [((), data)]
     while todo:
         path, value = todo.pop()
-        field = ".".join(map(str, path)) or None
         if len(path) > JSON_MAX_DEPTH:
-            yield {"field": field, "error": f"is nested deeper than {JSON_MAX_DEPTH} levels"}
+            yield {"field": _dotted(path), "error": f"is nested deeper than {JSON_MAX_DEPTH} levels"}
             continue
         if isinstance(value, dict):
             for key, item in value.items():
                 if "\x00" in key:
-                    yield {"field": ".".join(map(str, (*path, key.replace("\x00", "")))), "error": "must not contain a NUL character"}
+                    yield {"field": _dotted((*path, key.replace("\x00", ""))), "error": "must not contain a NUL character"}
                 else:
                     todo.append(((*path, key), item))
         elif isinstance(value, list):
             todo.extend(((*path, index), item) for index, item in enumerate(value))
         elif isinstance(value, str) and "\x00" in value:
-            yield {"field": field, "error": "must not contain a NUL character"}
+            yield {"field": _dotted(path), "error": "must not contain a NUL character"}
         elif isinstance(value, bool):
             continue
         elif isinstance(value, int) and abs(value) > LARGEST_INTEGER:
-            yield {"field": field, "error": "is out of range"}
+            yield {"field": _dotted(path), "error": "is out of range"}
         elif isinstance(value, float) and not math.isfinite(value):
-            yield {"field": field, "error": "is out of range"}
+            yield {"field": _dotted(path), "error": "is out of range"}
+
+
+def _dotted(path: tuple) -> str | None:
+    """A field's name as the 422 gives it: made only for a field that is wrong, not for every value looked at."""
+    return ".".join(map(str, path)) or None
 
 
 def refused(error: Refused):
