@@ -3,6 +3,7 @@ import unicodedata
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
+from babel.lists import format_list
 from flask import g, has_request_context, request
 
 # The languages the service's own wording is translated into (translations/<code>/).
@@ -46,9 +47,51 @@ def name_of(code: str | None, in_language: str = "en") -> str:
     return _names(in_language).get(code, code)
 
 
+def reading_language(wanted, available: set[str], fallback: str) -> str:
+    """The first of `wanted` that a reader can be given whole: the text has it and our own wording has it.
+
+    `available` are the languages the text (a case, an email's words) has whole; `fallback` is the text's own."""
+    return next((code for code in wanted if code and code in available and code in UI_LANGUAGES), fallback)
+
+
+@lru_cache(maxsize=256)
+def locale_for(language: str, country: str | None) -> str:
+    """The locale that formats dates and numbers: the language as written in the office's country.
+
+    "en" in GB is en_GB ("31 December 2026"), "fr" in FR fr_FR. A pair CLDR does not know takes the
+    language's own default, except English, whose default is the USA's: elsewhere it is international (en_001)."""
+    if country:
+        try:
+            return str(Locale.parse(f"{language}_{country.upper()}"))
+        except (UnknownLocaleError, ValueError):
+            pass
+    if language == "en" and (country or "").upper() != "US":
+        return "en_001"
+    return language
+
+
+def use_language(language: str, country: str | None) -> None:
+    """A view's page is in `language`, dates and numbers as in `country`."""
+    g.page_language = language
+    g.page_locale = locale_for(language, country)
+
+
+def capitalised(text: str) -> str:
+    """The first letter upper case and the rest as written ("quedan 30 días" → "Quedan 30 días")."""
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
+def names(people: list[str]) -> str:
+    """"Ana, Ben and Chloé" as the page's locale joins a list ("Ana, Ben y Chloé")."""
+    from flask_babel import get_locale
+
+    return format_list(list(people), locale=get_locale() or "en") if people else ""
+
+
 def select_locale() -> str:
     """Flask-Babel's choice for pages: the page's own language when a view set one, else the browser's."""
-    if chosen := g.get("page_language"):
+    if chosen := g.get("page_locale") or g.get("page_language"):
         return chosen
     if has_request_context():
         return request.accept_languages.best_match(UI_LANGUAGES) or "en"

@@ -43,6 +43,36 @@ def case_data(**overrides):
     return data
 
 
+# The builders' case (case_data) in each other language, every text of it: a translation a reader gets whole.
+TRANSLATED = {
+    "es": {"title": "Cesen las detenciones y los ataques contra defensores",
+           "summary": "Eduardo Torres está recluido en El Helicoide.", "pronoun": "él",
+           "target": {"title": "Presidente de la República", "salutation": "Señor Presidente"},
+           "model_letter": "Pedimos la liberación inmediata de Eduardo Torres."},
+    "fr": {"title": "Cessez les détentions et les attaques contre les défenseurs",
+           "summary": "Eduardo Torres est détenu à El Helicoide.", "pronoun": "il",
+           "target": {"title": "Président de la République", "salutation": "Monsieur le Président"},
+           "model_letter": "Nous demandons la libération immédiate d'Eduardo Torres."},
+    "de": {"title": "Inhaftierungen und Angriffe auf Verteidiger beenden",
+           "summary": "Eduardo Torres wird in El Helicoide festgehalten.", "pronoun": "er",
+           "target": {"title": "Präsident der Republik", "salutation": "Sehr geehrter Herr Präsident"},
+           "model_letter": "Wir fordern die sofortige Freilassung von Eduardo Torres."},
+    "pt": {"title": "Parem as detenções e os ataques contra defensores",
+           "summary": "Eduardo Torres está detido em El Helicoide.", "pronoun": "ele",
+           "target": {"title": "Presidente da República", "salutation": "Senhor Presidente"},
+           "model_letter": "Pedimos a libertação imediata de Eduardo Torres."},
+    "it": {"title": "Fermate le detenzioni e gli attacchi contro i difensori",
+           "summary": "Eduardo Torres è detenuto a El Helicoide.", "pronoun": "lui",
+           "target": {"title": "Presidente della Repubblica", "salutation": "Signor Presidente"},
+           "model_letter": "Chiediamo il rilascio immediato di Eduardo Torres."},
+}
+
+
+def translated(*languages, **overrides):
+    """`translations` for case_data: the builders' case whole in each of `languages`, fields overridable."""
+    return {code: {**TRANSLATED[code], **overrides} for code in languages}
+
+
 def make_case(**overrides):
     return create_case(case_data(**overrides))
 

@@ -7,6 +7,7 @@ from striprtf.striprtf import rtf_to_text
 from mobilise.cases.service import create_case
 from mobilise.cases.ua_document import parse_ua_document
 
+from .builders import translated
 from .test_ua_document import SEED
 
 
@@ -43,7 +44,8 @@ def test_the_rtf_parses_and_keeps_accents(app, client):
 
 
 def test_a_translation_is_downloaded_in_its_language_and_drafts_are_not_public(app, client):
-    case = seed_case(translations={"es": {"title": "Cesen las detenciones", "model_letter": "Señor Presidente: libere a Eduardo Torres."}})
+    case = seed_case(translations=translated("es", title="Cesen las detenciones", model_letter="Libere a Eduardo Torres.",
+                                             additional_information="El gobierno reprime a los defensores."))
     text = rtf_to_text(client.get(f"/cases/{case.slug}/ua.rtf?lang=es").data.decode("ascii"))
     assert "CESEN LAS DETENCIONES" in text and "Señor Presidente" in text
     draft = create_case({**parse_ua_document(SEED.read_text(encoding="utf-8")), "deadline": "2027-03-01"}, status="draft")

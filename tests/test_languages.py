@@ -12,7 +12,7 @@ from mobilise.sending.composer import Composer
 from mobilise.sequences.models import STAGES
 from mobilise.sequences.service import launch
 
-from .builders import bearer, make_case, make_office, make_supporters, token_for
+from .builders import bearer, make_case, make_office, make_supporters, token_for, translated
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 # The English wording of the shared base: none of it may show through in another language.
@@ -26,8 +26,7 @@ def drive(app):
     office = make_office(reminder_days=[3])
     case = make_case(
         high_risk=False,
-        translations={"es": {"title": "Cesen las detenciones", "summary": "Eduardo Torres está detenido.", "model_letter": "Pido."},
-                      "fr": {"title": "Cessez les détentions", "summary": "Eduardo Torres est détenu.", "model_letter": "Je demande."}},
+        translations={**translated("es", title="Cesen las detenciones"), **translated("fr", title="Cessez les détentions")},
     )
     return launch(case, office, {"office": "GB"})
 
@@ -35,7 +34,8 @@ def drive(app):
 @pytest.mark.parametrize("language", ["en", "es", "fr"])
 @pytest.mark.parametrize("stage", STAGES)
 def test_each_stage_renders_in_each_language(app, drive, stage, language):
-    mailing = Mailing(drive=drive, stage=stage, audience="all", send_at=drive.mailings[0].send_at, body="Staff's words.")
+    mailing = Mailing(drive=drive, stage=stage, audience="all", send_at=drive.mailings[0].send_at, body="Staff's words.",
+                      body_translations={"es": "Staff's words.", "fr": "Staff's words."})
     db.session.add(mailing)
     db.session.commit()
     message = Composer(mailing).message(1, email="p@example.net", first_name="Ana", language=language)
@@ -68,12 +68,12 @@ def test_the_catalogs_are_complete_and_compiled(language):
     assert table(po) == table(mo), "run: pybabel compile -d translations"
 
 
-def test_a_language_without_templates_falls_back_to_the_office_then_english(app, relay, run_jobs):
+def test_a_language_the_case_lacks_falls_back_to_the_office(app, relay, run_jobs):
     from mobilise.sequences.dispatch import start_drive
 
     spain = make_office(code="ES", name="España", language="es", timezone="Europe/Madrid", sender="a@es.example.org")
     make_supporters(spain, 1, language="de")
-    case = make_case(translations={"de": {"title": "Inhaftierungen beenden"}, "es": {"title": "Cesen las detenciones"}})
+    case = make_case(translations=translated("es", title="Cesen las detenciones"))
     start_drive(case, spain, {"office": "ES"})
     run_jobs()
     [message] = relay.messages()
@@ -83,7 +83,7 @@ def test_a_language_without_templates_falls_back_to_the_office_then_english(app,
 def test_staff_preview_any_stage_in_any_language_and_send_themselves_a_test(app, client, relay):
     office = make_office()
     make_supporters(office, 3)
-    case = make_case(translations={"fr": {"title": "Cessez les détentions"}})
+    case = make_case(translations=translated("fr", title="Cessez les détentions"))
     staff = token_for("staff@uk.example.org", office="GB")
     preview = client.get(f"/api/v1/cases/{case.id}/preview?stage=reminder&language=fr&body=Vite", headers=bearer(staff))
     assert preview.status_code == 200

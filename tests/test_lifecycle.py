@@ -15,7 +15,7 @@ from mobilise.sequences.lifecycle import apply_change
 from mobilise.sequences.service import launch
 from mobilise.supporters.service import upsert_supporters
 
-from .builders import bearer, make_case, make_office, make_supporters, token_for
+from .builders import TRANSLATED, translated, bearer, make_case, make_office, make_supporters, token_for
 
 SPAIN = {"code": "ES", "name": "Amnistía España", "language": "es", "timezone": "Europe/Madrid", "sender": "a@es.example.org"}
 
@@ -78,7 +78,7 @@ def test_an_update_goes_to_everyone_in_every_live_drive(app, relay, run_jobs):
     make_supporters(gb, 2)
     make_supporters(es, 1)
     make_supporters(gb, 1, email="maria@gb.example.net", language="es")
-    case = make_case(translations={"es": {"title": "Cesen las detenciones"}})
+    case = make_case(translations=translated("es", title="Cesen las detenciones"))
     start_drive(case, gb, {"office": "GB"})
     start_drive(case, es, {"office": "ES"})
     run_jobs()
@@ -87,7 +87,8 @@ def test_an_update_goes_to_everyone_in_every_live_drive(app, relay, run_jobs):
     db.session.add(Action(case_id=case.id, office_id=gb.id, supporter_id=acted.id))
     db.session.commit()
 
-    apply_change(case, {"kind": "update", "body": "Eduardo Torres was seen by his family."})
+    apply_change(case, {"kind": "update", "body": "Eduardo Torres was seen by his family.",
+                        "translations": {"es": {"body": "Su familia ha podido ver a Eduardo Torres."}}})
     run_jobs()
     assert relay.recipients() == ["maria@gb.example.net", "person0@es.example.net", "person0@gb.example.net",
                                   "person1@gb.example.net"]
@@ -98,6 +99,25 @@ def test_an_update_goes_to_everyone_in_every_live_drive(app, relay, run_jobs):
     for address in ("person0@es.example.net", "maria@gb.example.net"):
         assert by_address[address]["Subject"] == "Novedades: Cesen las detenciones"
         assert '<html lang="es">' in by_address[address].get_body(("html",)).get_content()
+        spanish = by_address[address].get_body(("plain",)).get_content()
+        assert "Su familia ha podido ver a Eduardo Torres." in spanish and "seen by his family" not in spanish
+
+
+def test_an_update_written_only_in_english_reaches_spanish_readers_wholly_in_english(app, relay, run_jobs):
+    es = make_office(**SPAIN)
+    make_supporters(es, 1)
+    case = make_case(translations=translated("es"))
+    start_drive(case, es, {"office": "ES"})
+    run_jobs()
+    [launch_email] = relay.messages()
+    assert launch_email["Subject"].startswith("Acción Urgente:")
+    relay.received.clear()
+    apply_change(case, {"kind": "update", "body": "Eduardo Torres was seen by his family."})
+    run_jobs()
+    [update] = relay.messages()
+    text = update.get_body(("plain",)).get_content()
+    assert update["Subject"] == f"News: {case.title}" and "Eduardo Torres was seen by his family." in text
+    assert "Hola" not in text and TRANSLATED["es"]["title"] not in text  # no Spanish around the English words
 
 
 def test_audiences_are_taken_when_sent(app, relay, run_jobs):

@@ -2,7 +2,7 @@
 import re
 from datetime import date, timedelta
 
-from .builders import bearer, case_data, make_office, token_for
+from .builders import translated, bearer, case_data, make_office, token_for
 from .conftest import run_flask
 
 
@@ -17,7 +17,7 @@ def test_launch_update_reminder_extension_closure(app, client, relay, service_en
     ])
     case = client.post("/api/v1/cases", headers=bearer(admin), json=case_data(
         deadline=(date.today() + timedelta(days=20)).isoformat(),
-        translations={"es": {"title": "Cesen las detenciones", "summary": "Eduardo Torres está detenido."}},
+        translations=translated("es", title="Cesen las detenciones"),
     )).json
     url = f"/api/v1/cases/{case['id']}"
 
@@ -44,7 +44,8 @@ def test_launch_update_reminder_extension_closure(app, client, relay, service_en
     assert client.post(act).status_code == 200
 
     # An update goes to all, acted or not.
-    client.post(f"{url}/updates", json={"kind": "update", "body": "Eduardo's family saw him."}, headers=bearer(admin))
+    client.post(f"{url}/updates", json={"kind": "update", "body": "Eduardo's family saw him.",
+                "translations": {"es": {"body": "Su familia vio a Eduardo."}}}, headers=bearer(admin))
     update = work()
     assert sorted(update) == ["ada@example.net", "bea@example.net", "cyd@example.net"]
     assert stage_of(update["ada@example.net"]) == "News" and stage_of(update["bea@example.net"]) == "Novedades"

@@ -6,7 +6,7 @@ from mobilise.extensions import db
 from mobilise.models import Action
 from mobilise.sequences.dispatch import start_drive
 
-from .builders import make_case, make_office, make_supporters
+from .builders import translated, make_case, make_office, make_supporters
 from .conftest import SCREENSHOTS
 
 
@@ -62,7 +62,7 @@ def test_the_confirm_button_works_from_the_keyboard(app, relay, run_jobs, live_s
 def test_the_public_case_page_in_the_offices_language(app, live_server, page):
     spain = make_office(code="ES", name="Amnistía Internacional España", language="es", timezone="Europe/Madrid",
                         sender="a@es.example.org")
-    case = make_case(translations={"es": {"title": "Cesen las detenciones", "summary": "Eduardo Torres está detenido."}})
+    case = make_case(translations=translated("es", title="Cesen las detenciones"))
     start_drive(case, spain, {"office": "ES"})
     page.goto(f"{live_server}/cases/{case.slug}?office=ES")
     assert page.locator("html").get_attribute("lang") == "es"

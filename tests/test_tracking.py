@@ -9,7 +9,7 @@ from mobilise.extensions import db
 from mobilise.models import Action, Event, Supporter
 from mobilise.sequences.dispatch import start_drive
 
-from .builders import make_case, make_office, make_supporters
+from .builders import translated, make_case, make_office, make_supporters
 
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
 
@@ -125,7 +125,7 @@ def test_a_token_of_one_kind_is_not_accepted_as_another(client, email):
 def test_the_action_page_is_in_the_supporters_language_when_the_case_has_it(app, client, relay, run_jobs):
     office = make_office()
     make_supporters(office, 1, language="es")
-    case = make_case(translations={"es": {"title": "Cesen las detenciones", "model_letter": "Pedimos la liberación."}})
+    case = make_case(translations=translated("es", title="Cesen las detenciones", model_letter="Pedimos la liberación."))
     start_drive(case, office, {"office": "GB"})
     run_jobs()
     html = relay.messages()[0].get_body(("html",)).get_content()

@@ -78,11 +78,19 @@ class TargetOut(BaseModel):
     title: str | None
     address: str | None
     salutation: str | None
+    email: str | None
+
+
+class TranslatedTargetOut(BaseModel):
+    title: str | None
+    salutation: str | None
 
 
 class TranslationOut(BaseModel):
     title: str | None
     summary: str | None
+    pronoun: str | None
+    target: TranslatedTargetOut
     model_letter: str | None
     additional_information: str | None
 
@@ -94,7 +102,7 @@ class CaseOut(BaseModel):
     ai_index: str | None
     title: str
     country: str | None
-    people: str | None
+    people: list[str]
     pronoun: str | None
     summary: str | None
     target: TargetOut
@@ -109,6 +117,8 @@ class CaseOut(BaseModel):
     status: Literal["draft", "live", "closed"]
     outcome: Literal["good_news", "no_further_action"] | None
     translations: dict[str, TranslationOut]
+    languages: list[str] = Field(description="the languages the case reads whole in: its own and each complete translation")
+    missing: dict[str, list[str]] = Field(description="per incomplete translation, the fields it still lacks (it is not used until it has them)")
 
 
 class Paused(BaseModel):

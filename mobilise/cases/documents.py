@@ -29,10 +29,10 @@ def ua_blocks(case: Case, language: str, deadline) -> list[Block]:
     blocks.append(Block("title", content["title"].upper()))
     blocks += [Block("text", p) for p in (content["summary"] or "").split("\n\n") if p.strip()]
     blocks.append(Block("heading", "TAKE ACTION: WRITE AN APPEAL IN YOUR OWN WORDS OR USE THIS MODEL LETTER"))
-    target = "\n".join(filter(None, [" ".join(filter(None, [case.target_title, case.target_name])), case.target_address]))
+    target = "\n".join(filter(None, [" ".join(filter(None, [content["target_title"], case.target_name])), case.target_address]))
     blocks.append(Block("lines", target))
-    if case.target_salutation:
-        blocks.append(Block("text", f"{case.target_salutation},"))
+    if content["target_salutation"]:
+        blocks.append(Block("text", f"{content['target_salutation']},"))
     blocks += [Block("text", p) for p in content["model_letter"].split("\n\n") if p.strip()]
     blocks.append(Block("text", "Yours sincerely,"))
     if content["additional_information"]:
@@ -43,9 +43,9 @@ def ua_blocks(case: Case, language: str, deadline) -> list[Block]:
         blocks.append(Block("text", "You can also write in your own language."))
     blocks.append(Block("heading", f"PLEASE TAKE ACTION AS SOON AS POSSIBLE UNTIL: {deadline.day} {deadline:%B %Y}"))
     blocks.append(Block("text", "Please check with the Amnesty office in your country if you wish to send appeals after the deadline."))
-    if case.people:
-        pronoun = f" ({case.pronoun})" if case.pronoun else ""
-        blocks.append(Block("heading", f"NAME AND PREFERRED PRONOUN: {case.people}{pronoun}"))
+    if content["people"]:
+        pronoun = f" ({content['pronoun']})" if content["pronoun"] else ""
+        blocks.append(Block("heading", f"NAME AND PREFERRED PRONOUN: {', '.join(content['people'])}{pronoun}"))
     if case.previous_reference:
         blocks.append(Block("heading", f"LINK TO PREVIOUS UA: {case.previous_reference}"))
     return blocks

@@ -1,12 +1,15 @@
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
 from ..extensions import db
 
-TRANSLATABLE = ("title", "summary", "model_letter", "additional_information")
+# Every text of a case a reader reads in their language. Names (people, target, address) are never translated.
+TRANSLATABLE = (
+    "title", "summary", "pronoun", "target_title", "target_salutation", "model_letter", "additional_information",
+)
 
 
 class Case(db.Model):
@@ -20,13 +23,14 @@ class Case(db.Model):
     ai_index: Mapped[str | None] = mapped_column(String(50))
     title: Mapped[str] = mapped_column(String(500))
     country: Mapped[str | None] = mapped_column(String(100))
-    people: Mapped[str | None] = mapped_column(Text)
+    people: Mapped[list[str]] = mapped_column(JSON, default=list)  # names, never translated
     pronoun: Mapped[str | None] = mapped_column(String(50))
     summary: Mapped[str] = mapped_column(Text, default="")
     target_name: Mapped[str] = mapped_column(String(300))
     target_title: Mapped[str | None] = mapped_column(String(300))
     target_address: Mapped[str | None] = mapped_column(Text)
     target_salutation: Mapped[str | None] = mapped_column(String(300))
+    target_email: Mapped[str | None] = mapped_column(String(320))
     target_language: Mapped[str | None] = mapped_column(String(8))
     model_letter: Mapped[str] = mapped_column(Text)
     additional_information: Mapped[str | None] = mapped_column(Text)
@@ -45,15 +49,30 @@ class Case(db.Model):
     )
 
     def languages(self) -> set[str]:
-        return {self.language} | {t.language for t in self.translations}
+        """The languages the case can be read in whole: its own, and each translation that lacks nothing."""
+        return {self.language} | {t.language for t in self.translations if not self.missing(t.language)}
+
+    def missing(self, language: str) -> list[str]:
+        """The fields the original has and its `language` translation lacks (all of them with no translation).
+        A translation with a gap is not used at all: a reader never meets another language mid-page."""
+        if language == self.language:
+            return []
+        translation = self.translation(language)
+        return [
+            field for field in TRANSLATABLE
+            if (getattr(self, field) or "").strip() and not (translation and (getattr(translation, field) or "").strip())
+        ]
+
+    def translation(self, language: str) -> "CaseTranslation | None":
+        return next((t for t in self.translations if t.language == language), None)
 
     def content(self, language: str) -> dict:
-        """The translatable text in `language`, each field falling back to the original."""
-        original = {field: getattr(self, field) for field in TRANSLATABLE}
-        for translation in self.translations:
-            if translation.language == language:
-                return {f: getattr(translation, f) or original[f] for f in TRANSLATABLE}
-        return original
+        """Every text of the case in `language` when it can be read whole in it, else in its own language."""
+        source = self.translation(language) if language in self.languages() and language != self.language else self
+        content = {field: getattr(source, field) for field in TRANSLATABLE}
+        content["language"] = language if source is not self else self.language
+        content["people"] = list(self.people or [])
+        return content
 
 
 class CaseTranslation(db.Model):
@@ -65,6 +84,9 @@ class CaseTranslation(db.Model):
     language: Mapped[str] = mapped_column(String(8))
     title: Mapped[str | None] = mapped_column(String(500))
     summary: Mapped[str | None] = mapped_column(Text)
+    pronoun: Mapped[str | None] = mapped_column(String(50))
+    target_title: Mapped[str | None] = mapped_column(String(300))
+    target_salutation: Mapped[str | None] = mapped_column(String(300))
     model_letter: Mapped[str | None] = mapped_column(Text)
     additional_information: Mapped[str | None] = mapped_column(Text)
 

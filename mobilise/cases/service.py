@@ -1,15 +1,34 @@
 """Cases (Urgent Actions): creating them, reading them, in any of their languages."""
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema
 from slugify import slugify
 
 from ..clock import days_left, utcnow
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..validation import LONG_TEXT, Language, LongText, Strict, parse, text
+from ..validation import LONG_TEXT, EmailAddress, Language, LongText, Strict, parse, text
 from .models import Case, CaseTranslation
+
+
+def _names(value):
+    """A single string is one name; blank names are dropped, so `people` is always a list."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        return [name.strip() for name in value if not isinstance(name, str) or name.strip()]
+    return value
+
+
+NAME = {"type": "string", "maxLength": 1000}
+# The people a case concerns, each named as written (names are never translated).
+People = Annotated[
+    list[text(1000)], BeforeValidator(_names), Field(max_length=500),
+    WithJsonSchema({"anyOf": [NAME, {"type": "array", "items": NAME, "maxItems": 500}, {"type": "null"}]}),
+]
 
 
 class TargetIn(Strict):
@@ -17,13 +36,30 @@ class TargetIn(Strict):
     title: text(300) | None = None
     address: LongText | None = None
     salutation: text(300) | None = None
+    email: EmailAddress | None = None
+
+
+class TranslatedTarget(Strict):
+    """What of the target a translation says: the title and the salutation (the name and address stay)."""
+
+    title: text(300) | None = None
+    salutation: text(300) | None = None
 
 
 class TranslationIn(Strict):
     title: text(500) | None = None
     summary: LongText | None = None
+    pronoun: text(50) | None = None
+    target: TranslatedTarget | None = None
     model_letter: LongText | None = None
     additional_information: LongText | None = None
+
+    def columns(self) -> dict:
+        """The fields given, as CaseTranslation's columns (the target's as target_title, target_salutation)."""
+        given = {name: getattr(self, name) for name in self.model_fields_set - {"target"}}
+        if self.target is not None:
+            given |= {f"target_{name}": getattr(self.target, name) for name in self.target.model_fields_set}
+        return given
 
 
 class CaseIn(Strict):
@@ -31,7 +67,7 @@ class CaseIn(Strict):
     ai_index: text(50) | None = None
     title: str = Field(min_length=1, max_length=500)
     country: text(100) | None = None
-    people: LongText | None = None
+    people: People = Field(default_factory=list)
     pronoun: text(50) | None = None
     summary: LongText = ""
     target: TargetIn
@@ -42,15 +78,7 @@ class CaseIn(Strict):
     previous_reference: text(300) | None = None
     language: Language = "en"
     high_risk: bool = False
-    translations: dict[str, TranslationIn] = Field(default_factory=dict)
-
-    @field_validator("translations")
-    @classmethod
-    def _language_keys(cls, translations: dict) -> dict:
-        for code in translations:
-            if not (2 <= len(code) <= 3 and code.isalpha() and code.islower()):
-                raise ValueError(f"{code!r} is not an ISO 639-1 language code")
-        return translations
+    translations: dict[Language, TranslationIn] = Field(default_factory=dict)
 
 
 def create_case(data: dict, *, status: str = "live", today: date | None = None) -> Case:
@@ -71,6 +99,7 @@ class TargetEdit(Strict):
     title: text(300) | None = None
     address: LongText | None = None
     salutation: text(300) | None = None
+    email: EmailAddress | None = None
 
 
 class CaseEdit(Strict):
@@ -80,7 +109,7 @@ class CaseEdit(Strict):
     ai_index: text(50) | None = None
     title: str | None = Field(default=None, min_length=1, max_length=500)
     country: text(100) | None = None
-    people: LongText | None = None
+    people: People = Field(default_factory=list)
     pronoun: text(50) | None = None
     summary: LongText | None = None
     target: TargetEdit | None = None
@@ -91,7 +120,7 @@ class CaseEdit(Strict):
     previous_reference: text(300) | None = None
     language: Language | None = None
     high_risk: bool | None = None
-    translations: dict[str, TranslationIn] | None = None
+    translations: dict[Language, TranslationIn | None] | None = None
     status: Literal["live"] | None = None
 
 
@@ -115,13 +144,7 @@ def edit_case(case: Case, data: dict, *, today: date | None = None) -> Case:
                 raise Invalid("invalid input", [{"field": f"target.{name}", "error": "cannot be empty"}])
             setattr(case, f"target_{name}", getattr(fields.target, name))
     if fields.translations is not None:
-        existing = {t.language: t for t in case.translations}
-        for code, text in fields.translations.items():
-            translation = existing.get(code) or CaseTranslation(language=code)
-            for name in text.model_fields_set:
-                setattr(translation, name, getattr(text, name))
-            if code not in existing:
-                case.translations.append(translation)
+        translate(case, fields.translations)
     if fields.status == "live" and case.status == "draft":
         if case.deadline < today:
             db.session.rollback()
@@ -131,21 +154,35 @@ def edit_case(case: Case, data: dict, *, today: date | None = None) -> Case:
     return case
 
 
+def translate(case: Case, translations: dict[str, "TranslationIn | None"]) -> None:
+    """Add or correct translations field by field; `null` for a language removes its translation."""
+    existing = {t.language: t for t in case.translations}
+    for code, given in translations.items():
+        if code == case.language:
+            raise Invalid("invalid input", [{"field": f"translations.{code}", "error": "is the case's own language"}])
+        if given is None:
+            if code in existing:
+                case.translations.remove(existing[code])
+            continue
+        translation = existing.get(code)
+        if translation is None:
+            translation = CaseTranslation(language=code)
+            case.translations.append(translation)
+        for name, value in given.columns().items():
+            setattr(translation, name, value.strip() if isinstance(value, str) and value.strip() else None)
+
+
 def build_case(fields: CaseIn, status: str) -> Case:
     case = Case(
         status=status,
         slug=f"pending-{utcnow().timestamp()}",
         **fields.model_dump(exclude={"target", "translations"}),
-        target_name=fields.target.name,
-        target_title=fields.target.title,
-        target_address=fields.target.address,
-        target_salutation=fields.target.salutation,
+        **{f"target_{name}": value for name, value in fields.target.model_dump().items()},
     )
-    case.translations = [
-        CaseTranslation(language=code, **text.model_dump())
-        for code, text in fields.translations.items()
-        if code != fields.language
-    ]
+    if fields.language in fields.translations:
+        raise Invalid("invalid input", [{"field": f"translations.{fields.language}", "error": "is the case's own language"}])
+    case.translations = []
+    translate(case, fields.translations)
     return case
 
 
@@ -192,6 +229,7 @@ def case_to_dict(case: Case) -> dict:
             "title": case.target_title,
             "address": case.target_address,
             "salutation": case.target_salutation,
+            "email": case.target_email,
         },
         "target_language": case.target_language,
         "model_letter": case.model_letter,
@@ -203,13 +241,27 @@ def case_to_dict(case: Case) -> dict:
         "high_risk": case.high_risk,
         "status": case.status,
         "outcome": case.outcome,
-        "translations": {
-            t.language: {
-                "title": t.title,
-                "summary": t.summary,
-                "model_letter": t.model_letter,
-                "additional_information": t.additional_information,
-            }
-            for t in case.translations
+        "translations": {t.language: translation_to_dict(t) for t in case.translations},
+        # The languages the case reads whole in, and what each other translation still lacks.
+        "languages": sorted(case.languages()),
+        "missing": {
+            t.language: [api_name(field) for field in case.missing(t.language)]
+            for t in case.translations if case.missing(t.language)
         },
+    }
+
+
+def api_name(field: str) -> str:
+    """A column's name as the API spells it: target_title is target.title."""
+    return f"target.{field.removeprefix('target_')}" if field.startswith("target_") else field
+
+
+def translation_to_dict(translation: CaseTranslation) -> dict:
+    return {
+        "title": translation.title,
+        "summary": translation.summary,
+        "pronoun": translation.pronoun,
+        "target": {"title": translation.target_title, "salutation": translation.target_salutation},
+        "model_letter": translation.model_letter,
+        "additional_information": translation.additional_information,
     }

@@ -46,7 +46,9 @@ class Composer:
         self.case = self.drive.case
         self.office = self.drive.office
         self.tracked = not (self.case.high_risk or preview)
-        self.content_languages = self.case.languages()
+        self.case_language = self.case.language
+        # What the email can be read in whole: the case's text, and the staff's own words if it has any.
+        self.content_languages = mailing.readable_in(self.case.languages(), self.case_language)
         self._rendered: dict[str, tuple[Rendered, list[tuple[str, int]]]] = {}
         self._skeleton: dict[str, tuple[Skeleton, Skeleton]] = {}
         # Plain values, read once: ORM attributes reload after every commit of the batch's progress.
@@ -100,6 +102,7 @@ class Composer:
         if language not in self._rendered:
             context = self._context()
             context["content"] = self.case.content(language)
+            context["body"] = self.mailing.body_in(language, self.case_language)
             rendered = render(self.mailing.stage, language, context)
             names = set(PLACEHOLDER.findall(rendered.html + rendered.text))
             links = [(name, int(name.split(":")[1])) for name in names if name.startswith("link:")]
@@ -125,10 +128,14 @@ class Composer:
         text, html = self._skeletons(rendered.language)
         return SplicedEmail(text=text, html=html, values=values, subject=personal_subject(rendered, values), **fields)
 
+    def language_for(self, supporter_language: str | None) -> str:
+        """The one language a supporter reads this email in: theirs, else the office's, else English."""
+        return choose_language(self.stage, [supporter_language, self.office_language], self.content_languages, self.case_language)
+
     def _personal(self, delivery_id: int, email: str, first_name: str, language: str | None):
         """What differs per recipient: (the rendering in their language, placeholder values, message fields).
         The values are only ever substituted, so whatever they hold cannot fail the rest of the composing."""
-        language = choose_language(self.stage, [language, self.office_language], self.content_languages)
+        language = self.language_for(language)
         rendered, links = self.rendered(language)  # shared by the mailing: its errors are not this message's
         try:
             return (rendered, *self._values_and_fields(delivery_id, email, first_name, links))

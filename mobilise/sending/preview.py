@@ -1,6 +1,6 @@
 """What a stage's email will look like, before anything is sent: a preview, and a test email to oneself."""
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import make_msgid
 
@@ -10,12 +10,11 @@ from ..cases.models import Case
 from ..errors import Invalid, Unavailable
 from ..extensions import db
 from ..offices.models import Office
-from ..sequences.models import STAGES, Drive
+from ..sequences.models import STAGES, Drive, Mailing
 from ..validation import Language, LongText, Strict, parse, text
 from .composer import Composer
 from .message import Unsendable
 from .relays import relay_for
-from .render import choose_language
 
 STAGE_AUDIENCE = {"launch": "all", "update": "all", "extension": "not_acted", "reminder": "not_acted", "outcome": "acted"}
 
@@ -37,6 +36,11 @@ class UnsavedMailing:
     drive: Drive
     id: int | None = None
     send_at: datetime | None = None  # not planned: composed as of now
+    body_translations: dict[str, str] = field(default_factory=dict)
+
+    # The staff's words in a language, as a saved mailing reads them.
+    body_in = Mailing.body_in
+    readable_in = Mailing.readable_in
 
 
 def _unsaved_mailing(case: Case, office: Office, fields: PreviewIn) -> UnsavedMailing:
@@ -45,14 +49,16 @@ def _unsaved_mailing(case: Case, office: Office, fields: PreviewIn) -> UnsavedMa
     if drive is None:
         drive = Drive(deadline=case.deadline, tags=[], own_deadline=False)
         drive.case, drive.office = case, office
-    return UnsavedMailing(fields.stage, STAGE_AUDIENCE[fields.stage], fields.body, drive)
+    # Staff previewing a language write their words in it: the preview's body is taken as theirs in that language.
+    words = {fields.language: fields.body} if fields.body and fields.language else {}
+    return UnsavedMailing(fields.stage, STAGE_AUDIENCE[fields.stage], fields.body, drive, body_translations=words)
 
 
 def preview(case: Case, office: Office, data: dict) -> dict:
     fields = parse(PreviewIn, data)
     composer = Composer(_unsaved_mailing(case, office, fields), preview=True)
     message = composer.message(0, email="preview@example.org", first_name=fields.first_name, language=fields.language)
-    language = choose_language(fields.stage, [fields.language, office.language], case.languages())
+    language = composer.language_for(fields.language)
     return {
         "stage": fields.stage,
         "audience": STAGE_AUDIENCE[fields.stage],

@@ -22,6 +22,8 @@ import css_inline
 from flask import current_app, render_template
 from flask_babel import force_locale
 
+from ..languages import locale_for
+
 _KEY, _END = f"\ue000{secrets.token_hex(8)}:", "\ue001"
 PLACEHOLDER = re.compile(_KEY + r"([a-z_]+(?::\d+)?)" + _END)
 _inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
@@ -57,18 +59,21 @@ def has_templates(stage: str, language: str) -> bool:
     return _has_templates(current_app.template_folder, stage, language)
 
 
-def choose_language(stage: str, wanted: list[str | None], content_languages: set[str]) -> str:
-    """The first wanted language that both the templates and the case's content have, else English."""
-    for language in wanted:
-        if language and language in content_languages and has_templates(stage, language):
+def choose_language(stage: str, wanted: list[str | None], available: set[str], fallback: str = "en") -> str:
+    """The first wanted language that the templates and the email's text (`available`) both have whole,
+    else English if they have it, else the text's own language (`fallback`): one language, never a mix."""
+    for language in [*wanted, "en"]:
+        if language and language in available and has_templates(stage, language):
             return language
-    return "en"
+    return fallback
 
 
 def render(stage: str, language: str, context: dict) -> Rendered:
+    """`context["office"]` gives the country the dates and numbers are written for."""
     folder = f"emails/{stage}/{language}"
     context = dict(context, language=language, stage=stage)
-    with force_locale(language):  # the shared wording (footer, buttons) through the gettext catalogs
+    # The shared wording (footer, buttons) through the gettext catalogs, dates as the office's country writes them.
+    with force_locale(locale_for(language, context["office"].code)):
         subject = render_template(f"{folder}/subject.txt", **context)
         text = render_template(f"{folder}/body.txt", **context)
         html = _inliner.inline(render_template(f"{folder}/body.html", **context))

@@ -13,26 +13,39 @@ from ..clock import utcnow
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from . import mailing_state
-from ..validation import LONG_TEXT, LongText, Strict, parse
+from ..validation import LONG_TEXT, Language, LongText, Strict, parse
 from .models import Drive, Mailing
 from .service import plan_reminders
 
 
-class UpdateIn(Strict):
+class WordsIn(Strict):
+    body: str = Field(min_length=1, max_length=LONG_TEXT)
+
+
+class Change(Strict):
+    """The staff's words (`body`) are in the case's language; `translations` has them in others:
+    a supporter whose language lacks them reads the whole email in a language that has them."""
+
+    body: LongText | None = None
+    translations: dict[Language, WordsIn] = Field(default_factory=dict)
+
+    def words(self) -> dict:
+        return {"body": self.body, "body_translations": {code: words.body for code, words in self.translations.items()}}
+
+
+class UpdateIn(Change):
     kind: Literal["update"]
     body: str = Field(min_length=1, max_length=LONG_TEXT)
 
 
-class ExtensionIn(Strict):
+class ExtensionIn(Change):
     kind: Literal["deadline_extended"]
     deadline: date
-    body: LongText | None = None
 
 
-class ClosureIn(Strict):
+class ClosureIn(Change):
     kind: Literal["closed"]
     outcome: Literal["good_news", "no_further_action"]
-    body: LongText | None = None
 
 
 class ChangeIn(Strict):
@@ -50,12 +63,16 @@ def apply_change(case: Case, data: dict, *, now: datetime | None = None) -> list
     now = now or utcnow()
     if case.status != "live":
         raise Conflict(f"case {case.id} is {case.status}: only a live case takes updates")
+    if change.translations.keys() & {case.language}:
+        raise Invalid("invalid input", [{"field": f"translations.{case.language}", "error": "is the case's own language: write it in body"}])
+    if change.translations and not change.body:
+        raise Invalid("invalid input", [{"field": "body", "error": "is needed in the case's own language when translations are given"}])
     if isinstance(change, UpdateIn):
-        made = post_update(case, change.body, now)
+        made = post_update(case, change.words(), now)
     elif isinstance(change, ExtensionIn):
-        made = extend_deadline(case, change.deadline, change.body, now)
+        made = extend_deadline(case, change.deadline, change.words(), now)
     else:
-        made = close_case(case, change.outcome, change.body, now)
+        made = close_case(case, change.outcome, change.words(), now)
     for mailing in made:
         if mailing.send_at <= now:
             mailing_state.queue_now(mailing.id, now)
@@ -66,20 +83,20 @@ def _drives(case: Case) -> list[Drive]:
     return list(db.session.scalars(db.select(Drive).where(Drive.case_id == case.id).order_by(Drive.id)))
 
 
-def _new_mailing(drive: Drive, stage: str, audience: str, now: datetime, body: str | None) -> Mailing:
-    mailing = Mailing(drive=drive, stage=stage, audience=audience, send_at=now, body=body)
+def _new_mailing(drive: Drive, stage: str, audience: str, now: datetime, words: dict) -> Mailing:
+    mailing = Mailing(drive=drive, stage=stage, audience=audience, send_at=now, **words)
     db.session.add(mailing)
     return mailing
 
 
-def post_update(case: Case, body: str, now: datetime) -> list[Mailing]:
+def post_update(case: Case, words: dict, now: datetime) -> list[Mailing]:
     """News on the case: an `update` to everyone, now, in every drive."""
-    made = [_new_mailing(drive, "update", "all", now, body) for drive in _drives(case)]
+    made = [_new_mailing(drive, "update", "all", now, words) for drive in _drives(case)]
     db.session.commit()
     return made
 
 
-def extend_deadline(case: Case, deadline: date, body: str | None, now: datetime) -> list[Mailing]:
+def extend_deadline(case: Case, deadline: date, words: dict, now: datetime) -> list[Mailing]:
     """More time to act: drives that follow the case move with it, re-plan their reminders, and tell those who have not acted."""
     if deadline <= case.deadline:
         raise Invalid("invalid input", [{"field": "deadline", "error": f"must be after the current deadline, {case.deadline}"}])
@@ -93,12 +110,12 @@ def extend_deadline(case: Case, deadline: date, body: str | None, now: datetime)
             if mailing.stage == "reminder" and mailing.status == mailing_state.MailingStatus.PLANNED:
                 mailing_state.cancel(mailing.id, "the deadline was extended", now, commit=False)
         made += plan_reminders(drive, now=now)
-        made.append(_new_mailing(drive, "extension", "not_acted", now, body))
+        made.append(_new_mailing(drive, "extension", "not_acted", now, words))
     db.session.commit()
     return made
 
 
-def close_case(case: Case, outcome: str, body: str | None, now: datetime) -> list[Mailing]:
+def close_case(case: Case, outcome: str, words: dict, now: datetime) -> list[Mailing]:
     """The end of the case: nothing planned goes out; with good news, those who acted hear that it helped."""
     case.status = "closed"
     case.outcome = outcome
@@ -111,6 +128,6 @@ def close_case(case: Case, outcome: str, body: str | None, now: datetime) -> lis
         mailing_state.cancel(mailing.id, "the case is closed", now, commit=False)
     made = []
     if outcome == "good_news":
-        made = [_new_mailing(drive, "outcome", "acted", now, body) for drive in _drives(case)]
+        made = [_new_mailing(drive, "outcome", "acted", now, words) for drive in _drives(case)]
     db.session.commit()
     return made

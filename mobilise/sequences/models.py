@@ -48,8 +48,9 @@ class Mailing(db.Model):
     send_at: Mapped[datetime]
     # Changed only by `mailing_state`'s transitions.
     status: Mapped[str] = mapped_column(String(16), default=MailingStatus.PLANNED)
-    # Staff's words for an update, extension or outcome email.
+    # Staff's words for an update, extension or outcome email, in the case's language, and translated.
     body: Mapped[str | None] = mapped_column(Text)
+    body_translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     # For a reminder: how many days before the deadline it was planned.
     days_before: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -66,6 +67,18 @@ class Mailing(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
 
     drive: Mapped[Drive] = relationship(back_populates="mailings")
+
+    def body_in(self, language: str, case_language: str) -> str | None:
+        """The staff's words in `language`: the original in the case's own language, else its translation."""
+        if not self.body or language == case_language:
+            return self.body
+        return (self.body_translations or {}).get(language)
+
+    def readable_in(self, case_languages: set[str], case_language: str) -> set[str]:
+        """The case's whole languages that this email's own words exist in too."""
+        if not self.body:
+            return case_languages
+        return case_languages & ({case_language} | set(self.body_translations or {}))
 
     def to_dict(self) -> dict:
         return {

@@ -5,7 +5,7 @@ from flask_babel import gettext
 
 from ..errors import Invalid, NotFound
 from ..extensions import limiter
-from ..languages import UI_LANGUAGES, ui_language
+from ..languages import UI_LANGUAGES, ui_language, use_language
 from ..offices.service import get_office
 from ..security import NO_STORE
 from . import signup
@@ -32,7 +32,7 @@ def _wording(problem: dict) -> str:
 
 
 def _page(office, status=200, problems=(), **context):
-    g.page_language = ui_language(request.accept_languages.best_match(UI_LANGUAGES), office.language)
+    use_language(ui_language(request.accept_languages.best_match(UI_LANGUAGES), office.language), office.code)
     context.setdefault("errors", {p["field"]: _wording(p) for p in problems})
     return render_template("pages/signup.html", office=office, honeypot=signup.HONEYPOT, page_language=g.page_language,
                            **context), status, NO_STORE
@@ -56,7 +56,7 @@ def subscribe(code: str):
 
 
 def _confirm_page(context):
-    g.page_language = ui_language(context["language"], context["office"].language)
+    use_language(ui_language(context["language"], context["office"].language), context["office"].code)
     return render_template("pages/confirm.html", page_language=g.page_language, **context), NO_STORE
 
 

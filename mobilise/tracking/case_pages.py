@@ -1,11 +1,12 @@
 """The public case page, linked from every email, in the office's language with its drive's deadline."""
-from flask import Blueprint, Response, abort, g, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
 from ..cases.documents import ua_blocks, ua_pdf, ua_rtf
 from ..cases.service import get_case_by_slug
 from ..clock import days_left
 from ..errors import NotFound
 from ..extensions import db
+from ..languages import reading_language, use_language
 from ..offices.models import Office
 from ..sequences.models import Drive
 from ..supporters.signup import HONEYPOT
@@ -25,8 +26,8 @@ def case_page(slug: str):
     if office is not None:
         drive = db.session.scalar(db.select(Drive).where(Drive.case_id == case.id, Drive.office_id == office.id))
     wanted = office.language if office else request.accept_languages.best_match(sorted(case.languages()))
-    language = wanted if wanted in case.languages() else case.language
-    g.page_language = language
+    language = reading_language([wanted, "en"], case.languages(), case.language)
+    use_language(language, office.code if office else None)
     deadline = drive.deadline if drive else case.deadline
     return render_template(
         "pages/case.html",

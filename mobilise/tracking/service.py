@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..clock import days_left
 from ..counts.service import count_action
+from ..languages import reading_language
 from ..extensions import db
 from ..sending.models import Delivery, MailingLink
 from ..supporters.consent import record_change
@@ -61,9 +62,7 @@ def action_context(token: str) -> dict | None:
     action = db.session.scalar(
         db.select(Action).where(Action.case_id == case.id, Action.supporter_id == supporter.id)
     )
-    language = next(
-        (code for code in (supporter.language, drive.office.language) if code in case.languages()), case.language
-    )
+    language = reading_language([supporter.language, drive.office.language, "en"], case.languages(), case.language)
     return {
         "delivery": delivery,
         "page_language": language,

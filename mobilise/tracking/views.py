@@ -1,9 +1,9 @@
 """The links inside emails: public, no login, a token in the path and nothing personal."""
 import base64
 
-from flask import Blueprint, abort, g, redirect, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request
 
-from ..languages import ui_language
+from ..languages import ui_language, use_language
 from ..security import NO_STORE
 from . import service
 
@@ -30,7 +30,8 @@ def click(token: str):
 
 def _page(template: str, token: str, context: dict):
     """A page in the supporter's language: the case's text in it, and our wording when we have it."""
-    g.page_language = ui_language(context.get("page_language") or context["supporter"].language, context["office"].language)
+    use_language(ui_language(context.get("page_language") or context["supporter"].language, context["office"].language),
+                 context["office"].code)
     return render_template(template, token=token, **context), {**NO_STORE}
 
 
