@@ -4,7 +4,9 @@ from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.lists import format_list
-from flask import g, has_request_context, request
+from pathlib import Path
+
+from flask import current_app, g, has_request_context, request
 
 # The languages the service's own wording is translated into (translations/<code>/).
 UI_LANGUAGES = ("en", "es", "fr")
@@ -47,11 +49,26 @@ def name_of(code: str | None, in_language: str = "en") -> str:
     return _names(in_language).get(code, code)
 
 
-def reading_language(wanted, available: set[str], fallback: str) -> str:
-    """The first of `wanted` that a reader can be given whole: the text has it and our own wording has it.
+@lru_cache(maxsize=256)
+def _has_templates(template_folder: str, stage: str, language: str) -> bool:
+    folder = Path(template_folder) / "emails" / stage / language
+    return all((folder / name).is_file() for name in ("subject.txt", "body.txt", "body.html"))
 
-    `available` are the languages the text (a case, an email's words) has whole; `fallback` is the text's own."""
-    return next((code for code in wanted if code and code in available and code in UI_LANGUAGES), fallback)
+
+def has_templates(stage: str, language: str) -> bool:
+    return _has_templates(current_app.template_folder, stage, language)
+
+
+def reading_language(wanted, available: set[str], fallback: str, *, stage: str | None = None) -> str:
+    """The one language a reader gets: the first of `wanted`, else English, that the text has whole
+    (`available`) and our own wording has too (a page's catalog, or the email templates of `stage`);
+    else the text's own language (`fallback`). Never a mix of two.
+
+    The contract's order for `wanted`: the supporter's language, then the office's."""
+    for code in [*wanted, "en"]:
+        if code and code in available and (has_templates(stage, code) if stage else code in UI_LANGUAGES):
+            return code
+    return fallback
 
 
 @lru_cache(maxsize=256)

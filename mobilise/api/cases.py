@@ -9,12 +9,12 @@ from ..sending.preview import preview, send_test_email
 from ..sending.service import resume_mailing, visible_mailing
 from ..sequences.dispatch import start_drive
 from ..sequences.lifecycle import apply_change
-from ..sequences.service import LaunchIn, drive_to_dict, schedule
+from ..sequences.service import LaunchIn, drive_to_dict, reading_audience, schedule
 from ..validation import parse
 from . import admin_only, blueprint, current_staff, read_json, scoped_office, staff_office
 from .openapi import documented
 from .schemas import (
-    CaseChange, CaseDocument, CaseOut, ChangeOut, DriveOut, MailingOut, PreviewOut, PreviewQuery, PreviewRequest, StatsOut, TestEmailOut,
+    AudienceOut, AudienceQuery, CaseChange, CaseDocument, CaseOut, ChangeOut, DriveOut, MailingOut, PreviewOut, PreviewQuery, PreviewRequest, StatsOut, TestEmailOut,
 )
 
 bp = blueprint("api_cases")
@@ -78,7 +78,20 @@ def launch_case(case_id: int):
     case = get_case(case_id)
     data = read_json(dict)
     office = scoped_office(parse(LaunchIn, data).office)
-    return jsonify(drive_to_dict(start_drive(case, office, data))), 201
+    drive = start_drive(case, office, data)
+    audience = reading_audience(case, office, tags=drive.tags, languages=drive.languages)
+    return jsonify(drive_to_dict(drive, audience)), 201
+
+
+@bp.get("/cases/<int:case_id>/audience")
+@documented({200: AudienceOut}, query=AudienceQuery, tags=CASES)
+def case_audience(case_id: int):
+    """Who a launch for the office would reach now, by the language each will read, and who falls back."""
+    case = get_case(case_id)
+    query = {key: request.args.getlist(key) for key in ("tags", "languages")} | {"office": request.args.get("office", "")}
+    fields = parse(AudienceQuery, query)
+    office = scoped_office(fields.office)
+    return jsonify(reading_audience(case, office, tags=fields.tags, languages=fields.languages))
 
 
 @bp.post("/cases/<int:case_id>/updates")

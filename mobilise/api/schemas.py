@@ -12,7 +12,7 @@ from ..sequences.lifecycle import ClosureIn, ExtensionIn, UpdateIn
 from ..sequences.models import AUDIENCES, STAGES
 from ..sending.preview import PreviewIn
 from ..supporters.models import STATUSES
-from ..validation import LARGEST_INTEGER, EmailAddress, Strict
+from ..validation import LARGEST_INTEGER, EmailAddress, Language, Strict
 
 
 
@@ -59,6 +59,20 @@ class PreviewQuery(PreviewRequest):
     line before the app sees it); a longer one is tried with the test email, whose body has room."""
 
     body: str | None = Field(default=None, max_length=300)
+
+
+def _listed(value):
+    """`tags=a,b` or `tags=a&tags=b`: the words of a query's list, either way."""
+    values = value if isinstance(value, list) else [value]
+    return [word.strip() for item in values if isinstance(item, str) for word in item.split(",") if word.strip()]
+
+
+class AudienceQuery(Strict):
+    """A launch not yet made: the office, and the drive's tag and language filters (comma-separated or repeated)."""
+
+    office: str = Field(pattern=r"^[A-Za-z]{2}$")
+    tags: Annotated[list[Annotated[str, Field(max_length=100)]], BeforeValidator(_listed), Field(max_length=200)] = Field(default_factory=list)
+    languages: Annotated[list[Language], BeforeValidator(_listed), Field(max_length=50)] = Field(default_factory=list)
 
 
 class CaseChange(RootModel[Annotated[UpdateIn | ExtensionIn | ClosureIn, Field(discriminator="kind")]]):
@@ -136,6 +150,12 @@ class MailingOut(BaseModel):
     paused: Paused | None
 
 
+class AudienceOut(BaseModel):
+    total: int
+    languages: dict[str, int] = Field(description="recipients by the language they will read")
+    fallback: dict[str, int] = Field(description="recipients whose own language the case lacks, by their own language")
+
+
 class DriveOut(BaseModel):
     id: int
     case: int
@@ -144,6 +164,7 @@ class DriveOut(BaseModel):
     tags: list[str]
     languages: list[str]
     mailings: list[MailingOut]
+    audience: AudienceOut | None = Field(default=None, description="at launch: who it reaches, by the language they read")
 
 
 class ChangeOut(BaseModel):

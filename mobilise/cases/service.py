@@ -19,7 +19,8 @@ def _names(value):
     if isinstance(value, str):
         value = [value]
     if isinstance(value, list):
-        return [name.strip() for name in value if not isinstance(name, str) or name.strip()]
+        # Anything not a string is left for the type check to refuse.
+        return [name.strip() if isinstance(name, str) else name for name in value if not isinstance(name, str) or name.strip()]
     return value
 
 

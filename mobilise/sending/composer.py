@@ -8,11 +8,12 @@ from sqlalchemy.exc import IntegrityError
 
 from ..clock import days_left, utcnow
 from ..extensions import db
+from ..languages import reading_language
 from ..sequences.models import Mailing
 from ..tokens import make_token
 from .message import BROKEN, OutgoingEmail, SplicedEmail, unsendable
 from .models import MailingLink
-from .render import PLACEHOLDER, Rendered, choose_language, personal_subject, personalise, placeholder, render
+from .render import PLACEHOLDER, Rendered, personal_subject, personalise, placeholder, render
 from .wire import Skeleton, idna_address
 
 
@@ -130,7 +131,8 @@ class Composer:
 
     def language_for(self, supporter_language: str | None) -> str:
         """The one language a supporter reads this email in: theirs, else the office's, else English."""
-        return choose_language(self.stage, [supporter_language, self.office_language], self.content_languages, self.case_language)
+        return reading_language([supporter_language, self.office_language], self.content_languages, self.case_language,
+                                stage=self.stage)
 
     def _personal(self, delivery_id: int, email: str, first_name: str, language: str | None):
         """What differs per recipient: (the rendering in their language, placeholder values, message fields).

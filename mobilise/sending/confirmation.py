@@ -10,14 +10,14 @@ import time
 from email.utils import formataddr, make_msgid
 
 from ..clock import utcnow
-from ..languages import UI_LANGUAGES
+from ..languages import UI_LANGUAGES, reading_language
 from ..supporters.signup import awaiting_confirmation, confirmation_emailed
 from ..tokens import make_token
 from .composer import public_url
 from .message import OutgoingEmail, Unsendable
 from .messenger import RelayDown, open_session
 from .relays import relay_for
-from .render import choose_language, render
+from .render import render
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def send_confirmation(request_id: int) -> str:
         confirmation_emailed(request_id, utcnow())  # nothing to send any more
         return "no longer wanted"
     supporter, office, language_asked = waiting
-    language = choose_language("confirm", [language_asked, supporter.language, office.language], set(UI_LANGUAGES))
+    language = reading_language([language_asked, supporter.language, office.language], set(UI_LANGUAGES), "en", stage="confirm")
     # Nothing the requester typed but the address goes into the email: anyone may fill in the form, and
     # a "name" such as "your account is suspended, verify at http://..." must not be sent in the office's name.
     context = {"office": office, "confirm_url": public_url(f"/confirm/{make_token('confirm', request_id)}")}

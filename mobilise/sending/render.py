@@ -14,9 +14,7 @@ substituted once, never searched again, so a first name cannot be read as a plac
 import re
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
 from html import escape
-from pathlib import Path
 
 import css_inline
 from flask import current_app, render_template
@@ -47,25 +45,6 @@ class Rendered:
 
 def placeholder(name: str) -> str:
     return f"{_KEY}{name}{_END}"
-
-
-@lru_cache(maxsize=256)
-def _has_templates(template_folder: str, stage: str, language: str) -> bool:
-    folder = Path(template_folder) / "emails" / stage / language
-    return all((folder / name).is_file() for name in ("subject.txt", "body.txt", "body.html"))
-
-
-def has_templates(stage: str, language: str) -> bool:
-    return _has_templates(current_app.template_folder, stage, language)
-
-
-def choose_language(stage: str, wanted: list[str | None], available: set[str], fallback: str = "en") -> str:
-    """The first wanted language that the templates and the email's text (`available`) both have whole,
-    else English if they have it, else the text's own language (`fallback`): one language, never a mix."""
-    for language in [*wanted, "en"]:
-        if language and language in available and has_templates(stage, language):
-            return language
-    return fallback
 
 
 def render(stage: str, language: str, context: dict) -> Rendered:

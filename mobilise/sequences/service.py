@@ -7,6 +7,7 @@ from ..cases.models import Action, Case
 from ..clock import deadline_end, local_to_utc, to_naive_utc, utcnow
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..languages import reading_language
 from ..offices.models import Office
 from ..supporters.models import Supporter, SupporterTag
 from ..validation import Language, Strict, parse, text
@@ -66,8 +67,8 @@ def plan_reminders(drive: Drive, *, now: datetime) -> list[Mailing]:
     return planned
 
 
-def drive_to_dict(drive: Drive) -> dict:
-    return {
+def drive_to_dict(drive: Drive, audience: dict | None = None) -> dict:
+    return ({"audience": audience} if audience is not None else {}) | {
         "id": drive.id,
         "case": drive.case_id,
         "office": drive.office.code,
@@ -126,6 +127,27 @@ def audience_query(mailing: Mailing):
 def audience_size(drive: Drive, audience: str) -> int:
     """How many people a mailing to `audience` would reach now (the drive need not be saved)."""
     return db.session.scalar(db.select(db.func.count()).select_from(audience_of(drive, audience).subquery()))
+
+
+def reading_audience(case: Case, office: Office, *, tags=(), languages=()) -> dict:
+    """Who a launch would reach now, by the language each will read, and those whose own language the case
+    lacks (they read the office's, else English), by their own: staff see it before anything is sent."""
+    drive = Drive(deadline=case.deadline, tags=sorted(set(tags)), languages=sorted(set(languages)), own_deadline=False)
+    drive.case, drive.office = case, office
+    own_language = db.func.coalesce(Supporter.language, office.language)
+    counted = db.session.execute(
+        db.select(own_language, db.func.count())
+        .where(Supporter.id.in_(audience_of(drive, "all")))
+        .group_by(own_language)
+    ).all()
+    readable = case.languages()
+    reads, falls_back = {}, {}
+    for own, count in counted:
+        read = reading_language([own, office.language], readable, case.language, stage="launch")
+        reads[read] = reads.get(read, 0) + count
+        if read != own:
+            falls_back[own] = falls_back.get(own, 0) + count
+    return {"total": sum(reads.values()), "languages": dict(sorted(reads.items())), "fallback": dict(sorted(falls_back.items()))}
 
 
 def audience_of(drive: Drive, audience: str):
