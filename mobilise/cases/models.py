@@ -48,12 +48,15 @@ class Case(db.Model):
         return {self.language} | {t.language for t in self.translations}
 
     def content(self, language: str) -> dict:
-        """The translatable text in `language`, each field falling back to the original."""
+        """The translatable text in `language`, each field falling back to the original, with the
+        fields the templates show beside it (not translated yet)."""
         original = {field: getattr(self, field) for field in TRANSLATABLE}
+        shown = {"pronoun": self.pronoun, "target_title": self.target_title, "target_salutation": self.target_salutation,
+                 "people": [name.strip() for name in (self.people or "").split(",") if name.strip()]}
         for translation in self.translations:
             if translation.language == language:
-                return {f: getattr(translation, f) or original[f] for f in TRANSLATABLE}
-        return original
+                return {**shown, **{f: getattr(translation, f) or original[f] for f in TRANSLATABLE}}
+        return {**shown, **original}
 
 
 class CaseTranslation(db.Model):

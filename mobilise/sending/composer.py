@@ -78,6 +78,7 @@ class Composer:
         left = days_left(self.drive.deadline, office.timezone, as_of)
         return {
             "mailing": self.mailing,
+            "body": self.mailing.body,
             "stage": self.mailing.stage,
             "case": case,
             "office": office,
