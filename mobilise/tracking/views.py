@@ -31,7 +31,8 @@ def click(token: str):
 def _page(template: str, token: str, context: dict):
     """A page in the supporter's language: the case's text in it, and our wording when we have it."""
     g.page_language = ui_language(context.get("page_language") or context["supporter"].language, context["office"].language)
-    return render_template(template, token=token, **context), {**NO_STORE}
+    # The page's lang is the case text's when it shows one (the action page), else our wording's.
+    return render_template(template, token=token, **{"page_language": g.page_language, **context}), {**NO_STORE}
 
 
 @public.get("/act/<token>")
