@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import current_app, g, has_request_context, request
 
 # The languages the service's own wording is translated into (translations/<code>/).
-UI_LANGUAGES = ("en", "es", "fr")
+UI_LANGUAGES = ("en", "es", "fr", "de", "pt", "it")
 
 
 def ui_language(*wanted: str | None) -> str:
@@ -35,7 +35,7 @@ def code_for(name: str) -> str | None:
     folded = _fold(name)
     if len(folded) == 2 and folded.isalpha():
         return folded
-    for in_language in ("en", "es", "fr"):
+    for in_language in UI_LANGUAGES:  # a name as our own staff and supporters write it
         for code, label in _names(in_language).items():
             if len(code) == 2 and _fold(label) == folded:
                 return code

@@ -1,7 +1,7 @@
 """The links inside emails: public, no login, a token in the path and nothing personal."""
 import base64
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, abort, g, redirect, render_template, request
 
 from ..languages import ui_language, use_language
 from ..security import NO_STORE
@@ -32,7 +32,8 @@ def _page(template: str, token: str, context: dict):
     """A page in the supporter's language: the case's text in it, and our wording when we have it."""
     use_language(ui_language(context.get("page_language") or context["supporter"].language, context["office"].language),
                  context["office"].code)
-    return render_template(template, token=token, **context), {**NO_STORE}
+    # The page's lang is the case text's when it shows one (the action page), else our wording's.
+    return render_template(template, token=token, **{"page_language": g.page_language, **context}), {**NO_STORE}
 
 
 @public.get("/act/<token>")
