@@ -1,4 +1,5 @@
 """Language names and ISO 639-1 codes, both ways, from Babel's CLDR data."""
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -97,6 +98,16 @@ def capitalised(text: str) -> str:
     """The first letter upper case and the rest as written ("quedan 30 días" → "Quedan 30 días")."""
     text = str(text)
     return text[:1].upper() + text[1:]
+
+
+def dateformat(value, format: str = "medium") -> str:
+    """Flask-Babel's date filter, and French's ordinal first of the month ("1er décembre"), which CLDR leaves out."""
+    from flask_babel import format_date, get_locale
+
+    written = format_date(value, format)
+    if value.day == 1 and format in ("long", "full") and getattr(get_locale(), "language", None) == "fr":
+        written = re.sub(r"\b1 ", "1er ", written, count=1)
+    return written
 
 
 def names(people: list[str]) -> str:

@@ -143,3 +143,15 @@ def test_dates_follow_the_offices_country_and_language(app, relay, run_jobs):
     assert not re.search(r"(January|February|March|April|May|June|July|August|September|October|November|December) \d{1,2}, \d{4}",
                          texts["person0@gb.example.net"])  # never the US order
     assert db.session.get(Case, case.id).language == "en"
+
+
+def test_french_writes_the_first_of_the_month_as_an_ordinal(app):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context():
+        with force_locale("fr_FR"):
+            first, eleventh = (render_template_string('{{ d | dateformat("long") }}', d=date(2027, 3, day)) for day in (1, 11))
+        with force_locale("en_GB"):
+            english = render_template_string('{{ d | dateformat("long") }}', d=date(2027, 3, 1))
+    assert (first, eleventh, english) == ("1er mars 2027", "11 mars 2027", "1 March 2027")
