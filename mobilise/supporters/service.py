@@ -9,7 +9,7 @@ from ..errors import Invalid, pydantic_details
 from ..extensions import db
 from ..offices.models import Office
 from ..validation import EmailAddress, Language, Strict, text
-from .models import STATUSES, Supporter, SupporterTag
+from .models import STATUSES, Supporter, SupporterTag, search_text_of
 from .staging import write_batch
 
 MAX_PER_PAGE = 500
@@ -92,7 +92,8 @@ def prepare_supporters(rows: list) -> Prepared:
         carried = fields.model_fields_set
         staged.append({
             "n": n, "repeats": repeats, "email": fields.email, "first_name": fields.first_name, "last_name": fields.last_name,
-            "language": fields.language, "consent_source": fields.consent_source or None,
+            "language": fields.language, "search_text": search_text_of(fields.first_name, fields.last_name, fields.email),
+            "consent_source": fields.consent_source or None,
             "consent_at": to_naive_utc(fields.consent_at) if fields.consent_at else None,
             "set_first_name": "first_name" in carried, "set_last_name": "last_name" in carried,
             "set_language": "language" in carried, "set_tags": "tags" in carried,
