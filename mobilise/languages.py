@@ -18,9 +18,22 @@ def ui_language(*wanted: str | None) -> str:
     return next((code for code in wanted if code in UI_LANGUAGES), "en")
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip().lower()
+def fold(text: str) -> str:
+    """`text` as a search compares it, accents dropped and case folded: "ROCÍO", "Rocío" and "rocio" are one.
+
+    NFKD splits "í" into "i" and its accent (and "ﬁ" into "fi"), the accents go, and casefold is lower() that
+    also matches "ß" with "ss". Language names, a UA's names and supporter searches all compare through this.
+    """
+    if text.isascii():  # nothing to decompose: most names and addresses
+        return text.casefold()
+    return "".join(map(_fold_character, text)).casefold()
+
+
+@lru_cache(maxsize=4096)
+def _fold_character(character: str) -> str:
+    # One character at a time: NFKD of a whole string sorts each run of combining marks by insertion, which
+    # is quadratic in the run; dropping the marks afterwards makes the result the same either way.
+    return "".join(c for c in unicodedata.normalize("NFKD", character) if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=64)
@@ -33,12 +46,12 @@ def _names(in_language: str) -> dict[str, str]:
 
 def code_for(name: str) -> str | None:
     """"Spanish" or "español" → "es"; a two-letter code passes through."""
-    folded = _fold(name)
+    folded = fold(name.strip())
     if len(folded) == 2 and folded.isalpha():
         return folded
     for in_language in UI_LANGUAGES:  # a name as our own staff and supporters write it
         for code, label in _names(in_language).items():
-            if len(code) == 2 and _fold(label) == folded:
+            if len(code) == 2 and fold(label) == folded:
                 return code
     return None
 

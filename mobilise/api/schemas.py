@@ -31,7 +31,8 @@ def Optional(kind):  # noqa: N802  a type, as it reads in a model
 class SupporterQuery(Strict):
     status: Optional(Literal[STATUSES]) = None
     tag: Optional(str) = Field(default=None, max_length=100)
-    q: Optional(str) = Field(default=None, max_length=320)
+    q: Optional(str) = Field(default=None, max_length=320,
+                             description="found in a name or an address, ignoring accents and case")
     page: int = Field(default=1, ge=1, le=LARGEST_INTEGER)  # past the end: no items
     per_page: int = Field(default=50, ge=1, le=500)
 

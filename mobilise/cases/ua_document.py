@@ -5,17 +5,15 @@ case-insensitively and tolerate extra spacing and missing optional parts; what a
 cannot do without (title, target, model letter, deadline) is reported when missing.
 """
 import re
-import unicodedata
 from datetime import date, datetime
-from functools import lru_cache
 
-from ..languages import code_for
+from ..languages import code_for, fold
 
 # A real UA is about 10,000 characters; anything past a hundred times that is not one, and refusing it unread
 # keeps the cost of the worst input bounded.
 MAX_DOCUMENT_CHARS = 1_000_000
 # The first word of the language line is a language's name ("Spanish", "español"): a longer word is none, and
-# is not handed to code_for, whose folding (NFKD of the whole word) is quadratic in a run of combining marks.
+# is not handed to code_for to be folded and compared with every language's name.
 LANGUAGE_NAME_MAX = 40
 
 # Every pattern here runs in time linear in the text, which is why they are shaped so:
@@ -136,18 +134,6 @@ def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
-def _fold(text: str) -> str:
-    """Accent- and case-insensitive form, so "Nicolas" finds "Nicolás"."""
-    return "".join(map(_fold_character, text)).lower()
-
-
-@lru_cache(maxsize=4096)
-def _fold_character(character: str) -> str:
-    # One character at a time: NFKD of a whole string sorts each run of combining marks by insertion, which
-    # is quadratic in the run; dropping the marks afterwards makes the result the same either way.
-    return "".join(c for c in unicodedata.normalize("NFKD", character) if not unicodedata.combining(c))
-
-
 def _parse_date(text: str) -> date | None:
     cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.strip().rstrip(".")).replace(",", "")
     cleaned = re.sub(r"\s+", " ", cleaned)
@@ -174,11 +160,11 @@ def _sentence_case(title: str, body: str) -> str:
 def _name_line(block: list[str], salutation: str) -> int | None:
     """The index of a line after the first that holds the salutation's surname, when the name stands alone."""
     name = HONORIFIC.sub("", salutation.strip().rstrip(",")).strip()
-    surname = _fold(name.split()[-1]) if name.split() else ""
+    surname = fold(name.split()[-1]) if name.split() else ""
     if not surname or surname in {"minister", "excellency", "sir", "madam", "president"}:
         return None
     for index, line in enumerate(block[1:4], start=1):
-        if surname in _fold(line).split() and surname not in _fold(block[0]).split():
+        if surname in fold(line).split() and surname not in fold(block[0]).split():
             return index
     return None
 
@@ -188,7 +174,7 @@ def _split_target(line: str, salutation: str | None) -> tuple[str, str | None]:
     line = line.strip().rstrip(",")
     if salutation:
         name = HONORIFIC.sub("", salutation.strip().rstrip(",")).strip()
-        folded_line, folded_name = _fold(line), _fold(name)
+        folded_line, folded_name = fold(line), fold(name)
         if folded_name and folded_line.endswith(folded_name) and folded_name != folded_line:
             return name, line[: len(line) - len(name)].strip().rstrip(",") or None
         if folded_name and folded_line.startswith(folded_name) and folded_name != folded_line:

@@ -1,10 +1,11 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect, text
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..clock import iso, utcnow
 from ..extensions import db
+from ..languages import fold
 
 STATUSES = ("pending", "subscribed", "unsubscribed", "bounced", "complained")
 
@@ -32,6 +33,10 @@ class Supporter(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set when the personal data was erased: the row stays, nameless, so the counts keep their numbers.
     erased_at: Mapped[datetime | None]
+    # The name and address as a search compares them (search_text_of), so one LIKE ignores accents and case on
+    # both databases. No index: a search finds a term anywhere in it, which a B-tree cannot serve; the office's
+    # rows are read by the (office_id, email) index. None once erased: nothing left to find.
+    search_text: Mapped[str | None] = mapped_column(Text)
 
     office = relationship("Office")
     tag_rows: Mapped[list["SupporterTag"]] = relationship(
@@ -54,6 +59,28 @@ class Supporter(db.Model):
             "consent_source": self.consent_source,
             "consent_at": self.consent_at.isoformat() + "Z" if self.consent_at else None,
         }
+
+
+def search_text_of(first_name: str | None, last_name: str | None, email: str | None) -> str | None:
+    """What a search of the list looks in: the folded full name, then the folded address on a line of its own
+    (so "rocio garcia" finds Rocío García, and a term never runs from the name into the address)."""
+    name = " ".join(part for part in (fold(first_name or ""), fold(last_name or "")) if part)
+    return "\n".join(part for part in (name, fold(email or "")) if part) or None
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_search_text(session, flush_context, instances) -> None:
+    # Every supporter the ORM writes (a sign-up, its confirmation, an erasure) gets its search text here; the
+    # bulk writes of staging.py bypass the ORM and compute it themselves with search_text_of.
+    # A supporter whose status alone changed keeps the text it has (and is not reloaded to remake it).
+    for supporter in (*session.new, *session.dirty):
+        if isinstance(supporter, Supporter) and (supporter in session.new or _searched_fields_changed(supporter)):
+            supporter.search_text = search_text_of(supporter.first_name, supporter.last_name, supporter.email)
+
+
+def _searched_fields_changed(supporter: Supporter) -> bool:
+    attributes = inspect(supporter).attrs
+    return any(attributes[name].history.has_changes() for name in ("first_name", "last_name", "email"))
 
 
 CHANGES = ("given", "requested", "confirmed", "withdrawn", "bounced", "complained", "erased")

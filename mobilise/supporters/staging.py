@@ -7,11 +7,11 @@ killed half-way leaves whole batches, and running it again updates rather than d
 """
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text
 from sqlalchemy.schema import CreateTable
 
 from ..extensions import db
-from .models import ConsentChange, Supporter, SupporterTag
+from .models import ConsentChange, Supporter, SupporterTag, search_text_of
 
 # Not in the app's metadata: temporary tables live for one connection and have no migration.
 _metadata = MetaData()
@@ -24,6 +24,9 @@ staged = Table(
     Column("language", String(8)),
     Column("consent_source", String(200)),
     Column("consent_at", DateTime),
+    # search_text_of the row's address and names, made as the batch is prepared (a supporter on the list whose
+    # row leaves a name out has it remade once updated: _complete_search_text).
+    Column("search_text", Text),
     # Which fields the row carries: a field it leaves out keeps what the list holds.
     Column("set_first_name", Boolean),
     Column("set_last_name", Boolean),
@@ -53,8 +56,8 @@ _FIND_ON_LIST = db.text(
 # What a batch brings; the rest the statements below fill in.
 _ROW_COLUMNS = [c.name for c in staged.columns if c.name not in ("supporter_id", "status", "is_new")]
 # Binary COPY needs each column's type named.
-_ROW_TYPES = [{Integer: "int4", String: "varchar", DateTime: "timestamp", Boolean: "bool"}[type(staged.c[name].type)]
-              for name in _ROW_COLUMNS]
+_COPY_TYPES = {Integer: "int4", String: "varchar", Text: "text", DateTime: "timestamp", Boolean: "bool"}
+_ROW_TYPES = [_COPY_TYPES[type(staged.c[name].type)] for name in _ROW_COLUMNS]
 
 
 def write_batch(office_id: int, rows: list[dict], tags: list[tuple[int, str]], source: str, now: datetime) -> int:
@@ -74,10 +77,12 @@ def write_batch(office_id: int, rows: list[dict], tags: list[tuple[int, str]], s
             first_name=db.case((staged.c.set_first_name, staged.c.first_name), else_=s.c.first_name),
             last_name=db.case((staged.c.set_last_name, staged.c.last_name), else_=s.c.last_name),
             language=db.case((staged.c.set_language, staged.c.language), else_=s.c.language),
+            search_text=staged.c.search_text,
             consent_source=db.case((consented, staged.c.consent_source), else_=s.c.consent_source),
             consent_at=db.case((consented, staged.c.consent_at), else_=s.c.consent_at),
         )
     )
+    _complete_search_text()
     created = _add_new(office_id, now)
 
     # New supporters' consent was given by the staff who added them (the row's source, else `source`).
@@ -100,6 +105,26 @@ def write_batch(office_id: int, rows: list[dict], tags: list[tuple[int, str]], s
     return created
 
 
+def _complete_search_text() -> None:
+    """Remake, from the names the list now holds, the search text of the supporters just updated by rows that
+    leave a name out (the staged text knew only the row's own). The databases cannot fold text, so Python does.
+
+    A file with both name columns has no such rows. The update holds their locks, so the names stay as read.
+    """
+    s = Supporter.__table__
+    partial = db.session.execute(
+        db.select(s.c.id, s.c.first_name, s.c.last_name, s.c.email)
+        .join(staged, staged.c.supporter_id == s.c.id)
+        .where(db.not_(db.and_(staged.c.set_first_name, staged.c.set_last_name)))
+    ).all()
+    if partial:
+        db.session.execute(
+            s.update().where(s.c.id == db.bindparam("supporter_id")).values(search_text=db.bindparam("text")),
+            [{"supporter_id": row.id, "text": search_text_of(row.first_name, row.last_name, row.email)}
+             for row in partial],
+        )
+
+
 def _add_new(office_id: int, now: datetime) -> int:
     """Insert the rows not on the list yet, and note their ids in the staging table; returns how many."""
     s = Supporter.__table__
@@ -111,13 +136,13 @@ def _add_new(office_id: int, now: datetime) -> int:
         )).rowcount
     new = db.select(
         staged.c.supporter_id, db.literal(office_id), staged.c.email, staged.c.first_name, staged.c.last_name,
-        staged.c.language, db.literal("subscribed"), staged.c.consent_source,
+        staged.c.language, staged.c.search_text, db.literal("subscribed"), staged.c.consent_source,
         db.case((staged.c.consent_source.is_not(None), staged.c.consent_at), else_=db.null()),
         db.literal(now, DateTime), db.literal(now, DateTime),
     ).where(staged.c.is_new if postgresql else staged.c.supporter_id.is_(None)).order_by(staged.c.n)
     db.session.execute(s.insert().from_select(
-        ["id", "office_id", "email", "first_name", "last_name", "language", "status", "consent_source", "consent_at",
-         "status_changed_at", "created_at"],
+        ["id", "office_id", "email", "first_name", "last_name", "language", "search_text", "status", "consent_source",
+         "consent_at", "status_changed_at", "created_at"],
         new,
     ))
     if not postgresql:  # SQLite gave the ids (its writers take turns, so the lookup finds these rows)
