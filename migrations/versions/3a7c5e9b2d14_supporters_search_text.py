@@ -1,7 +1,7 @@
 """supporters.search_text: the folded name and address, so a search ignores accents and case
 
 Revision ID: 3a7c5e9b2d14
-Revises: e15a0b5e55f1
+Revises: a16c7e0f1b2d
 Create Date: 2026-12-02 10:00:00
 
 """
@@ -12,7 +12,7 @@ from mobilise.supporters.models import search_text_of
 
 
 revision = '3a7c5e9b2d14'
-down_revision = 'e15a0b5e55f1'
+down_revision = 'a16c7e0f1b2d'
 branch_labels = None
 depends_on = None
 

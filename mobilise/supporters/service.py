@@ -130,9 +130,11 @@ def list_supporters(office: Office, *, status=None, tag=None, q=None, page=1, pe
             .where(SupporterTag.supporter_id == Supporter.id, SupporterTag.tag == tag)
             .exists()
         )
-    if q and (term := fold(q.strip())):
+    if q and q.strip():
         # Folded as the stored text was (search_text_of), so a plain LIKE matches the same on both databases.
-        query = query.where(Supporter.search_text.contains(term, autoescape=True))
+        # A query of accents alone folds to nothing: it finds nobody, not everyone.
+        term = fold(q.strip())
+        query = query.where(Supporter.search_text.contains(term, autoescape=True) if term else db.false())
     total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
     # Past the end there is nothing to ask for (and an offset past 2**63 is not even a number to PostgreSQL).
     beyond = (page - 1) * per_page >= total
