@@ -145,3 +145,68 @@ def test_a_language_that_is_not_another_code_has_no_page(client, france, path):
     case = make_case()
     sign_in(client, "admin@example.org")
     assert client.get(f"/console/cases/{case.id}/translations/{path}").status_code == 404
+
+
+def test_the_launch_page_of_a_french_office_warns_before_a_translation_and_not_after(client, france):
+    case = make_case()
+    sign_in(client, "staff@fr.example.org")
+    url = f"/console/cases/{case.id}/launch"
+    before = text_of(client.get(url))
+    assert "This case has no French translation: 3 supporters who read French will get it in English." in before
+    assert "ask one to add the French translation" in before
+
+    from mobilise.cases.service import edit_case
+
+    edit_case(case_now(case.id), {"translations": translated("fr")})
+    after = text_of(client.get(url))
+    assert "French translation" not in after
+    confirm = post_form(client, url, {"office": "FR"})
+    assert "French translation" not in text_of(confirm)
+
+
+def test_an_incomplete_translation_is_named_in_the_warning_with_the_fields_it_lacks(client, france):
+    case = make_case(translations={"fr": {k: v for k, v in TRANSLATED["fr"].items() if k not in ("summary", "pronoun")}})
+    sign_in(client, "admin@example.org")
+    warned = text_of(client.get(f"/console/cases/{case.id}/launch?office=FR"))
+    assert ("The French translation of this case is incomplete (missing: Summary, Pronoun of the person at risk): "
+            "3 supporters who read French will get it in English.") in warned
+    assert "Complete the French translation first" in warned
+
+
+def test_the_warning_leads_to_the_translation_and_back_to_the_launch(client, france):
+    case = make_case()
+    sign_in(client, "admin@example.org")
+    launch = client.get(f"/console/cases/{case.id}/launch?office=FR").get_data(as_text=True)
+    link = html.unescape(re.search(r'href="([^"]+)">Add the French translation first', launch).group(1))
+    assert link == f"/console/cases/{case.id}/translations/fr?then=launch&office=FR"
+    saved = post_form(client, link, form_of())
+    assert saved.status_code == 302 and saved.headers["Location"] == f"/console/cases/{case.id}/launch?office=FR"
+    back = client.get(saved.headers["Location"])
+    assert '<option selected value="FR">' in back.get_data(as_text=True) and "no French translation" not in text_of(back)
+
+
+def rows_of(response, table: str) -> dict[str, int]:
+    """A table of the launch page as {first column: the count column}; {} when the page has no such table."""
+    found = re.search(rf'<table class="{table}".*?</table>', response.get_data(as_text=True), re.S)
+    section = found.group(0) if found else ""
+    return {name: int(n) for name, n in re.findall(r'<th scope="row">([^<]+)</th><td class="num">(\d+)</td>', section)
+            if name != "In all"}
+
+
+@pytest.mark.parametrize("filters", [{}, {"tags": "pressed"}, {"languages": "fr, es"}])
+def test_the_counts_by_language_shown_before_a_launch_are_reading_audiences(client, france, filters):
+    _, fr = france
+    case = make_case(translations=translated("es"))
+    sign_in(client, "staff@fr.example.org")
+    confirm = post_form(client, f"/console/cases/{case.id}/launch", {"office": "FR", **filters})
+    tags = [t for t in filters.get("tags", "").split(",") if t]
+    languages = [c.strip() for c in filters.get("languages", "").split(",") if c.strip()]
+    expected = reading_audience(case_now(case.id), fr, tags=tags, languages=languages)
+    from mobilise.languages import name_of
+
+    assert rows_of(confirm, "audience") == {name_of(code): n for code, n in expected["languages"].items()}
+    assert rows_of(confirm, "fallback") == {name_of(code): n for code, n in expected["fallback"].items()}
+    assert ("Everyone reads it in their own language." in text_of(confirm)) == (not expected["fallback"])
+    if not filters:  # the French readers get English; the Spanish reader their own, the English theirs
+        assert expected == {"total": 6, "languages": {"en": 5, "es": 1}, "fallback": {"fr": 3}}
+    assert f"to <strong>{expected['total']}</strong> subscribed supporters" in confirm.get_data(as_text=True)

@@ -39,10 +39,16 @@ def launch(case_id: int):
     form = LaunchForm()
     offices = list_offices() if current_user.is_admin else [current_user.office]
     form.office.choices = [(o.code, f"{o.code} — {o.name}") for o in offices]
-    if not form.is_submitted() and not current_user.is_admin:
-        form.office.data = current_user.office.code
+    if not form.is_submitted():
+        # An office's staff launch for their own; an admin back from translating finds the office they chose.
+        asked = request.args.get("office", "").upper()
+        form.office.data = current_user.office.code if not current_user.is_admin else (
+            asked if asked in {o.code for o in offices} else None)
     if not form.validate_on_submit():
-        return render_template("console/launch.html", case=case, form=form, step="form"), _shown_again(form)
+        chosen = next((o for o in offices if o.code == form.office.data), None)
+        audience = launch_audience(case, chosen) if chosen else None  # before any filter: they are chosen here
+        return render_template("console/launch.html", case=case, form=form, step="form", office=chosen,
+                               audience=audience), _shown_again(form)
     office = get_office(form.office.data)
     if not current_user.is_admin and office.id != current_user.office_id:
         abort(404)
@@ -51,11 +57,13 @@ def launch(case_id: int):
     size = audience_size(drive, "all")
     if size == 0:
         form.tags.errors.append("No subscribed supporter of this office matches: the launch would reach no one.")
-        return render_template("console/launch.html", case=case, form=form, step="form"), 422
+        return render_template("console/launch.html", case=case, form=form, step="form", office=office), 422
     if form.confirm.data != "yes":
         email = preview(case, office, {"stage": "launch"})
+        audience = launch_audience(case, office, tags=form.tag_list(), languages=form.language_list())
         form.confirm.data = "yes"  # the confirmation page's button says yes
-        return render_template("console/launch.html", case=case, form=form, step="confirm", office=office, size=size, email=email)
+        return render_template("console/launch.html", case=case, form=form, step="confirm", office=office, size=size,
+                               email=email, audience=audience)
     data = {"office": office.code, "tags": form.tag_list(), "languages": form.language_list()}
     if form.deadline.data:
         data["deadline"] = form.deadline.data.isoformat()
