@@ -210,3 +210,12 @@ def test_the_counts_by_language_shown_before_a_launch_are_reading_audiences(clie
     if not filters:  # the French readers get English; the Spanish reader their own, the English theirs
         assert expected == {"total": 6, "languages": {"en": 5, "es": 1}, "fallback": {"fr": 3}}
     assert f"to <strong>{expected['total']}</strong> subscribed supporters" in confirm.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("asked, says", [("", "Choose a language to translate the case into."),
+                                         ("en", "The case is written in English: choose another language.")])
+def test_adding_no_language_or_the_cases_own_says_so_on_the_case_page(client, france, asked, says):
+    case = make_case()
+    sign_in(client, "admin@example.org")
+    back = client.get(f"/console/cases/{case.id}/translations", query_string={"language": asked}, follow_redirects=True)
+    assert back.request.path == f"/console/cases/{case.id}" and says in text_of(back)

@@ -38,7 +38,7 @@ def language_status(case: Case, code: str) -> dict:
         "complete": not missing, "instead": name_of(instead),
     }
     if status["original"]:
-        status["words"] = "The original: what readers get when the case lacks their language (after their office's, and English)."
+        status["words"] = "The original text."
     elif missing:
         fields = f"{len(missing)} field{'s' if len(missing) != 1 else ''} missing"
         status["words"] = f"Incomplete: {fields}, readers get {name_of(instead)} instead."
