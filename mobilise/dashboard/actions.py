@@ -1,9 +1,10 @@
 """What staff do to a case from the console. Each action shows what it will send, to how many, and waits for a yes."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from ..errors import ServiceError
+from ..cases.service import edit_case
+from ..errors import Conflict, ServiceError
 from ..extensions import db
 from ..offices.service import get_office, list_offices
 from ..sending.preview import preview
@@ -12,7 +13,10 @@ from ..sequences.dispatch import start_drive
 from ..sequences.lifecycle import apply_change
 from ..sequences.models import Drive
 from ..sequences.service import audience_size
-from .forms import CloseForm, ExtendForm, LaunchForm, UpdateForm
+from ..languages import name_of
+from ..validation import language_code
+from .forms import CloseForm, ConfirmForm, ExtendForm, LaunchForm, TranslationForm, UpdateForm
+from .translations import FIELD_LABELS, language_status, launch_audience
 from .views import case_or_404, signed_in
 
 actions = Blueprint("actions", __name__)
@@ -35,10 +39,16 @@ def launch(case_id: int):
     form = LaunchForm()
     offices = list_offices() if current_user.is_admin else [current_user.office]
     form.office.choices = [(o.code, f"{o.code} — {o.name}") for o in offices]
-    if not form.is_submitted() and not current_user.is_admin:
-        form.office.data = current_user.office.code
+    if not form.is_submitted():
+        # An office's staff launch for their own; an admin back from translating finds the office they chose.
+        asked = request.args.get("office", "").upper()
+        form.office.data = current_user.office.code if not current_user.is_admin else (
+            asked if asked in {o.code for o in offices} else None)
     if not form.validate_on_submit():
-        return render_template("console/launch.html", case=case, form=form, step="form"), _shown_again(form)
+        chosen = next((o for o in offices if o.code == form.office.data), None)
+        audience = launch_audience(case, chosen) if chosen else None  # before any filter: they are chosen here
+        return render_template("console/launch.html", case=case, form=form, step="form", office=chosen,
+                               audience=audience), _shown_again(form)
     office = get_office(form.office.data)
     if not current_user.is_admin and office.id != current_user.office_id:
         abort(404)
@@ -47,11 +57,13 @@ def launch(case_id: int):
     size = audience_size(drive, "all")
     if size == 0:
         form.tags.errors.append("No subscribed supporter of this office matches: the launch would reach no one.")
-        return render_template("console/launch.html", case=case, form=form, step="form"), 422
+        return render_template("console/launch.html", case=case, form=form, step="form", office=office), 422
     if form.confirm.data != "yes":
         email = preview(case, office, {"stage": "launch"})
+        audience = launch_audience(case, office, tags=form.tag_list(), languages=form.language_list())
         form.confirm.data = "yes"  # the confirmation page's button says yes
-        return render_template("console/launch.html", case=case, form=form, step="confirm", office=office, size=size, email=email)
+        return render_template("console/launch.html", case=case, form=form, step="confirm", office=office, size=size,
+                               email=email, audience=audience)
     data = {"office": office.code, "tags": form.tag_list(), "languages": form.language_list()}
     if form.deadline.data:
         data["deadline"] = form.deadline.data.isoformat()
@@ -120,3 +132,98 @@ def resume(mailing_id: int):
     except ServiceError as error:
         flash(error.message)
     return redirect(url_for("console.case", case_id=mailing.drive.case_id))
+
+
+CLOSED = "This case is closed: its texts can no longer be changed."
+
+
+def _translatable_language(case, language: str) -> str:
+    """A language the case could be translated into, from the path: a code, not the case's own (a 404 else)."""
+    try:
+        code = language_code(language)
+    except ValueError:
+        abort(404)
+    if code == case.language or code != language:
+        abort(404)
+    return code
+
+
+def _after_translating(case, language: str) -> str:
+    """Back to the launch the translation was started from (its office chosen again), else this language's page."""
+    if request.args.get("then") == "launch":
+        return url_for("actions.launch", case_id=case.id, office=request.args.get("office") or None)
+    return url_for("actions.translation", case_id=case.id, language=language)
+
+
+@actions.get("/console/cases/<int:case_id>/translations")
+def add_translation(case_id: int):
+    """The "add a language" choice of the case page: on to that language's form."""
+    case = case_or_404(case_id)
+    try:
+        code = language_code(request.args.get("language", ""))
+    except ValueError:
+        flash("Choose a language to translate the case into.", "error")
+        return redirect(url_for("console.case", case_id=case.id))
+    if code == case.language:
+        flash(f"The case is written in {name_of(code)}: choose another language.", "error")
+        return redirect(url_for("console.case", case_id=case.id))
+    return redirect(url_for("actions.translation", case_id=case.id, language=code))
+
+
+@actions.route("/console/cases/<int:case_id>/translations/<language>", methods=["GET", "POST"])
+def translation(case_id: int, language: str):
+    """One language's texts beside the original's. Admins edit them (as PATCH /cases/ID is theirs); staff read."""
+    case = case_or_404(case_id)
+    code = _translatable_language(case, language)
+    form = TranslationForm(obj=case.translation(code))
+    problems = []
+    if form.is_submitted():
+        if not current_user.is_admin:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                edit_case(case, {"translations": {code: form.texts()}})
+            except ServiceError as error:
+                db.session.rollback()
+                problems = [CLOSED] if isinstance(error, Conflict) else form.show_errors(error.details, code)
+                if not problems and not any(form[name].errors for name in FIELD_LABELS):
+                    problems = [error.message]
+                return _translation_page(case, code, form, problems), error.status
+            flash(f"The {name_of(code)} translation is saved. {language_status(case, code)['words']}")
+            return redirect(_after_translating(case, code))
+    return _translation_page(case, code, form, problems), _shown_again(form)
+
+
+def _translation_page(case, code: str, form, problems: list[str]):
+    return render_template(
+        "console/translation.html", case=case, form=form, status=language_status(case, code), labels=FIELD_LABELS,
+        problems=problems, editable=current_user.is_admin and case.status != "closed",
+        closed=CLOSED if case.status == "closed" else None,
+        then=request.args.get("then"), then_office=request.args.get("office"), remove=ConfirmForm(),
+    )
+
+
+@actions.post("/console/cases/<int:case_id>/translations/<language>/remove")
+def remove_translation(case_id: int, language: str):
+    """Removing a translation, asked twice: first what it will do, then, with confirm=yes, done."""
+    _admin_only()
+    case = case_or_404(case_id)
+    code = _translatable_language(case, language)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if case.translation(code) is None:
+        flash(f"The case has no {name_of(code)} translation to remove.", "error")
+        return redirect(url_for("console.case", case_id=case.id))
+    if form.confirm.data != "yes":
+        form.confirm.data = "yes"  # the confirmation page's button says yes
+        return render_template("console/translation_remove.html", case=case, form=form,
+                               status=language_status(case, code))
+    try:
+        edit_case(case, {"translations": {code: None}})
+    except Conflict:
+        flash(CLOSED, "error")
+        return redirect(url_for("actions.translation", case_id=case.id, language=code))
+    flash(f"The {name_of(code)} translation is removed: readers of {name_of(code)} get "
+          f"{language_status(case, code)['instead']} instead.")
+    return redirect(url_for("console.case", case_id=case.id))

@@ -84,3 +84,37 @@ class CloseForm(ConfirmForm):
         # Set here, as LaunchForm's offices are: WTForms 3.3 warns of (value, label) pairs given to the
         # field's declaration, a warning that the tests (warnings as errors) turned into a 500 on every close.
         self.outcome.choices = [("good_news", "Good news"), ("no_further_action", "No further action")]
+
+
+class TranslationForm(FlaskForm):
+    """One language's texts of a case, named as CaseTranslation's columns. No rule of its own: edit_case
+    checks every field (lengths, what a column holds) and its errors are put back on the fields here."""
+
+    title = StringField("Title")
+    summary = TextAreaField("Summary")
+    pronoun = StringField("Pronoun of the person at risk")
+    target_title = StringField("The target's title")
+    target_salutation = StringField("Salutation to the target")
+    model_letter = TextAreaField("Model letter")
+    additional_information = TextAreaField("Additional information")
+
+    def texts(self) -> dict:
+        """The translation as edit_case takes it: every field sent, so a blank one clears."""
+        values = {name: self[name].data or "" for name in
+                  ("title", "summary", "pronoun", "model_letter", "additional_information")}
+        return values | {"target": {"title": self.target_title.data or "", "salutation": self.target_salutation.data or ""}}
+
+    def show_errors(self, details, language: str) -> list[str]:
+        """Put each error of edit_case on its field ("translations.fr.target.title" is target_title);
+        return those that name no field of this form."""
+        prefix = f"translations.{language}."
+        unplaced = []
+        for detail in details or []:
+            if not isinstance(detail, dict):
+                continue
+            name = (detail.get("field") or "").removeprefix(prefix).replace("target.", "target_")
+            if name in self and name != "csrf_token":
+                self[name].errors = [*self[name].errors, detail["error"]]
+            else:
+                unplaced.append(detail["error"])
+        return unplaced

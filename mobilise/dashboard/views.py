@@ -17,6 +17,7 @@ from ..offices.service import get_office, list_offices
 from ..sequences.models import Drive
 from .chart import actions_chart
 from .service import COUNTS, case_stats
+from .translations import case_languages, languages_to_add
 from .queues import queue_health
 
 console = Blueprint("console", __name__)
@@ -102,6 +103,8 @@ def case(case_id: int):
         "console/case.html", case=case, stats=stats, drives=drives, office=office, chart=chart, counts=COUNTS,
         can_launch=office is not None and office.id not in {d.office_id for d in drives} and case.status == "live",
         launchable=[o for o in list_offices() if o.id not in {d.office_id for d in drives}] if current_user.is_admin else [],
+        languages=case_languages(case),
+        to_add=languages_to_add(case, list_offices()) if current_user.is_admin and case.status != "closed" else None,
     )
 
 
