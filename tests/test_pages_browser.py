@@ -70,7 +70,7 @@ def test_the_public_case_page_in_the_offices_language(app, live_server, page):
     left = days_left(case.deadline, "Europe/Madrid")  # Madrid's own date, which may already be tomorrow's
     assert page.locator(".countdown").inner_text() == f"{left} días para actuar"
     pdf = page.get_by_role("link", name="Descargar la AU completa en PDF")
-    assert pdf.get_attribute("href").endswith("ua.pdf?lang=es")
+    assert pdf.get_attribute("href").endswith("ua.pdf?lang=es&office=ES")  # the office: its dates and deadline
     with page.expect_download() as download:
         pdf.click()
     assert download.value.suggested_filename == f"{case.slug}.pdf"
