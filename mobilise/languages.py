@@ -91,8 +91,13 @@ def locale_for(language: str, country: str | None) -> str:
 
 def use_language(language: str, country: str | None) -> None:
     """A view's page is in `language`, dates and numbers as in `country`."""
+    from flask_babel import refresh
+
     g.page_language = language
     g.page_locale = locale_for(language, country)
+    # Flask-Babel keeps the first locale it chose in the app context, which outlives one request where an app
+    # context is already pushed (tests, a CLI): this page's language must win over whatever was read before it.
+    refresh()
 
 
 def capitalised(text: str) -> str:
