@@ -68,12 +68,14 @@ def create_app(config: dict | None = None) -> Flask:
     # exempting blueprints instead costs every pixel ~40 µs of exemption lookups.
     limiter.request_filter(lambda: request.blueprint not in (auth.name, signups.name))
 
-    from .languages import capitalised, dateformat, name_of, names
+    from .languages import capitalised, dateformat, elided, name_of, names, of_office
 
     app.add_template_filter(name_of, "language_name")
     app.add_template_filter(dateformat)  # in place of Flask-Babel's, which it calls
     app.add_template_filter(capitalised)
     app.add_template_filter(names)
+    app.add_template_filter(elided)  # French "de Amnesty" → "d'Amnesty" in a translated sentence
+    app.add_template_filter(of_office)
     app.context_processor(lambda: {"public_base_url": app.config["PUBLIC_BASE_URL"]})
 
     from .cli import register_commands

@@ -1,4 +1,5 @@
 """`flask --app app demo`: a working service for a newcomer, from an empty database."""
+import json
 import random
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,9 @@ from .supporters.service import upsert_supporters
 
 # A copy of shared/seeds/ua-document.txt, so the demo works wherever the package goes.
 SEED_UA = Path(__file__).parent / "demo_data" / "ua-document.txt"
+# The seed UA in Spanish and French, every text of it, so the ES and FR offices read it wholly in their language
+# and the action page offers the letter in Spanish, the language the target (Venezuela's president) reads.
+SEED_TRANSLATIONS = Path(__file__).parent / "demo_data" / "ua-translations.json"
 
 OFFICES = [
     {"code": "GB", "name": "Amnesty International UK", "language": "en", "timezone": "Europe/London",
@@ -62,6 +66,7 @@ def load_demo() -> list[str]:
     # The seed's deadline has passed; the demo moves it a month ahead so the case is live.
     fields["deadline"] = (utcnow().date() + timedelta(days=30)).isoformat()
     fields.update(reference="UA 53/25", ai_index="AMR 53/9384/2025")
+    fields["translations"] = json.loads(SEED_TRANSLATIONS.read_text(encoding="utf-8"))
     case = create_case(fields)
 
     # GB's drive is launched, so a worker has emails to send and the stats have numbers;
@@ -73,7 +78,7 @@ def load_demo() -> list[str]:
     return [
         f"demo: {len(offices)} offices ({', '.join(o.code for o in offices)}), "
         f"{SUPPORTERS_PER_OFFICE * len(offices)} supporters, case {case.id} \"{case.title}\" (live, deadline {case.deadline}), launched for GB",
-        f"public case page: {current_app.config['PUBLIC_BASE_URL']}/cases/{case.slug}?office=GB",
+        f"public case page: {current_app.config['PUBLIC_BASE_URL']}/cases/{case.slug}?office=GB (ES, FR in Spanish, French)",
         f"admin@demo.example.org password: {admin_password}",
         f"admin API token: {issue_token('admin@demo.example.org')}",
         f"staff@uk.example.org (GB) password: {gb_password}",

@@ -8,6 +8,7 @@ from babel.lists import format_list
 from pathlib import Path
 
 from flask import current_app, g, has_request_context, request
+from markupsafe import Markup, escape
 
 # The languages the service's own wording is translated into (translations/<code>/).
 UI_LANGUAGES = ("en", "es", "fr", "de", "pt", "it")
@@ -103,8 +104,13 @@ def locale_for(language: str, country: str | None) -> str:
 
 def use_language(language: str, country: str | None) -> None:
     """A view's page is in `language`, dates and numbers as in `country`."""
+    from flask_babel import refresh
+
     g.page_language = language
     g.page_locale = locale_for(language, country)
+    # Flask-Babel keeps the first locale it chose in the app context, which outlives one request where an app
+    # context is already pushed (tests, a CLI): this page's language must win over whatever was read before it.
+    refresh()
 
 
 def capitalised(text: str) -> str:
@@ -137,3 +143,41 @@ def select_locale() -> str:
     if has_request_context():
         return request.accept_languages.best_match(UI_LANGUAGES) or "en"
     return "en"
+
+
+# French elides "de" and "que" before a vowel ("d'Amnesty"). Before an h only when it is mute, which no rule can
+# tell from the spelling (d'Haïti, but de Hongrie, de Human Rights Watch): the few French words below are mute.
+_MUTE_H = ("haïti", "homme", "hôpital", "hôtel", "histoire", "habitat", "héberg", "horizon", "humanit")
+
+
+def _elides_before(name: str) -> bool:
+    first = fold(name.strip())[:1]
+    return first in ("a", "e", "i", "o", "u") or name.strip().lower().startswith(_MUTE_H)
+
+
+def elide(text: str, name: str) -> str:
+    """`text` with French "de"/"que" elided before `name` where it begins with a vowel sound:
+    "les e-mails de Amnesty International France" → "les e-mails d'Amnesty International France".
+    Only the words right before the name change, so the rest of a translated sentence is never touched."""
+    if not name or not _elides_before(name):
+        return text
+    pattern = re.compile(r"(?<!\w)([Dd]e|[Qq]ue) " + re.escape(name))
+    return pattern.sub(lambda match: match.group(1)[:-1] + "'" + name, text)
+
+
+def of_office(name: str) -> str:
+    """French "de" before an office's name, elided when it must be: "d'Amnesty International France", "de Ligue…"."""
+    return elide(f"de {name}", name)
+
+
+def elided(text, name: str):
+    """The Jinja filter for a sentence our catalog translated with the name in it: elided in French only
+    (Spanish "de Amnistía" keeps its "de"); a sentence already escaped for HTML stays so."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    if not locale or locale.language != "fr":
+        return text
+    if isinstance(text, Markup):
+        return Markup(elide(str(text), str(escape(name))))
+    return elide(text, name)

@@ -1,12 +1,15 @@
 """The supporter's pages in a real browser (Debian's chromium via Playwright), on a phone and a desktop."""
 import re
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
 
 from mobilise.clock import days_left
 from mobilise.extensions import db
 from mobilise.models import Action
 from mobilise.sequences.dispatch import start_drive
 
-from .builders import translated, make_case, make_office, make_supporters
+from .builders import case_data, translated, make_case, make_office, make_supporters
 from .conftest import SCREENSHOTS
 
 
@@ -70,8 +73,47 @@ def test_the_public_case_page_in_the_offices_language(app, live_server, page):
     left = days_left(case.deadline, "Europe/Madrid")  # Madrid's own date, which may already be tomorrow's
     assert page.locator(".countdown").inner_text() == f"{left} días para actuar"
     pdf = page.get_by_role("link", name="Descargar la AU completa en PDF")
-    assert pdf.get_attribute("href").endswith("ua.pdf?lang=es")
+    assert pdf.get_attribute("href").endswith("ua.pdf?lang=es&office=ES")  # the office: its dates and deadline
     with page.expect_download() as download:
         pdf.click()
     assert download.value.suggested_filename == f"{case.slug}.pdf"
     page.screenshot(path=SCREENSHOTS / f"case-{page.device}.png", full_page=True)
+
+
+# On the phone: where people copy and mail the letter.
+@pytest.mark.parametrize("page", ["phone"], indirect=True)
+def test_the_letter_to_send_is_in_the_targets_language_copied_and_mailed_whole(app, relay, run_jobs, live_server, page):
+    office = make_office()
+    make_supporters(office, 1)  # an English reader
+    case = make_case(target={**case_data()["target"], "email": "presidencia@gob.example.org"},
+                     translations=translated("es"))
+    start_drive(case, office, {"office": "GB"})
+    run_jobs()
+    page.goto(live_server + action_path(relay))
+
+    spanish = "Señor Presidente:\n\nPedimos la liberación inmediata de Eduardo Torres.\n\nAtentamente,"
+    letter = page.locator("#letter")
+    assert letter.get_attribute("lang") == "es"
+    assert letter.text_content() == spanish
+    assert page.locator("main").inner_text().count("Señor Presidente:") == 1
+    assert "Mr Nicolás Maduro" not in page.locator("main").inner_text().split("The same letter in English")[0]
+    assert "This letter is in Spanish, the language Nicolás Maduro reads." in page.locator("main").inner_text()
+
+    page.get_by_role("button", name="Copy the letter").click()
+    page.get_by_text("Copied").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == spanish
+
+    href = page.get_by_role("link", name="Email the letter to Nicolás Maduro").get_attribute("href")
+    parts = urlsplit(href)
+    assert (parts.scheme, unquote(parts.path)) == ("mailto", "presidencia@gob.example.org")
+    query = parse_qs(parts.query)
+    assert query["subject"] == ["Cesen las detenciones y los ataques contra defensores"]
+    assert query["body"] == [spanish.replace("\n", "\r\n")]
+
+    own = page.locator("details.own-letter")
+    own.locator("summary").click()
+    english = own.locator(".letter")
+    assert english.get_attribute("lang") == "en"
+    assert english.inner_text().startswith("Mr Nicolás Maduro,") and english.is_visible()
+    assert english.text_content().endswith("Yours sincerely,")
+    page.screenshot(path=SCREENSHOTS / f"act-letter-in-spanish-{page.device}.png", full_page=True)

@@ -2,16 +2,20 @@
 
 Both are made from one list of blocks, so the two never say different things.
 """
+import re
 from dataclasses import dataclass
+from datetime import date
 from io import BytesIO
 from xml.sax.saxutils import escape
 
+from flask_babel import force_locale, format_date, gettext
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-from ..languages import name_of
+from ..languages import locale_for, name_of, names
+from .letter import Letter, letters
 from .models import Case
 
 
@@ -21,33 +25,67 @@ class Block:
     text: str
 
 
-def ua_blocks(case: Case, language: str, deadline) -> list[Block]:
-    content = case.content(language)
-    blocks = [Block("banner", "URGENT ACTION")]
+_VALUE = re.compile(r"(%\([a-z_]+\)s)")
+
+
+def heading(translated: str, **values: str) -> str:
+    """A heading set in capitals, as UA documents set them, with its values (a name, a date, a link) as written:
+    only the catalog's wording is upper-cased, so "NAME AND PREFERRED PRONOUN: Rocío San Miguel (she/her)"."""
+    parts = _VALUE.split(translated)
+    return "".join(values[part[2:-2]] if n % 2 else part.upper() for n, part in enumerate(parts))
+
+
+def _paragraphs(text: str | None) -> list[Block]:
+    return [Block("text", p) for p in (text or "").split("\n\n") if p.strip()]
+
+
+def _letter(letter: Letter) -> list[Block]:
+    return [Block("text", part) for part in (letter.salutation, *letter.paragraphs, letter.closing) if part]
+
+
+def ua_blocks(case: Case, language: str, deadline: date, country: str | None = None) -> list[Block]:
+    """The whole UA in `language`: the case's text, our headings through the catalog, the deadline as `country`
+    writes dates, and the letter to send in the target's language when the case has it (the reader's own after it)."""
+    with force_locale(locale_for(language, country)):
+        return _blocks(case, case.content(language), deadline)
+
+
+def _blocks(case: Case, content: dict, deadline: date) -> list[Block]:
+    language = content["language"]
+    blocks = [Block("banner", gettext("Urgent Action").upper())]
     if case.reference or case.ai_index:
-        blocks.append(Block("text", "   ".join(filter(None, [case.reference, case.ai_index and f"Index: {case.ai_index}"]))))
+        index = case.ai_index and gettext("Index: %(index)s", index=case.ai_index)
+        blocks.append(Block("text", "   ".join(filter(None, [case.reference, index]))))
     blocks.append(Block("title", content["title"].upper()))
-    blocks += [Block("text", p) for p in (content["summary"] or "").split("\n\n") if p.strip()]
-    blocks.append(Block("heading", "TAKE ACTION: WRITE AN APPEAL IN YOUR OWN WORDS OR USE THIS MODEL LETTER"))
+    blocks += _paragraphs(content["summary"])
+    blocks.append(Block("heading", heading(gettext("Take action: write an appeal in your own words or use this model letter"))))
     target = "\n".join(filter(None, [" ".join(filter(None, [content["target_title"], case.target_name])), case.target_address]))
     blocks.append(Block("lines", target))
-    if content["target_salutation"]:
-        blocks.append(Block("text", f"{content['target_salutation']},"))
-    blocks += [Block("text", p) for p in content["model_letter"].split("\n\n") if p.strip()]
-    blocks.append(Block("text", "Yours sincerely,"))
+    to_send, own = letters(case, language)
+    if own is not None:
+        blocks.append(Block("text", gettext("This letter is in %(language)s, the language %(target)s reads.",
+                                            language=name_of(to_send.language, language), target=case.target_name)))
+    blocks += _letter(to_send)
+    if own is not None:
+        blocks.append(Block("heading", heading(gettext("The same letter in %(language)s"),
+                                               language=name_of(own.language, language).upper())))
+        blocks += _letter(own)
     if content["additional_information"]:
-        blocks.append(Block("heading", "ADDITIONAL INFORMATION"))
-        blocks += [Block("text", p) for p in content["additional_information"].split("\n\n") if p.strip()]
+        blocks.append(Block("heading", gettext("Additional information").upper()))
+        blocks += _paragraphs(content["additional_information"])
     if case.target_language:
-        blocks.append(Block("heading", f"PREFERRED LANGUAGE TO ADDRESS TARGET: {name_of(case.target_language)}"))
-        blocks.append(Block("text", "You can also write in your own language."))
-    blocks.append(Block("heading", f"PLEASE TAKE ACTION AS SOON AS POSSIBLE UNTIL: {deadline.day} {deadline:%B %Y}"))
-    blocks.append(Block("text", "Please check with the Amnesty office in your country if you wish to send appeals after the deadline."))
+        blocks.append(Block("heading", heading(gettext("Preferred language to address target: %(language)s"),
+                                               language=name_of(case.target_language, language))))
+        blocks.append(Block("text", gettext("You can also write in your own language.")))
+    blocks.append(Block("heading", heading(gettext("Please take action as soon as possible until: %(date)s"),
+                                           date=format_date(deadline, "long"))))
+    blocks.append(Block("text", gettext("Please check with the Amnesty office in your country if you wish to send appeals after the deadline.")))
     if content["people"]:
         pronoun = f" ({content['pronoun']})" if content["pronoun"] else ""
-        blocks.append(Block("heading", f"NAME AND PREFERRED PRONOUN: {', '.join(content['people'])}{pronoun}"))
+        blocks.append(Block("heading", heading(gettext("Name and preferred pronoun: %(names)s"),
+                                               names=names(content["people"]) + pronoun)))
     if case.previous_reference:
-        blocks.append(Block("heading", f"LINK TO PREVIOUS UA: {case.previous_reference}"))
+        blocks.append(Block("heading", heading(gettext("Link to previous UA: %(link)s"), link=case.previous_reference)))
     return blocks
 
 

@@ -23,7 +23,8 @@
   var copyButton = document.getElementById("copy-letter");
   if (copyButton) {
     copyButton.addEventListener("click", function () {
-      var letter = document.getElementById(copyButton.dataset.target).innerText;
+      // textContent is the letter exactly as the server wrote it (innerText would follow the layout).
+      var letter = document.getElementById(copyButton.dataset.target).textContent;
       copy(letter).then(function () { say("copy-status", copyButton.dataset.copied); });
     });
   }

@@ -14,6 +14,7 @@ from ..supporters.consent import record_change
 from ..supporters.models import Supporter
 from . import events
 from .marks import mark_events
+from ..cases.letter import letters, mailto_for
 from ..cases.models import Action
 from .models import Event
 from ..tokens import read_token
@@ -63,10 +64,14 @@ def action_context(token: str) -> dict | None:
         db.select(Action).where(Action.case_id == case.id, Action.supporter_id == supporter.id)
     )
     language = reading_language([supporter.language, drive.office.language, "en"], case.languages(), case.language)
+    letter, own_letter = letters(case, language)
     return {
         "delivery": delivery,
         "page_language": language,
         "content": case.content(language),
+        "letter": letter,  # the one to send, in the target's language when the case has it
+        "own_letter": own_letter,  # the reader's version of it, when that is another language
+        "mailto": mailto_for(case, letter),
         "supporter": supporter,
         "case": case,
         "office": drive.office,

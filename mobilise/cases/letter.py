@@ -1,0 +1,84 @@
+"""The letter a supporter sends to the target: salutation, model letter and closing, all in one language.
+
+The action page, its copy button, the mailto link and the downloaded UA all take the letter from here, so the
+letter someone reads is the letter they send.
+"""
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from flask_babel import force_locale, gettext
+
+from ..languages import UI_LANGUAGES
+from .models import Case
+
+# A salutation typed with its own punctuation ("Dear Minister,", "Señor Presidente:") keeps it.
+_PUNCTUATED = (",", ":", ";", ".", "!")
+
+# Past about this many characters some mail apps and browsers cut a mailto: link or refuse it.
+MAILTO_LIMIT = 1800
+
+
+@dataclass(frozen=True)
+class Letter:
+    language: str
+    salutation: str  # with the language's punctuation; "" when the case names none
+    paragraphs: tuple[str, ...]
+    closing: str
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(part for part in (self.salutation, *self.paragraphs, self.closing) if part)
+
+
+def compose_letter(content: dict) -> Letter:
+    """The letter in the language of `content` (a Case.content): its salutation punctuated, its closing worded,
+    as that language writes a letter ("Mr Nicolás Maduro," … "Yours sincerely,"; "Señor Presidente:" … "Atentamente,")."""
+    salutation = (content["target_salutation"] or "").strip()
+    paragraphs = tuple(p.strip() for p in (content["model_letter"] or "").split("\n\n") if p.strip())
+    with force_locale(content["language"]):
+        if salutation and not salutation.endswith(_PUNCTUATED):
+            # Translators: the salutation heading a letter; Spanish writes "%(salutation)s:".
+            salutation = gettext("%(salutation)s,", salutation=salutation)
+        # Translators: the standard closing of a formal letter, before the sender's name.
+        closing = gettext("Yours sincerely,")
+    if paragraphs and paragraphs[-1] == closing:  # a model letter typed with its closing is not closed twice
+        closing = ""
+    return Letter(content["language"], salutation, paragraphs, closing)
+
+
+def sending_language(case: Case, reading: str) -> str:
+    """The language the letter goes to the target in: the target's own when the case reads whole in it and our
+    closing is worded in it (else the letter would change language at its last line), else the reader's."""
+    target = case.target_language
+    return target if target in case.languages() and target in UI_LANGUAGES else reading
+
+
+def letters(case: Case, reading: str) -> tuple[Letter, Letter | None]:
+    """The letter to send, and the reader's own version to read when the one to send is in another language."""
+    own = compose_letter(case.content(reading))
+    language = sending_language(case, own.language)
+    if language == own.language:
+        return own, None
+    return compose_letter(case.content(language)), own
+
+
+@dataclass(frozen=True)
+class Mailto:
+    href: str
+    with_letter: bool  # False: too long for a link, the supporter pastes the letter in themselves
+
+
+def mailto(address: str, subject: str, letter: Letter) -> Mailto:
+    """A mailto: link (RFC 6068) to `address` with `subject` and the letter as its body, every character of
+    those percent-encoded (a space %20, a line break %0D%0A); past MAILTO_LIMIT, the address and subject only."""
+    head = f"mailto:{quote(address, safe='@')}?subject={quote(subject, safe='')}"
+    body = "\r\n".join(letter.text.splitlines())
+    full = f"{head}&body={quote(body, safe='')}"
+    return Mailto(full, True) if len(full) <= MAILTO_LIMIT else Mailto(head, False)
+
+
+def mailto_for(case: Case, letter: Letter) -> Mailto | None:
+    """The link to email the letter to the target, the case's title in the letter's language as its subject."""
+    if not case.target_email:
+        return None
+    return mailto(case.target_email, case.content(letter.language)["title"], letter)
