@@ -9,7 +9,7 @@ from mobilise.extensions import db
 from mobilise.models import Action
 from mobilise.sequences.dispatch import start_drive
 
-from .builders import case_data, translated, make_case, make_office, make_supporters
+from .builders import TRANSLATED, case_data, make_case, make_office, make_supporters, translated
 from .conftest import SCREENSHOTS
 
 
@@ -49,9 +49,9 @@ def test_read_copy_the_letter_confirm_and_see_the_thanks(app, relay, run_jobs, l
     assert db.session.scalar(db.select(db.func.count(Action.id))) == 1
 
 
+# A phone has no keyboard focus to test: the desktop covers it.
+@pytest.mark.parametrize("page", ["desktop"], indirect=True)
 def test_the_confirm_button_works_from_the_keyboard(app, relay, run_jobs, live_server, page):
-    if page.device == "phone":
-        return  # a phone has no keyboard focus to test; the desktop run covers it
     office = make_office()
     make_supporters(office, 1)
     start_drive(make_case(), office, {"office": "GB"})
@@ -117,3 +117,36 @@ def test_the_letter_to_send_is_in_the_targets_language_copied_and_mailed_whole(a
     assert english.inner_text().startswith("Mr Nicolás Maduro,") and english.is_visible()
     assert english.text_content().endswith("Yours sincerely,")
     page.screenshot(path=SCREENSHOTS / f"act-letter-in-spanish-{page.device}.png", full_page=True)
+
+
+THANKS = {"es": "Gracias, Person0.", "fr": "Merci, Person0.", "de": "Danke, Person0!", "pt": "Obrigado, Person0.",
+          "it": "Grazie, Person0."}
+COUNTRIES = {"es": ("ES", "Europe/Madrid"), "fr": ("FR", "Europe/Paris"), "de": ("DE", "Europe/Berlin"),
+             "pt": ("BR", "America/Sao_Paulo"), "it": ("IT", "Europe/Rome")}
+
+
+@pytest.mark.parametrize("page", ["phone"], indirect=True)
+@pytest.mark.parametrize("language", list(THANKS))
+def test_a_reader_of_each_language_acts_on_a_page_wholly_in_it(app, relay, run_jobs, live_server, page, language):
+    from .test_languages import OUR_WORDING, normalised
+
+    code, timezone = COUNTRIES[language]
+    office = make_office(code=code, name=f"Amnesty {code}", language=language, timezone=timezone,
+                         sender=f"ua@{code.lower()}.example.org")
+    make_supporters(office, 1, language=language)
+    case = make_case(translations=translated(language))
+    start_drive(case, office, {"office": code})
+    run_jobs()
+    page.goto(live_server + action_path(relay))
+    assert page.locator("html").get_attribute("lang") == language
+    assert page.get_by_role("heading", level=1).inner_text() == TRANSLATED[language]["title"]
+
+    def english_shown() -> list[str]:
+        shown = normalised(page.locator("body").inner_text())
+        return sorted(sentence for sentence in OUR_WORDING if sentence in shown)
+
+    assert english_shown() == []
+    page.locator("form.confirm button[type=submit]").click()
+    page.get_by_role("status").filter(has_text=THANKS[language]).wait_for()
+    assert english_shown() == []
+    page.screenshot(path=SCREENSHOTS / f"act-thanks-{language}-{page.device}.png", full_page=True)

@@ -1,5 +1,5 @@
 """The public pages and the downloaded UA wholly in the reader's language: no English sentence of the English
-rendering shows up in the Spanish or French one; dates as the office's country writes them; French elision."""
+rendering shows up in the Spanish, French, German, Portuguese or Italian one; dates as the office's country writes them; French elision."""
 import re
 from datetime import date
 
@@ -17,13 +17,24 @@ SPAIN = {"code": "ES", "name": "Amnistía Internacional España", "language": "e
          "sender": "a@es.example.org"}
 FRANCE = {"code": "FR", "name": "Amnesty International France", "language": "fr", "timezone": "Europe/Paris",
           "sender": "actions@fr.example.org"}
-OFFICES = {"en": {}, "es": SPAIN, "fr": FRANCE}
+GERMANY = {"code": "DE", "name": "Amnesty International Deutschland", "language": "de", "timezone": "Europe/Berlin",
+           "sender": "eilaktionen@de.example.org"}
+PORTUGAL = {"code": "PT", "name": "Amnistia Internacional Portugal", "language": "pt", "timezone": "Europe/Lisbon",
+            "sender": "acoes@pt.example.org"}
+ITALY = {"code": "IT", "name": "Amnesty International Italia", "language": "it", "timezone": "Europe/Rome",
+         "sender": "azioni@it.example.org"}
+OFFICES = {"en": {}, "es": SPAIN, "fr": FRANCE, "de": GERMANY, "pt": PORTUGAL, "it": ITALY}
+TRANSLATED_LANGUAGES = [code for code in OFFICES if code != "en"]
 ADDITIONAL = {"en": "The government has long persecuted human rights defenders.",
               "es": "El gobierno persigue desde hace años a las personas defensoras.",
-              "fr": "Le gouvernement persécute depuis longtemps les défenseur·e·s."}
+              "fr": "Le gouvernement persécute depuis longtemps les défenseur·e·s.",
+              "de": "Die Regierung verfolgt Menschenrechtsverteidiger*innen seit Langem.",
+              "pt": "O governo persegue há muito tempo quem defende os direitos humanos.",
+              "it": "Il governo perseguita da tempo chi difende i diritti umani."}
 DEADLINE = date(date.today().year + 1, 12, 31)
 LONG_DATE = {"en": f"31 December {DEADLINE.year}", "es": f"31 de diciembre de {DEADLINE.year}",
-             "fr": f"31 décembre {DEADLINE.year}"}
+             "fr": f"31 décembre {DEADLINE.year}", "de": f"31. Dezember {DEADLINE.year}",
+             "pt": f"31 de dezembro de {DEADLINE.year}", "it": f"31 dicembre {DEADLINE.year}"}
 TARGET_EMAIL = "presidencia@gob.example.org"
 
 
@@ -37,8 +48,7 @@ def readers(app, relay, run_jobs):
         deadline=DEADLINE.isoformat(), additional_information=ADDITIONAL["en"],
         previous_reference="www.amnesty.org/en/documents/amr53/9384/2025/en/",
         target={**case_data()["target"], "email": TARGET_EMAIL},
-        translations={**translated("es", additional_information=ADDITIONAL["es"]),
-                      **translated("fr", additional_information=ADDITIONAL["fr"])},
+        translations={code: translated(code, additional_information=ADDITIONAL[code])[code] for code in TRANSLATED_LANGUAGES},
     )
     for office in offices.values():
         start_drive(case, office, {"office": office.code})
@@ -71,18 +81,19 @@ def test_the_leak_finder_finds_english_and_passes_names():
     assert english_leaks(english, "Personas: Eduardo Torres. Escribe a Nicolás Maduro.", ["Eduardo Torres", "Nicolás Maduro"]) == []
 
 
-@pytest.mark.parametrize("language", ["es", "fr"])
+@pytest.mark.parametrize("language", TRANSLATED_LANGUAGES)
 def test_the_action_page_and_its_thanks_are_wholly_in_the_readers_language(client, readers, language):
     english = visible_text(client.get(readers["act"]["en"]).get_data(as_text=True))
     other = visible_text(client.get(readers["act"][language]).get_data(as_text=True))
     assert_wholly_in(language, english, other, readers)
     english = visible_text(client.post(readers["act"]["en"]).get_data(as_text=True))
     other = visible_text(client.post(readers["act"][language]).get_data(as_text=True))
-    assert {"es": "Gracias, Person0.", "fr": "Merci, Person0."}[language] in other
+    assert {"es": "Gracias, Person0.", "fr": "Merci, Person0.", "de": "Danke, Person0!", "pt": "Obrigado, Person0.",
+            "it": "Grazie, Person0."}[language] in other
     assert_wholly_in(language, english, other, readers)
 
 
-@pytest.mark.parametrize("language", ["es", "fr"])
+@pytest.mark.parametrize("language", TRANSLATED_LANGUAGES)
 def test_the_public_case_page_and_the_downloads_are_wholly_in_the_readers_language(client, readers, language):
     slug = readers["case"].slug
     code = readers["offices"][language].code
@@ -97,7 +108,7 @@ def test_the_public_case_page_and_the_downloads_are_wholly_in_the_readers_langua
     assert_wholly_in(language, english, other, readers)
 
 
-@pytest.mark.parametrize("language", ["en", "es", "fr"])
+@pytest.mark.parametrize("language", list(OFFICES))
 def test_every_date_on_the_pages_and_in_the_pdf_is_written_as_the_offices_country_writes_it(client, readers, language):
     slug, code = readers["case"].slug, readers["offices"][language].code
     rendered = {
