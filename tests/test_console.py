@@ -225,3 +225,30 @@ def test_a_paused_email_says_why_on_the_case_page_and_staff_resume_it_there(app,
     db.session.expire_all()
     assert db.session.get(Mailing, mailing.id).status == "sent"
     assert client.post(f"/console/mailings/{mailing.id}/resume", data={}).status_code == 400
+
+
+def test_an_update_written_in_two_languages_in_the_console_reaches_each_reader_in_theirs(client, two_offices, run_jobs, relay):
+    from mobilise.sequences.dispatch import start_drive
+
+    from .builders import translated
+
+    gb, es = two_offices  # ES's two supporters read the office's Spanish
+    case = make_case(translations=translated("es"))
+    start_drive(case, gb, {"office": "GB"})
+    start_drive(case, es, {"office": "ES"})
+    run_jobs()
+    relay.received.clear()
+    sign_in(client, "admin@example.org")
+    url = f"/console/cases/{case.id}/update"
+    form = client.get(url).get_data(as_text=True)
+    assert 'name="body_es"' in form and "The same words in Spanish" in form
+    unworded = post_form(client, url, {"body": "Eduardo was moved."})
+    assert "readers of that language get this email wholly in English" in unworded.get_data(as_text=True)
+    confirm = post_form(client, url, {"body": "Eduardo was moved.", "body_es": "Trasladaron a Eduardo."})
+    assert "Your words are not given" not in confirm.get_data(as_text=True)
+    client.post(url, data=hidden_fields(confirm))
+    run_jobs()
+    texts = {m["To"]: m.get_body(("plain",)).get_content() for m in relay.messages()}
+    spanish = [text for address, text in texts.items() if address.endswith("@es.example.net")]
+    assert len(spanish) == 2 and all("Trasladaron a Eduardo." in t and "Eduardo was moved" not in t for t in spanish)
+    assert all("Eduardo was moved." in t for address, t in texts.items() if address.endswith("@gb.example.net"))

@@ -64,7 +64,7 @@ def test_a_click_redirects_to_the_case_page_written_in_the_email(client, email, 
     flush()
     assert response.status_code == 302
     case_slug = db.session.scalar(db.select(db.text("slug FROM cases")))
-    assert response.headers["Location"] == f"http://mobilise.test/cases/{case_slug}?office=GB"
+    assert response.headers["Location"] == f"http://mobilise.test/cases/{case_slug}?office=GB&lang=en"  # the email's language
     assert db.session.scalar(db.select(Event.kind)) == "click"
 
 

@@ -155,3 +155,43 @@ def test_french_writes_the_first_of_the_month_as_an_ordinal(app):
         with force_locale("en_GB"):
             english = render_template_string('{{ d | dateformat("long") }}', d=date(2027, 3, 1))
     assert (first, eleventh, english) == ("1er mars 2027", "11 mars 2027", "1 March 2027")
+
+
+def test_a_case_is_written_in_a_language_we_write_in_and_keeps_it_apart_from_its_translations(app, client):
+    admin = token_for("admin@example.org", admin=True)
+    dutch = client.post("/api/v1/cases", json=case_data(language="nl"), headers=bearer(admin))
+    assert dutch.status_code == 422 and dutch.json["details"][0]["field"] == "language"
+    case = client.post("/api/v1/cases", json=case_data(translations=translated("fr")), headers=bearer(admin)).json
+    # Renamed French, its English text would be read as French beside the French translation.
+    relabelled = client.patch(f"/api/v1/cases/{case['id']}", json={"language": "fr"}, headers=bearer(admin))
+    assert relabelled.status_code == 422 and relabelled.json["details"][0]["field"] == "language"
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=bearer(admin)).json["language"] == "en"
+
+
+def test_a_letter_to_a_target_who_reads_a_language_we_do_not_write_is_sent_in_it(app):
+    from mobilise.cases.letter import letters
+
+    russian = {"title": "Освободите правозащитников", "summary": "Эдуардо Торрес задержан.", "pronoun": "он",
+               "target": {"title": "Президент", "salutation": "Уважаемый господин Президент!"},
+               "model_letter": "Мы призываем немедленно освободить Эдуардо Торреса."}
+    case = make_case(target_language="ru", translations={"ru": russian})
+    with app.test_request_context():
+        to_send, own = letters(case, "en")
+    assert to_send.text == "Уважаемый господин Президент!\n\nМы призываем немедленно освободить Эдуардо Торреса."
+    assert own.text.startswith("Mr Nicolás Maduro,") and own.text.endswith("Yours sincerely,")
+
+
+def test_the_case_page_an_email_links_is_in_the_emails_language(app, client, relay, run_jobs):
+    from mobilise.sequences.dispatch import start_drive
+
+    office = make_office()
+    make_supporters(office, 1, language="es")
+    case = make_case(translations=translated("es"))
+    start_drive(case, office, {"office": "GB"})
+    run_jobs()
+    html = relay.messages()[0].get_body(("html",)).get_content()
+    click = re.search(r'href="http://mobilise\.test(/c/[^"]+)"', html).group(1)
+    landing = client.get(click).headers["Location"].removeprefix("http://mobilise.test")
+    assert landing.endswith("?office=GB&lang=es")
+    page = client.get(landing).get_data(as_text=True)
+    assert '<html lang="es">' in page and TRANSLATED["es"]["title"] in page

@@ -49,8 +49,11 @@ def downgrade():
         batch_op.drop_column('target_salutation')
         batch_op.drop_column('target_title')
         batch_op.drop_column('pronoun')
+    # NULL allowed first: the change of type empties the column before the names are written back.
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.alter_column('people', type_=sa.Text(), existing_type=sa.JSON(), nullable=True, postgresql_using='NULL::text')
+        batch_op.alter_column('people', existing_type=sa.JSON(), nullable=True)
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.alter_column('people', type_=sa.Text(), existing_type=sa.JSON(), postgresql_using='NULL::text')
         batch_op.drop_column('target_email')
     for case_id, people in named:
         bind.execute(sa.update(cases).where(cases.c.id == case_id).values(people=", ".join(people or []) or None))

@@ -35,6 +35,10 @@ def compose_letter(content: dict) -> Letter:
     as that language writes a letter ("Mr Nicolás Maduro," … "Yours sincerely,"; "Señor Presidente:" … "Atentamente,")."""
     salutation = (content["target_salutation"] or "").strip()
     paragraphs = tuple(p.strip() for p in (content["model_letter"] or "").split("\n\n") if p.strip())
+    if content["language"] not in UI_LANGUAGES:
+        # A language our catalogs do not write (a letter to a Russian ministry): its translator's words only,
+        # never an English closing under a Russian letter.
+        return Letter(content["language"], salutation, paragraphs, "")
     with force_locale(content["language"]):
         if salutation and not salutation.endswith(_PUNCTUATED):
             # Translators: the salutation heading a letter; Spanish writes "%(salutation)s:".
@@ -47,10 +51,10 @@ def compose_letter(content: dict) -> Letter:
 
 
 def sending_language(case: Case, reading: str) -> str:
-    """The language the letter goes to the target in: the target's own when the case reads whole in it and our
-    closing is worded in it (else the letter would change language at its last line), else the reader's."""
+    """The language the letter goes to the target in: the target's own when the case reads whole in it (in any
+    language: a letter to Moscow in Russian), else the reader's."""
     target = case.target_language
-    return target if target in case.languages() and target in UI_LANGUAGES else reading
+    return target if target in case.languages() else reading
 
 
 def letters(case: Case, reading: str) -> tuple[Letter, Letter | None]:

@@ -2,11 +2,12 @@
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from slugify import slugify
 
 from ..clock import days_left, utcnow
 from ..errors import Conflict, Invalid, NotFound
+from ..languages import UI_LANGUAGES
 from ..extensions import db
 from ..validation import LONG_TEXT, EmailAddress, Language, LongText, Strict, parse, text
 from .models import Case, CaseTranslation
@@ -23,6 +24,16 @@ def _names(value):
         return [name.strip() if isinstance(name, str) else name for name in value if not isinstance(name, str) or name.strip()]
     return value
 
+
+def _written_language(code: str) -> str:
+    """A case's own language is one we write emails and pages in: its readers who fall back read it, whole."""
+    if code not in UI_LANGUAGES:
+        raise ValueError(f"must be one of {', '.join(UI_LANGUAGES)} (other languages can be translations)")
+    return code
+
+
+# The language a case is written in.
+CaseLanguage = Annotated[Language, AfterValidator(_written_language)]
 
 NAME = {"type": "string", "maxLength": 1000}
 # The people a case concerns, each named as written (names are never translated).
@@ -77,7 +88,7 @@ class CaseIn(Strict):
     additional_information: LongText | None = None
     deadline: date
     previous_reference: text(300) | None = None
-    language: Language = "en"
+    language: CaseLanguage = "en"
     high_risk: bool = False
     translations: dict[Language, TranslationIn] = Field(default_factory=dict)
 
@@ -119,7 +130,7 @@ class CaseEdit(Strict):
     additional_information: LongText | None = None
     deadline: date | None = None
     previous_reference: text(300) | None = None
-    language: Language | None = None
+    language: CaseLanguage | None = None
     high_risk: bool | None = None
     translations: dict[Language, TranslationIn | None] | None = None
     status: Literal["live"] | None = None
@@ -132,6 +143,9 @@ def edit_case(case: Case, data: dict, *, today: date | None = None) -> Case:
     if case.status == "closed":
         raise Conflict(f"case {case.id} is closed")
     sent = fields.model_fields_set
+    if "language" in sent and fields.language != case.language and case.translation(fields.language):
+        raise Invalid("invalid input", [{"field": "language", "error": f"the case has a {fields.language} translation: "
+                                         "remove it first, or keep the case's language"}])
     if case.status == "live" and "deadline" in sent and fields.deadline != case.deadline:
         raise Invalid("invalid input", [{"field": "deadline", "error": "extend a live case with a deadline_extended update"}])
     for name in sent - {"target", "translations", "status"}:

@@ -90,9 +90,12 @@ def change(case_id: int, change: str):
     case = case_or_404(case_id)
     form_class, audience, title, stage = CHANGES[change]
     form = form_class()
+    # The staff's words in each other language the case reads in: a reader whose language lacks them gets the
+    # whole email in the case's own language (never a French email with an English paragraph).
+    words = {code: request.form.get(f"body_{code}", "").strip() for code in sorted(case.languages() - {case.language})}
+    page = {"case": case, "form": form, "change": change, "title": title, "words": words}
     if not form.validate_on_submit():
-        return render_template("console/change.html", case=case, form=form, change=change, title=title, step="form"), \
-            _shown_again(form)
+        return render_template("console/change.html", **page, step="form"), _shown_again(form)
     drives = db.session.scalars(db.select(Drive).where(Drive.case_id == case.id)).all()
     if change == "extend":
         drives = [d for d in drives if not d.own_deadline]
@@ -100,18 +103,19 @@ def change(case_id: int, change: str):
     sizes = {d.office.code: audience_size(d, audience) for d in drives} if sends else {}
     if form.confirm.data != "yes":
         form.confirm.data = "yes"  # the confirmation page's button says yes
-        return render_template("console/change.html", case=case, form=form, change=change, title=title, step="confirm",
-                               sizes=sizes, audience=audience, stage=stage, sends=sends)
+        return render_template("console/change.html", **page, step="confirm", sizes=sizes, audience=audience,
+                               stage=stage, sends=sends)
     data = {"update": lambda: {"kind": "update", "body": form.body.data},
             "extend": lambda: {"kind": "deadline_extended", "deadline": form.deadline.data.isoformat(), "body": form.body.data or None},
             "close": lambda: {"kind": "closed", "outcome": form.outcome.data, "body": form.body.data or None}}[change]()
+    if data["body"]:
+        data["translations"] = {code: {"body": text} for code, text in words.items() if text}
     try:
         apply_change(case, data)
     except ServiceError as error:
         details = "; ".join(d["error"] for d in error.details or [] if isinstance(d, dict))
         flash(f"Not done: {error.message}{': ' + details if details else ''}.", "error")
-        return render_template("console/change.html", case=case, form=form, change=change, title=title, step="form"), \
-            error.status
+        return render_template("console/change.html", **page, step="form"), error.status
     flash(f"{title}: done." + (f" {sum(sizes.values())} supporters will get the email." if sends else ""))
     return redirect(url_for("console.case", case_id=case.id))
 

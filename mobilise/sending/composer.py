@@ -70,10 +70,12 @@ class Composer:
             return url
         return placeholder(f"link:{link_id_for(self.mailing_id, url)}")
 
-    def _case_url(self) -> str:
-        return public_url(f"/cases/{self.case.slug}?office={self.office.code}")
+    def _case_url(self, language: str | None = None) -> str:
+        """The public case page, in the email's language when it names one (the office's otherwise)."""
+        lang = f"&lang={language}" if language else ""
+        return public_url(f"/cases/{self.case.slug}?office={self.office.code}{lang}")
 
-    def _context(self) -> dict:
+    def _context(self, language: str) -> dict:
         case, office = self.case, self.office
         # Counted from when the mailing is due, if that is later: a reminder planned 7 days ahead says 7.
         now = utcnow()
@@ -90,7 +92,7 @@ class Composer:
             "days_left_phrase": (
                 lazy_ngettext("%(num)d day left", "%(num)d days left", left) if left else lazy_gettext("last day to act")
             ),
-            "case_url": self._case_url(),
+            "case_url": self._case_url(language),
             "link": self._link,
             "name_suffix": placeholder("name_suffix"),
             "action_url": placeholder("act"),
@@ -101,7 +103,7 @@ class Composer:
     def rendered(self, language: str) -> tuple[Rendered, list[tuple[str, int]]]:
         """The mailing rendered in `language`, with the wrapped links it holds as (placeholder, link id)."""
         if language not in self._rendered:
-            context = self._context()
+            context = self._context(language)
             context["content"] = self.case.content(language)
             context["body"] = self.mailing.body_in(language, self.case_language)
             rendered = render(self.mailing.stage, language, context)

@@ -41,7 +41,7 @@ def _language(case, office, asked: str | None) -> str:
 def case_page(slug: str):
     case = _public_case(slug)
     office, drive = _office_and_drive(case)
-    language = _language(case, office, None)
+    language = _language(case, office, request.args.get("lang"))  # an email's link names its reader's language
     use_language(language, office.code if office else None)
     deadline = drive.deadline if drive else case.deadline
     return render_template(
