@@ -158,17 +158,21 @@ def test_a_launch_by_language_shows_its_audience_size_first(client, two_offices,
     assert len(relay.received) == 1
 
 
-def test_an_admin_posts_an_update_after_seeing_how_many_it_reaches(client, two_offices, run_jobs, relay):
+def update_page_of_a_case_launched_by_both(client, offices, run_jobs, relay, **case_fields) -> str:
+    """An admin signed in, on the update page of a case both offices launched (their launch emails sent)."""
     from mobilise.sequences.dispatch import start_drive
 
-    gb, es = two_offices
-    case = make_case()
-    start_drive(case, gb, {"office": "GB"})
-    start_drive(case, es, {"office": "ES"})
+    case = make_case(**case_fields)
+    for office in offices:
+        start_drive(case, office, {"office": office.code})
     run_jobs()
     relay.received.clear()
     sign_in(client, "admin@example.org")
-    url = f"/console/cases/{case.id}/update"
+    return f"/console/cases/{case.id}/update"
+
+
+def test_an_admin_posts_an_update_after_seeing_how_many_it_reaches(client, two_offices, run_jobs, relay):
+    url = update_page_of_a_case_launched_by_both(client, two_offices, run_jobs, relay)
     empty = post_form(client, url, {"body": ""})
     assert "This field is required." in empty.get_data(as_text=True)
     confirm = post_form(client, url, {"body": "Eduardo was moved."})
@@ -228,18 +232,10 @@ def test_a_paused_email_says_why_on_the_case_page_and_staff_resume_it_there(app,
 
 
 def test_an_update_written_in_two_languages_in_the_console_reaches_each_reader_in_theirs(client, two_offices, run_jobs, relay):
-    from mobilise.sequences.dispatch import start_drive
-
     from .builders import translated
 
-    gb, es = two_offices  # ES's two supporters read the office's Spanish
-    case = make_case(translations=translated("es"))
-    start_drive(case, gb, {"office": "GB"})
-    start_drive(case, es, {"office": "ES"})
-    run_jobs()
-    relay.received.clear()
-    sign_in(client, "admin@example.org")
-    url = f"/console/cases/{case.id}/update"
+    # ES's two supporters read the office's Spanish.
+    url = update_page_of_a_case_launched_by_both(client, two_offices, run_jobs, relay, translations=translated("es"))
     form = client.get(url).get_data(as_text=True)
     assert 'name="body_es"' in form and "The same words in Spanish" in form
     unworded = post_form(client, url, {"body": "Eduardo was moved."})
