@@ -152,13 +152,13 @@ def empty_database(request, tmp_path):
     """A database of its own, for a migration to run on from the start."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrated.sqlite'}"
-        return
-    name = f"mobilise_migration_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        name = f"mobilise_migration_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_the_migration_makes_the_search_text_of_the_supporters_already_listed(empty_database):

@@ -52,6 +52,7 @@ class Composer:
         self.content_languages = mailing.readable_in(self.case.languages(), self.case_language)
         self._rendered: dict[str, tuple[Rendered, list[tuple[str, int]]]] = {}
         self._skeleton: dict[str, tuple[Skeleton, Skeleton]] = {}
+        self._reads: dict[str | None, str] = {}  # a supporter's language → the one they read this email in
         # Plain values, read once: ORM attributes reload after every commit of the batch's progress.
         # An office's addresses are checked and IDNA-encoded when it is made; these are for older rows.
         sender_email = idna_address(self.office.sender_email)
@@ -132,9 +133,12 @@ class Composer:
         return SplicedEmail(text=text, html=html, values=values, subject=personal_subject(rendered, values), **fields)
 
     def language_for(self, supporter_language: str | None) -> str:
-        """The one language a supporter reads this email in: theirs, else the office's, else English."""
-        return reading_language([supporter_language, self.office_language], self.content_languages, self.case_language,
-                                stage=self.stage)
+        """The one language a supporter reads this email in: theirs, else the office's, else English.
+        Decided once per language a batch holds, not once per recipient."""
+        if supporter_language not in self._reads:
+            self._reads[supporter_language] = reading_language(
+                [supporter_language, self.office_language], self.content_languages, self.case_language, stage=self.stage)
+        return self._reads[supporter_language]
 
     def _personal(self, delivery_id: int, email: str, first_name: str, language: str | None):
         """What differs per recipient: (the rendering in their language, placeholder values, message fields).
