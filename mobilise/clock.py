@@ -28,11 +28,14 @@ def deadline_end(deadline: date, tz_name: str) -> datetime:
     return local_to_utc(deadline + timedelta(days=1), 0, tz_name)
 
 
+def today_in(tz_name: str, now: datetime | None = None) -> date:
+    """The date on the wall calendar of `tz_name`."""
+    return (now or utcnow()).replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name)).date()
+
+
 def days_left(deadline: date, tz_name: str = "UTC", now: datetime | None = None) -> int:
     """Whole days left after today: 7 on a reminder sent 7 days before, 0 on the last day and after it."""
-    now = now or utcnow()
-    today = now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name)).date()
-    return max((deadline - today).days, 0)
+    return max((deadline - today_in(tz_name, now)).days, 0)
 
 
 def is_open(deadline: date, tz_name: str = "UTC", now: datetime | None = None) -> bool:

@@ -33,6 +33,7 @@ def test_read_copy_the_letter_confirm_and_see_the_thanks(app, relay, run_jobs, l
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"act-{page.device}.png", full_page=True)
 
+    page.get_by_text("Read the whole letter").click()
     page.get_by_role("button", name="Copy the letter").click()
     page.get_by_text("Copied").wait_for()
     copied = page.evaluate("navigator.clipboard.readText()")
@@ -43,6 +44,7 @@ def test_read_copy_the_letter_confirm_and_see_the_thanks(app, relay, run_jobs, l
     thanks = page.get_by_role("status").filter(has_text="Thank you, Person0.")
     thanks.wait_for()
     assert "Your appeal is counted" in thanks.inner_text()
+    assert "You are the first person from Amnesty UK to act on this case." in thanks.inner_text()
     assert page.get_by_role("button", name="I sent my appeal").count() == 0
     page.screenshot(path=SCREENSHOTS / f"act-thanks-{page.device}.png", full_page=True)
     db.session.expire_all()
@@ -90,6 +92,7 @@ def test_the_letter_to_send_is_in_the_targets_language_copied_and_mailed_whole(a
     start_drive(case, office, {"office": "GB"})
     run_jobs()
     page.goto(live_server + action_path(relay))
+    page.get_by_text("Read the whole letter").click()
 
     spanish = "Señor Presidente:\n\nPedimos la liberación inmediata de Eduardo Torres.\n\nAtentamente,"
     letter = page.locator("#letter")
@@ -103,7 +106,7 @@ def test_the_letter_to_send_is_in_the_targets_language_copied_and_mailed_whole(a
     page.get_by_text("Copied").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == spanish
 
-    href = page.get_by_role("link", name="Email the letter to Nicolás Maduro").get_attribute("href")
+    href = page.get_by_role("link", name="Send by email").get_attribute("href")
     parts = urlsplit(href)
     assert (parts.scheme, unquote(parts.path)) == ("mailto", "presidencia@gob.example.org")
     query = parse_qs(parts.query)

@@ -4,7 +4,7 @@ The action page, its copy button, the mailto link and the downloaded UA all take
 letter someone reads is the letter they send.
 """
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from flask_babel import force_locale, gettext
 
@@ -76,8 +76,7 @@ def mailto(address: str, subject: str, letter: Letter) -> Mailto:
     """A mailto: link (RFC 6068) to `address` with `subject` and the letter as its body, every character of
     those percent-encoded (a space %20, a line break %0D%0A); past MAILTO_LIMIT, the address and subject only."""
     head = f"mailto:{quote(address, safe='@')}?subject={quote(subject, safe='')}"
-    body = "\r\n".join(letter.text.splitlines())
-    full = f"{head}&body={quote(body, safe='')}"
+    full = f"{head}&body={quote(_crlf(letter), safe='')}"
     return Mailto(full, True) if len(full) <= MAILTO_LIMIT else Mailto(head, False)
 
 
@@ -86,3 +85,46 @@ def mailto_for(case: Case, letter: Letter) -> Mailto | None:
     if not case.target_email:
         return None
     return mailto(case.target_email, case.content(letter.language)["title"], letter)
+
+
+# Webmail compose pages take the letter in their URL too; past this, their servers answer 414 or cut it.
+WEBMAIL_LIMIT = 7000
+
+WEBMAIL = {
+    # Gmail's documented compose view; `fs=1` opens it full screen, as a phone needs.
+    "gmail": ("https://mail.google.com/mail/", {"view": "cm", "fs": "1"}, ("to", "su", "body")),
+    # Outlook on the web's deep link, for Outlook.com and Microsoft 365 accounts alike.
+    "outlook": ("https://outlook.office.com/mail/deeplink/compose", {}, ("to", "subject", "body")),
+}
+
+
+@dataclass(frozen=True)
+class Compose:
+    """The ways to email the letter to the target from this page: the mail app, Gmail, Outlook."""
+
+    mailto: Mailto
+    webmail: dict[str, Mailto]  # "gmail" / "outlook" → its compose link (with_letter False: paste the letter)
+
+    @property
+    def with_letter(self) -> bool:
+        return self.mailto.with_letter
+
+
+def _crlf(letter: Letter) -> str:
+    return "\r\n".join(letter.text.splitlines())
+
+
+def webmail(way: str, address: str, subject: str, letter: Letter) -> Mailto:
+    base, fixed, (to, subject_key, body_key) = WEBMAIL[way]
+    head = f"{base}?{urlencode({**fixed, to: address, subject_key: subject}, quote_via=quote)}"
+    full = f"{head}&{body_key}={quote(_crlf(letter), safe='')}"
+    return Mailto(full, True) if len(full) <= WEBMAIL_LIMIT else Mailto(head, False)
+
+
+def compose_for(case: Case, letter: Letter) -> Compose | None:
+    """Every way to email the letter to the target, or None when the case gives the target no address to email."""
+    link = mailto_for(case, letter)
+    if link is None:
+        return None
+    subject = case.content(letter.language)["title"]
+    return Compose(link, {way: webmail(way, case.target_email, subject, letter) for way in WEBMAIL})

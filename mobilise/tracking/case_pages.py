@@ -1,17 +1,22 @@
 """The public case page, linked from every email, in the office's language with its drive's deadline."""
-from flask import Blueprint, Response, abort, render_template, request
+from babel.dates import format_date
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from ..cases.documents import ua_blocks, ua_pdf, ua_rtf
+from ..cases.letter import compose_for, letters
 from ..cases.service import get_case_by_slug
-from ..clock import days_left
+from ..clock import days_left, today_in
 from ..errors import NotFound
 from ..extensions import db
-from ..languages import reading_language, use_language
+from ..languages import locale_for, reading_language, use_language
 from ..offices.models import Office
 from ..sequences.models import Drive
 from ..supporters.signup import HONEYPOT
 
 pages = Blueprint("cases", __name__)
+
+# Characters past which the printed letter is set smaller to stay on one page (the seed UA's letter is ~3,000).
+LONG_LETTER = 3600
 
 
 def _public_case(slug: str):
@@ -44,15 +49,46 @@ def case_page(slug: str):
     language = _language(case, office, request.args.get("lang"))  # an email's link names its reader's language
     use_language(language, office.code if office else None)
     deadline = drive.deadline if drive else case.deadline
+    letter, own_letter = letters(case, language)
     return render_template(
         "pages/case.html",
         case=case,
         office=office,
+        drive=drive,
         content=case.content(language),
+        letter=letter,
+        own_letter=own_letter,
+        compose=compose_for(case, letter),
+        print_url=url_for("cases.printable_letter", slug=case.slug, office=office.code if office else None, lang=language),
+        steps=None,  # a visitor has no email of ours to count a step against
         deadline=deadline,
         days_left=days_left(deadline, office.timezone if office else "UTC"),
         page_language=language,
         honeypot=HONEYPOT,
+    )
+
+
+@pages.get("/cases/<slug>/letter")
+def printable_letter(slug: str):
+    """The letter to send on one A4 page, the target's address where a window envelope shows it."""
+    case = _public_case(slug)
+    office, _ = _office_and_drive(case)
+    language = _language(case, office, request.args.get("lang"))
+    use_language(language, office.code if office else None)  # the page's instructions; the letter keeps its own
+    letter, _ = letters(case, language)
+    content = case.content(letter.language)
+    return render_template(
+        "pages/letter.html",
+        case=case,
+        office=office,
+        content=content,
+        letter=letter,
+        # Dated as the letter's own language writes a date, in the office's country.
+        letter_date=format_date(today_in(office.timezone if office else "UTC"), "long",
+                                locale=locale_for(letter.language, office.code if office else None)),
+        # A long letter is set smaller so that it still fits on its one page.
+        letter_size="small" if len(letter.text) > LONG_LETTER else "normal",
+        page_language=language,
     )
 
 

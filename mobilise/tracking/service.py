@@ -14,7 +14,7 @@ from ..supporters.consent import record_change
 from ..supporters.models import Supporter
 from . import events
 from .marks import mark_events
-from ..cases.letter import letters, mailto_for
+from ..cases.letter import compose_for, letters
 from ..cases.models import Action
 from .models import Event
 from ..tokens import read_token
@@ -71,7 +71,7 @@ def action_context(token: str) -> dict | None:
         "content": case.content(language),
         "letter": letter,  # the one to send, in the target's language when the case has it
         "own_letter": own_letter,  # the reader's version of it, when that is another language
-        "mailto": mailto_for(case, letter),
+        "compose": compose_for(case, letter),  # None when the target has no email address
         "supporter": supporter,
         "case": case,
         "office": drive.office,

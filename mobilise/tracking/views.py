@@ -1,11 +1,11 @@
 """The links inside emails: public, no login, a token in the path and nothing personal."""
 import base64
 
-from flask import Blueprint, abort, g, redirect, render_template, request
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from ..languages import ui_language, use_language
 from ..security import NO_STORE
-from . import service
+from . import next_step, service
 
 public = Blueprint("public", __name__)
 
@@ -36,13 +36,31 @@ def _page(template: str, token: str, context: dict):
     return render_template(template, token=token, **{"page_language": g.page_language, **context}), {**NO_STORE}
 
 
+def _act_or_thanks(token: str, context: dict):
+    """The action page until the supporter has acted, then the thanks page with its next steps (on a reload too)."""
+    if context["acted"] and context["case"].status != "closed":
+        context.update(
+            office_count=next_step.office_count(context["drive"].id),
+            next_case=next_step.next_case(context["supporter"], context["office"], context["case"]),
+        )
+        return _page("pages/thanks.html", token, context)
+    case = context["case"]
+    context.update(
+        print_url=url_for("cases.printable_letter", slug=case.slug, office=context["office"].code,
+                          lang=context["page_language"]),
+        # Where the page's script reports a way to send opened; a high-risk case records nothing.
+        steps=None if case.high_risk else url_for("public.action_page", token=token) + "/steps/",
+    )
+    return _page("pages/act.html", token, context)
+
+
 @public.get("/act/<token>")
 def action_page(token: str):
     context = service.action_context(token)
     if context is None:
         abort(404)
     service.record_visit(context, request.user_agent.string, request.remote_addr)
-    return _page("pages/act.html", token, context)
+    return _act_or_thanks(token, context)
 
 
 @public.post("/act/<token>")
@@ -50,7 +68,17 @@ def confirm_action(token: str):
     context = service.record_action(token)
     if context is None:
         abort(404)
-    return _page("pages/act.html", token, context)
+    return _act_or_thanks(token, context)
+
+
+@public.post("/act/<token>/steps/<any(email, gmail, outlook, print, copy):way>")
+def step(token: str, way: str):
+    """The page's script tells us a way to send was opened: a click, never an action (only the supporter says that)."""
+    context = service.action_context(token)
+    if context is None:
+        abort(404)
+    service.record_visit(context, request.user_agent.string, request.remote_addr)
+    return "", 204, {**NO_STORE}
 
 
 @public.get("/unsubscribe/<token>")
