@@ -203,3 +203,31 @@ def test_a_high_risk_case_reports_no_step(app, relay, run_jobs, live_server, pag
     page.get_by_text("Copied").wait_for()
     assert steps == []
     assert page.locator("[data-steps]").count() == 0
+
+
+def test_the_public_case_page_gives_a_visitor_the_target_the_letter_and_the_ways_to_send(app, client):
+    case = email_case(translations=translated("es"))
+    launch(case)
+    page = client.get(f"/cases/{case.slug}?office=GB").get_data(as_text=True)
+    assert "Send your appeal to Nicolás Maduro" in page
+    assert "Palacio de Miraflores\nCaracas, Venezuela" in page and TARGET_EMAIL in page
+    letter = re.search(r'<div class="letter" id="letter" lang="es">([^<]+)</div>', page).group(1)
+    assert letter.startswith("Señor Presidente:")  # the target's language, as on the action page
+    mailto = re.search(r'id="send-email" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert link_parts(mailto)[1] == TARGET_EMAIL and "Pedimos la liberación" in link_parts(mailto)[2]["body"][0]
+    assert f'/cases/{case.slug}/letter?office=GB&amp;lang=en' in page
+    assert "data-steps" not in page  # a visitor has no email of ours: nothing to count a step against
+    printed = client.get(f"/cases/{case.slug}/letter?office=GB&lang=en")
+    assert printed.status_code == 200 and "Señor Presidente:" in printed.get_data(as_text=True)
+
+
+def test_a_step_with_a_bad_token_or_way_is_a_404_that_records_nothing(client, relay, run_jobs, flush):
+    launch(email_case())
+    run_jobs()
+    path = action_path(relay)
+    assert client.post(path + "/steps/email").status_code == 204
+    assert client.post(path[:-3] + ("A" if path[-3] != "A" else "B") + path[-2:] + "/steps/email").status_code == 404
+    assert client.post(path + "/steps/fax").status_code == 404
+    assert client.get(path + "/steps/email").status_code == 405  # a link scanner's GET counts nothing
+    flush()
+    assert db.session.scalar(db.select(db.func.count(Event.id))) == 1
