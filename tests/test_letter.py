@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 
 from mobilise import create_app
-from mobilise.cases.letter import MAILTO_LIMIT, compose_letter, letters, mailto, mailto_for
+from mobilise.cases.letter import MAILTO_LIMIT, compose_for, compose_letter, letters, mailto, mailto_for
 from mobilise.cases.models import TRANSLATABLE, Case, CaseTranslation
 from mobilise.languages import elide, of_office
 
@@ -96,6 +96,22 @@ def test_the_mailto_is_for_a_target_with_an_address_in_the_letters_language(cata
     with_email = case(email="p@example.org")
     link = mailto_for(with_email, letters(with_email, "en")[0])
     assert parse_qs(urlsplit(link.href).query)["subject"] == ["Libérenlos"]
+
+
+def test_gmail_and_outlook_compose_the_letter_each_up_to_what_its_link_holds(catalogs):
+    with_email = case(email="presidencia@example.org", translated=())
+    short = compose_for(with_email, letters(with_email, "en")[0])
+    for way, subject_key in (("gmail", "su"), ("outlook", "subject")):
+        fields = parse_qs(urlsplit(short.webmail[way].href).query)
+        assert fields["to"] == ["presidencia@example.org"] and fields[subject_key] == ["Free them"]
+        assert fields["body"] == ["Mr Nicolás Maduro,\r\n\r\nWe call for his release.\r\n\r\nYours sincerely,"]
+        assert "+" not in short.webmail[way].href  # spaces as %20: Outlook shows a "+" once sign-in re-encodes it
+    with_email.model_letter = "We call for the release of Eduardo Torres. " * 60  # ~2,600 characters, as UAs run
+    long = compose_for(with_email, letters(with_email, "en")[0])
+    assert not long.with_letter and "body=" not in long.mailto.href
+    assert long.webmail["gmail"].with_letter and not long.webmail["outlook"].with_letter
+    assert "body" not in parse_qs(urlsplit(long.webmail["outlook"].href).query)
+    assert compose_for(case(), letters(case(), "en")[0]) is None  # a target with no email address
 
 
 def test_french_elides_de_and_que_before_a_vowel_or_a_mute_h():

@@ -87,14 +87,13 @@ def mailto_for(case: Case, letter: Letter) -> Mailto | None:
     return mailto(case.target_email, case.content(letter.language)["title"], letter)
 
 
-# Webmail compose pages take the letter in their URL too; past this, their servers answer 414 or cut it.
-WEBMAIL_LIMIT = 7000
-
+# Webmail compose pages take the letter in their URL too, each up to what its servers are known to take whole:
+# Gmail's several thousand characters, Outlook on the web's about 2,000 (past that, the supporter pastes the letter).
 WEBMAIL = {
-    # Gmail's documented compose view; `fs=1` opens it full screen, as a phone needs.
-    "gmail": ("https://mail.google.com/mail/", {"view": "cm", "fs": "1"}, ("to", "su", "body")),
+    # Gmail's compose view; `fs=1` opens it full screen, as a phone needs.
+    "gmail": ("https://mail.google.com/mail/", {"view": "cm", "fs": "1"}, ("to", "su", "body"), 7000),
     # Outlook on the web's deep link, for Outlook.com and Microsoft 365 accounts alike.
-    "outlook": ("https://outlook.office.com/mail/deeplink/compose", {}, ("to", "subject", "body")),
+    "outlook": ("https://outlook.office.com/mail/deeplink/compose", {}, ("to", "subject", "body"), MAILTO_LIMIT),
 }
 
 
@@ -115,10 +114,11 @@ def _crlf(letter: Letter) -> str:
 
 
 def webmail(way: str, address: str, subject: str, letter: Letter) -> Mailto:
-    base, fixed, (to, subject_key, body_key) = WEBMAIL[way]
+    base, fixed, (to, subject_key, body_key), limit = WEBMAIL[way]
+    # Every space as %20, never "+": Outlook shows a "+" literally once its sign-in has re-encoded the link.
     head = f"{base}?{urlencode({**fixed, to: address, subject_key: subject}, quote_via=quote)}"
     full = f"{head}&{body_key}={quote(_crlf(letter), safe='')}"
-    return Mailto(full, True) if len(full) <= WEBMAIL_LIMIT else Mailto(head, False)
+    return Mailto(full, True) if len(full) <= limit else Mailto(head, False)
 
 
 def compose_for(case: Case, letter: Letter) -> Compose | None:
