@@ -11,6 +11,7 @@ from mobilise.extensions import db
 from mobilise.models import Action, ConsentChange, Supporter, VisitorAction
 from mobilise.sequences.dispatch import start_drive
 
+from .leaks import english_leaks, visible_text
 from .builders import bearer, make_case, make_office, make_supporters, token_for, translated
 from .test_stats import links_for
 
@@ -101,6 +102,42 @@ def test_the_same_visitor_confirming_a_second_request_later_counts_once(app, cli
     client.post(first)
     client.post(second)
     assert stats(client, case)["offices"]["GB"]["acted"] == 1
+
+
+def test_a_visitor_counted_alone_who_later_joins_keeps_one_count_and_gets_the_action(app, client, relay, run_jobs):
+    _, case = launched()
+    act(client, case, {"email": "visitor@example.org"})
+    run_jobs()
+    client.post(link_in(email_to(relay, "visitor@example.org")))
+    db.session.execute(db.update(VisitorAction).values(requested_at=utcnow() - timedelta(hours=2)))
+    db.session.commit()
+    relay.received.clear()
+    act(client, case, {"email": "visitor@example.org", "join": "yes"}, network="203.0.113.9")
+    run_jobs()
+    client.post(link_in(email_to(relay, "visitor@example.org")))
+    joined = person("visitor@example.org")
+    assert joined.status == "subscribed"
+    (action,) = db.session.scalars(db.select(Action)).all()  # now known as a supporter: not_acted mail skips them
+    assert action.supporter_id == joined.id
+    counts = stats(client, case)
+    assert counts["offices"]["GB"]["acted"] == 1 and counts["actions_by_day"][0]["actions"] == 1
+
+
+def test_the_console_counts_a_visitors_action(app, client, relay, run_jobs):
+    from mobilise.auth.service import create_staff
+
+    from .test_console import PASSWORD, sign_in
+
+    _, case = launched()
+    act(client, case, {"email": "visitor@example.org"})
+    run_jobs()
+    client.post(link_in(email_to(relay, "visitor@example.org")))
+    create_staff("staff@uk.example.org", admin=False, office_code="GB", password=PASSWORD)
+    sign_in(client, "staff@uk.example.org")
+    home = client.get("/").get_data(as_text=True)
+    assert re.search(r'Cease detentions.*?<td class="num">1</td>', home, re.S)
+    page = client.get(f"/console/cases/{case.id}").get_data(as_text=True)
+    assert '<li class="acted"><span class="n">1</span> acted</li>' in page
 
 
 def test_a_supporter_who_acted_from_an_email_is_not_counted_again_from_the_page(app, client, relay, run_jobs):
@@ -272,6 +309,31 @@ def test_a_recount_keeps_the_visitors_actions(app, client, relay, run_jobs, runn
     assert after["offices"] == before["offices"] and after["actions_by_day"] == before["actions_by_day"]
 
 
+def _journey(client, relay, run_jobs, case, language, email):
+    """The pages and the email a visitor reading `language` meets, as what a reader sees of each."""
+    sent = act(client, case, {"email": email, "join": "yes"}, query=f"office=GB&lang={language}", network=f"192.0.2.{len(email)}")
+    run_jobs()
+    message = email_to(relay, email)
+    link = link_in(message)
+    html = message.get_body(("html",)).get_content()
+    assert f'<html lang="{language}">' in html
+    parts = [message["Subject"], message.get_body(("plain",)).get_content(), visible_text(html)]
+    for answer in (sent, client.get(link), client.post(link)):
+        page = answer.get_data(as_text=True)
+        assert f'<html lang="{language}">' in page
+        parts.append(visible_text(page))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("language", ["es", "fr", "de", "pt", "it"])
+def test_the_email_and_pages_are_wholly_in_the_visitors_language(app, client, relay, run_jobs, language):
+    office, case = launched(translations=translated("es", "fr", "de", "pt", "it"))
+    english = _journey(client, relay, run_jobs, case, "en", "reader@example.org")
+    other = _journey(client, relay, run_jobs, case, language, "lector@example.org")
+    names = [office.name, *office.postal_address.splitlines(), case.reference]
+    assert english_leaks(english, other, names) == []
+
+
 @pytest.mark.parametrize("page", ["phone"], indirect=True)
 def test_a_visitor_acts_from_the_public_page_on_a_phone(app, relay, run_jobs, live_server, page):
     _, case = launched()
@@ -281,6 +343,7 @@ def test_a_visitor_acts_from_the_public_page_on_a_phone(app, relay, run_jobs, li
     form.get_by_label("Email address").fill("phone@example.org")
     form.get_by_label("First name").fill("Zoë")
     assert not form.get_by_role("checkbox").is_checked()
+    form.screenshot(path="tests/screenshots/visitor-action-form-phone.png")
     form.get_by_role("button", name="I sent my appeal: email me the link to confirm").click()
     page.get_by_role("heading", name="Check your inbox").wait_for()
     run_jobs()
