@@ -155,6 +155,24 @@ def test_a_supporter_who_acted_from_an_email_is_not_counted_again_from_the_page(
     assert db.session.scalar(db.select(db.func.count(Action.id))) == 1
 
 
+def test_a_visitor_counted_before_joining_the_list_who_then_acts_from_an_email_counts_once(app, client, relay, run_jobs):
+    office, case = launched()
+    run_jobs()
+    act(client, case, {"email": "visitor@example.org"})
+    run_jobs()
+    client.post(link_in(email_to(relay, "visitor@example.org")))
+    make_supporters(office, 1, email="visitor@example.org")  # staff add them later, from a petition
+    admin = token_for("staff-admin@example.org", admin=True)
+    client.post(f"/api/v1/cases/{case.id}/updates", json={"kind": "update", "body": "News."}, headers=bearer(admin))
+    relay.received.clear()
+    run_jobs()
+    client.post(links_for(relay, "visitor@example.org")["act"])
+    counts = stats(client, case)
+    assert counts["offices"]["GB"]["acted"] == 1 and counts["actions_by_day"][0]["actions"] == 1
+    assert [m["acted"] for m in counts["mailings"] if m["stage"] == "update"] == [1]  # the email they acted from
+    assert db.session.scalar(db.select(db.func.count(Action.id))) == 1
+
+
 def test_a_supporter_acting_from_the_page_gets_their_action_and_counts_once(app, client, relay, run_jobs):
     office, case = launched()
     make_supporters(office, 1, email="ana@example.org")

@@ -22,7 +22,7 @@ from ..supporters.consent import record_change
 from ..supporters.models import Supporter, VisitorAction
 from ..supporters.signup import CONFIRM_WITHIN
 from ..supporters.visitors import SOURCE
-from ..tokens import read_token
+from ..tokens import address_digest, read_token
 
 PAGE = "page"  # Action.source of an action confirmed from the public case page
 
@@ -95,10 +95,7 @@ def _count_supporter(context: dict, supporter: Supporter, digest: str, now: date
     case, office = context["case"], context["office"]
     if db.session.scalar(db.select(Action.id).where(Action.case_id == case.id, Action.supporter_id == supporter.id)):
         return
-    earlier = db.session.scalar(
-        db.select(VisitorAction).where(VisitorAction.case_id == case.id, VisitorAction.office_id == office.id,
-                                       VisitorAction.counted_digest == digest)
-    )
+    earlier = _counted_as_visitor(case.id, office.id, digest)
     try:
         with db.session.begin_nested():
             # Dated when the person first acted, so a recount from the rows puts it on the same day.
@@ -124,3 +121,21 @@ def _count_visitor(context: dict, request: VisitorAction, now: datetime) -> None
             count_action(context["drive"].id, None, now.date())
     except IntegrityError:  # the same person confirmed another request for this case: counted then
         pass
+
+
+def _counted_as_visitor(case_id: int, office_id: int, digest: str) -> VisitorAction | None:
+    return db.session.scalar(
+        db.select(VisitorAction).where(VisitorAction.case_id == case_id, VisitorAction.office_id == office_id,
+                                       VisitorAction.counted_digest == digest)
+    )
+
+
+def take_over_visitor_count(case_id: int, office_id: int, email: str | None) -> datetime | None:
+    """For a supporter's first action on a case: if this address was already counted there as a visitor of the
+    page, that count becomes the supporter's (cleared here; the caller counts nothing more for the office) and
+    the time they first acted is returned, to date the action; else None. Call it inside the action's savepoint."""
+    earlier = _counted_as_visitor(case_id, office_id, address_digest(email)) if email else None
+    if earlier is None:
+        return None
+    earlier.counted_digest = None
+    return earlier.confirmed_at
