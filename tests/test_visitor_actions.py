@@ -1,5 +1,8 @@
 """A visitor of the public case page acts, confirms from the email, and is counted once, through the real relay."""
 import re
+import threading
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -102,6 +105,27 @@ def test_the_same_visitor_confirming_a_second_request_later_counts_once(app, cli
     client.post(first)
     client.post(second)
     assert stats(client, case)["offices"]["GB"]["acted"] == 1
+
+
+@pytest.mark.parametrize("join", ["", "yes"])
+def test_confirmations_sent_at_the_same_moment_count_once(app, client, relay, run_jobs, live_server, join):
+    """A double tap on a slow phone, or two tabs: several POSTs of one link at once, over real HTTP and threads."""
+    _, case = launched()
+    act(client, case, {"email": "visitor@example.org", "join": join})
+    run_jobs()
+    url = live_server + link_in(email_to(relay, "visitor@example.org"))
+    start = threading.Barrier(4)
+
+    def tap(_):
+        start.wait()
+        with urllib.request.urlopen(urllib.request.Request(url, data=b"", method="POST"), timeout=30) as answer:
+            return answer.status
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(tap, range(4))) == [200] * 4
+    db.session.expire_all()
+    assert stats(client, case)["offices"]["GB"]["acted"] == 1
+    assert db.session.scalar(db.select(db.func.count(Action.id))) == (1 if join else 0)
 
 
 def test_a_visitor_counted_alone_who_later_joins_keeps_one_count_and_gets_the_action(app, client, relay, run_jobs):
