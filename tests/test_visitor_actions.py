@@ -147,6 +147,20 @@ def test_a_visitor_counted_alone_who_later_joins_keeps_one_count_and_gets_the_ac
     assert counts["offices"]["GB"]["acted"] == 1 and counts["actions_by_day"][0]["actions"] == 1
 
 
+def test_erasing_a_supporter_erases_their_waiting_request_to_act(app, client, relay, run_jobs):
+    _, case = launched()
+    act(client, case, {"email": "lucia@example.org", "first_name": "Lucía", "join": "yes"})
+    run_jobs()
+    link = link_in(email_to(relay, "lucia@example.org"))
+    admin = token_for("staff-admin@example.org", admin=True)
+    erased = client.post("/api/v1/offices/GB/supporters/erase", json={"email": "lucia@example.org"}, headers=bearer(admin))
+    assert erased.status_code == 200
+    (row,) = visitor_rows()
+    assert (row.email, row.first_name, row.network) == (None, "", None)
+    assert client.post(link).status_code == 410  # nothing left to confirm with
+    assert person("lucia@example.org") is None and stats(client, case)["offices"]["GB"]["acted"] == 0
+
+
 def test_the_console_counts_a_visitors_action(app, client, relay, run_jobs):
     from mobilise.auth.service import create_staff
 
