@@ -56,17 +56,18 @@ def create_app(config: dict | None = None) -> Flask:
     from .supporters.signup_views import signups
     from .tracking.case_pages import pages as case_pages
     from .tracking.views import public
+    from .tracking.visitor_views import visitors
 
     # The API authenticates by bearer token and the email links by signed token; neither uses a cookie.
-    without_cookies = (office_api.bp, supporter_api.bp, case_api.bp, openapi.bp, public, signups)
+    without_cookies = (office_api.bp, supporter_api.bp, case_api.bp, openapi.bp, public, signups, visitors)
     for blueprint in (*without_cookies, case_pages, auth, console, actions, people, api_docs.docs):
         app.register_blueprint(blueprint)
     for blueprint in without_cookies:
         csrf.exempt(blueprint)
     app.register_error_handler(HTTPException, http_error)
-    # Only sign-in and sign-up are throttled. A request filter is the limiter's first and cheapest test:
-    # exempting blueprints instead costs every pixel ~40 µs of exemption lookups.
-    limiter.request_filter(lambda: request.blueprint not in (auth.name, signups.name))
+    # Only sign-in, sign-up and visitors' actions are throttled. A request filter is the limiter's first and
+    # cheapest test: exempting blueprints instead costs every pixel ~40 µs of exemption lookups.
+    limiter.request_filter(lambda: request.blueprint not in (auth.name, signups.name, visitors.name))
 
     from .languages import capitalised, dateformat, elided, name_of, names, of_office
 

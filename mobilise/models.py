@@ -5,5 +5,5 @@ from .counts.models import ActionDay, DriveCounts, DriveSupporter, MailingCounts
 from .offices.models import Office  # noqa: F401
 from .sending.models import Delivery, MailingLink, SendClaim  # noqa: F401
 from .sequences.models import Drive, Mailing  # noqa: F401
-from .supporters.models import Bounce, ConsentChange, Import, Supporter, SupporterTag  # noqa: F401
+from .supporters.models import Bounce, ConsentChange, Import, Supporter, SupporterTag, VisitorAction  # noqa: F401
 from .tracking.models import Event  # noqa: F401

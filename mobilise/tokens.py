@@ -4,6 +4,7 @@ A token carries only row ids (never an address or a name) and is signed with SEC
 under a salt per purpose, so an open token cannot be replayed as an unsubscribe token.
 Its characters are A–Z a–z 0–9 - _ . only.
 """
+import hashlib
 import hmac
 import zlib
 from functools import lru_cache
@@ -12,7 +13,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import base64_encode
 
-PURPOSES = ("open", "click", "act", "unsubscribe", "confirm")
+PURPOSES = ("open", "click", "act", "unsubscribe", "confirm", "visitor")
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:
@@ -62,3 +63,10 @@ def read_token(purpose: str, token: str, arity: int = 1) -> list[int] | None:
     if not isinstance(ids, list) or len(ids) != arity or not all(type(i) is int for i in ids):
         return None
     return ids
+
+
+def address_digest(email: str) -> str:
+    """A keyed digest of an address already normalised (trimmed, lower-cased): enough to know the same person
+    came back, useless to anyone without SECRET_KEY (an unkeyed hash of an address is found by hashing a list)."""
+    key = hashlib.sha256(b"mobilise.address:" + current_app.config["SECRET_KEY"].encode()).digest()
+    return hmac.new(key, email.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -125,8 +125,10 @@ def count_bounce(mailing_id: int) -> None:
     _add_to_drives({drive_of([mailing_id])[mailing_id]: Counter(bounced=1)})
 
 
-def count_action(drive_id: int, mailing_id: int, day: date) -> None:
-    """A supporter acted on a case on `day` from an email of `mailing_id` (actions are unique per supporter and case)."""
-    add_to_mailing(mailing_id, acted=1)
+def count_action(drive_id: int, mailing_id: int | None, day: date) -> None:
+    """A supporter acted on a case on `day` from an email of `mailing_id` (actions are unique per supporter and case),
+    or, with no mailing, a visitor acted from the public case page: the office's count only."""
+    if mailing_id is not None:
+        add_to_mailing(mailing_id, acted=1)
     _add_to_drives({drive_id: Counter(acted=1)})
     _add(ActionDay, ("drive_id", "day"), {(drive_id, day): Counter(actions=1)})

@@ -7,7 +7,7 @@ from ..offices.models import Office
 from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
 from ..supporters.consent import history, record_change
-from ..supporters.models import Bounce, ConsentChange, Supporter, SupporterTag
+from ..supporters.models import Bounce, ConsentChange, Supporter, SupporterTag, VisitorAction
 from ..tracking.models import Event
 from ..validation import normalise_email
 
@@ -69,6 +69,12 @@ def erase_supporter(office: Office, email) -> dict:
     """Remove the person's data for good. The row stays, nameless and unmailable, so every count keeps
     its number; the address is gone, so if it comes back it is a new supporter with a new consent."""
     supporter = find_supporter(office, email)
+    # A request to act from the case page still waiting for its click holds the address and name too; its keyed
+    # digest stays (it reads as nothing without SECRET_KEY) so the office's count of those who acted keeps its number.
+    db.session.execute(
+        db.update(VisitorAction).where(VisitorAction.office_id == office.id, VisitorAction.email == supporter.email)
+        .values(email=None, first_name="", network=None)
+    )
     supporter.email = None
     supporter.first_name = supporter.last_name = ""
     supporter.language = supporter.consent_source = supporter.consent_at = None

@@ -14,6 +14,7 @@ from ..counts.models import ActionDay, DriveCounts, DriveSupporter, MailingCount
 from ..extensions import db
 from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
+from ..supporters.models import VisitorAction
 from ..tracking.models import Event
 
 EMAILED = ("sent", "bounced")  # accepted by the relay (a bounce comes after)
@@ -125,6 +126,10 @@ def _drive_counts(drive_ids: list[int]) -> None:
             acted=db.select(func.count(Action.id))
             .join(drive, and_(drive.case_id == Action.case_id, drive.office_id == Action.office_id))
             .where(drive.id == DriveCounts.drive_id)
+            .scalar_subquery()
+            + db.select(func.count(VisitorAction.id))  # visitors of the case page, counted as themselves
+            .join(drive, and_(drive.case_id == VisitorAction.case_id, drive.office_id == VisitorAction.office_id))
+            .where(drive.id == DriveCounts.drive_id, VisitorAction.counted_digest.is_not(None))
             .scalar_subquery(),
         )
     )
@@ -134,9 +139,20 @@ def _action_days(drive_ids: list[int]) -> None:
     db.session.execute(db.delete(ActionDay).where(ActionDay.drive_id.in_(drive_ids)))
     day = func.date(Action.created_at)
     rows = (
-        db.select(Drive.id, day, func.count(Action.id))
+        db.select(Drive.id.label("drive_id"), day.label("day"), func.count(Action.id).label("n"))
         .join(Drive, and_(Drive.case_id == Action.case_id, Drive.office_id == Action.office_id))
         .where(Drive.id.in_(drive_ids))
         .group_by(Drive.id, day)
     )
-    db.session.execute(db.insert(ActionDay).from_select(["drive_id", "day", "actions"], rows))
+    visitors_day = func.date(VisitorAction.confirmed_at)
+    visitors = (
+        db.select(Drive.id.label("drive_id"), visitors_day.label("day"), func.count(VisitorAction.id).label("n"))
+        .join(Drive, and_(Drive.case_id == VisitorAction.case_id, Drive.office_id == VisitorAction.office_id))
+        .where(Drive.id.in_(drive_ids), VisitorAction.counted_digest.is_not(None))
+        .group_by(Drive.id, visitors_day)
+    )
+    both = db.union_all(rows, visitors).subquery()
+    db.session.execute(db.insert(ActionDay).from_select(
+        ["drive_id", "day", "actions"],
+        db.select(both.c.drive_id, both.c.day, func.sum(both.c.n)).group_by(both.c.drive_id, both.c.day),
+    ))

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
-from ..cases.models import Action, Case
+from ..cases.models import Case
 from ..cases.service import get_case
 from ..clock import days_left, utcnow
+from ..counts.models import DriveCounts
 from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..offices.models import Office
@@ -66,10 +67,12 @@ def local_time(moment: datetime, tz_name: str) -> str:
 def home():
     office = scope_office()
     cases = db.session.scalars(db.select(Case).where(Case.status != "draft").order_by(Case.status.desc(), Case.deadline)).all()
-    acted = db.select(Action.case_id, db.func.count(Action.id)).group_by(Action.case_id)
+    # The drives' counters: supporters' actions and visitors' of the case page, each person once.
+    acted = (db.select(Drive.case_id, db.func.sum(DriveCounts.acted))
+             .join(DriveCounts, DriveCounts.drive_id == Drive.id).group_by(Drive.case_id))
     launched = db.select(Drive.case_id).distinct()
     if office is not None:
-        acted = acted.where(Action.office_id == office.id)
+        acted = acted.where(Drive.office_id == office.id)
         launched = launched.where(Drive.office_id == office.id)
     actions = dict(db.session.execute(acted).all())
     launched_ids = set(db.session.scalars(launched))

@@ -39,25 +39,34 @@ def send_confirmation(request_id: int) -> str:
         subject=rendered.subject, sender=sender, recipient=supporter.email, text=rendered.text, html=rendered.html,
         message_id=make_msgid("confirm", domain=office.sender_email.rsplit("@", 1)[1]), reply_to=office.reply_to,
     )
-    relay = relay_for(office.code)
+    outcome = send_alone(office.code, message)
+    if outcome[0] == "wait":
+        return outcome[1]
+    confirmation_emailed(request_id, utcnow())
+    if outcome[0] != "sent":
+        # The reply's code only: a relay's words can quote the address.
+        log.warning("sign-up request %s: the confirmation email was refused (%s)", request_id, (outcome[1] or "")[:3])
+    return outcome[0]
+
+
+def send_alone(office_code: str, message: OutgoingEmail) -> tuple[str, str | None]:
+    """One email on its own through the office's relay, within its limits: ("sent" | "failed", the reply), or
+    ("wait", why) when the relay is down, over its limit or deferred it, for the tick to hand it out again."""
+    relay = relay_for(office_code)
     if relay.down_until():
-        return "relay down: the tick tries again"
+        return "wait", "relay down: the tick tries again"
     granted, wait, _ = relay.reserve(1)
     if not granted:
-        return "relay over its hourly limit: the tick tries again"
+        return "wait", "relay over its hourly limit: the tick tries again"
     time.sleep(wait)
     try:
         with open_session(relay) as session:
             outcome = session.deliver(message)
     except RelayDown as error:
         relay.mark_down(str(error))
-        return "relay down: the tick tries again"
+        return "wait", "relay down: the tick tries again"
     except Unsendable as error:
-        outcome = ("failed", str(error))
+        return "failed", str(error)
     if outcome[0] == "deferred":
-        return f"deferred ({outcome[1]}): the tick tries again"
-    confirmation_emailed(request_id, utcnow())
-    if outcome[0] != "sent":
-        # The reply's code only: a relay's words can quote the address.
-        log.warning("sign-up request %s: the confirmation email was refused (%s)", request_id, (outcome[1] or "")[:3])
-    return outcome[0]
+        return "wait", f"deferred ({outcome[1]}): the tick tries again"
+    return outcome

@@ -7,6 +7,8 @@ Everything that must happen later is a row with a time, and nothing else:
     mailings.paused_until   paused ──▶ sending, its batches enqueued again
     send_claims.lease_until a dead worker's claim: what it sent counted, the rest queued again
     consent_changes.at      a sign-up request whose confirmation email is not done: enqueued again
+    visitor_actions.requested_at  a visitor's action whose email is not done: enqueued again; past 14 days,
+                            its address forgotten
 
 Each minute (any worker may run it; running it twice, or twice at once, does no harm) the tick reads those
 rows and enqueues the jobs they call for under stable ids, so work already waiting in a queue is not
@@ -30,6 +32,7 @@ from .models import Delivery
 from ..jobs import enqueue_audience
 from ..supporters.import_upkeep import look_after_imports
 from ..supporters.signup import CONFIRM_WITHIN, enqueue_confirmation, unconfirmed_requests
+from ..supporters.visitors import enqueue_visitor_email, forget_addresses, unemailed_requests
 from .service import enqueue_batches, finish_if_done, skip_cancelled, stop
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,9 @@ def tick(at: datetime | None = None) -> dict:
     _skip_cancelled()
     for request_id in unconfirmed_requests(at - CONFIRM_WITHIN):
         enqueue_confirmation(request_id)
+    for request_id in unemailed_requests(at - CONFIRM_WITHIN):
+        enqueue_visitor_email(request_id)
+    forget_addresses(at)
     look_after_imports(at)
     result = {"queued": queued, "cancelled": cancelled, "resumed": resumed, "recovered": recovered, "batches": handed}
     log.info("tick at %s: %s", at.isoformat(), result)

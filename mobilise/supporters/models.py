@@ -179,3 +179,39 @@ class Import(db.Model):
             "errors": self.errors,
             "failure": self.failure,
         }
+
+
+class VisitorAction(db.Model):
+    """A visitor of the public case page asking to act on a case for an office, and whether they confirmed.
+
+    The address is kept only until the link is followed (or the request expires): the confirming step needs it to
+    find or add the supporter. The keyed digest stays, so the throttle and "counted once" need no address.
+    `counted_digest` is set only on a confirmed action counted as the visitor's own (no supporter behind it), and
+    its unique key is what lets a second confirmation of the same person, however it races, count nothing.
+    """
+
+    __tablename__ = "visitor_actions"
+    __table_args__ = (
+        UniqueConstraint("case_id", "office_id", "counted_digest"),
+        Index("ix_visitor_actions_digest_requested", "email_digest", "requested_at"),
+        # The requests whose email is not done yet, which the tick reads each minute.
+        Index("ix_visitor_actions_unemailed", "requested_at",
+              postgresql_where=text("emailed_at IS NULL"), sqlite_where=text("emailed_at IS NULL")),
+        # The requests still holding an address, which the tick forgets once they can no longer be confirmed.
+        Index("ix_visitor_actions_addressed", "requested_at",
+              postgresql_where=text("email IS NOT NULL"), sqlite_where=text("email IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    email: Mapped[str | None] = mapped_column(String(320))  # None once confirmed or expired
+    email_digest: Mapped[str] = mapped_column(String(64))
+    counted_digest: Mapped[str | None] = mapped_column(String(64))
+    first_name: Mapped[str] = mapped_column(String(200), default="")  # kept only for a visitor who asked to join
+    wants_to_join: Mapped[bool] = mapped_column(default=False)  # ticked "keep me informed"
+    language: Mapped[str | None] = mapped_column(String(8))  # the page's, for the email and the link's page
+    network: Mapped[str | None] = mapped_column(String(64))  # /24 or /48, never the whole address
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    emailed_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]

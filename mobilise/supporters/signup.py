@@ -24,10 +24,10 @@ from ..errors import Invalid
 from ..extensions import db
 from ..jobs import enqueue
 from ..offices.models import Office
-from ..tokens import read_token
+from ..tokens import address_digest, read_token
 from ..validation import EmailAddress, Language, Strict
 from .consent import record_change
-from .models import ConsentChange, Supporter
+from .models import ConsentChange, Supporter, VisitorAction
 
 log = logging.getLogger(__name__)
 
@@ -109,17 +109,25 @@ def sign_up(office: Office, form: dict, address: str | None) -> bool:
 
 
 def confirmation_sent_lately(email: str) -> bool:
-    """Whether this address asked (and so was sent, or is being sent, a confirmation) within CONFIRM_EVERY, at any office.
+    """Whether this address asked (and so was sent, or is being sent, a confirmation) within CONFIRM_EVERY, at any
+    office, by signing up or by acting from a case page (supporters/visitors.py).
 
     The database keeps the requests, so the limit holds whichever network the requests come from and
     needs no Redis. `office_id IN (every office)` lets the (office_id, email) index find the address:
-    there is no index on the address alone.
+    there is no index on the address alone. A visitor's request is found by its address's keyed digest.
     """
+    since = utcnow() - CONFIRM_EVERY
+    acted = db.session.scalar(
+        db.select(VisitorAction.id)
+        .where(VisitorAction.email_digest == address_digest(email), VisitorAction.requested_at >= since).limit(1)
+    )
+    if acted is not None:
+        return True
     asked = db.session.scalar(
         db.select(ConsentChange.id)
         .join(Supporter, Supporter.id == ConsentChange.supporter_id)
         .where(Supporter.office_id.in_(db.select(Office.id)), Supporter.email == email,
-               ConsentChange.change == "requested", ConsentChange.at >= utcnow() - CONFIRM_EVERY)
+               ConsentChange.change == "requested", ConsentChange.at >= since)
         .limit(1)
     )
     return asked is not None

@@ -5,8 +5,8 @@ of the wrong purpose, or names a row that does not exist: the caller answers 404
 """
 from sqlalchemy.exc import IntegrityError
 
-from ..clock import days_left
-from ..counts.service import count_action
+from ..clock import days_left, utcnow
+from ..counts.service import add_to_mailing, count_action
 from ..languages import reading_language
 from ..extensions import db
 from ..sending.models import Delivery, MailingLink
@@ -17,6 +17,7 @@ from .marks import mark_events
 from ..cases.letter import compose_for, letters
 from ..cases.models import Action
 from .models import Event
+from .visitors import take_over_visitor_count
 from ..tokens import read_token
 
 
@@ -95,15 +96,21 @@ def record_action(token: str) -> dict | None:
     if not context["acted"] and context["case"].status != "closed":
         try:
             with db.session.begin_nested():
+                # Someone who already acted from the public case page, before they were on the list, counts once.
+                earlier = take_over_visitor_count(context["case"].id, context["office"].id, context["supporter"].email)
                 action = Action(
                     case_id=context["case"].id,
                     office_id=context["office"].id,
                     supporter_id=context["supporter"].id,
                     delivery_id=context["delivery"].id,
+                    created_at=earlier or utcnow(),
                 )
                 db.session.add(action)
                 db.session.flush()  # the unique key decides here, before anything is counted
-                count_action(context["drive"].id, context["delivery"].mailing_id, action.created_at.date())
+                if earlier is None:
+                    count_action(context["drive"].id, context["delivery"].mailing_id, action.created_at.date())
+                else:  # the office counted them then; the email they acted from counts them now
+                    add_to_mailing(context["delivery"].mailing_id, acted=1)
             db.session.commit()
         except IntegrityError:  # a double submit racing itself: the first one counts
             db.session.rollback()

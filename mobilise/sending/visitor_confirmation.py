@@ -1,0 +1,57 @@
+"""The email that asks a visitor of the public case page to confirm their action (supporters/visitors.py).
+
+Sent as the sign-up confirmation is (confirmation.py): rendered by the one renderer, through the office's relay
+within its limits, and done when `VisitorAction.emailed_at` says so, so a relay that is down only delays it
+until the tick hands it out again. It carries nothing the visitor typed but the address.
+"""
+import logging
+from email.utils import formataddr
+
+from ..cases.models import Case
+from ..clock import utcnow
+from ..extensions import db
+from ..languages import has_templates, reading_language
+from ..offices.models import Office
+from ..supporters.models import VisitorAction
+from ..supporters.visitors import visitor_emailed
+from ..tokens import make_token
+from .composer import public_url
+from .confirmation import send_alone
+from .message import OutgoingEmail
+from .render import render
+
+log = logging.getLogger(__name__)
+
+STAGE = "visitor_action"
+
+
+def send_visitor_confirmation(request_id: int) -> str:
+    request = db.session.get(VisitorAction, request_id)
+    if request is None or request.email is None or request.confirmed_at is not None or request.emailed_at is not None:
+        return "no longer wanted"
+    case, office = db.session.get(Case, request.case_id), db.session.get(Office, request.office_id)
+    # One language for the case's words and ours: the page's, else the office's, each when both have it.
+    language = reading_language([request.language, office.language], case.languages(), case.language, stage=STAGE)
+    if not has_templates(STAGE, language):
+        language = "en"
+    context = {
+        "office": office,
+        "case": case,
+        "title": case.content(language)["title"],
+        "join": request.wants_to_join,
+        "confirm_url": public_url(f"/cases/{case.slug}/actions/{make_token('visitor', request.id)}"),
+    }
+    rendered = render(STAGE, language, context)
+    domain = office.sender_email.rsplit("@", 1)[1]
+    message = OutgoingEmail(
+        subject=rendered.subject, sender=formataddr((office.sender_name or office.name, office.sender_email)),
+        recipient=request.email, text=rendered.text, html=rendered.html, reply_to=office.reply_to,
+        message_id=f"<visitor-action.{request.id}@{domain}>",  # the same if a killed worker's email is sent again
+    )
+    outcome = send_alone(office.code, message)
+    if outcome[0] == "wait":
+        return outcome[1]
+    visitor_emailed(request_id, utcnow())
+    if outcome[0] != "sent":
+        log.warning("visitor action %s: the confirmation email was refused (%s)", request_id, (outcome[1] or "")[:3])
+    return outcome[0]
