@@ -21,10 +21,13 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from ..languages import locale_for
+from .preheader import preheader_for
 
 _KEY, _END = f"\ue000{secrets.token_hex(8)}:", "\ue001"
 PLACEHOLDER = re.compile(_KEY + r"([a-z_]+(?::\d+)?)" + _END)
-_inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+# The rules that cannot be inlined (@media: phones, dark mode) stay in a <style> of their own; the rest is
+# written into style attributes, since some clients (Gmail among them) drop or ignore what is in <style>.
+_inliner = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True, minify_css=True, load_remote_stylesheets=False)
 
 
 _SPACES_AND_CONTROLS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
@@ -53,6 +56,7 @@ def render(stage: str, language: str, context: dict) -> Rendered:
     context = dict(context, language=language, stage=stage)
     # The shared wording (footer, buttons) through the gettext catalogs, dates as the office's country writes them.
     with force_locale(locale_for(language, context["office"].code)):
+        context.setdefault("preheader", preheader_for(stage, context))
         subject = render_template(f"{folder}/subject.txt", **context)
         text = render_template(f"{folder}/body.txt", **context)
         html = _inliner.inline(render_template(f"{folder}/body.html", **context))
