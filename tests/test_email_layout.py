@@ -14,7 +14,7 @@ from .builders import make_case, make_office, make_supporters, translated
 
 BASE = "http://mobilise.test"
 LOGO = "https://www.uk.example.org/email-logo.png"
-SPACERS = "\u034f\u200c\xa0"  # what follows the preheader, so that the body's first words stay out of the preview
+SPACERS = "\u200c\xa0"  # what follows the preheader, so that the body's first words stay out of the preview
 
 
 class Elements(HTMLParser):
@@ -63,7 +63,7 @@ def test_the_inbox_preview_reads_the_ask_not_the_greeting(app, relay, run_jobs):
     style, text = preheader(html)
     deadline = format_date(date.today() + timedelta(days=30), "long", locale="en_GB")
     assert text.rstrip(SPACERS) == f"2 people at risk: write to Nicolás Maduro by {deadline}."
-    assert len(text) - len(text.rstrip(SPACERS)) >= 100
+    assert len(text) - len(text.rstrip(SPACERS)) >= 80
     # Hidden the ways clients honour: CSS, Outlook's mso-hide, no height to leak into.
     assert {"display": "none", "max-height": "0", "overflow": "hidden", "mso-hide": "all"}.items() <= style.items()
     assert "Person0" not in text and "http" not in text and "/" not in text.rstrip(SPACERS)[-12:]
@@ -115,10 +115,13 @@ def test_dark_mode_is_declared_and_every_text_colour_has_a_dark_one(app, relay, 
     html = launch_html(relay, run_jobs)
     assert '<meta name="color-scheme" content="light dark">' in html
     assert '<meta name="supported-color-schemes" content="light dark">' in html
-    dark = re.search(r"@media \(prefers-color-scheme: dark\) \{(.*?)\n  \}", html, re.S).group(1)
-    for selector in (".main", "h1", ".meta", "a, .link", ".button-cell, .button", ".footer", ".footer-link"):
-        rule = re.search(re.escape(selector) + r" \{([^}]*)\}", dark)
-        assert rule and "color:" in rule.group(1), selector
+    dark = re.search(r"@media \(prefers-color-scheme:dark\)\{(.*?)\}\}", html, re.S).group(1) + "}"
+    declared = {}
+    for selectors, rules in re.findall(r"([^{}]+)\{([^}]*)\}", dark):
+        for selector in selectors.split(","):
+            declared[selector] = declared.get(selector, "") + rules
+    for selector in (".main", "h1", ".meta", "a", ".link", ".button", ".footer", ".footer-link"):
+        assert re.search(r"(^|;)color:", declared.get(selector, "")), selector
 
 
 def test_the_offices_logo_heads_the_email_and_none_is_drawn_without_one(app, relay, run_jobs):
