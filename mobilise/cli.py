@@ -30,7 +30,9 @@ stats_cli = AppGroup("stats", help="The counts staff see.")
 @click.option("--address", default="", help="postal address for the email footer")
 @click.option("--send-hour", type=int, default=10, show_default=True)
 @click.option("--reminder-days", default="7,2", show_default=True)
-def create_office_command(code, name, language, timezone, sender, sender_name, reply_to, address, send_hour, reminder_days):
+@click.option("--logo-url", help="an https:// image shown atop the office's emails (none by default)")
+def create_office_command(code, name, language, timezone, sender, sender_name, reply_to, address, send_hour, reminder_days,
+                          logo_url):
     """Add a country office."""
     from .offices.service import create_office
 
@@ -41,7 +43,7 @@ def create_office_command(code, name, language, timezone, sender, sender_name, r
     data = {
         "code": code, "name": name, "language": language, "timezone": timezone, "sender": sender,
         "sender_name": sender_name, "reply_to": reply_to, "address": address.replace("\\n", "\n"),
-        "send_hour": send_hour, "reminder_days": days,
+        "send_hour": send_hour, "reminder_days": days, "logo_url": logo_url,
     }
     try:
         office = create_office({k: v for k, v in data.items() if v is not None})

@@ -1,8 +1,8 @@
-"""Offices through the API: admins make them; staff see their own."""
+"""Offices through the API: admins make them; staff see their own and set its logo."""
 from flask import jsonify
 
-from ..offices.service import OfficeIn, create_office, list_offices
-from . import admin_only, blueprint, current_staff, read_json
+from ..offices.service import OfficeIn, OfficeSettingsIn, change_office, create_office, list_offices
+from . import admin_only, blueprint, current_staff, read_json, scoped_office
 from .openapi import documented
 from .schemas import OfficeOut
 
@@ -25,3 +25,10 @@ def add_office():
     """Add a country office (admins); 409 when the code is taken."""
     admin_only()
     return jsonify(create_office(read_json(dict)).to_dict()), 201
+
+
+@bp.patch("/offices/<code>")
+@documented({200: OfficeOut}, body=OfficeSettingsIn, errors=(404,), tags=OFFICES)
+def change_office_settings(code):
+    """Change an office's own settings (its staff, or an admin): `logo_url`, shown atop its emails; null removes it."""
+    return jsonify(change_office(scoped_office(code), read_json(dict)).to_dict())

@@ -230,6 +230,7 @@ class OfficeOut(BaseModel):
     address: str
     send_hour: int
     reminder_days: list[int]
+    logo_url: str | None
 
 
 class SupporterOut(BaseModel):

@@ -6,6 +6,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..clock import utcnow
 from ..extensions import db
 
+LOGO_URL_LENGTH = 2000
+
 
 class Office(db.Model):
     """A country office (section): it owns its supporters and runs its own drives."""
@@ -23,6 +25,7 @@ class Office(db.Model):
     postal_address: Mapped[str] = mapped_column(Text, default="")
     send_hour: Mapped[int] = mapped_column(default=10)
     reminder_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [7, 2])
+    logo_url: Mapped[str | None] = mapped_column(String(LOGO_URL_LENGTH))  # shown atop its emails; none by default
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def to_dict(self) -> dict:
@@ -37,4 +40,5 @@ class Office(db.Model):
             "address": self.postal_address,
             "send_hour": self.send_hour,
             "reminder_days": list(self.reminder_days),
+            "logo_url": self.logo_url,
         }

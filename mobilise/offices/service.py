@@ -5,6 +5,7 @@ checked here, when the office is made, so that no send can fail on it.
 """
 import unicodedata
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, Field, field_validator
@@ -12,7 +13,7 @@ from pydantic import AfterValidator, Field, field_validator
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..validation import Language, LongText, Strict, Timezone, parse
-from .models import Office
+from .models import LOGO_URL_LENGTH, Office
 
 
 def _one_line(value: str) -> str:
@@ -34,8 +35,31 @@ def _sending_address(value: str) -> str:
     return checked.ascii_email.lower()
 
 
+# Loopback only for development and tests: every supporter's mail client fetches the logo, over HTTPS.
+_PLAIN_HTTP_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def _image_url(value: str) -> str:
+    """The URL of the office's logo, as every mail client will fetch it: HTTPS (or HTTP to this machine),
+    a host, no credentials, nothing a client would mangle (spaces, control characters)."""
+    if any(char.isspace() or unicodedata.category(char) == "Cc" for char in value):
+        raise ValueError("must be a URL without spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 (a port that is not a number in range raises here)
+    except ValueError:
+        raise ValueError("must be a URL such as https://example.org/logo.png") from None
+    if not host or parts.scheme not in ("https", "http") or (parts.scheme == "http" and host not in _PLAIN_HTTP_HOSTS):
+        raise ValueError("must be an https:// URL such as https://example.org/logo.png")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry a user name or password")
+    return value
+
+
 HeaderName = Annotated[str, AfterValidator(_one_line)]
 SendingAddress = Annotated[str, AfterValidator(_sending_address)]
+ImageUrl = Annotated[str, Field(max_length=LOGO_URL_LENGTH), AfterValidator(_image_url)]
 
 
 class OfficeIn(Strict):
@@ -49,6 +73,7 @@ class OfficeIn(Strict):
     address: LongText = ""
     send_hour: int = Field(default=10, ge=0, le=23)
     reminder_days: list[int] = Field(default_factory=lambda: [7, 2], max_length=20)
+    logo_url: ImageUrl | None = None
 
     @field_validator("reminder_days")
     @classmethod
@@ -74,8 +99,22 @@ def create_office(data: dict) -> Office:
         postal_address=fields.address,
         send_hour=fields.send_hour,
         reminder_days=fields.reminder_days,
+        logo_url=fields.logo_url,
     )
     db.session.add(office)
+    db.session.commit()
+    return office
+
+
+class OfficeSettingsIn(Strict):
+    """What an office changes of itself after it is made: its logo (null removes it)."""
+
+    logo_url: ImageUrl | None
+
+
+def change_office(office: Office, data: dict) -> Office:
+    fields = parse(OfficeSettingsIn, data)
+    office.logo_url = fields.logo_url
     db.session.commit()
     return office
 

@@ -21,10 +21,21 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from ..languages import locale_for
+from .preheader import preheader_for
 
 _KEY, _END = f"\ue000{secrets.token_hex(8)}:", "\ue001"
 PLACEHOLDER = re.compile(_KEY + r"([a-z_]+(?::\d+)?)" + _END)
-_inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+# The rules that cannot be inlined (@media: phones, dark mode) stay in a <style> of their own; the rest is
+# written into style attributes, since some clients (Gmail among them) drop or ignore what is in <style>.
+_inliner = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True, minify_css=True, load_remote_stylesheets=False)
+_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+_CSS_GAPS = re.compile(r"\s*([{};:,])\s*|\s+")
+
+
+def _compact_styles(html: str) -> str:
+    """The <style> left after inlining without its white space: every email carries it (minify_css only
+    minifies what it inlines)."""
+    return _STYLE.sub(lambda m: "<style>" + _CSS_GAPS.sub(lambda g: g.group(1) or " ", m.group(1)).strip() + "</style>", html)
 
 
 _SPACES_AND_CONTROLS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
@@ -53,9 +64,10 @@ def render(stage: str, language: str, context: dict) -> Rendered:
     context = dict(context, language=language, stage=stage)
     # The shared wording (footer, buttons) through the gettext catalogs, dates as the office's country writes them.
     with force_locale(locale_for(language, context["office"].code)):
+        context.setdefault("preheader", preheader_for(stage, context))
         subject = render_template(f"{folder}/subject.txt", **context)
         text = render_template(f"{folder}/body.txt", **context)
-        html = _inliner.inline(render_template(f"{folder}/body.html", **context))
+        html = _compact_styles(_inliner.inline(render_template(f"{folder}/body.html", **context)))
     return Rendered(language, _one_line(subject).strip(), text.strip() + "\n", html)
 
 
