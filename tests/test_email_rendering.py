@@ -13,7 +13,8 @@ from .builders import make_case, make_office, make_supporters, translated
 from .conftest import SCREENSHOTS
 
 LOGO = "https://www.uk.example.org/email-logo.png"
-STAGES = ["launch", "update", "extension", "reminder", "outcome:good_news", "outcome:no_further_action", "confirm"]
+STAGES = ["launch", "update", "extension", "reminder", "outcome:good_news", "outcome:no_further_action", "confirm",
+          "visitor_action"]
 # Every stage in English and French; German's long words in the two emails everyone gets.
 EMAILS = [(stage, language) for stage in STAGES for language in ("en", "fr")] + [("launch", "de"), ("confirm", "de")]
 SHOTS = SCREENSHOTS / "emails"
@@ -54,6 +55,14 @@ def email_html(client, relay, run_jobs, stage: str, language: str) -> str:
         [message] = relay.messages()
         return message.get_body(("html",)).get_content()
     case = make_case(translations=translated("fr", "de"), people=["Eduardo Torres", "Rocío San Miguel"])
+    if stage == "visitor_action":  # a visitor of the public case page, asked to confirm their action
+        start_drive(case, office, {"office": "GB"})
+        run_jobs()
+        asked = client.post(f"/cases/{case.slug}/actions?office=GB&lang={language}", data={"email": "zoe@example.org"})
+        assert asked.status_code == 202, asked.status_code
+        run_jobs()
+        [message] = relay.messages()
+        return message.get_body(("html",)).get_content()
     if stage == "launch":
         make_supporters(office, 1, first_name="Zoë", language=language)
         start_drive(case, office, {"office": "GB"})
