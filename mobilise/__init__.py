@@ -2,7 +2,6 @@
 from pathlib import Path
 
 from flask import Flask, request
-from werkzeug.exceptions import HTTPException
 
 from . import config as settings
 from . import guard, logs, security
@@ -48,7 +47,8 @@ def create_app(config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  every table, so Alembic and create_all see them
     from . import sql  # noqa: F401  SQLite's settings for several processes, on every connection
 
-    from .api import cases as case_api, docs as api_docs, http_error, offices as office_api, openapi, supporters as supporter_api
+    from . import site
+    from .api import cases as case_api, docs as api_docs, offices as office_api, openapi, supporters as supporter_api
     from .auth.views import auth
     from .dashboard.actions import actions
     from .dashboard.supporters import people
@@ -64,7 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for blueprint in without_cookies:
         csrf.exempt(blueprint)
-    app.register_error_handler(HTTPException, http_error)
+    site.init_app(app)  # the favicon, and the error pages (JSON ones under the API)
     # Only sign-in, sign-up and visitors' actions are throttled. A request filter is the limiter's first and
     # cheapest test: exempting blueprints instead costs every pixel ~40 µs of exemption lookups.
     limiter.request_filter(lambda: request.blueprint not in (auth.name, signups.name, visitors.name))

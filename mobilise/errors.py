@@ -1,4 +1,5 @@
-"""Errors a service raises for the caller to show: the API answers them as JSON 4xx."""
+"""Errors a service raises for the caller to show: the API answers them as JSON 4xx, a page as its error page."""
+from werkzeug.exceptions import Gone
 
 
 class ServiceError(Exception):
@@ -40,3 +41,17 @@ def pydantic_details(error) -> list[dict]:
         {"field": ".".join(str(p) for p in item["loc"]) or None, "error": item["msg"]}
         for item in error.errors(include_url=False, include_context=False, include_input=False)
     ]
+
+
+class LinkGone(Gone):
+    """A link that was good once and no longer does anything: 410 on the service's error page.
+
+    A view raises it for a link whose signature is good but whose purpose has lapsed (a sign-up confirmation that
+    expired or was superseded by a newer one). `reason` says why and what to do; `again` is `(url, label)`, the way
+    to start over. Give both as `lazy_gettext` texts: they are worded when the page renders, in `language` (the
+    reader's, when the link knows it), else the browser's; `office` brands the page and lists its live cases.
+    """
+
+    def __init__(self, reason, *, office=None, language: str | None = None, again: tuple | None = None):
+        super().__init__()
+        self.reason, self.office, self.language, self.again = reason, office, language, again

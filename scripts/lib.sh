@@ -15,6 +15,23 @@ bootstrap() {
   fi
 }
 
+bootstrap_node() {
+  # Only the tests need it (scripts/test). The browser tests inject axe-core from npm: `npm ci` when node_modules is missing or older than the lock file.
+  local stamp="$ROOT/node_modules/.installed"
+  if [ -f "$stamp" ] && [ ! "$ROOT/package-lock.json" -nt "$stamp" ] && [ ! "$ROOT/package.json" -nt "$stamp" ]; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null; then
+    echo "npm is needed to install axe-core for the accessibility tests: apt-get install -y npm" >&2
+    return 1
+  fi
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) || {
+    echo "npm ci failed: the accessibility tests need node_modules/axe-core (see package.json)" >&2
+    return 1
+  }
+  touch "$stamp"
+}
+
 ensure_redis() {
   if "$VENV/bin/python" -c "import redis,sys; redis.Redis(host='127.0.0.1', port=6379, socket_connect_timeout=1).ping()" 2>/dev/null; then
     return 0

@@ -1,9 +1,9 @@
 """The public sign-up form and the confirmation page: no login, no CSRF token (the form lives on
 offices' own sites too), throttled per address instead, with a honeypot field."""
-from flask import Blueprint, abort, g, render_template, request
-from flask_babel import gettext
+from flask import Blueprint, abort, g, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 
-from ..errors import Invalid, NotFound
+from ..errors import Invalid, LinkGone, NotFound
 from ..extensions import limiter
 from ..languages import UI_LANGUAGES, ui_language, use_language
 from ..offices.service import get_office
@@ -56,6 +56,14 @@ def subscribe(code: str):
 
 
 def _confirm_page(context):
+    if context["state"] == "expired":
+        office = context["office"]
+        raise LinkGone(
+            lazy_gettext("This link has expired, or a newer email replaced it. Sign up again and use the link in the "
+                         "newest email."),
+            office=office, language=context["language"],
+            again=(url_for("signup.form", code=office.code), lazy_gettext("Sign up again")),
+        )
     use_language(ui_language(context["language"], context["office"].language), context["office"].code)
     return render_template("pages/confirm.html", page_language=g.page_language, **context), NO_STORE
 

@@ -16,7 +16,7 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 @public.get("/o/<token>.gif")
 def open_pixel(token: str):
     if not service.record_open(token, request.user_agent.string, request.remote_addr):
-        abort(404)
+        return b"", 404, NO_STORE  # an image: no page to read, and no lookup of live cases for it
     return PIXEL, 200, {"Content-Type": "image/gif", **NO_STORE}
 
 
