@@ -33,6 +33,7 @@ class World:
     confirm: str = ""
     expired_confirm: str = ""
     supporter_id: int = 0
+    visitor: str = ""  # a visitor's confirmation link, from the email the public case page's form sent
     extra: dict = field(default_factory=dict)
 
 
@@ -56,6 +57,19 @@ def sign_up(page, w):
     page.get_by_text("Check your inbox").wait_for()
 
 
+def open_the_letter(page, w):
+    page.goto(w.base + w.act)
+    page.get_by_text("Read the whole letter").click()
+    page.locator("#letter").wait_for()
+
+
+def visitor_asks(page, w):
+    page.goto(w.base + f"/cases/{w.slug}?office=GB")
+    page.get_by_label("Email address").first.fill("visitor.page@example.org")
+    page.get_by_role("button", name="I sent my appeal: email me the link to confirm").click()
+    page.get_by_text("Check your inbox").first.wait_for()
+
+
 def import_csv(page, w):
     page.goto(w.base + "/console/supporters/")
     page.locator("summary").first.click()
@@ -75,11 +89,16 @@ def sign_in(page, w):
 
 PUBLIC_PAGES = [
     ("action page", go("{w.act}")),
+    ("action page, the whole letter open", open_the_letter),
+    ("printable letter", go("/cases/{w.slug}/letter?office=GB&lang=en")),
     ("thanks page", click("{w.act}", "I sent my appeal", "Your appeal is counted")),
     ("unsubscribe page", go("{w.unsubscribe}")),
     ("unsubscribe done", click("{w.unsubscribe}", "Unsubscribe", "You are unsubscribed")),
     ("public case page with office", go("/cases/{w.slug}?office=GB")),
     ("public case page without office", go("/cases/{w.slug}")),
+    ("visitor's request answered", visitor_asks),
+    ("visitor's confirmation page", go("{w.visitor}")),
+    ("visitor's action confirmed", click("{w.visitor}", "Confirm my action", "Thank you: your action counts")),
     ("sign-up page", go("/subscribe/GB")),
     ("sign-up answer", sign_up),
     ("sign-up confirmation page", go("{w.confirm}")),
@@ -130,13 +149,21 @@ def world(live_server, relay, run_jobs, client) -> World:
         text = relay.messages()[0].get_body(("plain",)).get_content()
         return re.search(r"http://mobilise\.test(/confirm/[A-Za-z0-9._-]+)", text).group(1)
 
+    relay.received.clear()
+    asked = client.post(f"/cases/{case.slug}/actions?office=GB", data={"email": "visitor@example.org"})
+    assert asked.status_code == 202
+    run_jobs()
+    text = relay.messages()[0].get_body(("plain",)).get_content()
+    visitor = re.search(r"http://mobilise\.test(/cases/[^/\s]+/actions/[A-Za-z0-9._-]+)", text).group(1)
+
     expired = confirmation("late@example.org")
     for change in db.session.scalars(db.select(ConsentChange).where(ConsentChange.change == "requested")):
         change.at -= timedelta(days=15)
     db.session.commit()
     person0 = db.session.scalar(db.select(Supporter.id).where(Supporter.email == "person0@gb.example.net"))
     return World(base=live_server, case_id=case.id, slug=case.slug, act=links["act"], unsubscribe=links["unsubscribe"],
-                 confirm=confirmation("ana@example.org"), expired_confirm=expired, supporter_id=person0)
+                 confirm=confirmation("ana@example.org"), expired_confirm=expired, supporter_id=person0,
+                 visitor=visitor)
 
 
 def axe_violations(page) -> list[dict]:
