@@ -411,3 +411,14 @@ def test_a_visitor_acts_from_the_public_page_on_a_phone(app, relay, run_jobs, li
 
     db.session.expire_all()
     assert db.session.scalar(db.select(DriveCounts.acted)) == 1
+
+
+def test_a_request_erased_before_its_email_went_out_is_not_handed_out_again(app, client, relay, run_jobs):
+    """Erased while its email waited (a relay down, a queue behind): no job for it every minute for 14 days."""
+    from mobilise.supporters.visitors import unemailed_requests
+
+    _, case = launched()
+    act(client, case, {"email": "lucia@example.org", "first_name": "Lucía", "join": "yes"})  # its job not run yet
+    admin = token_for("staff-admin@example.org", admin=True)
+    client.post("/api/v1/offices/GB/supporters/erase", json={"email": "lucia@example.org"}, headers=bearer(admin))
+    assert unemailed_requests(utcnow() - timedelta(days=14)) == []
