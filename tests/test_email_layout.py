@@ -135,3 +135,22 @@ def test_the_offices_logo_heads_the_email_and_none_is_drawn_without_one(app, rel
 def test_an_office_without_a_logo_draws_no_image_but_the_pixel(app, relay, run_jobs):
     html = launch_html(relay, run_jobs)
     assert [img["src"].rsplit("/", 1)[0] for img in Elements(html).all("img")] == [f"{BASE}/o"]
+
+
+def test_the_visitors_confirmation_has_its_preheader_and_a_button_outlook_draws(app, client, relay, run_jobs):
+    office = make_office()
+    case = make_case(translations=translated("es"))
+    start_drive(case, office, {"office": office.code})
+    run_jobs()
+    relay.received.clear()
+    client.post(f"/cases/{case.slug}/actions?office=GB&lang=es", data={"email": "visitante@example.org"},
+                environ_base={"REMOTE_ADDR": "198.51.100.23"})
+    run_jobs()
+    [message] = relay.messages()
+    html = message.get_body(("html",)).get_content()
+    _, text = preheader(html)
+    assert text.rstrip(SPACERS) == "Un clic confirma tu acción y la hace contar para Amnesty UK."
+    [(_, link, around)] = [found for found in Elements(html).found if found[0] == "a" and "/actions/" in found[1]["href"]]
+    assert around[-1] == "td" and "button" in link["class"]
+    [cell] = Elements(html).all("td", **{"class": "button-cell"})
+    assert cell["bgcolor"] == "#000000" and style_of(cell)["mso-padding-alt"]

@@ -15,6 +15,9 @@ def preheader_for(stage: str, context: dict) -> str:
     if stage == "confirm":
         name = context["office"].name
         return elided(gettext("One click confirms your subscription to Urgent Action emails from %(office)s.", office=name), name)
+    if stage == "visitor_action":  # a visitor of the public case page, asked to confirm their action
+        name = context["office"].name
+        return elided(gettext("One click confirms your action and makes it count for %(office)s.", office=name), name)
     case = context.get("case")
     if case is None or stage not in _CASE_STAGES:
         return ""
