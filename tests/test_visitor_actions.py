@@ -422,3 +422,22 @@ def test_a_request_erased_before_its_email_went_out_is_not_handed_out_again(app,
     admin = token_for("staff-admin@example.org", admin=True)
     client.post("/api/v1/offices/GB/supporters/erase", json={"email": "lucia@example.org"}, headers=bearer(admin))
     assert unemailed_requests(utcnow() - timedelta(days=14)) == []
+
+
+def test_the_export_of_a_supporter_holds_their_requests_to_act_from_the_case_page(app, client, relay, run_jobs):
+    """Export is everything held on the person: a request to act keeps their address, name and network until it is
+    confirmed, and its times and network after."""
+    _, case = launched()
+    act(client, case, {"email": "lucia@example.org", "first_name": "Lucía", "join": "yes"})
+    run_jobs()
+    admin = token_for("staff-admin@example.org", admin=True)
+    held = client.post("/api/v1/offices/GB/supporters/export", json={"email": "lucia@example.org"},
+                       headers=bearer(admin)).json
+    (request,) = held["requests_to_act"]
+    assert request["case"] == case.reference and request["first_name"] == "Lucía"
+    assert request["network"] == "198.51.100.0/24" and request["confirmed_at"] is None and request["requested_at"]
+    client.post(link_in(email_to(relay, "lucia@example.org")))
+    held = client.post("/api/v1/offices/GB/supporters/export", json={"email": "lucia@example.org"},
+                       headers=bearer(admin)).json
+    (request,) = held["requests_to_act"]
+    assert request["confirmed_at"] and request["first_name"] == ""

@@ -8,6 +8,7 @@ from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
 from ..supporters.consent import history, record_change
 from ..supporters.models import Bounce, ConsentChange, Supporter, SupporterTag, VisitorAction
+from ..tokens import address_digest
 from ..tracking.models import Event
 from ..validation import normalise_email
 
@@ -27,7 +28,8 @@ def find_supporter(office: Office, email) -> Supporter:
 
 
 def export_supporter(office: Office, email) -> dict:
-    """Everything held on the person: profile, consent history, bounces, emails sent, opens, clicks, actions."""
+    """Everything held on the person: profile, consent history, bounces, emails sent, opens, clicks, actions, and
+    their requests to act from the public case page."""
     supporter = find_supporter(office, email)
     emails = db.session.execute(
         db.select(Delivery, Mailing.stage, Case.reference, Case.title)
@@ -44,6 +46,12 @@ def export_supporter(office: Office, email) -> dict:
         db.select(Action, Case.reference).join(Case, Case.id == Action.case_id).where(Action.supporter_id == supporter.id)
     ).all()
     bounces = db.session.scalars(db.select(Bounce).where(Bounce.supporter_id == supporter.id).order_by(Bounce.id))
+    # Their requests to act from the public case page: found by the address's digest, which each one keeps.
+    requests = db.session.execute(
+        db.select(VisitorAction, Case.reference).join(Case, Case.id == VisitorAction.case_id)
+        .where(VisitorAction.office_id == office.id, VisitorAction.email_digest == address_digest(supporter.email))
+        .order_by(VisitorAction.id)
+    ).all()
 
     def event(row: Event) -> dict:
         return {"email": row.delivery_id, "at": iso(row.created_at), "network": row.network,
@@ -62,6 +70,11 @@ def export_supporter(office: Office, email) -> dict:
         "clicks": [event(e) for e in events if e.kind == "click"],
         "unsubscribes": [event(e) for e in events if e.kind == "unsubscribe"],
         "actions": [{"case": reference, "at": iso(a.created_at)} for a, reference in actions],
+        "requests_to_act": [
+            {"case": reference, "first_name": r.first_name, "network": r.network, "requested_at": iso(r.requested_at),
+             "confirmed_at": iso(r.confirmed_at)}
+            for r, reference in requests
+        ],
     }
 
 
