@@ -234,3 +234,27 @@ def test_a_step_with_a_bad_token_or_way_is_a_404_that_records_nothing(client, re
     assert client.get(path + "/steps/email").status_code == 405  # a link scanner's GET counts nothing
     flush()
     assert db.session.scalar(db.select(db.func.count(Event.id))) == 1
+
+
+@pytest.mark.parametrize("page", ["phone"], indirect=True)
+def test_without_javascript_no_copy_button_is_shown_that_would_do_nothing(app, relay, run_jobs, live_server, browser,
+                                                                          page):
+    # A target with neither an email nor a postal address: copying the letter is the only way the page offers.
+    launch(make_case(target={"name": "Nicolás Maduro", "title": "President of the Republic"}))
+    run_jobs()
+    path = action_path(relay)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844}, is_mobile=True)
+    bare = context.new_page()
+    bare.goto(live_server + path)
+    bare.get_by_text("Read the whole letter").click()
+    assert bare.locator("#letter").is_visible()  # the letter to select and copy by hand
+    shown = [b.inner_text() for b in bare.get_by_role("button").all() if b.is_visible()]
+    assert shown == ["I sent my appeal"], shown  # every copy button needs the script
+    context.close()
+
+    page.goto(live_server + path)
+    first = page.locator("#copy-first")
+    first.wait_for()
+    assert in_first_screen(page, first)
+    first.click()
+    page.locator("#ways-status", has_text="Copied").wait_for()

@@ -41,7 +41,9 @@
       }
     });
   });
+  // The copy buttons are hidden in the page: without this script they would do nothing.
   document.querySelectorAll("[data-target]").forEach(function (button) {
+    button.hidden = false;
     button.addEventListener("click", function () {
       copy(letterText(button.dataset.target)).then(function () { say(button.dataset.status, button.dataset.copied); });
     });
@@ -55,6 +57,7 @@
   }
   var copyLink = document.getElementById("copy-link");
   if (copyLink) {
+    copyLink.hidden = false;
     copyLink.addEventListener("click", function () {
       var field = document.getElementById("share-link");
       copy(field.value).then(function () { copyLink.textContent = copyLink.dataset.copied; });
