@@ -441,3 +441,22 @@ def test_the_export_of_a_supporter_holds_their_requests_to_act_from_the_case_pag
                        headers=bearer(admin)).json
     (request,) = held["requests_to_act"]
     assert request["confirmed_at"] and request["first_name"] == ""
+
+
+def test_a_tampered_link_leads_to_the_live_cases_of_the_office_it_was_for(app, client, relay, run_jobs):
+    """The contract: a tampered token answers 404 on a page that leads to the office's live cases."""
+    office, case = launched()
+    other = make_office(code="ES", name="Amnistía Internacional España", language="es", timezone="Europe/Madrid",
+                        sender="ua@es.example.org")
+    start_drive(make_case(reference="UA 9/26", title="Another office's case"), other, {"office": "ES"})
+    act(client, case, {"email": "visitor@example.org"})
+    run_jobs()
+    text = email_to(relay, "visitor@example.org").get_body(("plain",)).get_content()
+    link = re.search(r"http://mobilise\.test(/cases/\S+/actions/\S+)", text).group(1)
+    path, _, query = link.partition("?")
+    assert query == "office=GB"
+    answer = client.get(f"{path[:-3]}xyz?{query}", headers={"Accept-Language": "es"})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 404 and "Casos abiertos de Amnesty UK" in html
+    assert "Another office" not in html
+    assert client.post(link).status_code == 200  # the link itself still confirms

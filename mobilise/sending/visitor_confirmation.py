@@ -39,7 +39,8 @@ def send_visitor_confirmation(request_id: int) -> str:
         "case": case,
         "title": case.content(language)["title"],
         "join": request.wants_to_join,
-        "confirm_url": public_url(f"/cases/{case.slug}/actions/{make_token('visitor', request.id)}"),
+        # The office in the link too (not personal): a link cut or mangled on its way leads to the office's cases.
+        "confirm_url": public_url(f"/cases/{case.slug}/actions/{make_token('visitor', request.id)}?office={office.code}"),
     }
     rendered = render(STAGE, language, context)
     domain = office.sender_email.rsplit("@", 1)[1]
