@@ -324,7 +324,9 @@ def test_an_old_link_has_expired_and_counts_nothing(app, client, relay, run_jobs
     db.session.execute(db.update(VisitorAction).values(requested_at=utcnow() - timedelta(days=15)))
     db.session.commit()
     for answer in (client.get(link), client.post(link)):
-        assert answer.status_code == 410 and "This link has expired" in answer.get_data(as_text=True)
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 410 and "<h1>This link is no longer valid</h1>" in html  # the service's 410 page
+        assert "Fill in the form on the case page again" in html and 'class="links live-cases"' in html
     assert stats(client, case)["offices"]["GB"]["acted"] == 0
     run_jobs(tick=True)  # the tick forgets the address it kept for the link
     assert visitor_rows()[0].email is None

@@ -3,10 +3,11 @@
 No login and no CSRF token (the case page may be embedded in an office's site): the form is throttled per
 network address like the sign-up, with the same honeypot. The form's answer is the same whatever happened.
 """
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import lazy_gettext
 
 from ..cases.service import get_case_by_slug
-from ..errors import Invalid, NotFound
+from ..errors import Invalid, LinkGone, NotFound
 from ..extensions import db, limiter
 from ..languages import reading_language, use_language
 from ..offices.models import Office
@@ -58,9 +59,14 @@ def act(slug: str):
 def _link_page(slug: str, token: str, context: dict | None):
     if context is None or context["case"].slug != slug:
         abort(404)
-    use_language(context["page_language"], context["office"].code)
-    status = 410 if context["state"] in ("expired", "closed") else 200
-    return render_template("pages/visitor_confirm.html", token=token, **context), status, NO_STORE
+    office, language = context["office"], context["page_language"]
+    if context["state"] in ("expired", "closed"):  # the service's one 410 page, leading to the office's live cases
+        reason = (lazy_gettext("This case is closed: actions are no longer counted.") if context["state"] == "closed"
+                  else lazy_gettext("Fill in the form on the case page again and use the link in the newest email."))
+        again = (url_for("cases.case_page", slug=slug, office=office.code, lang=language), lazy_gettext("Back to the case"))
+        raise LinkGone(reason, office=office, language=language, again=again)
+    use_language(language, office.code)
+    return render_template("pages/visitor_confirm.html", token=token, **context), 200, NO_STORE
 
 
 @visitors.get("/cases/<slug>/actions/<token>")
