@@ -111,9 +111,12 @@ def test_a_letter_too_long_for_a_link_is_copied_before_the_mail_app_opens(app, r
 
 
 @pytest.mark.parametrize("page", ["phone"], indirect=True)
+@pytest.mark.parametrize("length", [1, 1.5], ids=["seed-letter", "half-as-long-again"])
 def test_a_postal_target_gets_a_one_page_letter_with_the_address_in_the_envelope_window(
-        app, relay, run_jobs, live_server, page, tmp_path):
-    launch(make_case(model_letter=seed_letter()))
+        app, relay, run_jobs, live_server, page, tmp_path, length):
+    letter = seed_letter()
+    launch(make_case(model_letter=letter + "\n\n" + letter[:int(len(letter) * (length - 1))].rsplit(" ", 1)[0] + "."
+                     if length > 1 else letter))
     run_jobs()
     page.goto(live_server + action_path(relay))
     printing = page.get_by_role("link", name="Print the letter to post")

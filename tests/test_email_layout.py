@@ -132,6 +132,13 @@ def test_the_offices_logo_heads_the_email_and_none_is_drawn_without_one(app, rel
     assert html.index(LOGO) < html.index('class="band"')  # at the top, above the band
 
 
+def test_a_high_risk_cases_email_loads_no_image_at_all_not_even_the_logo(app, relay, run_jobs):
+    # A remote image is fetched when the email is read: the logo's server would learn who opened it, and when.
+    html = launch_html(relay, run_jobs, office={"logo_url": LOGO}, high_risk=True)
+    assert Elements(html).all("img") == []
+    assert "Amnesty UK" in html  # the office is still named, in the band and the footer
+
+
 def test_an_office_without_a_logo_draws_no_image_but_the_pixel(app, relay, run_jobs):
     html = launch_html(relay, run_jobs)
     assert [img["src"].rsplit("/", 1)[0] for img in Elements(html).all("img")] == [f"{BASE}/o"]

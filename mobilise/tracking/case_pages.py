@@ -15,8 +15,8 @@ from ..supporters.signup import HONEYPOT
 
 pages = Blueprint("cases", __name__)
 
-# Characters past which the printed letter is set smaller to stay on one page (the seed UA's letter is ~3,000).
-LONG_LETTER = 3600
+# The printed letter's type by its length in characters, so that it stays on one page (the seed UA's is ~3,000).
+LETTER_SIZES = ((3600, "normal"), (4600, "small"))  # and "smaller" past the last
 
 
 def _public_case(slug: str):
@@ -87,7 +87,7 @@ def printable_letter(slug: str):
         letter_date=format_date(today_in(office.timezone if office else "UTC"), "long",
                                 locale=locale_for(letter.language, office.code if office else None)),
         # A long letter is set smaller so that it still fits on its one page.
-        letter_size="small" if len(letter.text) > LONG_LETTER else "normal",
+        letter_size=next((size for limit, size in LETTER_SIZES if len(letter.text) <= limit), "smaller"),
         page_language=language,
     )
 
