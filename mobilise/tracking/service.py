@@ -94,23 +94,23 @@ def record_action(token: str) -> dict | None:
     if context is None:
         return None
     if not context["acted"] and context["case"].status != "closed":
+        case_id, office_id, email = context["case"].id, context["office"].id, context["supporter"].email
+        supporter_id, delivery_id = context["supporter"].id, context["delivery"].id
+        drive_id, mailing_id = context["drive"].id, context["delivery"].mailing_id
+        # Someone who already acted from the public case page, before they were on the list, counts once. Looked up
+        # before the savepoint: on SQLite (WAL) a transaction that reads and then writes fails at once ("database is
+        # locked") when another connection committed in between, where one that starts with its write waits its turn.
+        earlier = take_over_visitor_count(case_id, office_id, email)
         try:
             with db.session.begin_nested():
-                # Someone who already acted from the public case page, before they were on the list, counts once.
-                earlier = take_over_visitor_count(context["case"].id, context["office"].id, context["supporter"].email)
-                action = Action(
-                    case_id=context["case"].id,
-                    office_id=context["office"].id,
-                    supporter_id=context["supporter"].id,
-                    delivery_id=context["delivery"].id,
-                    created_at=earlier or utcnow(),
-                )
+                action = Action(case_id=case_id, office_id=office_id, supporter_id=supporter_id,
+                                delivery_id=delivery_id, created_at=earlier or utcnow())
                 db.session.add(action)
                 db.session.flush()  # the unique key decides here, before anything is counted
                 if earlier is None:
-                    count_action(context["drive"].id, context["delivery"].mailing_id, action.created_at.date())
+                    count_action(drive_id, mailing_id, action.created_at.date())
                 else:  # the office counted them then; the email they acted from counts them now
-                    add_to_mailing(context["delivery"].mailing_id, acted=1)
+                    add_to_mailing(mailing_id, acted=1)
             db.session.commit()
         except IntegrityError:  # a double submit racing itself: the first one counts
             db.session.rollback()

@@ -133,7 +133,8 @@ def _counted_as_visitor(case_id: int, office_id: int, digest: str) -> VisitorAct
 def take_over_visitor_count(case_id: int, office_id: int, email: str | None) -> datetime | None:
     """For a supporter's first action on a case: if this address was already counted there as a visitor of the
     page, that count becomes the supporter's (cleared here; the caller counts nothing more for the office) and
-    the time they first acted is returned, to date the action; else None. Call it inside the action's savepoint."""
+    the time they first acted is returned, to date the action; else None. Call it before the action's savepoint,
+    which flushes the change first (see record_action)."""
     earlier = _counted_as_visitor(case_id, office_id, address_digest(email)) if email else None
     if earlier is None:
         return None
