@@ -39,13 +39,20 @@ def send_confirmation(request_id: int) -> str:
         subject=rendered.subject, sender=sender, recipient=supporter.email, text=rendered.text, html=rendered.html,
         message_id=make_msgid("confirm", domain=office.sender_email.rsplit("@", 1)[1]), reply_to=office.reply_to,
     )
-    outcome = send_alone(office.code, message)
+    return send_and_mark(office.code, message, lambda: confirmation_emailed(request_id, utcnow()),
+                         f"sign-up request {request_id}")
+
+
+def send_and_mark(office_code: str, message: OutgoingEmail, mark_emailed, what: str) -> str:
+    """`send_alone`, then the row marked done (`mark_emailed()`) unless the tick must hand the email out again:
+    the job's answer ("sent", "failed", or why it waits)."""
+    outcome = send_alone(office_code, message)
     if outcome[0] == "wait":
         return outcome[1]
-    confirmation_emailed(request_id, utcnow())
+    mark_emailed()
     if outcome[0] != "sent":
         # The reply's code only: a relay's words can quote the address.
-        log.warning("sign-up request %s: the confirmation email was refused (%s)", request_id, (outcome[1] or "")[:3])
+        log.warning("%s: the confirmation email was refused (%s)", what, (outcome[1] or "")[:3])
     return outcome[0]
 
 

@@ -4,7 +4,6 @@ Sent as the sign-up confirmation is (confirmation.py): rendered by the one rende
 within its limits, and done when `VisitorAction.emailed_at` says so, so a relay that is down only delays it
 until the tick hands it out again. It carries nothing the visitor typed but the address.
 """
-import logging
 from email.utils import formataddr
 
 from ..cases.models import Case
@@ -16,11 +15,9 @@ from ..supporters.models import VisitorAction
 from ..supporters.visitors import visitor_emailed
 from ..tokens import make_token
 from .composer import public_url
-from .confirmation import send_alone
+from .confirmation import send_and_mark
 from .message import OutgoingEmail
 from .render import render
-
-log = logging.getLogger(__name__)
 
 STAGE = "visitor_action"
 
@@ -49,10 +46,5 @@ def send_visitor_confirmation(request_id: int) -> str:
         recipient=request.email, text=rendered.text, html=rendered.html, reply_to=office.reply_to,
         message_id=f"<visitor-action.{request.id}@{domain}>",  # the same if a killed worker's email is sent again
     )
-    outcome = send_alone(office.code, message)
-    if outcome[0] == "wait":
-        return outcome[1]
-    visitor_emailed(request_id, utcnow())
-    if outcome[0] != "sent":
-        log.warning("visitor action %s: the confirmation email was refused (%s)", request_id, (outcome[1] or "")[:3])
-    return outcome[0]
+    return send_and_mark(office.code, message, lambda: visitor_emailed(request_id, utcnow()),
+                         f"visitor action {request_id}")
