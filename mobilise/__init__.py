@@ -53,13 +53,14 @@ def create_app(config: dict | None = None) -> Flask:
     from .dashboard.actions import actions
     from .dashboard.supporters import people
     from .dashboard.views import console
+    from .deliverability.webhooks import webhooks
     from .supporters.signup_views import signups
     from .tracking.case_pages import pages as case_pages
     from .tracking.views import public
     from .tracking.visitor_views import visitors
 
     # The API authenticates by bearer token and the email links by signed token; neither uses a cookie.
-    without_cookies = (office_api.bp, supporter_api.bp, case_api.bp, openapi.bp, public, signups, visitors)
+    without_cookies = (office_api.bp, supporter_api.bp, case_api.bp, openapi.bp, public, signups, visitors, webhooks)
     for blueprint in (*without_cookies, case_pages, auth, console, actions, people, api_docs.docs):
         app.register_blueprint(blueprint)
     for blueprint in without_cookies:

@@ -49,6 +49,16 @@ def _number(value: str | None, name: str) -> float | None:
     return number
 
 
+def _share(value: str, name: str) -> float:
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1
+    if not 0 < share <= 1:
+        raise ValueError(f"{name} must be a share between 0 and 1 (0.05 is 5%), not {value!r}")
+    return share
+
+
 def _secret_key(instance_path: Path) -> str:
     """SECRET_KEY from the environment; in development, generated once into the instance folder."""
     if key := os.environ.get("SECRET_KEY"):
@@ -97,6 +107,20 @@ def from_environment(instance_path: str) -> dict:
         # upload and its report of rejected rows are kept (personal data) before the tick deletes them.
         "IMPORT_MAX_BYTES": int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024))),
         "IMPORT_RETENTION_DAYS": float(os.environ.get("IMPORT_RETENTION_DAYS", "7")),
+        # A mailing pauses for staff once, past GUARD_MIN_SAMPLE emails, its complaints pass GUARD_COMPLAINT_RATE
+        # (the providers' limit) or its hard bounces GUARD_BOUNCE_RATE of what it sent.
+        "GUARD_COMPLAINT_RATE": _share(os.environ.get("GUARD_COMPLAINT_RATE", "0.003"), "GUARD_COMPLAINT_RATE"),
+        "GUARD_BOUNCE_RATE": _share(os.environ.get("GUARD_BOUNCE_RATE", "0.05"), "GUARD_BOUNCE_RATE"),
+        "GUARD_MIN_SAMPLE": int(os.environ.get("GUARD_MIN_SAMPLE", "500")),
+        # Mail to this domain is read by `flask inbound`: every email's envelope sender (VERP) and its
+        # List-Unsubscribe mailto point there, each with the email's token.
+        "INBOUND_DOMAIN": (os.environ.get("INBOUND_DOMAIN") or "").strip().lower() or None,
+        # The providers' webhooks: each is refused (401/403) until its secret is set.
+        "SES_TOPIC_ARNS": tuple(a.strip() for a in os.environ.get("SES_TOPIC_ARNS", "").split(",") if a.strip()),
+        "SENDGRID_WEBHOOK_PUBLIC_KEY": os.environ.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
+        "MAILGUN_WEBHOOK_SIGNING_KEY": os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY") or None,
+        "POSTMARK_WEBHOOK_USER": os.environ.get("POSTMARK_WEBHOOK_USER") or None,
+        "POSTMARK_WEBHOOK_PASSWORD": os.environ.get("POSTMARK_WEBHOOK_PASSWORD") or None,
         # Networks whose opens and clicks are machines' (security scanners staff know of), CIDRs.
         "TRACKING_MACHINE_NETWORKS": tuple(
             n.strip() for n in os.environ.get("TRACKING_MACHINE_NETWORKS", "").split(",") if n.strip()

@@ -15,6 +15,12 @@ class BadRequest(ServiceError):
     status = 400
 
 
+class Unauthorized(ServiceError):
+    """Credentials missing or wrong (a webhook's signature, its basic auth)."""
+
+    status = 401
+
+
 class Forbidden(ServiceError):
     status = 403
 

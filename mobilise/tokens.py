@@ -13,7 +13,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import base64_encode
 
-PURPOSES = ("open", "click", "act", "unsubscribe", "confirm", "visitor")
+PURPOSES = ("open", "click", "act", "unsubscribe", "confirm", "visitor", "bounce")
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:

@@ -124,6 +124,8 @@ class Batch:
     def _progress(self) -> None:
         if len(self.outcomes) >= FLUSH_EVERY:
             self.outcomes.write()
+            if self.outcomes.guard_paused:  # the rest of the batch waits with the mailing
+                raise Paused(self.outcomes.guard_paused, None)
         if time.monotonic() >= self.beat:
             self.claim.renew()
             self.beat = time.monotonic() + self.beat_every
@@ -226,6 +228,7 @@ class Outcomes:
         self.pending: dict[str, dict[str | None, list[tuple[int, int]]]] = {}
         self.counts: dict[str, int] = {}
         self.size = 0
+        self.guard_paused: str | None = None  # why the guard rails paused the mailing, once they have
 
     def __len__(self) -> int:
         return self.size
@@ -257,7 +260,7 @@ class Outcomes:
         count_outcomes(self.mailing_id, self.drive_id, counted)
         self.claim.count_sent()
         if refusals:
-            record_refusals(refusals)
+            self.guard_paused = record_refusals(refusals, self.mailing_id) or self.guard_paused
         db.session.commit()
         self.pending.clear()
         self.size = 0

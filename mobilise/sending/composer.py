@@ -13,6 +13,7 @@ from ..sequences.models import Mailing
 from ..tokens import make_token
 from .message import BROKEN, OutgoingEmail, SplicedEmail, unsendable
 from .models import MailingLink
+from .provider_tags import provider_headers
 from .render import PLACEHOLDER, Rendered, personal_subject, personalise, placeholder, render
 from .wire import Skeleton, idna_address
 
@@ -61,6 +62,8 @@ class Composer:
         self.domain = sender_email.rsplit("@", 1)[1]
         # RFC 6068: what a mailto: address cannot hold as it is, percent-encoded (a "," would split List-Unsubscribe).
         self.mailto = quote(self.reply_to or sender_email, safe="@!$'*+")
+        self.inbound_domain = current_app.config["INBOUND_DOMAIN"]
+        self.provider_headers = provider_headers(current_app.config)
         self.office_language = self.office.language
         self.stage = mailing.stage
         self.mailing_id = mailing.id
@@ -163,14 +166,21 @@ class Composer:
             values.update(act=self._case_url(), unsubscribe=self._case_url(), open="")
         for name, link_id in links:
             values[name] = public_url(f"/c/{make_token('click', delivery_id, link_id)}")
+        if self.inbound_domain:  # a bounce or a mail to the unsubscribe address names this email (`flask inbound`)
+            envelope_from = f"bounce+{make_token('bounce', delivery_id)}@{self.inbound_domain}"
+            mailto = f"unsubscribe+{unsubscribe_token}@{self.inbound_domain}"
+        else:
+            envelope_from, mailto = None, f"{self.mailto}?subject={quote('unsubscribe ' + unsubscribe_token)}"
+        headers = {"List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{mailto}>",
+                   "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        for name, value in self.provider_headers:
+            headers[name] = value % delivery_id
         fields = {
             "sender": self.sender,
             "recipient": email if email.isascii() else idna_address(email),
             "reply_to": self.reply_to,
             "message_id": f"<delivery.{delivery_id}@{self.domain}>",
-            "headers": {
-                "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{self.mailto}?subject={quote('unsubscribe ' + unsubscribe_token)}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
+            "headers": headers,
+            "envelope_from": envelope_from,
         }
         return values, fields

@@ -26,7 +26,8 @@ def unsendable(step: str, error: Exception) -> Unsendable:
 class OutgoingEmail(Message):
     """A Flask-Mail message whose bytes are a top-level multipart/alternative, written by `wire`."""
 
-    def __init__(self, *, subject, sender, recipient, text, html, message_id, reply_to=None, headers=None):
+    def __init__(self, *, subject, sender, recipient, text, html, message_id, reply_to=None, headers=None,
+                 envelope_from=None):
         # Message.__init__'s fields, set here: it would first make a Message-ID of its own, and that looks up
         # the host's name (30 µs, a tenth of the time per email sent) for an id replaced at once by ours.
         # tests/test_wire.py checks that these are exactly the fields Flask-Mail's Message has.
@@ -34,6 +35,7 @@ class OutgoingEmail(Message):
         self.cc, self.bcc, self.body, self.alts, self.html, self.date = [], [], text, {}, html, None
         self.msgId, self.charset, self.extra_headers = message_id, None, headers or {}
         self.mail_options, self.rcpt_options, self.attachments = [], [], []
+        self.envelope_from = envelope_from  # MAIL FROM, when it is not From: the email's VERP bounce address
 
     def headers(self) -> list[tuple[str, str]]:
         sender = formataddr(self.sender) if isinstance(self.sender, tuple) else self.sender

@@ -183,7 +183,7 @@ class TimedConnection(Connection):
 
     def _envelope(self, message, envelope_from) -> pipelining.Envelope:
         """The message's envelope: the one written ahead or prepared for it, else made now (raises Unsendable)."""
-        sender = _bare(envelope_from or message.sender)
+        sender = _envelope_sender(message, envelope_from)
         for known in (self._pipelined.ahead, self._prepared.pop(id(message), None)):
             if known is not None and known.source is message and known.sender == sender:
                 return known
@@ -194,7 +194,7 @@ class TimedConnection(Connection):
     def _route(self, message, envelope_from) -> tuple[str, list[str], list[str]]:
         """The envelope's sender and recipients as bare addresses, and the MAIL options; raises Unsendable when
         the message cannot go on this session. Reads the relay's EHLO, writes nothing."""
-        sender = _bare(envelope_from or message.sender)
+        sender = _envelope_sender(message, envelope_from)
         recipients = list(message.send_to)
         plain = all(isinstance(address, str) and address.isascii() for address in recipients)
         if not plain:
@@ -251,6 +251,11 @@ class TimedConnection(Connection):
 
 
 @lru_cache(maxsize=256)
+def _envelope_sender(message, envelope_from) -> str | None:
+    """MAIL FROM: the one given, else the message's own (its VERP bounce address), else its From."""
+    return _bare(envelope_from or getattr(message, "envelope_from", None) or message.sender)
+
+
 def _bare(address) -> str | None:
     """The address alone, as smtplib puts it in MAIL FROM and RCPT TO; None when there is none."""
     if isinstance(address, tuple):

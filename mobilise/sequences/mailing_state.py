@@ -2,7 +2,7 @@
 
     planned ──queue──▶ sending ──finish──▶ sent
        │                │  ▲
-       │           pause│  │resume (staff, or the tick once `paused_until` has passed)
+       │     pause, guard│  │resume (staff, or the tick once `paused_until` has passed)
        │                ▼  │
        │               paused
        │                │
@@ -67,6 +67,17 @@ def pause(mailing_id: int, reason: str, until: datetime | None) -> bool:
     if paused:
         # The reason can quote a relay's reply, which may name an address: staff read it on the mailing.
         log.warning("mailing %s paused until %s", mailing_id, until or "staff resume it")
+    return paused
+
+
+def guard_pause(mailing_id: int, reason: str, baseline: dict) -> bool:
+    """sending → paused until staff resume it, because what providers report passed a guard rail; `baseline` is
+    what the rails had counted, so that after a resume only what follows counts. Left for the caller to commit."""
+    paused = _move(mailing_id, [MailingStatus.SENDING],
+                   {"status": MailingStatus.PAUSED, "pause_reason": reason, "paused_until": None,
+                    "guard_baseline": baseline}, commit=False)
+    if paused:
+        log.warning("mailing %s paused by its guard rails until staff resume it", mailing_id)
     return paused
 
 

@@ -125,12 +125,17 @@ class Bounce(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id", ondelete="CASCADE"), index=True)
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
+    # The delivery's mailing, kept here so that a mailing's guard rails count its bounces by an index.
+    mailing_id: Mapped[int | None] = mapped_column(ForeignKey("mailings.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # hard, soft, complaint
+    # Who told: relay (a refusal at RCPT), api, inbound, ses, sendgrid, mailgun, postmark.
+    source: Mapped[str | None] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def to_dict(self) -> dict:
-        return {"type": self.kind, "detail": self.detail, "delivery": self.delivery_id, "at": iso(self.created_at)}
+        return {"type": self.kind, "detail": self.detail, "delivery": self.delivery_id, "source": self.source,
+                "at": iso(self.created_at)}
 
 
 class SupporterTag(db.Model):

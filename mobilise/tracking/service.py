@@ -130,16 +130,23 @@ def unsubscribe(token: str, address: str | None = None) -> dict | None:
     context = unsubscribe_context(token)
     if context is None:
         return None
-    supporter: Supporter = context["supporter"]
-    if supporter.status in ("subscribed", "pending"):
-        record_change(supporter, "withdrawn", "unsubscribe link in an email", address=address)
-    already = db.session.scalar(
-        db.select(Event.id).where(Event.delivery_id == context["delivery"].id, Event.kind == "unsubscribe")
-    )
-    if already is None:
-        db.session.add(Event(kind="unsubscribe", delivery_id=context["delivery"].id))
-        mark_events([("unsubscribe", context["delivery"].id, False)])
+    unsubscribe_delivery(context["delivery"], "unsubscribe link in an email", address=address)
     db.session.commit()
     return context
+
+
+def unsubscribe_delivery(delivery: Delivery, source: str, address: str | None = None) -> None:
+    """The recipient of this email asked for no more mail from its office (a link, a mail to the List-Unsubscribe
+    address, a provider's unsubscribe event): the email counts one unsubscribe, however often they ask.
+    The caller commits."""
+    supporter = delivery.supporter
+    if supporter.status in ("subscribed", "pending"):
+        record_change(supporter, "withdrawn", source, address=address)
+    already = db.session.scalar(
+        db.select(Event.id).where(Event.delivery_id == delivery.id, Event.kind == "unsubscribe")
+    )
+    if already is None:
+        db.session.add(Event(kind="unsubscribe", delivery_id=delivery.id))
+        mark_events([("unsubscribe", delivery.id, False)])
 
 
