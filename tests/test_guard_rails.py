@@ -101,3 +101,19 @@ def test_a_mailing_already_sent_is_not_paused_by_late_complaints(app, relay, run
     assert complain("person0@gb.example.net", "late") == "recorded"
     assert mailing(mailing_id).status == "sent"
     assert db.session.scalar(db.select(Supporter.status).where(Supporter.email == "person0@gb.example.net")) == "complained"
+
+
+def test_the_console_shows_staff_why_the_mailing_waits_and_lets_them_resume_it(app, client, relay, run_jobs):
+    from .test_console import sign_in
+
+    app.config["GUARD_MIN_SAMPLE"] = 3
+    mailing_id = launch(6)
+    first, *_ = batches(mailing_id)
+    sending.send_batch(mailing_id, *first)
+    complain("person0@gb.example.net", "c0")
+    token_for("staff@uk.example.org", office="GB")
+    sign_in(client, "staff@uk.example.org")
+
+    page = client.get(f"/console/cases/{mailing(mailing_id).drive.case_id}").get_data(as_text=True)
+    assert "spam complaints reached 33.33% of 3 emails" in page
+    assert "Resume sending" in page
