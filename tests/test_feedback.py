@@ -172,3 +172,16 @@ def test_without_providers_set_up_an_email_carries_none_of_their_headers(app, re
     [message] = relay.messages()
     assert not {"X-SMTPAPI", "X-Mailgun-Variables", "X-PM-Metadata-mobilise_delivery", "X-SES-MESSAGE-TAGS"} & set(message.keys())
     assert relay.received[0].mail_from == "ua@gb.example.org"
+
+
+def test_event_ids_are_forgotten_once_no_provider_would_send_them_again(app, relay, run_jobs):
+    from mobilise.deliverability.models import FeedbackEvent
+
+    sent_drive(count=1)
+    run_jobs()
+    delivery = delivery_to("person0@gb.example.net")
+    record(Report(source="ses", kind="soft", event_id="old", delivery_id=delivery.id))
+    db.session.execute(db.update(FeedbackEvent).values(created_at=utcnow() - timedelta(days=46)))
+    db.session.commit()
+    record(Report(source="ses", kind="soft", event_id="new", delivery_id=delivery.id))
+    assert db.session.scalars(db.select(FeedbackEvent.kind)).all() == ["soft"]

@@ -28,6 +28,8 @@ from .models import FeedbackEvent
 log = logging.getLogger(__name__)
 
 LOOKBACK = timedelta(days=30)  # how far back "the latest email to that address" looks
+# How long a recorded event's id is kept: far past any provider's retries (SendGrid's are the longest, 72 hours).
+REMEMBER = timedelta(days=45)
 Kind = Literal["hard", "soft", "complaint", "unsubscribe"]
 SOURCES = ("ses", "sendgrid", "mailgun", "postmark", "inbound")
 
@@ -50,6 +52,8 @@ def record(report: Report) -> str:
     supporters = [delivery.supporter] if delivery is not None else (supporters_with(report.email) if report.email else [])
     try:
         with db.session.begin_nested():
+            # The write first (SQLite), and the table kept small: what no provider will send again is forgotten.
+            db.session.execute(db.delete(FeedbackEvent).where(FeedbackEvent.created_at < utcnow() - REMEMBER))
             db.session.add(FeedbackEvent(source=report.source, key=_key(report.event_id), kind=report.kind))
             db.session.flush()
     except IntegrityError:
