@@ -57,7 +57,8 @@ def report_for(mailbox: Mailbox, address: str, raw: bytes) -> Report | str:
     if mailbox.kind == "fbl":
         return f"a {kind or message.get_content_type()} message to the feedback address is not a feedback report"
     if kind != "delivery-status":
-        return f"a {kind or message.get_content_type()} message to the bounce address of delivery {mailbox.delivery_id} is not a DSN"
+        return f"a {kind or message.get_content_type()} message to the bounce address of delivery " \
+               f"{mailbox.delivery_id} is not a DSN"
     failure = returned_mail.failure(message)
     if failure is None:
         return f"a DSN for delivery {mailbox.delivery_id} reports no failure (a delay or a delivery)"
@@ -67,8 +68,13 @@ def report_for(mailbox: Mailbox, address: str, raw: bytes) -> Report | str:
 
 def receive(mailbox: Mailbox, address: str, raw: bytes) -> str:
     """Record what a message to this mailbox says; returns what became of it, for the log (no address in it).
-    A database error propagates: the server answers 451 and the sending system tries again."""
-    found = report_for(mailbox, address, raw)
+    A message that cannot be read is ignored; a database error propagates: the server answers 451 and the
+    sending system tries again."""
+    try:
+        found = report_for(mailbox, address, raw)
+    except Exception as error:  # noqa: BLE001 - reading touches no database: whatever fails here, fails for good
+        # Answering 451 would have the sender try the same bytes again for days; the type alone is logged.
+        found = f"unreadable ({type(error).__name__})"
     if isinstance(found, str):
         return f"ignored: {found}"
     return f"{found.kind} {record(found)}"
