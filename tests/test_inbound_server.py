@@ -181,3 +181,9 @@ def test_a_database_error_answers_451_so_the_sender_tries_again(app, client, rel
         send(port, gone.mail_from, dsn)  # the retry, once the database is back
         assert status_of(gone.rcpt_tos[0]) == "bounced"
         assert mailing_stats(client, case, mailing_id)["bounced"] == 1
+
+
+def test_without_an_inbound_domain_the_command_refuses_to_start(app, runner):
+    app.config["INBOUND_DOMAIN"] = None
+    result = runner.invoke(args=["inbound", "--port", str(free_port())])
+    assert result.exit_code == 1 and "set INBOUND_DOMAIN" in result.output

@@ -66,8 +66,8 @@ def report_type(message: Message) -> str | None:
     """"delivery-status", "feedback-report", … for a multipart/report; None for anything else."""
     if message.get_content_type() != "multipart/report":
         return None
-    value = message.get_param("report-type")
-    return str(value).strip().lower() if value else None
+    value = str(message.get_param("report-type") or "").strip().lower()
+    return value if re.fullmatch(r"[a-z0-9.-]{1,40}", value) else "unknown"  # it is logged: a word, nothing more
 
 
 def failure(message: Message) -> Failure | None:
