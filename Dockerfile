@@ -1,4 +1,4 @@
-# Mobilise: one image for the web and the workers (docker-compose.yml runs both).
+# Mobilise: one image for the web, the workers and `flask inbound` (docker-compose.yml runs them).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -21,7 +21,7 @@ COPY --chown=mobilise:mobilise . .
 RUN pip install --no-deps -e . && mkdir -p instance && chown mobilise:mobilise instance
 
 USER mobilise
-EXPOSE 8000
-# The web: migrate, then hand the process to gunicorn. The workers override the command.
+EXPOSE 8000 2525
+# The web: migrate, then hand the process to gunicorn. The workers and the inbound server override the command.
 # gunicorn.conf.py: the access log, without tokens, query strings or addresses.
 CMD ["sh", "-c", "flask db upgrade && exec gunicorn --config gunicorn.conf.py --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-4} app:app"]

@@ -185,6 +185,20 @@ def worker_command(burst):
     run_worker(burst)
 
 
+@click.command("inbound")
+@click.option("--host", default="127.0.0.1", show_default=True, help="the address to listen on")
+@click.option("--port", type=int, default=2525, show_default=True)
+def inbound_command(host, port):
+    """Receive bounces (RFC 3464), feedback reports (RFC 5965) and unsubscribe mails for INBOUND_DOMAIN over SMTP."""
+    from flask import current_app
+
+    from .deliverability.inbound_server import serve
+
+    if not current_app.config["INBOUND_DOMAIN"]:
+        raise click.ClickException("set INBOUND_DOMAIN: the domain whose mail this server receives")
+    serve(current_app._get_current_object(), host, port)
+
+
 @click.command("dispatch")
 @click.option("--at", "at", help="ISO-8601 instant to act as (default: now)")
 def dispatch_command(at):
@@ -247,6 +261,7 @@ def recount_command(case_id):
 
 
 def register_commands(app: Flask) -> None:
-    commands = (office_cli, staff_cli, supporters_cli, stats_cli, worker_command, dispatch_command, scheduler_command, demo_command)
+    commands = (office_cli, staff_cli, supporters_cli, stats_cli, worker_command, inbound_command, dispatch_command,
+                scheduler_command, demo_command)
     for command in commands:
         app.cli.add_command(command)
