@@ -170,12 +170,12 @@ def test_a_report_to_the_feedback_address_finds_its_email(app, relay, run_jobs):
     report = report_for(Mailbox("fbl"), f"fbl@{DOMAIN}", whole)
     assert (report.kind, report.delivery_id) == ("complaint", delivery.id)  # by its signed unsubscribe token
 
-    # Only the returned email's headers, and no token among them: our Message-ID.
+    # Only the returned email's headers, and no token among them: our Message-ID and the address are guessable,
+    # so anyone could forge such a report to fbl@ to suppress a list; it is ignored and nothing changes.
     headers = f"Message-ID: <delivery.{delivery.id}@uk.example.org>\nTo: {envelope.rcpt_tos[0]}\n\n".encode()
     bare = arf[:original_at].replace(b"Content-Type: message/rfc822", b"Content-Type: text/rfc822-headers")
-    report = report_for(Mailbox("fbl"), f"fbl@{DOMAIN}", bare + headers + b"------=_Part_0_1361742248--\n")
-    assert (report.delivery_id, report.message_id) == (None, f"<delivery.{delivery.id}@uk.example.org>")
-    assert report.email == "some.user@yahoo.co.uk"  # Original-Rcpt-To: used only if the Message-ID were not ours
+    forged = report_for(Mailbox("fbl"), f"fbl@{DOMAIN}", bare + headers + b"------=_Part_0_1361742248--\n")
+    assert forged == "a feedback report to the feedback address names no email of ours by a signed token"
     assert record(report) == "recorded"
     assert db.session.get(Supporter, delivery.supporter_id).status == "complained"
 

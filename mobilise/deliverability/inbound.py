@@ -81,20 +81,21 @@ def receive(mailbox: Mailbox, address: str, raw: bytes) -> str:
 
 
 def _complaint(mailbox: Mailbox, message, event: str) -> Report | str:
-    """A feedback report's complaint. To a bounce address, the email is that address's; to `fbl@`, it is found
-    in the report, best first: a signed token of ours (the VERP sender in Original-Mail-From or the returned
-    email's Return-Path, the unsubscribe token in its List-Unsubscribe), our Message-ID in the returned email,
-    else the recipient's address (Original-Rcpt-To, or the returned email's To)."""
+    """A feedback report's complaint. To a bounce address, the email is that address's (its VERP token is
+    signed); to `fbl@`, where anyone can write, it must be named by a signed token of ours found in the report:
+    the VERP sender in Original-Mail-From or the returned email's Return-Path, or the unsubscribe token in its
+    List-Unsubscribe (or the unsubscribe link in its body). Our Message-IDs are sequential and addresses are
+    guessable, so a report naming the email only by those could be forged to suppress a whole list: it is
+    ignored, and the log says so."""
     report = returned_mail.feedback(message)
     if report is None:
         return "a feedback report without its machine-readable part"
     if not report.is_complaint:
         return f"a {report.feedback_type} feedback report is not a complaint"
-    delivery_id = mailbox.delivery_id
+    delivery_id = mailbox.delivery_id if mailbox.delivery_id is not None else _signed(report)
     if delivery_id is None:
-        delivery_id = _signed(report)
+        return "a feedback report to the feedback address names no email of ours by a signed token"
     return Report(source="inbound", kind="complaint", event_id=event, delivery_id=delivery_id,
-                  message_id=report.message_id, email=report.recipient if delivery_id is None else None,
                   detail=f"feedback report: {report.feedback_type}")
 
 
