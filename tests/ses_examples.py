@@ -6,6 +6,7 @@ Event publishing (`eventType`): docs.aws.amazon.com/ses/latest/dg/event-publishi
 """
 import json
 
+
 HEADERS = """
     "headersTruncated":false,
     "headers":[
@@ -25,6 +26,20 @@ HEADERS = """
       "subject":"Hello"
     }"""
 
+
+def identity_mail(message_id: str) -> str:
+    """The `mail` object the identity notification examples share, with the original headers; SES's own id."""
+    return """{
+    "timestamp":"2016-01-27T14:59:38.237Z",
+    "source":"john@example.com",
+    "sourceArn": "arn:aws:ses:us-west-2:888888888888:identity/example.com",
+    "sourceIp": "127.0.3.0",
+    "sendingAccountId":"123456789012",
+    "messageId":"%s",
+    "destination":["jane@example.com", "mary@example.com", "richard@example.com"],""" % message_id + HEADERS + """
+  }"""
+
+
 BOUNCE_WITH_DSN = """{
   "notificationType":"Bounce",
   "bounce":{
@@ -39,15 +54,7 @@ BOUNCE_WITH_DSN = """{
     "feedbackId":"00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa068a-000000",
     "remoteMtaIp":"127.0.2.0"
   },
-  "mail":{
-    "timestamp":"2016-01-27T14:59:38.237Z",
-    "source":"john@example.com",
-    "sourceArn": "arn:aws:ses:us-west-2:888888888888:identity/example.com",
-    "sourceIp": "127.0.3.0",
-    "sendingAccountId":"123456789012",
-    "messageId":"00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000",
-    "destination":["jane@example.com", "mary@example.com", "richard@example.com"],""" + HEADERS + """
-  }
+  "mail":""" + identity_mail("00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000") + """
 }"""
 
 BOUNCE_WITHOUT_DSN = """{
@@ -60,15 +67,7 @@ BOUNCE_WITHOUT_DSN = """{
     "feedbackId":"00000137860315fd-869464a4-8680-4114-98d3-716fe35851f9-000000",
     "remoteMtaIp":"127.0.2.0"
   },
-  "mail":{
-    "timestamp":"2016-01-27T14:59:38.237Z",
-    "messageId":"00000137860315fd-34208509-5b74-41f3-95c5-22c1edc3c924-000000",
-    "source":"john@example.com",
-    "sourceArn": "arn:aws:ses:us-west-2:888888888888:identity/example.com",
-    "sourceIp": "127.0.3.0",
-    "sendingAccountId":"123456789012",
-    "destination":["jane@example.com", "mary@example.com", "richard@example.com"],""" + HEADERS + """
-  }
+  "mail":""" + identity_mail("00000137860315fd-34208509-5b74-41f3-95c5-22c1edc3c924-000000") + """
 }"""
 
 COMPLAINT_WITH_FEEDBACK = """{
@@ -81,15 +80,7 @@ COMPLAINT_WITH_FEEDBACK = """{
     "timestamp":"2016-01-27T14:59:38.237Z",
     "feedbackId":"000001378603177f-18c07c78-fa81-4a58-9dd1-fedc3cb8f49a-000000"
   },
-  "mail":{
-    "timestamp":"2016-01-27T14:59:38.237Z",
-    "messageId":"000001378603177f-7a5433e7-8edb-42ae-af10-f0181f34d6ee-000000",
-    "source":"john@example.com",
-    "sourceArn": "arn:aws:ses:us-west-2:888888888888:identity/example.com",
-    "sourceIp": "127.0.3.0",
-    "sendingAccountId":"123456789012",
-    "destination":["jane@example.com", "mary@example.com", "richard@example.com"],""" + HEADERS + """
-  }
+  "mail":""" + identity_mail("000001378603177f-7a5433e7-8edb-42ae-af10-f0181f34d6ee-000000") + """
 }"""
 
 COMPLAINT_WITHOUT_FEEDBACK = """{
@@ -99,15 +90,7 @@ COMPLAINT_WITHOUT_FEEDBACK = """{
     "timestamp":"2016-01-27T14:59:38.237Z",
     "feedbackId":"0000013786031775-fea503bc-7497-49e1-881b-a0379bb037d3-000000"
   },
-  "mail":{
-    "timestamp":"2016-01-27T14:59:38.237Z",
-    "messageId":"0000013786031775-163e3910-53eb-4c8e-a04a-f29debf88a84-000000",
-    "source":"john@example.com",
-    "sourceArn": "arn:aws:ses:us-west-2:888888888888:identity/example.com",
-    "sourceIp": "127.0.3.0",
-    "sendingAccountId":"123456789012",
-    "destination":["jane@example.com", "mary@example.com", "richard@example.com"],""" + HEADERS + """
-  }
+  "mail":""" + identity_mail("0000013786031775-163e3910-53eb-4c8e-a04a-f29debf88a84-000000") + """
 }"""
 
 DELIVERY = """{

@@ -123,6 +123,13 @@ def test_not_spam_and_deliveries_change_nothing(client, relay, signer, mailing):
     assert db.session.scalar(db.select(db.func.count(Bounce.id))) == 0
 
 
+def test_an_unsubscribe_through_ses_list_management_unsubscribes(client, relay, signer, mailing):
+    event = aws.example(aws.EVENT_SUBSCRIPTION, address="person0@gb.example.net",
+                        example_address="recipient@example.com")
+    assert post(client, signer.sign(notification(event))).json["recorded"] == 1
+    assert [status_of(a) for a in ADDRESSES] == ["unsubscribed", "subscribed", "subscribed"]
+
+
 def _elsewhere(url):
     return lambda signer: signer.sign(notification(_bounce()), cert_url=url)
 
@@ -166,6 +173,11 @@ def test_a_message_that_fails_verification_changes_nothing(client, relay, signer
     assert db.session.scalar(db.select(db.func.count(FeedbackEvent.id))) == 0
     assert db.session.scalar(db.select(db.func.count(Bounce.id))) == 0
     assert sns_server.requests == ([CERT_PATH] if may_fetch else [])
+
+
+def test_a_body_that_is_no_sns_message_answers_400(client, signer):
+    for body in (b"not json", b"[]", json.dumps({"Type": "Something"}).encode()):
+        assert client.post("/webhooks/ses", data=body).status_code == 400
 
 
 def test_no_topic_set_up_answers_401(app, client, signer, mailing, sns_server):
