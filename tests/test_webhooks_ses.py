@@ -159,6 +159,7 @@ REFUSED = {
     "cert on another port": (_elsewhere(f"https://sns.us-east-1.amazonaws.com:8443{CERT_PATH}"), 403, False),
     "cert with credentials": (_elsewhere(f"https://me@sns.us-east-1.amazonaws.com{CERT_PATH}"), 403, False),
     "signature version 3": (lambda signer: {**signer.sign(notification(_bounce())), "SignatureVersion": "3"}, 403, False),
+    "signature version not a string": (lambda signer: {**signer.sign(notification(_bounce())), "SignatureVersion": [1]}, 403, False),
 }
 
 
@@ -176,7 +177,7 @@ def test_a_message_that_fails_verification_changes_nothing(client, relay, signer
 
 
 def test_a_body_that_is_no_sns_message_answers_400(client, signer):
-    for body in (b"not json", b"[]", json.dumps({"Type": "Something"}).encode()):
+    for body in (b"not json", b"[]", json.dumps({"Type": "Something"}).encode(), json.dumps({"Type": []}).encode()):
         assert client.post("/webhooks/ses", data=body).status_code == 400
 
 
@@ -298,6 +299,8 @@ def test_the_email_is_named_by_the_tag_then_our_message_id_never_by_ses_own_id()
     ("http://sns.us-east-1.amazonaws.com/x.pem", False),
     ("https://sns.us-east-1.amazonaws.com:444/x.pem", False),
     ("https://sns.us-east-1.amazonaws.com:bad/x.pem", False),
+    ("https://sns.us-east-1.amazonaws.com/a b.pem", False),
+    ("https://sns.us-east-1.amazonaws.com/x.pem\r\nHost: attacker.example", False),
     (None, False),
 ])
 def test_the_certificate_url_rule(url, accepted):

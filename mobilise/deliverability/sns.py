@@ -63,12 +63,12 @@ def verified_message(body: bytes, config) -> dict:
         message = json.loads(body)
     except ValueError:
         message = None
-    if not isinstance(message, dict) or message.get("Type") not in SIGNED:
+    if not isinstance(message, dict) or _text(message, "Type") not in SIGNED:
         raise BadRequest("not an Amazon SNS message")
-    if message.get("TopicArn") not in topics:
+    if _text(message, "TopicArn") not in topics:
         raise Forbidden("the message is for a topic this service does not accept")
-    algorithm = ALGORITHMS.get(message.get("SignatureVersion"))
-    if algorithm is None or not isinstance(message.get("Signature"), str):
+    algorithm = ALGORITHMS.get(_text(message, "SignatureVersion"))
+    if algorithm is None or _text(message, "Signature") is None:
         raise Forbidden("the message is not signed as SNS signs")
     if not is_sns_url(message.get("SigningCertURL"), pem=True):
         raise Forbidden("SigningCertURL is not an Amazon SNS certificate")
@@ -83,7 +83,7 @@ def verified_message(body: bytes, config) -> dict:
 
 def is_sns_url(url, *, pem: bool = False) -> bool:
     """https on an `sns.<region>.amazonaws.com` (or `.amazonaws.com.cn`) host, nothing else in the authority."""
-    if not isinstance(url, str):
+    if not isinstance(url, str) or not url.isascii() or not url.isprintable() or " " in url:
         return False
     try:
         parts = urlsplit(url)
@@ -92,6 +92,11 @@ def is_sns_url(url, *, pem: bool = False) -> bool:
         return False
     return (parts.scheme == "https" and parts.username is None and port in (None, 443)
             and SNS_HOST.fullmatch(parts.hostname or "") is not None and (not pem or parts.path.endswith(".pem")))
+
+
+def _text(message: dict, field: str) -> str | None:
+    value = message.get(field)
+    return value if isinstance(value, str) else None
 
 
 def canonical_string(message: dict) -> bytes:
