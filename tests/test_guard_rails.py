@@ -117,3 +117,31 @@ def test_the_console_shows_staff_why_the_mailing_waits_and_lets_them_resume_it(a
     page = client.get(f"/console/cases/{mailing(mailing_id).drive.case_id}").get_data(as_text=True)
     assert "spam complaints reached 33.33% of 3 emails" in page
     assert "Resume sending" in page
+
+
+def test_a_batch_under_way_stops_at_its_next_write_once_a_report_paused_its_mailing(app, relay, run_jobs, monkeypatch):
+    from mobilise.sending import batch
+
+    app.config.update(GUARD_MIN_SAMPLE=1, SEND_BATCH_SIZE=12)
+    monkeypatch.setattr(batch, "FLUSH_EVERY", 3)
+    mailing_id = launch(12)
+    accept = relay.handle_DATA
+
+    async def complaint_arrives_meanwhile(server, session, envelope):
+        # A provider's webhook, answered by another process while this batch sends: a complaint about the fifth
+        # email, once the batch has written (and counted) its first three.
+        answer = await accept(server, session, envelope)
+        if len(relay.received) == 5:
+            with app.app_context():
+                complain(envelope.rcpt_tos[0], "meanwhile")
+                db.session.remove()
+        return answer
+
+    monkeypatch.setattr(relay, "handle_DATA", complaint_arrives_meanwhile)
+    sending.take_audience(mailing_id)
+    run_jobs()
+
+    assert mailing(mailing_id).status == "paused"
+    assert len(relay.received) == 6  # the sixth was on its way; the batch stopped at its next write
+    assert db.session.scalar(db.select(db.func.count(Delivery.id)).where(
+        Delivery.mailing_id == mailing_id, Delivery.status == "queued")) == 6  # given back, to go once resumed

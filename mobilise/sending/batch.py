@@ -19,6 +19,7 @@ from ..clock import utcnow
 from ..counts.service import count_outcomes
 from ..extensions import db
 from ..sql import one_of
+from ..sequences.mailing_state import MailingStatus
 from ..sequences.models import Mailing
 from ..supporters.models import Supporter
 from . import delivery_state
@@ -124,11 +125,16 @@ class Batch:
     def _progress(self) -> None:
         if len(self.outcomes) >= FLUSH_EVERY:
             self.outcomes.write()
-            if self.outcomes.guard_paused:  # the rest of the batch waits with the mailing
-                raise Paused(self.outcomes.guard_paused, None)
+            # Paused or cancelled meanwhile (its guard rails, on a provider's report; staff): the rest waits with it.
+            if reason := self.outcomes.guard_paused or self._stopped():
+                raise Paused(reason, None)
         if time.monotonic() >= self.beat:
             self.claim.renew()
             self.beat = time.monotonic() + self.beat_every
+
+    def _stopped(self) -> str | None:
+        status = db.session.scalar(db.select(Mailing.status).where(Mailing.id == self.mailing_id))
+        return None if status == MailingStatus.SENDING else f"the mailing is {status}"
 
     def _settle(self, done: set[int]) -> None:
         self.outcomes.write()
