@@ -11,6 +11,7 @@ from ..extensions import db
 from ..languages import reading_language
 from ..sequences.models import Mailing
 from ..tokens import make_token
+from .dkim import signer_for
 from .message import BROKEN, OutgoingEmail, SplicedEmail, unsendable
 from .models import MailingLink
 from .render import PLACEHOLDER, Rendered, personal_subject, personalise, placeholder, render
@@ -62,6 +63,7 @@ class Composer:
         # RFC 6068: what a mailto: address cannot hold as it is, percent-encoded (a "," would split List-Unsubscribe).
         self.mailto = quote(self.reply_to or sender_email, safe="@!$'*+")
         self.office_language = self.office.language
+        self.signer = signer_for(self.office)  # its key loaded once for the whole batch
         self.stage = mailing.stage
         self.mailing_id = mailing.id
 
@@ -168,6 +170,7 @@ class Composer:
             "recipient": email if email.isascii() else idna_address(email),
             "reply_to": self.reply_to,
             "message_id": f"<delivery.{delivery_id}@{self.domain}>",
+            "signer": self.signer,
             "headers": {
                 "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{self.mailto}?subject={quote('unsubscribe ' + unsubscribe_token)}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
