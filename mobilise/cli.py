@@ -83,6 +83,35 @@ def update_office_command(code, dkim_selector, dkim_key_file, no_dkim):
     _echo_dkim(office)
 
 
+@office_cli.command("check")
+@click.argument("code")
+@click.option("--nameserver", help="HOST[:PORT] of the nameserver to ask (default: DNS_NAMESERVER, else the system's)")
+def check_office_command(code, nameserver):
+    """Tell from DNS whether the office's sender domain publishes SPF, DKIM and DMARC (and an MX for
+    INBOUND_DOMAIN), and what to publish where one is missing; exits 1 when one is."""
+    from flask import current_app
+
+    from .offices.dns_check import DnsUnreachable, check_office
+
+    office = _office_or_fail(code)
+    config = current_app.config
+    try:
+        findings = check_office(office, nameserver=nameserver or config.get("DNS_NAMESERVER"),
+                                inbound_domain=config.get("INBOUND_DOMAIN"))
+    except (DnsUnreachable, ValueError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"office {office.code} sends from {office.sender_domain}")
+    for finding in findings:
+        click.echo(f"{finding.what:<6} {finding.status:<11} {finding.name}")
+        click.echo(f"{'':18} {finding.detail}")
+    problems = [finding for finding in findings if not finding.ok]
+    if problems:
+        click.echo(f"{len(problems)} to fix ({', '.join(f.what for f in problems)}): until then mailbox providers may "
+                   "refuse the office's mail or file it as spam")
+        sys.exit(1)
+    click.echo("everything checked is published")
+
+
 def _echo_dkim(office) -> None:
     """What IT publishes for the office's DKIM key, or that its emails go unsigned."""
     dkim = office.dkim()

@@ -97,6 +97,8 @@ def from_environment(instance_path: str) -> dict:
         # upload and its report of rejected rows are kept (personal data) before the tick deletes them.
         "IMPORT_MAX_BYTES": int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024))),
         "IMPORT_RETENTION_DAYS": float(os.environ.get("IMPORT_RETENTION_DAYS", "7")),
+        # The nameserver `flask office check` asks (HOST[:PORT]); the system's resolver when unset.
+        "DNS_NAMESERVER": os.environ.get("DNS_NAMESERVER") or None,
         # Networks whose opens and clicks are machines' (security scanners staff know of), CIDRs.
         "TRACKING_MACHINE_NETWORKS": tuple(
             n.strip() for n in os.environ.get("TRACKING_MACHINE_NETWORKS", "").split(",") if n.strip()
