@@ -12,6 +12,7 @@ from mobilise.extensions import db
 from mobilise.models import Delivery, Office
 from mobilise.offices.dkim_keys import load_key
 from mobilise.sending import dkim as signing
+from mobilise.sending.composer import Composer
 from mobilise.sending.message import Unsendable
 from mobilise.sequences.dispatch import start_drive
 from mobilise.supporters.service import upsert_supporters
@@ -200,6 +201,24 @@ def test_a_key_that_cannot_be_loaded_fails_each_message_not_the_batch(app):
     with pytest.raises(Unsendable) as error:
         signer.sign(b"From: a@uk.example.org\r\n\r\nbody\r\n")
     assert "signing the message failed" in str(error.value)
+
+
+@pytest.mark.parametrize("body", [
+    b"", b"\r\n", b"\r\n\r\n", b"a", b"a \r\n", b" \t \r\n\r\n \r\n", b"\tx\t\ty  z \t\r\nend \t",
+    b"<td   style=x>  hello\t world  \t \r\n    <p> a  b\r\n\r\n \r\n" * 20,
+])
+def test_the_relaxed_body_is_dkimpys_own(body):
+    assert signing.relaxed_body(body) == dkim.canonicalization.Relaxed.canonicalize_body(body)
+
+
+def test_the_relaxed_body_of_a_real_email_is_dkimpys_own(app):
+    office = signed_office()
+    make_supporters(office, 1)
+    drive = start_drive(make_case(), office, {"office": "GB"})
+    composer = Composer(next(m for m in drive.mailings if m.stage == "launch"))
+    body = composer.spliced(1, email="ana@example.net", first_name="Ana", language=None).as_bytes().split(b"\r\n\r\n", 1)[1]
+    assert b"  " in body  # the HTML's indentation: what the faster way is for
+    assert signing.relaxed_body(body) == dkim.canonicalization.Relaxed.canonicalize_body(body)
 
 
 # ---- setting the key: API and command line
