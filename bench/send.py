@@ -214,7 +214,7 @@ def main():
         # The ceiling is measured before the launches and after them, and the higher of the two is the one
         # compared against: on a shared machine it moves by a third from minute to minute.
         before = {k: ceiling(port, sample, args.message_bytes, k) for k in (1, 2)}
-        results = {run: run_launch(args, *run, port, sink.pid) for run in runs}
+        results = {run: run_launch(args, run[0], port, sink.pid, dkim=run[1]) for run in runs}
         size = next(iter(results.values()))["size"]
         after = {k: ceiling(port, sample, size, k) for k in (1, 2)}
         ceilings = {k: max(before[k], after[k]) for k in (1, 2)}

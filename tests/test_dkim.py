@@ -106,11 +106,12 @@ def test_altering_a_signed_header_or_the_body_breaks_the_signature(app, own_rela
     tampered = [
         content.replace(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", b"List-Unsubscribe-Post: List-Unsubscribe=Two"),
         content.replace(b"\r\nSubject: ", b"\r\nSubject: Re: "),
-        head + b"\r\nReply-To: someone@evil.example\r\n\r\n" + body,  # signed as absent: none may be added
+        head + b"\r\nReply-To: someone@evil.example\r\n\r\n" + body,  # a verifier reads the last one
+        head + b"\r\nFrom: Someone Else <ua@uk.example.org>\r\n\r\n" + body,  # From is signed twice: none can be added
         head + b"\r\n\r\n" + body.replace(b"Eduardo", b"Edward", 1),
     ]
     assert all(changed != content for changed in tampered)
-    assert [verified(changed, office) for changed in tampered] == [False] * 4
+    assert [verified(changed, office) for changed in tampered] == [False] * 5
     refolded = content.replace(b"\r\nSubject: ", b"\r\nSubject:\r\n\t ")  # relaxed: a relay may refold a header
     assert verified(refolded, office)
 
@@ -168,6 +169,19 @@ def test_the_sign_up_confirmation_is_signed(app, client, relay, run_jobs):
     assert envelope.content.startswith(b"DKIM-Signature: ") and verified(envelope.content, office)
 
 
+def test_a_visitors_confirmation_is_signed(app, client, relay, run_jobs):
+    office = signed_office()
+    case = make_case()
+    start_drive(case, office, {"office": "GB"})
+    run_jobs()  # the launch: nobody on the list
+    answer = client.post(f"/cases/{case.slug}/actions?office=GB", data={"email": "visitor@example.org"},
+                         environ_base={"REMOTE_ADDR": "198.51.100.23"})
+    assert answer.status_code == 202
+    run_jobs()
+    [envelope] = relay.received
+    assert envelope.rcpt_tos == ["visitor@example.org"] and verified(envelope.content, office)
+
+
 def test_a_test_email_is_signed(app, client, relay):
     office = signed_office()
     case = make_case()
@@ -196,7 +210,7 @@ def test_a_message_that_cannot_be_signed_fails_alone(app, relay, run_jobs, monke
     assert [(status, error) for status, error in failed] == [("failed", "signing the message failed (ValueError)")]
 
 
-def test_a_key_that_cannot_be_loaded_fails_each_message_not_the_batch(app):
+def test_a_key_that_cannot_be_loaded_makes_each_message_unsendable(app):
     signer = signing.Signer("s", "uk.example.org", "-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n")
     with pytest.raises(Unsendable) as error:
         signer.sign(b"From: a@uk.example.org\r\n\r\nbody\r\n")

@@ -150,5 +150,13 @@ def test_nameserver_addresses():
     assert parse_nameserver("192.0.2.53") == ("192.0.2.53", 53)
     assert parse_nameserver("[::1]:5353") == ("::1", 5353)
     assert parse_nameserver("::1") == ("::1", 53)
-    with pytest.raises(ValueError):
-        parse_nameserver("127.0.0.1:99999")
+    assert parse_nameserver("[::1]") == ("::1", 53)
+    for wrong in ("127.0.0.1:99999", "127.0.0.1:dns", "127.0.0.1:"):
+        with pytest.raises(ValueError, match="not HOST"):
+            parse_nameserver(wrong)
+
+
+def test_a_nameserver_that_is_not_one_is_said_so(app, runner):
+    make_office()
+    result = runner.invoke(args=["office", "check", "GB", "--nameserver", "127.0.0.1:0"])
+    assert result.exit_code == 1 and "is not HOST[:PORT]" in result.output

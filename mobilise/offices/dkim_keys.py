@@ -7,6 +7,7 @@ check, which costs far more than the load itself. No message here quotes the key
 import base64
 from functools import lru_cache
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
 
@@ -26,7 +27,7 @@ def checked_private_key(pem: str) -> str:
         key = load_pem_private_key(pem.encode("ascii"), password=None)
     except TypeError:
         raise ValueError("must not be encrypted with a password") from None
-    except (ValueError, UnicodeError):
+    except (ValueError, UnicodeError, UnsupportedAlgorithm):
         raise ValueError("is not a private key that can be read (PEM, RSA or Ed25519, unencrypted)") from None
     if isinstance(key, rsa.RSAPrivateKey):
         if not MIN_RSA_BITS <= key.key_size <= MAX_RSA_BITS:

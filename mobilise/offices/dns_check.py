@@ -36,21 +36,22 @@ class Finding:
 
 def parse_nameserver(value: str) -> tuple[str, int]:
     """HOST[:PORT] (an IPv6 address as [ADDRESS]:PORT) → (IP address, port); ValueError when it names none."""
-    host, port = value.strip(), 53
+    host, port = value.strip(), "53"
     if host.startswith("["):
         host, _, rest = host[1:].partition("]")
-        if rest:
-            port = int(rest.removeprefix(":"))
+        port = rest.removeprefix(":") or port
     elif host.count(":") == 1:
-        host, port_text = host.split(":")
-        port = int(port_text)
-    if not 0 < port < 65536:
-        raise ValueError(f"port {port} is out of range")
+        host, port = host.split(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"the nameserver {value!r} is not HOST[:PORT] with a port from 1 to 65535")
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        host = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0][4][0]
-    return host, port
+        try:
+            host = socket.getaddrinfo(host, int(port), type=socket.SOCK_DGRAM)[0][4][0]
+        except OSError:
+            raise ValueError(f"the nameserver {value!r} names no host this machine can find") from None
+    return host, int(port)
 
 
 class Lookup:
@@ -109,16 +110,15 @@ def check_office(office: Office, *, nameserver: str | None = None, inbound_domai
 
 def spf(lookup: Lookup, domain: str, envelope: bool = False) -> Finding:
     """`envelope`: the domain of the envelope sender (INBOUND_DOMAIN's bounce addresses), which SPF checks."""
-    what = "SPF"
     role = "the envelope sender's domain (INBOUND_DOMAIN): " if envelope else ""
     records = [r for r in lookup.txt(domain) if r.lower() == "v=spf1" or r.lower().startswith("v=spf1 ")]
     if not records:
-        return Finding(what, domain, "missing", role + "publish one TXT record naming the hosts that send for the domain, "
+        return Finding("SPF", domain, "missing", role + "publish one TXT record naming the hosts that send for the domain, "
                        'e.g. "v=spf1 include:YOUR-RELAY\'S-SPF-DOMAIN -all" (the relay documents what to include)')
     if len(records) > 1:
-        return Finding(what, domain, "wrong", role + f"{len(records)} SPF records, and receivers treat more than one as an "
+        return Finding("SPF", domain, "wrong", role + f"{len(records)} SPF records, and receivers treat more than one as an "
                        "error (RFC 7208, 4.5): merge them into one: " + " | ".join(records))
-    return Finding(what, domain, "present", role + records[0])
+    return Finding("SPF", domain, "present", role + records[0])
 
 
 def dkim(lookup: Lookup, office: Office, domain: str) -> Finding:
