@@ -116,6 +116,17 @@ def test_altering_a_signed_header_or_the_body_breaks_the_signature(app, own_rela
     assert verified(refolded, office)
 
 
+def test_a_reply_to_the_office_does_not_have_cannot_be_added(app, relay, run_jobs):
+    office = signed_office(reply_to=None)
+    make_supporters(office, 1)
+    start_drive(make_case(), office, {"office": "GB"})
+    run_jobs()
+    [envelope] = relay.received
+    head, body = envelope.content.split(b"\r\n\r\n", 1)
+    assert b"\r\nReply-To:" not in head and verified(envelope.content, office)
+    assert not verified(head + b"\r\nReply-To: someone@evil.example\r\n\r\n" + body, office)  # signed as absent
+
+
 class Ed25519Check:
     """dkimpy verifies Ed25519 with PyNaCl, which Mobilise does not need: its own verification, run here with the
     public key of cryptography in PyNaCl's place (`verify(message, signature)`, raising when it does not hold)."""
