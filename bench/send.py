@@ -13,6 +13,7 @@ each part used per email (workers with their job processes, the sink, PostgreSQL
     .venv/bin/python bench/send.py [--supporters 100000] [--workers 2] [--database postgresql://postgres@127.0.0.1:5432/test]
     .venv/bin/python bench/send.py --database sqlite          # the embedded default
     .venv/bin/python bench/send.py --compare-workers          # 1 worker, then 2, same database
+    .venv/bin/python bench/send.py --compare-dkim             # unsigned, then signed with RSA-2048 (and --dkim-keys)
 """
 import argparse
 import multiprocessing
@@ -102,7 +103,18 @@ def cpu_by_part(worker_pids, sink_pid) -> dict[str, float]:
             "postgresql": cpu_seconds(named("postgres")), "redis": cpu_seconds(named("redis-server"))}
 
 
-def run_launch(args, workers: int, sink_port: int, sink_pid: int) -> dict:
+def dkim_key(kind: str) -> str:
+    """A fresh PEM private key: `rsa2048` (what receivers verify everywhere) or `ed25519`."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    key = ed25519.Ed25519PrivateKey.generate() if kind == "ed25519" else rsa.generate_private_key(
+        public_exponent=65537, key_size=int(kind.removeprefix("rsa")))
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "none") -> dict:
     from flask_migrate import upgrade
 
     from mobilise import create_app
@@ -133,7 +145,7 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int) -> dict:
             from mobilise.sequences.models import Mailing
             from mobilise.supporters.service import upsert_supporters
 
-            office = make_office()
+            office = make_office(**({} if dkim == "none" else {"dkim_selector": "bench", "dkim_private_key": dkim_key(dkim)}))
             for start in range(0, args.supporters, 10_000):
                 upsert_supporters(office, [{"email": f"person{i}@example.net", "first_name": f"P{i}"}
                                            for i in range(start, min(start + 10_000, args.supporters))])
@@ -183,6 +195,10 @@ def main():
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--message-bytes", type=int, default=5400, help="ceiling's message size before the launch tells it")
     parser.add_argument("--no-pipelining", action="store_true", help="the sink does not offer PIPELINING")
+    parser.add_argument("--dkim", default="none", help="the office's DKIM key: none, rsa2048, rsa1024, ed25519")
+    parser.add_argument("--compare-dkim", action="store_true",
+                        help="with --workers: unsigned, then each of --dkim-keys, in one run")
+    parser.add_argument("--dkim-keys", default="rsa2048", help="the keys --compare-dkim signs with, comma-separated")
     args = parser.parse_args()
 
     port = free_port()
@@ -190,12 +206,15 @@ def main():
     sink = subprocess.Popen(sink_args, stdout=subprocess.PIPE, text=True)
     try:
         sink.stdout.readline()
-        runs = [1, args.workers] if args.compare_workers else [args.workers]
+        if args.compare_dkim:
+            runs = [(args.workers, kind) for kind in ["none", *args.dkim_keys.split(",")]]
+        else:
+            runs = [(workers, args.dkim) for workers in ([1, args.workers] if args.compare_workers else [args.workers])]
         sample = min(args.supporters, 20_000)
         # The ceiling is measured before the launches and after them, and the higher of the two is the one
         # compared against: on a shared machine it moves by a third from minute to minute.
         before = {k: ceiling(port, sample, args.message_bytes, k) for k in (1, 2)}
-        results = {workers: run_launch(args, workers, port, sink.pid) for workers in runs}
+        results = {run: run_launch(args, run[0], port, sink.pid, dkim=run[1]) for run in runs}
         size = next(iter(results.values()))["size"]
         after = {k: ceiling(port, sample, size, k) for k in (1, 2)}
         ceilings = {k: max(before[k], after[k]) for k in (1, 2)}
@@ -208,15 +227,27 @@ def main():
           f" relay_pipelining={'no' if args.no_pipelining else 'yes'}")
     print(f"ceiling, smtplib pushing pre-built messages to the sink: 1 process {ceilings[1]:,.0f}/s, 2 processes {ceilings[2]:,.0f}/s"
           f" (the higher of before the launches: {before[1]:,.0f} / {before[2]:,.0f}, and after: {after[1]:,.0f} / {after[2]:,.0f})")
-    for workers, r in results.items():
+    for (workers, dkim), r in results.items():
         rate = r["delivered"] / r["elapsed"]
-        print(f"{workers} worker(s): launch → last email accepted {r['elapsed']:.1f} s for {r['delivered']:,} emails"
+        print(f"{workers} worker(s), DKIM {dkim}: launch → last email accepted {r['elapsed']:.1f} s for {r['delivered']:,} emails"
               f" = {rate:,.0f}/s, {rate / ceilings[2]:.2f} of the 2-process ceiling;"
               f" audience planned in {r['planned']:.2f} s; peak RSS per worker {r['peaks_mb']} MB")
         print("   CPU per email, ms: " + ", ".join(f"{part} {seconds * 1000 / r['delivered']:.3f}" for part, seconds in r["cpu"].items())
               + f"; all {sum(r['cpu'].values()) * 1000 / r['delivered']:.3f}")
-    if len(results) == 2:
-        one, two = (r["delivered"] / r["elapsed"] for r in results.values())
+    rates = {run: r["delivered"] / r["elapsed"] for run, r in results.items()}
+    if args.compare_dkim:
+        unsigned = rates[(args.workers, "none")]
+        for (workers, dkim), rate in rates.items():
+            if dkim != "none":
+                signed, plain = results[(workers, dkim)], results[(workers, "none")]
+
+                def more(part):  # ms per email more with DKIM than without, of one part (or of all)
+                    used = (lambda r: r["cpu"][part]) if part else (lambda r: sum(r["cpu"].values()))
+                    return (used(signed) / signed["delivered"] - used(plain) / plain["delivered"]) * 1000
+                print(f"DKIM {dkim} / unsigned: {rate / unsigned:.2f}x; CPU per email: workers {more('workers'):+.3f} ms,"
+                      f" all parts {more(None):+.3f} ms")
+    elif len(results) == 2:
+        one, two = rates.values()
         print(f"2 workers / 1 worker: {two / one:.2f}x (the ceiling's 2 processes / 1 process: {ceilings[2] / ceilings[1]:.2f}x)")
     if any(r["delivered"] != args.supporters for r in results.values()):
         sys.exit("not every email arrived")

@@ -31,8 +31,10 @@ stats_cli = AppGroup("stats", help="The counts staff see.")
 @click.option("--send-hour", type=int, default=10, show_default=True)
 @click.option("--reminder-days", default="7,2", show_default=True)
 @click.option("--logo-url", help="an https:// image shown atop the office's emails (none by default)")
+@click.option("--dkim-selector", help="with --dkim-key-file: every email of the office is signed (DKIM)")
+@click.option("--dkim-key-file", type=click.File("r"), help="the PEM private key (RSA or Ed25519) for --dkim-selector")
 def create_office_command(code, name, language, timezone, sender, sender_name, reply_to, address, send_hour, reminder_days,
-                          logo_url):
+                          logo_url, dkim_selector, dkim_key_file):
     """Add a country office."""
     from .offices.service import create_office
 
@@ -44,12 +46,80 @@ def create_office_command(code, name, language, timezone, sender, sender_name, r
         "code": code, "name": name, "language": language, "timezone": timezone, "sender": sender,
         "sender_name": sender_name, "reply_to": reply_to, "address": address.replace("\\n", "\n"),
         "send_hour": send_hour, "reminder_days": days, "logo_url": logo_url,
+        "dkim_selector": dkim_selector, "dkim_private_key": dkim_key_file and dkim_key_file.read(),
     }
     try:
         office = create_office({k: v for k, v in data.items() if v is not None})
     except ServiceError as error:
         fail(error)
     click.echo(f"office {office.code} created: {office.name}")
+    if office.dkim_selector:
+        _echo_dkim(office)
+
+
+@office_cli.command("update")
+@click.argument("code")
+@click.option("--dkim-selector", help="with --dkim-key-file: every email of the office is signed (DKIM)")
+@click.option("--dkim-key-file", type=click.File("r"), help="the PEM private key (RSA or Ed25519) for --dkim-selector")
+@click.option("--no-dkim", is_flag=True, help="remove the office's DKIM key: its emails go unsigned (the relay may sign)")
+def update_office_command(code, dkim_selector, dkim_key_file, no_dkim):
+    """Change an office's DKIM selector and key."""
+    from .offices.service import change_office
+
+    if no_dkim and (dkim_selector or dkim_key_file):
+        raise click.UsageError("--no-dkim removes the key: give it alone")
+    if no_dkim:
+        data = {"dkim_selector": None, "dkim_private_key": None}
+    else:
+        data = {"dkim_selector": dkim_selector, "dkim_private_key": dkim_key_file and dkim_key_file.read()}
+        data = {k: v for k, v in data.items() if v is not None}
+    if not data:
+        raise click.UsageError("nothing to change: give --dkim-selector with --dkim-key-file, or --no-dkim")
+    try:
+        office = change_office(_office_or_fail(code), data)
+    except ServiceError as error:
+        fail(error)
+    click.echo(f"office {office.code} updated")
+    _echo_dkim(office)
+
+
+@office_cli.command("check")
+@click.argument("code")
+@click.option("--nameserver", help="HOST[:PORT] of the nameserver to ask (default: DNS_NAMESERVER, else the system's)")
+def check_office_command(code, nameserver):
+    """Tell from DNS whether the office's sender domain publishes SPF, DKIM and DMARC (and an MX for
+    INBOUND_DOMAIN), and what to publish where one is missing; exits 1 when one is."""
+    from flask import current_app
+
+    from .offices.dns_check import DnsUnreachable, check_office
+
+    office = _office_or_fail(code)
+    config = current_app.config
+    try:
+        findings = check_office(office, nameserver=nameserver or config.get("DNS_NAMESERVER"),
+                                inbound_domain=config.get("INBOUND_DOMAIN"))
+    except (DnsUnreachable, ValueError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"office {office.code} sends from {office.sender_domain}")
+    for finding in findings:
+        click.echo(f"{finding.what:<6} {finding.status:<11} {finding.name}")
+        click.echo(f"{'':18} {finding.detail}")
+    problems = [finding for finding in findings if not finding.ok]
+    if problems:
+        click.echo(f"{len(problems)} to fix ({', '.join(f.what for f in problems)}): until then mailbox providers may "
+                   "refuse the office's mail or file it as spam")
+        sys.exit(1)
+    click.echo("everything checked is published")
+
+
+def _echo_dkim(office) -> None:
+    """What IT publishes for the office's DKIM key, or that its emails go unsigned."""
+    dkim = office.dkim()
+    if dkim is None:
+        click.echo("DKIM: none (emails go unsigned by Mobilise; the relay may sign them)")
+        return
+    click.echo(f"DKIM: publish this TXT record at {dkim['name']}, then run: flask office check {office.code}")
+    click.echo(dkim["public_key"])
 
 
 @staff_cli.command("create")

@@ -1,4 +1,4 @@
-"""Offices through the API: admins make them; staff see their own and set its logo."""
+"""Offices through the API: admins make them; staff see their own and set its logo and DKIM key."""
 from flask import jsonify
 
 from ..offices.service import OfficeIn, OfficeSettingsIn, change_office, create_office, list_offices
@@ -30,5 +30,7 @@ def add_office():
 @bp.patch("/offices/<code>")
 @documented({200: OfficeOut}, body=OfficeSettingsIn, errors=(404,), tags=OFFICES)
 def change_office_settings(code):
-    """Change an office's own settings (its staff, or an admin): `logo_url`, shown atop its emails; null removes it."""
+    """Change an office's own settings (its staff, or an admin); only the fields sent change, null removes:
+    `logo_url`, shown atop its emails; `dkim_selector` with `dkim_private_key` (PEM, RSA or Ed25519), which signs
+    every email of the office; the key is never shown back, `dkim` in the answer is the TXT record to publish."""
     return jsonify(change_office(scoped_office(code), read_json(dict)).to_dict())

@@ -219,6 +219,14 @@ class TestEmailOut(BaseModel):
     subject: str
 
 
+class DkimOut(BaseModel):
+    """The public half of an office's DKIM key, for IT to publish (the private key is never shown)."""
+
+    selector: str
+    name: str = Field(description="where the TXT record goes: SELECTOR._domainkey.DOMAIN")
+    public_key: str = Field(description="the TXT record: v=DKIM1; k=rsa; p=…")
+
+
 class OfficeOut(BaseModel):
     code: str
     name: str
@@ -231,6 +239,7 @@ class OfficeOut(BaseModel):
     send_hour: int
     reminder_days: list[int]
     logo_url: str | None
+    dkim: DkimOut | None
 
 
 class SupporterOut(BaseModel):

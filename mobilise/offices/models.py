@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
 from ..extensions import db
+from .dkim_keys import SELECTOR_LENGTH, dns_record, record_name
 
 LOGO_URL_LENGTH = 2000
 
@@ -26,6 +27,10 @@ class Office(db.Model):
     send_hour: Mapped[int] = mapped_column(default=10)
     reminder_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [7, 2])
     logo_url: Mapped[str | None] = mapped_column(String(LOGO_URL_LENGTH))  # shown atop its emails; none by default
+    # Where the relay does not sign: every email of the office is signed with this key (see sending/dkim.py).
+    # Both or neither; the key is written, never read back out (to_dict shows its public half).
+    dkim_selector: Mapped[str | None] = mapped_column(String(SELECTOR_LENGTH))
+    dkim_private_key: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def to_dict(self) -> dict:
@@ -41,4 +46,19 @@ class Office(db.Model):
             "send_hour": self.send_hour,
             "reminder_days": list(self.reminder_days),
             "logo_url": self.logo_url,
+            "dkim": self.dkim(),
+        }
+
+    @property
+    def sender_domain(self) -> str:
+        return self.sender_email.rsplit("@", 1)[1]
+
+    def dkim(self) -> dict | None:
+        """What IT publishes for the office's DKIM key: the TXT record and where; None without a key."""
+        if not (self.dkim_selector and self.dkim_private_key):
+            return None
+        return {
+            "selector": self.dkim_selector,
+            "name": record_name(self.dkim_selector, self.sender_domain),
+            "public_key": dns_record(self.dkim_private_key),
         }

@@ -8,11 +8,12 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..validation import Language, LongText, Strict, Timezone, parse
+from .dkim_keys import KEY_LENGTH, SELECTOR_LENGTH, checked_private_key, checked_selector
 from .models import LOGO_URL_LENGTH, Office
 
 
@@ -60,9 +61,31 @@ def _image_url(value: str) -> str:
 HeaderName = Annotated[str, AfterValidator(_one_line)]
 SendingAddress = Annotated[str, AfterValidator(_sending_address)]
 ImageUrl = Annotated[str, Field(max_length=LOGO_URL_LENGTH), AfterValidator(_image_url)]
+DkimSelector = Annotated[str, Field(min_length=1, max_length=SELECTOR_LENGTH), AfterValidator(checked_selector)]
+# Write-only: no answer, log or error shows it back (a 422 names the field and what is wrong, never the value).
+DkimPrivateKey = Annotated[str, Field(max_length=KEY_LENGTH), AfterValidator(checked_private_key),
+                           WithJsonSchema({"type": "string", "maxLength": KEY_LENGTH, "writeOnly": True,
+                                           "description": "a PEM private key, RSA of 1024-4096 bits or Ed25519"})]
 
 
-class OfficeIn(Strict):
+class DkimIn(Strict):
+    """An office's DKIM selector and key, set together (both null: the office's emails go unsigned)."""
+
+    dkim_selector: DkimSelector | None = None
+    dkim_private_key: DkimPrivateKey | None = None
+
+    @model_validator(mode="after")
+    def _together(self):
+        if (self.dkim_selector is None) != (self.dkim_private_key is None):
+            missing = "dkim_private_key" if self.dkim_private_key is None else "dkim_selector"
+            raise ValueError(f"dkim_selector and dkim_private_key are set together: {missing} is missing")
+        return self
+
+    def dkim_sent(self) -> bool:
+        return bool({"dkim_selector", "dkim_private_key"} & self.model_fields_set)
+
+
+class OfficeIn(DkimIn):
     code: str = Field(pattern=r"^[A-Za-z]{2}$")
     name: HeaderName = Field(min_length=1, max_length=200)
     language: Language
@@ -100,21 +123,27 @@ def create_office(data: dict) -> Office:
         send_hour=fields.send_hour,
         reminder_days=fields.reminder_days,
         logo_url=fields.logo_url,
+        dkim_selector=fields.dkim_selector,
+        dkim_private_key=fields.dkim_private_key,
     )
     db.session.add(office)
     db.session.commit()
     return office
 
 
-class OfficeSettingsIn(Strict):
-    """What an office changes of itself after it is made: its logo (null removes it)."""
+class OfficeSettingsIn(DkimIn):
+    """What an office changes of itself after it is made: its logo, its DKIM selector and key. Only the fields
+    sent change; null removes."""
 
-    logo_url: ImageUrl | None
+    logo_url: ImageUrl | None = None
 
 
 def change_office(office: Office, data: dict) -> Office:
     fields = parse(OfficeSettingsIn, data)
-    office.logo_url = fields.logo_url
+    if "logo_url" in fields.model_fields_set:
+        office.logo_url = fields.logo_url
+    if fields.dkim_sent():
+        office.dkim_selector, office.dkim_private_key = fields.dkim_selector, fields.dkim_private_key
     db.session.commit()
     return office
 

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..languages import reading_language
 from ..sequences.models import Mailing
 from ..tokens import make_token
+from .dkim import signer_for
 from .message import BROKEN, OutgoingEmail, SplicedEmail, unsendable
 from .models import MailingLink
 from .provider_tags import provider_headers
@@ -65,6 +66,7 @@ class Composer:
         self.inbound_domain = current_app.config["INBOUND_DOMAIN"]
         self.provider_headers = provider_headers(current_app.config)
         self.office_language = self.office.language
+        self.signer = signer_for(self.office)  # its key loaded once for the whole batch
         self.stage = mailing.stage
         self.mailing_id = mailing.id
 
@@ -180,6 +182,7 @@ class Composer:
             "recipient": email if email.isascii() else idna_address(email),
             "reply_to": self.reply_to,
             "message_id": f"<delivery.{delivery_id}@{self.domain}>",
+            "signer": self.signer,
             "headers": headers,
             "envelope_from": envelope_from,
         }

@@ -14,6 +14,7 @@ from ..languages import UI_LANGUAGES, reading_language
 from ..supporters.signup import awaiting_confirmation, confirmation_emailed
 from ..tokens import make_token
 from .composer import public_url
+from .dkim import signer_for
 from .message import OutgoingEmail, Unsendable
 from .messenger import RelayDown, open_session
 from .relays import relay_for
@@ -37,7 +38,8 @@ def send_confirmation(request_id: int) -> str:
     sender = formataddr((office.sender_name or office.name, office.sender_email))
     message = OutgoingEmail(
         subject=rendered.subject, sender=sender, recipient=supporter.email, text=rendered.text, html=rendered.html,
-        message_id=make_msgid("confirm", domain=office.sender_email.rsplit("@", 1)[1]), reply_to=office.reply_to,
+        message_id=make_msgid("confirm", domain=office.sender_domain), reply_to=office.reply_to,
+        signer=signer_for(office),
     )
     return send_and_mark(office.code, message, lambda: confirmation_emailed(request_id, utcnow()),
                          f"sign-up request {request_id}")

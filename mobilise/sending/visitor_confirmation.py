@@ -16,6 +16,7 @@ from ..supporters.visitors import visitor_emailed
 from ..tokens import make_token
 from .composer import public_url
 from .confirmation import send_and_mark
+from .dkim import signer_for
 from .message import OutgoingEmail
 from .render import render
 
@@ -40,11 +41,11 @@ def send_visitor_confirmation(request_id: int) -> str:
         "confirm_url": public_url(f"/cases/{case.slug}/actions/{make_token('visitor', request.id)}?office={office.code}"),
     }
     rendered = render(STAGE, language, context)
-    domain = office.sender_email.rsplit("@", 1)[1]
     message = OutgoingEmail(
         subject=rendered.subject, sender=formataddr((office.sender_name or office.name, office.sender_email)),
         recipient=request.email, text=rendered.text, html=rendered.html, reply_to=office.reply_to,
-        message_id=f"<visitor-action.{request.id}@{domain}>",  # the same if a killed worker's email is sent again
+        message_id=f"<visitor-action.{request.id}@{office.sender_domain}>",  # the same if a killed worker's email is sent again
+        signer=signer_for(office),
     )
     return send_and_mark(office.code, message, lambda: visitor_emailed(request_id, utcnow()),
                          f"visitor action {request_id}")
