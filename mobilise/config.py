@@ -97,6 +97,11 @@ def from_environment(instance_path: str) -> dict:
         # upload and its report of rejected rows are kept (personal data) before the tick deletes them.
         "IMPORT_MAX_BYTES": int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024))),
         "IMPORT_RETENTION_DAYS": float(os.environ.get("IMPORT_RETENTION_DAYS", "7")),
+        # The guard rails' shares (mailings pause past them) and the sample they need first; the reputation page
+        # marks an office's hard-bounce rate against the same share.
+        "GUARD_BOUNCE_RATE": float(os.environ.get("GUARD_BOUNCE_RATE", "0.05")),
+        "GUARD_COMPLAINT_RATE": float(os.environ.get("GUARD_COMPLAINT_RATE", "0.003")),
+        "GUARD_MIN_SAMPLE": int(os.environ.get("GUARD_MIN_SAMPLE", "500")),
         # Networks whose opens and clicks are machines' (security scanners staff know of), CIDRs.
         "TRACKING_MACHINE_NETWORKS": tuple(
             n.strip() for n in os.environ.get("TRACKING_MACHINE_NETWORKS", "").split(",") if n.strip()
