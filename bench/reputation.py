@@ -11,9 +11,6 @@ same join), `reputation(GB)`, the API call, the console page, and the suppressio
 
     .venv/bin/python bench/reputation.py [--database postgresql://postgres@127.0.0.1:5432/test] [--calls 20]
 """
-import argparse
-import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -21,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.scratch import drop_database, make_database  # noqa: E402
-from bench.stats import report, timed  # noqa: E402
+from bench.scratch import run_on_scratch  # noqa: E402
+from bench.stats import launched_by_two_offices, report, signed_in_admin, timed  # noqa: E402
 
 PER_OFFICE = 100_000
 DAYS = 45
@@ -67,21 +64,6 @@ def fill(db, drives: dict[str, int]) -> None:
     db.session.commit()
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/test",
-                        help="PostgreSQL to create a scratch database beside (dropped after)")
-    parser.add_argument("--calls", type=int, default=20)
-    args = parser.parse_args()
-    url, created = make_database(args.database)
-    os.environ.update({"DATABASE_URL": url, "SECRET_KEY": "bench", "MOBILISE_ENV": "production",
-                       "REDIS_URL": "redis://127.0.0.1:6379/14"})
-    try:
-        run_bench(args.calls, url)
-    finally:
-        drop_database(created)
-
-
 def vacuum(url: str) -> None:
     """VACUUM ANALYZE outside a transaction: fresh statistics and a visibility map, as autovacuum leaves them."""
     import psycopg
@@ -94,25 +76,14 @@ def run_bench(calls: int, url: str) -> None:
     from flask_migrate import upgrade
 
     from mobilise import create_app
-    from mobilise.auth.service import create_staff, issue_token
-    from mobilise.cases.service import create_case
     from mobilise.deliverability.reputation import reputation
     from mobilise.extensions import db
-    from mobilise.offices.service import create_office, get_office
-    from mobilise.sequences.service import launch
-
-    sys.path.insert(0, str(ROOT / "tests"))
-    from builders import case_data
+    from mobilise.offices.service import get_office
 
     app = create_app()
     with app.app_context():
         upgrade()
-        offices = {
-            code: create_office({"code": code, "name": name, "language": lang, "timezone": tz, "sender": f"ua@{code.lower()}.example.org"})
-            for code, name, lang, tz in (("GB", "Amnesty UK", "en", "Europe/London"), ("ES", "Amnistía España", "es", "Europe/Madrid"))
-        }
-        case = create_case(case_data())
-        drives = {code: launch(case, office, {"office": code}).id for code, office in offices.items()}
+        _, drives = launched_by_two_offices()
         start = time.perf_counter()
         fill(db, drives)
         vacuum(url)
@@ -120,14 +91,9 @@ def run_bench(calls: int, url: str) -> None:
         print(f"filled in {time.perf_counter() - start:.0f} s: {count('SELECT count(*) FROM deliveries'):,} deliveries "
               f"({count('SELECT count(*) FROM deliveries d JOIN supporters s ON s.id = d.supporter_id JOIN offices o ON o.id = s.office_id WHERE o.code = $$GB$$'):,} GB's), "
               f"{count('SELECT count(*) FROM bounces'):,} bounce reports")
-        create_staff("admin@example.org", admin=True, office_code=None, password="correct horse battery")
-        token = issue_token("admin@example.org")
         gb_id = get_office("GB").id
 
-    client = app.test_client()
-    login = client.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', login).group(1)
-    client.post("/login", data={"email": "admin@example.org", "password": "correct horse battery", "csrf_token": csrf})
+    client, token = signed_in_admin(app)
     headers = {"Authorization": f"Bearer {token}"}
 
     def api_call():
@@ -173,4 +139,4 @@ def run_bench(calls: int, url: str) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_on_scratch(run_bench, calls=20)
