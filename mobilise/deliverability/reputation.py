@@ -130,8 +130,11 @@ def reputation(office: Office, now: datetime | None = None) -> dict:
     for kind, name, on, n, refused in _reports_per_day(office, since):
         if on in days:
             counts = cell(name, on)
-            counts["complaints" if kind == "complaint" else "hard_bounces"] += n
-            counts["refused"] += refused
+            if kind == "complaint":
+                counts["complaints"] += n
+            else:
+                counts["hard_bounces"] += n
+                counts["refused"] += refused
     limits = thresholds()
     windows = {}
     for span in WINDOWS:
