@@ -8,8 +8,6 @@ a plain `SELECT COUNT(*) FROM deliveries`, and also the exact scan the counters 
 
     .venv/bin/python bench/stats.py [--database postgresql://postgres@127.0.0.1:5432/test] [--calls 30]
 """
-import argparse
-import os
 import re
 import statistics
 import sys
@@ -19,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.scratch import drop_database, make_database  # noqa: E402
+from bench.scratch import run_on_scratch  # noqa: E402
 
 PER_OFFICE = 250_000
 OPENS, CLICKS, ACTIONS = 2_000_000, 700_000, 300_000
@@ -80,45 +78,48 @@ def report(name: str, durations: list[float]) -> tuple[float, float]:
     return p50, p95
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/test",
-                        help="PostgreSQL to create a scratch database beside (dropped after)")
-    parser.add_argument("--calls", type=int, default=30)
-    args = parser.parse_args()
-    url, created = make_database(args.database)
-    os.environ.update({"DATABASE_URL": url, "SECRET_KEY": "bench", "MOBILISE_ENV": "production",
-                       "REDIS_URL": "redis://127.0.0.1:6379/14"})
-    try:
-        run_bench(args.calls)
-    finally:
-        drop_database(created)
-
-
-def run_bench(calls: int) -> None:
-    from flask_migrate import upgrade
-
-    from mobilise import create_app
-    from mobilise.auth.service import create_staff, issue_token
+def launched_by_two_offices() -> tuple[int, dict[str, int]]:
+    """GB and ES, and the builders' case launched by both: the case's id and each office's drive id."""
     from mobilise.cases.service import create_case
-    from mobilise.dashboard.recount import recount
-    from mobilise.extensions import db
     from mobilise.offices.service import create_office
     from mobilise.sequences.service import launch
 
     sys.path.insert(0, str(ROOT / "tests"))
     from builders import case_data
 
+    offices = {
+        code: create_office({"code": code, "name": name, "language": lang, "timezone": tz, "sender": f"ua@{code.lower()}.example.org"})
+        for code, name, lang, tz in (("GB", "Amnesty UK", "en", "Europe/London"), ("ES", "Amnistía España", "es", "Europe/Madrid"))
+    }
+    case = create_case(case_data())
+    return case.id, {code: launch(case, office, {"office": code}).id for code, office in offices.items()}
+
+
+def signed_in_admin(app):
+    """A test client signed in to the console as a new admin, and that admin's API token."""
+    from mobilise.auth.service import create_staff, issue_token
+
+    with app.app_context():
+        create_staff("admin@example.org", admin=True, office_code=None, password="correct horse battery")
+        token = issue_token("admin@example.org")
+    client = app.test_client()
+    login = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', login).group(1)
+    client.post("/login", data={"email": "admin@example.org", "password": "correct horse battery", "csrf_token": csrf})
+    return client, token
+
+
+def run_bench(calls: int, url: str) -> None:
+    from flask_migrate import upgrade
+
+    from mobilise import create_app
+    from mobilise.dashboard.recount import recount
+    from mobilise.extensions import db
+
     app = create_app()
     with app.app_context():
         upgrade()
-        offices = {
-            code: create_office({"code": code, "name": name, "language": lang, "timezone": tz, "sender": f"ua@{code.lower()}.example.org"})
-            for code, name, lang, tz in (("GB", "Amnesty UK", "en", "Europe/London"), ("ES", "Amnistía España", "es", "Europe/Madrid"))
-        }
-        case = create_case(case_data())
-        drives = {code: launch(case, office, {"office": code}).id for code, office in offices.items()}
-        case_id = case.id
+        case_id, drives = launched_by_two_offices()
         start = time.perf_counter()
         fill(db, case_id, drives)
         print(f"filled in {time.perf_counter() - start:.0f} s: "
@@ -128,13 +129,7 @@ def run_bench(calls: int) -> None:
         start = time.perf_counter()
         recount(list(drives.values()))
         print(f"recount from the rows (once, after a bulk load): {time.perf_counter() - start:.1f} s")
-        create_staff("admin@example.org", admin=True, office_code=None, password="correct horse battery")
-        token = issue_token("admin@example.org")
-
-    client = app.test_client()
-    login = client.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', login).group(1)
-    client.post("/login", data={"email": "admin@example.org", "password": "correct horse battery", "csrf_token": csrf})
+    client, token = signed_in_admin(app)
 
     def stats_call():
         response = client.get(f"/api/v1/cases/{case_id}/stats", headers={"Authorization": f"Bearer {token}"})
@@ -165,4 +160,4 @@ def run_bench(calls: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_on_scratch(run_bench, calls=30)

@@ -124,6 +124,8 @@ CONSOLE_PAGES = [
     ("supporters list", go("/console/supporters/")),
     ("supporter", go("/console/supporters/{w.supporter_id}")),
     ("import", import_csv),
+    ("deliverability, choosing an office", go("/console/deliverability")),
+    ("deliverability of an office", go("/console/deliverability?office=GB")),
     ("queues", go("/console/queues")),
     ("API docs", go("/console/api")),
     ("console 404", go("/console/cases/999999")),

@@ -39,6 +39,7 @@ class Doc:
     body_or_list: bool = False  # one object or a list of them
     plain_text: bool = False  # also takes the body as text/plain
     multipart: type[BaseModel] | None = None
+    media: str = "application/json"  # what a 2xx answers; any other type is described as text
     errors: tuple[int, ...] = ()
     public: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
@@ -119,9 +120,10 @@ def _operation(endpoint: str, view, doc: Doc, path_parameters: list[dict], refs:
         content["multipart/form-data"] = {"schema": refs[doc.multipart, "validation"]}
     if content:
         operation["requestBody"] = {"required": True, "content": content}
+    answer = (lambda model: _schema(model, refs, "serialization")) if doc.media == "application/json" else (
+        lambda model: {"type": "string"})
     responses = {
-        str(status): {"description": "OK" if status < 300 else "accepted",
-                      "content": {"application/json": {"schema": _schema(model, refs, "serialization")}}}
+        str(status): {"description": "OK" if status < 300 else "accepted", "content": {doc.media: {"schema": answer(model)}}}
         for status, model in doc.answers.items()
     }
     statuses = set(doc.errors) | {422}

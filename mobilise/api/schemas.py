@@ -317,3 +317,55 @@ class ErasedOut(BaseModel):
 class BounceOut(BaseModel):
     supporters: int
     stopped: int
+
+
+class RateLimits(BaseModel):
+    near: float = Field(description="at or past it the rate is marked near")
+    over: float = Field(description="past it the rate is marked over")
+
+
+class ReputationThresholds(BaseModel):
+    complaint_rate: RateLimits = Field(description="Gmail asks for under 0.1%; Gmail, Yahoo and Microsoft reject above 0.3%")
+    hard_bounce_rate: RateLimits = Field(description="over: GUARD_BOUNCE_RATE, the guard rails' share; near: half of it")
+    min_sample: int = Field(description="GUARD_MIN_SAMPLE: fewer emails tried than this is a small sample")
+
+
+Level = Literal["ok", "near", "over"] | None
+
+
+class ReputationCounts(BaseModel):
+    sent: int = Field(description="emails the relay accepted")
+    refused: int = Field(description="emails the relay refused for good at RCPT TO")
+    hard_bounces: int = Field(description="emails hard-bounced, each once (refusals included)")
+    complaints: int = Field(description="emails marked as spam, each once")
+    hard_bounce_rate: float | None = Field(description="hard_bounces / (sent + refused); null when nothing was tried")
+    hard_bounce_level: Level
+    complaint_rate: float | None = Field(description="complaints / sent; null when nothing was sent")
+    complaint_level: Level
+    small_sample: bool = Field(description="sent + refused is under min_sample")
+
+
+class ReputationDomains(BaseModel):
+    gmail: ReputationCounts
+    microsoft: ReputationCounts
+    yahoo: ReputationCounts
+    other: ReputationCounts
+
+
+class ReputationWindow(BaseModel):
+    total: ReputationCounts
+    domains: ReputationDomains
+
+
+class ReputationDay(BaseModel):
+    date: date
+    sent: int
+    hard_bounces: int
+    complaints: int
+
+
+class ReputationOut(BaseModel):
+    office: str
+    thresholds: ReputationThresholds
+    windows: dict[str, ReputationWindow] = Field(description='"7" and "30": the last 7 and 30 days (UTC), today included')
+    days: list[ReputationDay] = Field(description="each of the last 30 days (UTC), oldest first")

@@ -43,3 +43,36 @@ def actions_chart(per_day: dict[date, int], start: date, deadline: date, today: 
     ticks = [bars[i] for i in range(0, count, max(count // 6, 1)) if bars[i].x < WIDTH - 30]
     return {"width": WIDTH, "height": HEIGHT, "left": LEFT, "top": TOP, "base": TOP + plot, "bars": bars,
             "peak": peak, "deadline_x": deadline_x, "deadline": deadline, "ticks": ticks, "total": sum(per_day.values())}
+
+
+BAND, LABEL, GAP = 48, 16, 10  # each series' strip in the reputation chart, the line naming it, the space after
+
+
+@dataclass(frozen=True)
+class Band:
+    label: str
+    label_y: float
+    top: float
+    base: float
+    peak: int
+    bars: list[Bar]
+
+
+def daily_bands(days: list[dict], series: tuple[tuple[str, str], ...]) -> dict:
+    """One strip of bars per series (sent, hard bounces, complaints), each on its own scale, since a few
+    complaints drawn on the scale of thousands sent would not show; each strip is named and says its peak."""
+    slot = (WIDTH - LEFT) / max(len(days), 1)
+    bands = []
+    for n, (key, label) in enumerate(series):
+        label_y = TOP + n * (LABEL + BAND + GAP)
+        top = label_y + LABEL - 10
+        base = top + BAND
+        peak = max((day[key] for day in days), default=0)
+        bars = []
+        for i, day in enumerate(days):
+            height = BAND * day[key] / (peak or 1)
+            bars.append(Bar(LEFT + i * slot + slot * 0.1, base - height, max(slot * 0.8, 1), height, day["date"], day[key]))
+        bands.append(Band(label, label_y, top, base, peak, bars))
+    base = bands[-1].base if bands else TOP
+    ticks = [(LEFT + i * slot + slot * 0.1, days[i]["date"]) for i in range(0, len(days), 7)]
+    return {"width": WIDTH, "height": base + 22, "left": LEFT, "base": base, "bands": bands, "ticks": ticks}
