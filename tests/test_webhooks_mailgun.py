@@ -156,7 +156,7 @@ def test_forged_stale_replayed_unsigned_and_unset_requests_change_nothing(app, d
     for name, body in refused.items():
         answer = post(client, body)
         assert answer.status_code == 403, name
-    # A good signature used twice: the second is a replay, even of a different event.
+    # A good signature used again for another event: a captured signature carries nothing else.
     once = signed(made_ours(UNSUBSCRIBED, drive))
     assert post(client, once).status_code == 200
     replay = {**once, "event-data": bounce}
@@ -167,15 +167,41 @@ def test_forged_stale_replayed_unsigned_and_unset_requests_change_nothing(app, d
     assert drive.snapshot() == before
 
 
-def test_without_redis_a_fresh_signature_is_still_taken_and_a_stale_one_refused(app, drive, client):
+def test_without_redis_nothing_is_taken_and_mailgun_is_told_to_try_again(app, drive, client):
+    # The signature does not cover the event: without Redis a captured one could carry any event, so none is taken.
     bounce = made_ours(PERMANENT, drive, reason="bounce")
     reachable = app.extensions["mobilise.redis"]
     app.extensions["mobilise.redis"] = Redis(port=free_port(), socket_connect_timeout=1)  # nothing listens there
     try:
         assert post(client, signed(bounce, at=time.time() - 660)).status_code == 403
-        assert post(client, signed(bounce)).json == {**NOTHING, "recorded": 1}
+        body = signed(bounce)
+        assert post(client, body).status_code == 503
+        assert drive.statuses()[FIRST] == "subscribed"
     finally:
         app.extensions["mobilise.redis"] = reachable
+    assert post(client, body).json == {**NOTHING, "recorded": 1}  # Mailgun's retry, once Redis is back
+    assert drive.statuses()[FIRST] == "bounced"
+
+
+def test_a_retry_of_the_same_request_after_a_failed_write_is_recorded(drive, client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from mobilise.deliverability import webhooks
+
+    body = signed(made_ours(PERMANENT, drive, reason="bounce"))  # Mailgun resends the same body, signature and all
+    real, calls = webhooks.record, []
+
+    def locked_the_first_time(report):
+        calls.append(report)
+        if len(calls) == 1:
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return real(report)
+
+    monkeypatch.setattr(webhooks, "record", locked_the_first_time)
+    with pytest.raises(OperationalError):
+        post(client, body)
+    assert post(client, body).json == {**NOTHING, "recorded": 1}
+    assert post(client, body).json == {**NOTHING, "duplicate": 1}
     assert drive.statuses()[FIRST] == "bounced"
 
 

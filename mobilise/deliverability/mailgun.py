@@ -1,10 +1,12 @@
 """Mailgun's webhooks (the JSON kind: `{"signature": {...}, "event-data": {...}}`), signed with an HMAC-SHA256 of
 timestamp and token: permanent and temporary failures, complaints and unsubscribes as Reports.
 
-A signature is good once: its token is kept in Redis for the replay window, and a second request with it is
-refused. Without Redis the token cannot be checked, but the timestamp still is, and the event's own id still
-counts it once. A failure for an address on Mailgun's own suppression lists ("suppress-bounce",
-"suppress-complaint", "suppress-unsubscribe") is not a new one: Mailgun reported it when it happened.
+The signature covers only its timestamp and token, not the event, so a token is bound to the first request that
+used it (a digest of its body, kept in Redis for the replay window): Mailgun's retry of that same request is taken,
+a captured signature carrying any other event is refused. Without Redis nothing can be bound, so the request
+answers 503 and Mailgun tries again later. A failure for an address on Mailgun's own suppression lists
+("suppress-bounce", "suppress-complaint", "suppress-unsubscribe") is not a new one: Mailgun reported it when it
+happened.
 """
 import hashlib
 import hmac
@@ -12,7 +14,7 @@ import logging
 
 from redis.exceptions import RedisError
 
-from ..errors import BadRequest, Forbidden
+from ..errors import BadRequest, Forbidden, Unavailable
 from ..jobs import redis_connection
 from .feedback import Kind, Report
 from .payloads import ADDRESS_LENGTH, ID_LENGTH, REPLAY_WINDOW, Fields, check_fresh, load_json, same, secret
@@ -27,7 +29,7 @@ def reports(headers, body: bytes, config) -> list[Report]:
     data = Fields(load_json(body), "body")
     token = _verify(key, data)
     report = _report(data.object("event-data"))
-    _spend(token)
+    _bind(token, body)
     return [] if report is None else [report]
 
 
@@ -45,15 +47,18 @@ def _verify(key: str, data: Fields) -> str:
     return token
 
 
-def _spend(token: str) -> None:
+def _bind(token: str, body: bytes) -> None:
+    """The token's first request, or a retry of it (the same bytes); 403 for any other, 503 without Redis."""
     name = "mobilise:mailgun-token:" + hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+    request = hashlib.sha256(body).hexdigest()
     try:
-        fresh = redis_connection().set(name, 1, nx=True, ex=2 * REPLAY_WINDOW)
+        redis = redis_connection()
+        if redis.set(name, request, nx=True, ex=2 * REPLAY_WINDOW) or redis.get(name) == request.encode():
+            return
     except RedisError as error:
-        log.warning("mailgun token not checked for replay, Redis unreachable: %s", type(error).__name__)
-        return
-    if not fresh:
-        raise Forbidden("this signature was used before")
+        log.warning("mailgun token cannot be checked, Redis unreachable: %s", type(error).__name__)
+        raise Unavailable("the signature cannot be checked for replay now; try again later") from None
+    raise Forbidden("this signature was used before, for another request")
 
 
 def _report(event: Fields) -> Report | None:
