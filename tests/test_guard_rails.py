@@ -58,7 +58,7 @@ def test_complaints_past_the_providers_limit_pause_the_mailing_until_staff_resum
 
     answer = client.post(f"/api/v1/mailings/{mailing_id}/resume", headers=admin)
     assert answer.status_code == 200
-    # A complaint that was already on its way counts from the pause on: under the sample again, no new pause.
+    # A complaint that was already on its way counts from the resume on: under the sample again, no new pause.
     complain("person2@gb.example.net", "c2")
     assert mailing(mailing_id).status == "sending"
     run_jobs()
@@ -145,3 +145,30 @@ def test_a_batch_under_way_stops_at_its_next_write_once_a_report_paused_its_mail
     assert len(relay.received) == 6  # the sixth was on its way; the batch stopped at its next write
     assert db.session.scalar(db.select(db.func.count(Delivery.id)).where(
         Delivery.mailing_id == mailing_id, Delivery.status == "queued")) == 6  # given back, to go once resumed
+
+
+def sent_to(first, last) -> list[str]:
+    return db.session.scalars(
+        db.select(Supporter.email).join(Delivery, Delivery.supporter_id == Supporter.id)
+        .where(Delivery.id.between(first, last), Delivery.status == "sent").order_by(Delivery.id)
+    ).all()
+
+
+def test_late_reports_about_the_emails_before_a_pause_do_not_pause_the_resumed_mailing(app, client, relay):
+    app.config.update(GUARD_MIN_SAMPLE=3, GUARD_BOUNCE_RATE=0.5)
+    mailing_id = launch(12)
+    first, second, *_ = batches(mailing_id)
+    sending.send_batch(mailing_id, *first)
+    a, b, c = sent_to(*first)
+    complain(a, "c0")
+    assert mailing(mailing_id).status == "paused"
+    complain(b, "c1")  # the same three emails' complaints, arriving while it waits
+    complain(c, "c2")
+    admin = bearer(token_for("admin@example.org", admin=True))
+    assert client.post(f"/api/v1/mailings/{mailing_id}/resume", headers=admin).status_code == 200
+
+    sending.send_batch(mailing_id, *second)
+    _, e, _ = sent_to(*second)
+    delivery = db.session.scalar(db.select(Delivery).join(Supporter).where(Supporter.email == e))
+    record(Report(source="postmark", kind="hard", event_id="h", delivery_id=delivery.id))  # 1 of 3: under the 50%
+    assert mailing(mailing_id).status == "sending", mailing(mailing_id).pause_reason

@@ -1,8 +1,9 @@
 """A mailing stops itself before the mailbox providers stop the office: past a minimum sample, complaints above the
 providers' limit or hard bounces above a share of what it sent pause it for staff, saying why.
 
-Counted since the rails last paused it (its `guard_baseline`), so a mailing staff resumed goes on until what
-comes after passes a rail again. The denominator is the emails tried: those the relay accepted and those it
+Counted since staff last resumed it after the rails paused it (its `guard_baseline`), so a resumed mailing goes
+on until what comes after passes a rail again; reports still arriving about the emails before the pause do not
+count against those sent after it. The denominator is the emails tried: those the relay accepted and those it
 refused for good.
 """
 from flask import current_app

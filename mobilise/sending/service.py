@@ -22,7 +22,7 @@ from ..sequences.mailing_state import MailingStatus
 from ..sequences.models import Mailing
 from ..sequences.service import audience_query, why_not_send
 from ..supporters.models import Supporter
-from . import delivery_state
+from . import delivery_state, guard_rails
 from .batch import Batch, Paused
 from .claims import Claim, LeaseLost, recover_expired
 from .delivery_state import UNFINISHED, DeliveryStatus
@@ -170,8 +170,11 @@ def visible_mailing(mailing_id: int, office: Office | None) -> Mailing:
 
 
 def resume_mailing(mailing: Mailing) -> int:
-    """Staff resume a paused mailing: the batches are handed to workers again. Returns the batch count."""
-    if not mailing_state.resume(mailing.id):
+    """Staff resume a paused mailing: the batches are handed to workers again. Returns the batch count.
+    Once the guard rails have paused it, they count from this moment: reports still arriving about the emails
+    before the pause must not pause it again by themselves."""
+    baseline = guard_rails.counted(mailing.id) if mailing.guard_baseline is not None else None
+    if not mailing_state.resume(mailing.id, baseline):
         db.session.refresh(mailing)
         raise Conflict(f"the mailing is {mailing.status}, not paused")
     log.info("mailing %s resumed by staff", mailing.id)

@@ -65,8 +65,8 @@ class Mailing(db.Model):
     # Send jobs of this mailing that raised in a row, and the last error: past a limit it pauses for staff.
     failures: Mapped[int] = mapped_column(default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
-    # What the guard rails had counted when they last paused it ({"attempted", "hard", "complaints"}): once staff
-    # resume it, only what comes after counts towards pausing it again.
+    # What the guard rails had counted ({"attempted", "hard", "complaints"}) when they paused it, then when staff
+    # resumed it: only what comes after counts towards pausing it again.
     guard_baseline: Mapped[dict | None] = mapped_column(JSON)
 
     drive: Mapped[Drive] = relationship(back_populates="mailings")
