@@ -250,12 +250,12 @@ class TimedConnection(Connection):
                     self.host.close()
 
 
-@lru_cache(maxsize=256)
 def _envelope_sender(message, envelope_from) -> str | None:
     """MAIL FROM: the one given, else the message's own (its VERP bounce address), else its From."""
     return _bare(envelope_from or getattr(message, "envelope_from", None) or message.sender)
 
 
+@lru_cache(maxsize=256)
 def _bare(address) -> str | None:
     """The address alone, as smtplib puts it in MAIL FROM and RCPT TO; None when there is none."""
     if isinstance(address, tuple):
