@@ -185,3 +185,21 @@ def test_event_ids_are_forgotten_once_no_provider_would_send_them_again(app, rel
     db.session.commit()
     record(Report(source="ses", kind="soft", event_id="new", delivery_id=delivery.id))
     assert db.session.scalars(db.select(FeedbackEvent.kind)).all() == ["soft"]
+
+
+def test_by_address_alone_a_complaint_reaches_every_office_that_emailed_it_lately(app, relay, run_jobs):
+    # SES's identity notifications name the address only: it cannot tell whether GB's or FR's email was marked.
+    gb = make_office()
+    fr = make_office(code="FR", sender="ua@fr.example.org")
+    es = make_office(code="ES", sender="ua@es.example.org")
+    for office in (gb, fr, es):
+        make_supporters(office, 1, email="shared@example.net")
+    start_drive(make_case(), gb, {"office": "GB"})
+    run_jobs()
+    start_drive(make_case(), fr, {"office": "FR"})
+    run_jobs()  # ES never emailed them
+
+    assert record(Report(source="ses", kind="complaint", event_id="c1", email="shared@example.net")) == "recorded"
+    statuses = dict(db.session.execute(
+        db.select(Supporter.office_id, Supporter.status).where(Supporter.email == "shared@example.net")).all())
+    assert statuses == {gb.id: "complained", fr.id: "complained", es.id: "subscribed"}

@@ -3,9 +3,9 @@
 
 A report names its email, best first, by what the service attached to it (the delivery id in a provider's
 custom arguments or metadata, the VERP token of a bounce address), by our Message-ID, or else as the latest
-email to that address in the last 30 days. A report that names no email of ours applies to that address in
-every office, as `POST /api/v1/events/bounces` does by email, so that a complaint or an unsubscribe is never
-lost because the email it answers is older than the window.
+email to that address in the last 30 days (see `_named` for whom it then concerns). A report that names no email
+of ours applies to that address in every office, as `POST /api/v1/events/bounces` does by email, so that a
+complaint or an unsubscribe is never lost because the email it answers is older than the window.
 """
 import hashlib
 import logging
@@ -48,8 +48,8 @@ class Report:
 def record(report: Report) -> str:
     """Apply the report once and commit. Returns what happened, for the webhook's answer and the logs (no
     address in it): "recorded", "duplicate", or "unknown" when it names no email and no supporter of ours."""
-    delivery = _email_of(report)  # read before the write below: see tracking.service.record_action on SQLite
-    supporters = [delivery.supporter] if delivery is not None else (supporters_with(report.email) if report.email else [])
+    # Read before the write below: see tracking.service.record_action on SQLite.
+    delivery, others = _named(report)
     try:
         with db.session.begin_nested():
             # The write first (SQLite), and the table kept small: what no provider will send again is forgotten.
@@ -59,45 +59,52 @@ def record(report: Report) -> str:
     except IntegrityError:
         db.session.rollback()
         return "duplicate"
-    if not supporters:
+    if delivery is None and not others:
         db.session.commit()  # kept, so a retry of an event about a stranger is not looked up again and again
         log.info("%s %s report names no email or supporter of this service", report.source, report.kind)
         return "unknown"
     if report.kind == "unsubscribe":
-        _unsubscribe(report, delivery, supporters)
+        if delivery is not None:
+            unsubscribe_delivery(delivery, f"{report.source}: unsubscribe")
+        for supporter in others:
+            if supporter.status in ("subscribed", "pending"):
+                record_change(supporter, "withdrawn", f"{report.source}: unsubscribe")
     else:
-        record_bounce(report.kind, supporters, delivery, report.detail, source=report.source)
+        if delivery is not None:
+            record_bounce(report.kind, [delivery.supporter], delivery, report.detail, source=report.source)
+        if others:
+            record_bounce(report.kind, others, None, report.detail, source=report.source)
     db.session.commit()
     log.info("%s %s report recorded for %s", report.source, report.kind,
-             f"delivery {delivery.id}" if delivery is not None else f"{len(supporters)} supporter(s) by address")
+             f"delivery {delivery.id}" if delivery is not None else f"{len(others)} supporter(s) by address")
     return "recorded"
 
 
-def _email_of(report: Report) -> Delivery | None:
+def _named(report: Report) -> tuple[Delivery | None, list[Supporter]]:
+    """The email the report is about, and the other supporters it concerns. An email named by what we attached
+    or by our Message-ID concerns its supporter alone. By address, the latest email to it in the last 30 days is
+    the one counted, and the report concerns that address in every office that emailed it in that time: an
+    address alone cannot tell whose email was marked as spam, and applying it to the wrong office's supporter
+    would keep the complainer on the other list. With no email to it in that time, that address in every office."""
     if report.delivery_id is not None and (delivery := db.session.get(Delivery, report.delivery_id)) is not None:
-        return delivery
+        return delivery, []
     if report.message_id and (delivery := delivery_by_message_id(report.message_id)) is not None:
-        return delivery
+        return delivery, []
     if not report.email:
-        return None
-    return db.session.scalar(
+        return None, []
+    email = report.email.strip().lower()
+    recent = db.session.scalars(
         db.select(Delivery)
         .join(Supporter, Supporter.id == Delivery.supporter_id)
-        .where(Supporter.email == report.email.strip().lower(), Delivery.sent_at >= utcnow() - LOOKBACK,
+        .where(Supporter.email == email, Delivery.sent_at >= utcnow() - LOOKBACK,
                Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.BOUNCED)))
         .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
-        .limit(1)
-    )
-
-
-def _unsubscribe(report: Report, delivery: Delivery | None, supporters: list[Supporter]) -> None:
-    source = f"{report.source}: unsubscribe"
-    if delivery is not None:
-        unsubscribe_delivery(delivery, source)
-        return
-    for supporter in supporters:
-        if supporter.status in ("subscribed", "pending"):
-            record_change(supporter, "withdrawn", source)
+    ).all()
+    if not recent:
+        return None, supporters_with(email)
+    latest = recent[0]
+    others = {d.supporter_id: d.supporter for d in recent if d.supporter_id != latest.supporter_id}
+    return latest, list(others.values())
 
 
 def _key(event_id: str) -> str:
