@@ -14,7 +14,12 @@ class Supporter(db.Model):
     """A person on one office's list. The same address in two offices is two supporters."""
 
     __tablename__ = "supporters"
-    __table_args__ = (UniqueConstraint("office_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("office_id", "email"),
+        # A bounce, complaint or unsubscribe reported by address (a provider's event without our tags, the bounce
+        # API by email) finds that address in every office: the unique key above cannot serve it.
+        Index("ix_supporters_email", "email"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # No index of its own: the unique (office_id, email) index leads with it, and a second one on office_id
