@@ -296,6 +296,9 @@ def test_the_email_is_named_by_the_tag_then_our_message_id_never_by_ses_own_id()
     ("https://sns.us-east-1.amazonaws.com%2F@attacker.example/x.pem", False),
     ("https://attacker.example/https://sns.us-east-1.amazonaws.com/x.pem", False),
     ("https://sqs.us-east-1.amazonaws.com/x.pem", False),
+    ("https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-abc.pem", True),
+    ("https://sns.s3.amazonaws.com/x.pem", False),  # an S3 bucket named "sns", under AWS's wildcard certificate
+    ("https://sns.s3-us-west-2.amazonaws.com/x.pem", False),
     ("http://sns.us-east-1.amazonaws.com/x.pem", False),
     ("https://sns.us-east-1.amazonaws.com:444/x.pem", False),
     ("https://sns.us-east-1.amazonaws.com:bad/x.pem", False),

@@ -36,7 +36,9 @@ from ..jobs import redis_connection
 
 log = logging.getLogger(__name__)
 
-SNS_HOST = re.compile(r"sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?")
+# The label must be a region (us-east-1, us-gov-west-1, cn-north-1): `sns.s3.amazonaws.com` is an S3 bucket's name
+# under AWS's wildcard certificate, and whoever owns that bucket must not be able to serve a "signing" certificate.
+SNS_HOST = re.compile(r"sns\.[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}\.amazonaws\.com(\.cn)?")
 ALGORITHMS = {"1": hashes.SHA1, "2": hashes.SHA256}
 # The fields each message type signs, in the order of the canonical string ("Subject" only when present).
 CONFIRMATION = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type")
