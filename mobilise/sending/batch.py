@@ -46,6 +46,11 @@ class Paused(Exception):
         self.reason, self.until = reason, until
 
 
+class Halted(Exception):
+    """The mailing stopped sending meanwhile, elsewhere (its guard rails on a report, staff, the tick): the batch
+    gives back what it has not tried, and changes nothing about the mailing itself."""
+
+
 class Batch:
     def __init__(self, mailing: Mailing, relay: Relay, claim: Claim, delivery_ids: list[int]):
         self.mailing_id, self.drive_id = mailing.id, mailing.drive_id
@@ -56,6 +61,7 @@ class Batch:
         self.outcomes = Outcomes(self.mailing_id, self.drive_id, claim)
         self.permits, self.slot = 0, 0.0
         self.tried = self.errors = 0
+        self.halted: str | None = None  # why the mailing stopped sending meanwhile, once a progress write saw it
         self.beat_every = min(BEAT, current_app.config["SEND_LEASE_SECONDS"] / 3)
         self.beat = time.monotonic() + self.beat_every
 
@@ -76,6 +82,8 @@ class Batch:
             with open_session(self.relay) as session:
                 upcoming = Upcoming(self._compose, session, sendable)
                 for n, (delivery_id, supporter_id, *_) in enumerate(sendable):
+                    if self.halted:
+                        raise Halted(self.halted)
                     try:
                         message = upcoming.take(n)
                     except UNSENDABLE as error:
@@ -98,7 +106,7 @@ class Batch:
             until = self.relay.mark_down(str(error))
             self._settle(done)
             raise Paused(f"relay {self.relay.name!r} cannot be reached ({error})", until) from error
-        except (Paused, LeaseLost):
+        except (Paused, Halted, LeaseLost):
             self._settle(done)
             raise
         self._settle(done)
@@ -126,8 +134,7 @@ class Batch:
         if len(self.outcomes) >= FLUSH_EVERY:
             self.outcomes.write()
             # Paused or cancelled meanwhile (its guard rails, on a provider's report; staff): the rest waits with it.
-            if reason := self.outcomes.guard_paused or self._stopped():
-                raise Paused(reason, None)
+            self.halted = self.outcomes.guard_paused or self._stopped()
         if time.monotonic() >= self.beat:
             self.claim.renew()
             self.beat = time.monotonic() + self.beat_every

@@ -23,7 +23,7 @@ from ..sequences.models import Mailing
 from ..sequences.service import audience_query, why_not_send
 from ..supporters.models import Supporter
 from . import delivery_state, guard_rails
-from .batch import Batch, Paused
+from .batch import Batch, Halted, Paused
 from .claims import Claim, LeaseLost, recover_expired
 from .delivery_state import UNFINISHED, DeliveryStatus
 from .models import Delivery
@@ -130,6 +130,9 @@ def send_batch(mailing_id: int, first_id: int, last_id: int) -> dict:
         except Paused as pause:
             mailing_state.pause(mailing_id, pause.reason, pause.until)
             return {"paused": pause.reason}
+        except Halted as halt:
+            log.info("mailing %s: batch %s-%s stopped, %s", mailing_id, first_id, last_id, halt)
+            return {"halted": str(halt)}
         except LeaseLost:
             log.warning("mailing %s: batch %s-%s lost its claim; its deliveries were recovered", mailing_id, first_id, last_id)
             return {"lost": claim.id}
