@@ -147,7 +147,7 @@ def test_forged_stale_replayed_unsigned_and_unset_requests_change_nothing(app, d
                                               token=forged["signature"]["token"])["signature"]["signature"]
     refused = {
         "signed with another key": forged,
-        "eleven minutes old": signed(bounce, at=time.time() - 660),
+        "ten hours old (past Mailgun's 8 hours of retries)": signed(bounce, at=time.time() - 10 * 3600),
         "eleven minutes ahead": signed(bounce, at=time.time() + 660),
         "without a signature": {"event-data": bounce},
         "a signature that is not an object": {"signature": "d2271d12299f6592", "event-data": bounce},
@@ -173,7 +173,7 @@ def test_without_redis_nothing_is_taken_and_mailgun_is_told_to_try_again(app, dr
     reachable = app.extensions["mobilise.redis"]
     app.extensions["mobilise.redis"] = Redis(port=free_port(), socket_connect_timeout=1)  # nothing listens there
     try:
-        assert post(client, signed(bounce, at=time.time() - 660)).status_code == 403
+        assert post(client, signed(bounce, at=time.time() - 10 * 3600)).status_code == 403
         body = signed(bounce)
         assert post(client, body).status_code == 503
         assert drive.statuses()[FIRST] == "subscribed"
@@ -226,3 +226,11 @@ def test_a_malformed_body_answers_400_and_records_nothing(drive, client):
     for name, body in signed_but_malformed.items():
         assert post(client, body).status_code == 400, name
     assert drive.snapshot() == before
+
+
+def test_a_retry_hours_after_the_first_try_still_counts(drive, client):
+    # Mailgun retries for 8 hours with the signature of its first try: a short window would lose the event.
+    body = signed(made_ours(PERMANENT, drive, reason="bounce"), at=time.time() - 5 * 3600)
+    assert post(client, body).json == {**NOTHING, "recorded": 1}
+    assert post(client, body).json == {**NOTHING, "duplicate": 1}
+    assert drive.statuses()[FIRST] == "bounced"

@@ -135,7 +135,7 @@ def test_forged_stale_unsigned_and_unset_requests_change_nothing(app, drive, cli
         "another key": signed(events, key=other_key),
         "a changed body": tampered,
         "a signature that is not base64": bad_signature,
-        "eleven minutes old": signed(events, at=time.time() - 660),
+        "a day and two hours old (past SendGrid's 24 hours of retries)": signed(events, at=time.time() - 26 * 3600),
         "eleven minutes ahead": signed(events, at=time.time() + 660),
         "unsigned": {"data": json.dumps(events), "content_type": "application/json"},
     }
@@ -168,3 +168,10 @@ def test_a_malformed_body_answers_400_and_records_nothing(drive, client):
         answer = post(client, **signed(None, body=body))
         assert answer.status_code == 400, name
     assert drive.snapshot() == before
+
+
+def test_a_retry_hours_after_the_first_try_still_counts(drive, client):
+    # SendGrid retries for 24 hours with the signature of its first try: a short window would lose the event.
+    answer = post(client, **signed([documented("bounce", **ours(drive))], at=time.time() - 5 * 3600))
+    assert answer.json == {**NOTHING, "recorded": 1}
+    assert drive.statuses()[FIRST] == "bounced"

@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from ..errors import BadRequest, Forbidden, Unavailable
 from ..jobs import redis_connection
 from .feedback import Kind, Report
-from .payloads import ADDRESS_LENGTH, ID_LENGTH, REPLAY_WINDOW, Fields, check_fresh, load_json, same, secret
+from .payloads import ADDRESS_LENGTH, ID_LENGTH, MAILGUN_WINDOW, Fields, check_fresh, load_json, same, secret
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def _verify(key: str, data: Fields) -> str:
     expected = hmac.new(key.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
     if not same(given.lower(), expected):
         raise Forbidden("the signature does not match")
-    check_fresh(timestamp)
+    check_fresh(timestamp, MAILGUN_WINDOW)
     return token
 
 
@@ -53,7 +53,7 @@ def _bind(token: str, body: bytes) -> None:
     request = hashlib.sha256(body).hexdigest()
     try:
         redis = redis_connection()
-        if redis.set(name, request, nx=True, ex=2 * REPLAY_WINDOW) or redis.get(name) == request.encode():
+        if redis.set(name, request, nx=True, ex=MAILGUN_WINDOW + 3600) or redis.get(name) == request.encode():
             return
     except RedisError as error:
         log.warning("mailgun token cannot be checked, Redis unreachable: %s", type(error).__name__)

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from ..errors import Forbidden, Unauthorized
 from .feedback import Kind, Report
-from .payloads import ADDRESS_LENGTH, Fields, check_fresh, events_in, load_json, secret
+from .payloads import ADDRESS_LENGTH, SENDGRID_WINDOW, Fields, check_fresh, events_in, load_json, secret
 
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
@@ -53,7 +53,7 @@ def _verify(key: ec.EllipticCurvePublicKey, headers, body: bytes) -> None:
         key.verify(base64.b64decode(signature, validate=True), timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
     except (binascii.Error, ValueError, InvalidSignature):
         raise Forbidden("the signature does not match") from None
-    check_fresh(timestamp)
+    check_fresh(timestamp, SENDGRID_WINDOW)
 
 
 def _report(event: Fields) -> Report | None:
