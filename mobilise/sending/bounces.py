@@ -78,7 +78,8 @@ def record_bounce(kind: str, supporters: list[Supporter], delivery: Delivery | N
         db.session.flush()  # counted by the soft-bounce rule and the guard rails below
         if supporter.status in MAILABLE and _stops_mail(supporter, kind):
             change = "complained" if kind == "complaint" else "bounced"
-            record_change(supporter, change, f"{source} report: {kind}")
+            # As staff read it in the history and the suppression list: "relay report: hard", "ses report: complaint".
+            record_change(supporter, change, f"{'relay' if source == 'api' else source} report: {kind}")
             stopped += 1
     if delivery is not None and kind == "hard" and delivery_state.bounce(delivery.id):
         count_bounce(delivery.mailing_id)
