@@ -1,4 +1,5 @@
 """Mobilise: turn Urgent Actions into action."""
+import os
 from pathlib import Path
 
 from flask import Flask, request
@@ -14,7 +15,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
+        # INSTANCE_PATH lets a second copy of the service (a test of scripts/run, a trial) keep its own files.
+        instance_path=os.environ.get("INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     app.config.from_mapping(settings.from_environment(app.instance_path))

@@ -302,16 +302,28 @@ def scheduler_command():
 
 @click.command("demo")
 def demo_command():
-    """Fill an empty database with demo offices, supporters and the seed UA."""
+    """Fill an empty database with demo offices, supporters and the seed UA; the passwords and tokens it prints are
+    kept in the instance folder's demo-credentials.txt, which a later run on the filled database leaves alone."""
+    from pathlib import Path
+
+    from flask import current_app
+
     from .demo import DemoRefused, load_demo
 
+    credentials = Path(current_app.instance_path) / "demo-credentials.txt"
     try:
         summary = load_demo()
     except DemoRefused as error:
-        click.echo(str(error))
+        if credentials.exists():
+            click.echo(f"{error}; its passwords and API tokens are still in {credentials}")
+        else:
+            click.echo(f"{error}; set a password with: flask --app app staff password EMAIL")
         sys.exit(0)
+    credentials.touch(mode=0o600)
+    credentials.write_text("".join(f"{line}\n" for line in summary), encoding="utf-8")
     for line in summary:
         click.echo(line)
+    click.echo(f"kept in {credentials}")
 
 
 @stats_cli.command("recount")

@@ -2,17 +2,36 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 
+quietly() {
+  # quietly LOG COMMAND…: the command's output goes to LOG; only if it fails is the log's tail shown.
+  local log="$1"; shift
+  if ! "$@" >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    echo "failed: $* (the whole log is $log)" >&2
+    return 1
+  fi
+}
+
 bootstrap() {
   # (Re)install when the venv is missing or pyproject.toml changed since the last install.
-  local stamp="$VENV/.installed"
+  # With a LOG file, pip's output goes there behind a one-line note (its tail is shown if the install fails).
+  local stamp="$VENV/.installed" log="${1:-}"
   if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
   fi
   if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
-    "$VENV/bin/pip" install --quiet --upgrade pip
-    "$VENV/bin/pip" install --quiet -e "$ROOT[test]"
+    if [ -n "$log" ]; then
+      echo "installing Mobilise into .venv/ (pip's output: $log)"
+      quietly "$log" install_project
+    else
+      install_project --quiet
+    fi
     touch "$stamp"
   fi
+}
+
+install_project() {
+  "$VENV/bin/pip" install "$@" --upgrade pip && "$VENV/bin/pip" install "$@" -e "$ROOT[test]"
 }
 
 bootstrap_node() {
