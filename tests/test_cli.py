@@ -6,7 +6,8 @@ from .conftest import run_flask
 
 
 def test_db_upgrade_creates_the_schema_from_nothing_and_demo_fills_it(tmp_path, service_env):
-    env = dict(service_env, DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    # Its own instance folder: demo writes its credentials there, and a checkout's own must not be touched.
+    env = dict(service_env, DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.sqlite'}", INSTANCE_PATH=str(tmp_path))
     upgrade = run_flask(env, "db", "upgrade")
     assert upgrade.returncode == 0, upgrade.stderr
     demo = run_flask(env, "demo")

@@ -9,6 +9,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import redis
 from flask import g
 
 from mobilise.auth.service import create_staff
@@ -112,6 +113,8 @@ def run_script(tmp_path):
            if key not in {"DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "MAIL_SERVER", "MAIL_PORT", "FLASK_RUN_PORT"}}
     env.update(INSTANCE_PATH=str(instance), PORT=str(free_port()), MAIL_CATCHER_PORT=str(free_port()),
                REDIS_URL=os.environ.get("TEST_RUN_REDIS_URL", "redis://127.0.0.1:6379/13"), TICK_SECONDS="5")
+    # Its own Redis database, emptied first: a job id left by an earlier run must not stand for one of this run's.
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
     started = []
 
     def start():
