@@ -49,7 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  every table, so Alembic and create_all see them
     from . import sql  # noqa: F401  SQLite's settings for several processes, on every connection
 
-    from . import site
+    from . import health, site
     from .api import cases as case_api, deliverability as deliverability_api, docs as api_docs, offices as office_api, openapi, supporters as supporter_api
     from .auth.views import auth
     from .dashboard.actions import actions
@@ -70,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in without_cookies:
         csrf.exempt(blueprint)
     site.init_app(app)  # the favicon, and the error pages (JSON ones under the API)
+    health.init_app(app)  # /healthz and /metrics, for the operator's tools
     # Only sign-in, sign-up and visitors' actions are throttled. A request filter is the limiter's first and
     # cheapest test: exempting blueprints instead costs every pixel ~40 µs of exemption lookups.
     limiter.request_filter(lambda: request.blueprint not in (auth.name, signups.name, visitors.name))

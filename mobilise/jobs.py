@@ -7,7 +7,9 @@ emptied), and the tick re-makes it from the rows, which are the truth.
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from redis import Redis
+from redis import ConnectionPool, Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry as RedisRetry  # not RQ's Retry, which jobs take
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -27,6 +29,20 @@ def redis_connection() -> Redis:
         client = Redis.from_url(current_app.config["REDIS_URL"])
         current_app.extensions["mobilise.redis"] = client
     return client
+
+
+def quick_redis(timeout: float = 1.0) -> Redis:
+    """The app's Redis through a client that tries once and gives up after `timeout` seconds: for the health check
+    and the metrics, which must answer while Redis hangs (redis-py's own client retries for several seconds)."""
+    client = redis_connection()
+    made = current_app.extensions.get("mobilise.quick_redis")
+    if made is None or made[0] is not client:  # made again when the app's client is replaced
+        pool = client.connection_pool
+        options = {**pool.connection_kwargs, "socket_timeout": timeout, "socket_connect_timeout": timeout,
+                   "retry": RedisRetry(NoBackoff(), 0)}
+        made = (client, Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **options)))
+        current_app.extensions["mobilise.quick_redis"] = made
+    return made[1]
 
 
 def redis_script(source: str):

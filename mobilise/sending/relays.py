@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from flask import current_app
 from flask_mail import Connection, email_dispatched
+from redis import Redis
 
 from ..clock import utcnow
 from ..extensions import mail
@@ -96,8 +97,8 @@ class Relay:
     # A relay that cannot be reached is down for every mailing that uses it, for a backoff that grows
     # with each failed try; the first worker to find it back up clears it.
 
-    def down_until(self) -> tuple[datetime, str] | None:
-        raw = redis_connection().get(self._down_key)
+    def down_until(self, redis: Redis | None = None) -> tuple[datetime, str] | None:
+        raw = (redis or redis_connection()).get(self._down_key)
         if raw is None:
             return None
         down = json.loads(raw)

@@ -16,8 +16,10 @@ enqueued twice, and work lost with a killed worker or with every key in Redis is
 never reschedule themselves.
 """
 import logging
+import time
 from datetime import datetime
 
+from redis.exceptions import RedisError
 from sqlalchemy.orm import joinedload
 
 from ..clock import deadline_end, utcnow
@@ -29,13 +31,15 @@ from ..sequences.service import due_mailings, why_not_send
 from .claims import recover_expired
 from .delivery_state import DeliveryStatus
 from .models import Delivery
-from ..jobs import enqueue_audience
+from ..jobs import enqueue_audience, redis_connection
 from ..supporters.import_upkeep import look_after_imports
 from ..supporters.signup import CONFIRM_WITHIN, enqueue_confirmation, unconfirmed_requests
 from ..supporters.visitors import enqueue_visitor_email, forget_addresses, unemailed_requests
 from .service import enqueue_batches, finish_if_done, skip_cancelled, stop
 
 log = logging.getLogger(__name__)
+
+LAST_TICK = "mobilise:tick:last"  # when a tick last ended (Unix seconds), for the metrics' age of the last tick
 
 
 def tick(at: datetime | None = None) -> dict:
@@ -61,7 +65,16 @@ def tick(at: datetime | None = None) -> dict:
     look_after_imports(at)
     result = {"queued": queued, "cancelled": cancelled, "resumed": resumed, "recovered": recovered, "batches": handed}
     log.info("tick at %s: %s", at.isoformat(), result)
+    _record_tick()
     return result
+
+
+def _record_tick() -> None:
+    # The time the tick ran, not `at` (a test's or a catch-up's): the metrics say how long ago a tick last ended.
+    try:
+        redis_connection().set(LAST_TICK, time.time())
+    except RedisError:
+        log.warning("the tick's time was not recorded: Redis did not answer")
 
 
 def _hand_out() -> int:
