@@ -133,8 +133,9 @@ class Batch:
     def _progress(self) -> None:
         if len(self.outcomes) >= FLUSH_EVERY:
             self.outcomes.write()
-            # Paused or cancelled meanwhile (its guard rails, on a provider's report; staff): the rest waits with it.
-            self.halted = self.outcomes.guard_paused or self._stopped()
+            # Paused or cancelled meanwhile (its guard rails, on these refusals or a provider's report; staff): the
+            # rest waits with it.
+            self.halted = self._stopped()
         if time.monotonic() >= self.beat:
             self.claim.renew()
             self.beat = time.monotonic() + self.beat_every
@@ -241,7 +242,6 @@ class Outcomes:
         self.pending: dict[str, dict[str | None, list[tuple[int, int]]]] = {}
         self.counts: dict[str, int] = {}
         self.size = 0
-        self.guard_paused: str | None = None  # why the guard rails paused the mailing, once they have
 
     def __len__(self) -> int:
         return self.size
@@ -273,7 +273,7 @@ class Outcomes:
         count_outcomes(self.mailing_id, self.drive_id, counted)
         self.claim.count_sent()
         if refusals:
-            self.guard_paused = record_refusals(refusals, self.mailing_id) or self.guard_paused
+            record_refusals(refusals, self.mailing_id)
         db.session.commit()
         self.pending.clear()
         self.size = 0

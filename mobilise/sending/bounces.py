@@ -88,10 +88,10 @@ def record_bounce(kind: str, supporters: list[Supporter], delivery: Delivery | N
     return stopped
 
 
-def record_refusals(refusals: list[tuple[int, int, str]], mailing_id: int) -> str | None:
+def record_refusals(refusals: list[tuple[int, int, str]], mailing_id: int) -> None:
     """The relay refused these addresses for good when they were sent to (a 5xx to RCPT TO), as
-    (delivery id, supporter id, its reply): a hard bounce each, so no later email tries them again.
-    Returns why the mailing's guard rails paused it, if they did."""
+    (delivery id, supporter id, its reply): a hard bounce each, so no later email tries them again. Then the
+    mailing's guard rails look again (a pause they make is the caller's to commit)."""
     ids = {supporter_id for _, supporter_id, _ in refusals}
     supporters = {s.id: s for s in db.session.scalars(db.select(Supporter).where(Supporter.id.in_(ids)))}
     for delivery_id, supporter_id, reply in refusals:
@@ -101,7 +101,7 @@ def record_refusals(refusals: list[tuple[int, int, str]], mailing_id: int) -> st
         if supporter.status in MAILABLE:
             record_change(supporter, "bounced", f"relay refused the address: {reply}")
     db.session.flush()
-    return guard_rails.check(mailing_id)
+    guard_rails.check(mailing_id)
 
 
 def _stops_mail(supporter: Supporter, kind: str) -> bool:
