@@ -126,16 +126,18 @@ def _echo_dkim(office) -> None:
 @click.argument("email")
 @click.option("--admin", is_flag=True, help="reaches every office")
 @click.option("--office", "office_code", help="the office this account belongs to")
+@click.option("--role", type=click.Choice(["manager", "campaigner", "viewer"]),
+              help="in the office: manager (the default: everything), campaigner (launch, update, import), viewer (reads)")
 @click.option("--password", help="generated and printed when not given")
-def create_staff_command(email, admin, office_code, password):
+def create_staff_command(email, admin, office_code, role, password):
     """Add a staff account."""
     from .auth.service import create_staff
 
     try:
-        staff, chosen = create_staff(email, admin=admin, office_code=office_code, password=password)
+        staff, chosen = create_staff(email, admin=admin, office_code=office_code, password=password, role=role)
     except ServiceError as error:
         fail(error)
-    scope = "admin" if staff.is_admin else f"office {staff.office.code}"
+    scope = "admin" if staff.is_admin else f"office {staff.office.code}, {staff.role}"
     click.echo(f"staff {staff.email} created ({scope})")
     if not password:
         click.echo(f"password: {chosen}")

@@ -77,8 +77,8 @@ def make_case(**overrides):
     return create_case(case_data(**overrides))
 
 
-def token_for(email, *, admin=False, office=None):
-    create_staff(email, admin=admin, office_code=office, password="correct horse battery")
+def token_for(email, *, admin=False, office=None, role=None):
+    create_staff(email, admin=admin, office_code=office, password="correct horse battery", role=role)
     return issue_token(email)
 
 

@@ -9,14 +9,15 @@ from ..extensions import db
 
 
 class Staff(UserMixin, db.Model):
-    """A staff account: an admin reaches every office, others only their own."""
+    """A staff account: an admin reaches every office; others their own, as far as their role allows (see roles)."""
 
     __tablename__ = "staff"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
-    is_admin: Mapped[bool] = mapped_column(default=False)
+    # "admin", or an office role: "manager", "campaigner", "viewer" (see roles.PERMISSIONS).
+    role: Mapped[str] = mapped_column(String(20), default="manager", server_default="manager")
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A session cookie is signed, not stored: it stays valid until this number moves on, at sign-out
@@ -24,6 +25,10 @@ class Staff(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     office = relationship("Office")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
     def get_id(self) -> str:
         """What Flask-Login keeps in the session: the account and the version of its sessions."""

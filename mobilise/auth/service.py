@@ -11,6 +11,7 @@ from ..offices.models import Office
 from ..offices.service import get_office
 from ..validation import normalise_email
 from .models import ApiToken, Staff
+from .roles import ADMIN, OFFICE_ROLES
 
 TOKEN_PREFIX = "mob_"
 
@@ -20,14 +21,21 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_staff(email: str, *, admin: bool, office_code: str | None, password: str | None):
-    """Returns the account and its password (generated when none is given)."""
+def create_staff(email: str, *, admin: bool, office_code: str | None, password: str | None, role: str | None = None):
+    """Returns the account and its password (generated when none is given).
+
+    An office account's role is `manager` unless another is named; an admin has no other role.
+    """
     try:
         email = normalise_email(email)
     except ValueError as error:
         raise Invalid(f"invalid email: {error}") from None
     if admin == bool(office_code):
         raise Invalid("a staff account is either --admin or belongs to one --office")
+    if admin and role not in (None, ADMIN):
+        raise Invalid("an admin reaches every office: it takes no office role")
+    if not admin and (role or "manager") not in OFFICE_ROLES:
+        raise Invalid(f"an office role is one of {', '.join(OFFICE_ROLES)}")
     office = get_office(office_code) if office_code else None
     if db.session.scalar(db.select(Staff.id).where(Staff.email == email)):
         raise Conflict(f"staff account {email} already exists")
@@ -35,7 +43,7 @@ def create_staff(email: str, *, admin: bool, office_code: str | None, password: 
     staff = Staff(
         email=email,
         password_hash=generate_password_hash(password),
-        is_admin=admin,
+        role=ADMIN if admin else (role or "manager"),
         office_id=office.id if office else None,
     )
     db.session.add(staff)
