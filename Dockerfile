@@ -10,14 +10,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 1000 mobilise
 
-# Dependencies first, so a code change does not reinstall them.
-COPY pyproject.toml README.md ./
-RUN mkdir -p mobilise workers && touch mobilise/__init__.py workers/__init__.py \
-    && pip install -e . \
-    && rm -rf mobilise workers
+# Dependencies first, so a code change does not reinstall them: exactly the locked versions, each checked against
+# its hash (scripts/lock writes requirements.lock).
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 
 COPY --chown=mobilise:mobilise . .
-# Installed in place (-e): the templates and migrations are read from /app, beside the package.
+# Installed in place (-e), and nothing more resolved: the templates and migrations are read from /app.
 RUN pip install --no-deps -e . && mkdir -p instance && chown mobilise:mobilise instance
 
 USER mobilise

@@ -19,5 +19,14 @@ class AccessLogger(Logger):
     def atoms(self, resp, req, environ, request_time):
         return logs.access_atoms(super().atoms(resp, req, environ, request_time))
 
+    def setup(self, cfg):
+        # LOG_FORMAT=json: gunicorn's own lines (its error log, the access lines) as JSON objects too; the
+        # app's lines reach the root handler that create_app sets.
+        super().setup(cfg)
+        if logs.log_format() == "json":
+            for log in (self.error_log, self.access_log):
+                for handler in log.handlers:
+                    handler.setFormatter(logs.RedactedJsonFormatter())
+
 
 logger_class = AccessLogger

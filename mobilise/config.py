@@ -123,6 +123,7 @@ def from_environment(instance_path: str) -> dict:
         "POSTMARK_WEBHOOK_PASSWORD": os.environ.get("POSTMARK_WEBHOOK_PASSWORD") or None,
         # When set, /metrics answers only a request with `Authorization: Bearer METRICS_TOKEN`.
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT") or "text",
         # The nameserver `flask office check` asks (HOST[:PORT]); the system's resolver when unset.
         "DNS_NAMESERVER": os.environ.get("DNS_NAMESERVER") or None,
         # Networks whose opens and clicks are machines' (security scanners staff know of), CIDRs.

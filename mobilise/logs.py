@@ -9,7 +9,11 @@ What is kept: the route (`/act/<token>`), the status, the timing; an error's tra
 the values they quote.
 """
 import logging
+import os
 import re
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
 
 from .networks import network_of
 
@@ -74,9 +78,63 @@ def install() -> None:
         logging.setLogRecordFactory(_redacted_record_factory(current))
 
 
+class RedactedJsonFormatter(JsonFormatter):
+    """One JSON object a line: timestamp (UTC, ISO 8601), level, logger, message, and any traceback.
+
+    The library formats a record's traceback afresh from its exception, bypassing the redacted text the record
+    factory left in `exc_text`: so it is redacted again here.
+    """
+
+    def __init__(self):
+        super().__init__("%(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level", "name": "logger"},
+                         timestamp=True)
+
+    def formatException(self, ei) -> str:  # noqa: N802 (logging's name)
+        return redact(super().formatException(ei))
+
+    def formatStack(self, stack_info) -> str:  # noqa: N802
+        return redact(super().formatStack(stack_info))
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def log_format(value: str | None = None) -> str:
+    """LOG_FORMAT: `text` (the default) or `json`; anything else stops the process with a clear message."""
+    chosen = (value if value is not None else os.environ.get("LOG_FORMAT") or "text").strip().lower()
+    if chosen not in LOG_FORMATS:
+        raise ValueError(f"LOG_FORMAT must be text or json, not {chosen!r}")
+    return chosen
+
+
+def configure(level: int | None = None, fmt: str | None = None) -> None:
+    """Where this process's lines go: stderr, as text, or one JSON object a line with LOG_FORMAT=json.
+
+    With json, every logger reaches the one handler on the root (Flask's, werkzeug's and RQ's add their own
+    only when none is there), so every line of the process is JSON; a handler added before is re-formatted.
+    With text and handlers already set (a test's capture, gunicorn's), nothing changes.
+    """
+    install()
+    root = logging.getLogger()
+    if log_format(fmt) == "json":
+        if not any(isinstance(h.formatter, RedactedJsonFormatter) for h in root.handlers):
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(RedactedJsonFormatter())
+            root.addHandler(handler)
+        for handler in root.handlers:
+            if type(handler) is logging.StreamHandler:
+                handler.setFormatter(RedactedJsonFormatter())
+    elif not root.handlers:
+        logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    if level is not None:
+        root.setLevel(level)
+
+
 def init_app(app) -> None:
     """The app's part: redacted records, and SQL parameters left out of every engine's errors and logs."""
     install()
+    if log_format(app.config.get("LOG_FORMAT")) == "json":
+        configure()
     options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {"pool_pre_ping": True}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "hide_parameters": True}
 

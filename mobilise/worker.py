@@ -18,7 +18,7 @@ from sqlalchemy.orm import configure_mappers
 
 from .extensions import db
 from .jobs import all_queues, enqueue, redis_connection
-from .logs import redact
+from .logs import configure as configure_logging, redact
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,7 @@ class MobiliseWorker(Worker):
 def run_worker(burst: bool) -> bool:
     # What the service itself says (each tick's summary, pauses, recoveries) beside RQ's own lines; ids and
     # counts only, never an address.
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    configure_logging(level=logging.INFO)
     worker = MobiliseWorker(all_queues(), connection=redis_connection())
     if burst:
         # A burst worker first does what is due now, and leaves the counts complete: every open and click

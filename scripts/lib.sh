@@ -12,14 +12,16 @@ quietly() {
   fi
 }
 
+LOCK="$ROOT/requirements-dev.lock"
+
 bootstrap() {
-  # (Re)install when the venv is missing or pyproject.toml changed since the last install.
+  # (Re)install when the venv is missing or the lock (or pyproject.toml) changed since the last install.
   # With a LOG file, pip's output goes there behind a one-line note (its tail is shown if the install fails).
   local stamp="$VENV/.installed" log="${1:-}"
   if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
   fi
-  if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+  if [ ! -f "$stamp" ] || [ "$LOCK" -nt "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
     if [ -n "$log" ]; then
       echo "installing Mobilise into .venv/ (pip's output: $log)"
       quietly "$log" install_project
@@ -31,7 +33,9 @@ bootstrap() {
 }
 
 install_project() {
-  "$VENV/bin/pip" install "$@" --upgrade pip && "$VENV/bin/pip" install "$@" -e "$ROOT[test]"
+  # Exactly the locked versions, each checked against its hash (scripts/lock writes the lock), then the project
+  # itself in place, with nothing more resolved.
+  "$VENV/bin/pip" install "$@" --require-hashes -r "$LOCK" && "$VENV/bin/pip" install "$@" --no-deps -e "$ROOT"
 }
 
 bootstrap_node() {
@@ -88,14 +92,28 @@ ensure_postgres() {
 
 ensure_chromium() {
   # The browser tests drive Debian's chromium through Playwright (its own download cannot reach the internet).
-  local binary="${CHROMIUM:-/usr/bin/chromium}"
+  # A system package is installed only in CI, or when whoever runs this says yes; otherwise it says what to run.
+  local binary="${CHROMIUM:-/usr/bin/chromium}" install="apt-get install -y chromium"
   if [ -x "$binary" ]; then
     return 0
   fi
-  if command -v apt-get >/dev/null && [ "$(id -u)" = "0" ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = "0" ] && may_install_system_package chromium; then
     echo "chromium is missing: installing Debian's package" >&2
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null && return 0
   fi
-  echo "The browser tests need chromium at $binary: apt-get install -y chromium (as root), or set CHROMIUM." >&2
+  echo "The browser tests need chromium at $binary: run \`$install\` (as root), or set CHROMIUM to a Chromium binary." >&2
+  return 1
+}
+
+may_install_system_package() {
+  # Yes in CI (CI is set); otherwise only a person at a terminal who answers y. Never silently on a laptop.
+  if [ -n "${CI:-}" ]; then
+    return 0
+  fi
+  if [ -t 0 ] && [ -t 2 ]; then
+    local answer
+    read -r -p "The tests need Debian's $1 package, which is not installed. Install it now with apt-get? [y/N] " answer >&2
+    [[ "$answer" =~ ^[Yy] ]] && return 0
+  fi
   return 1
 }

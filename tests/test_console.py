@@ -205,6 +205,24 @@ def test_queue_health(client, two_offices):
     for name in ("dispatch", "send", "default"):
         assert f'<th scope="row">{name}</th>' in page
     assert "nothing is being sent" in page  # no worker runs during this test
+    assert "No minute tick has run yet" in page
+
+
+def test_the_queues_page_shows_a_relay_down_and_how_long_ago_the_tick_ran(app, client, two_offices, run_jobs, redis_client):
+    from mobilise.sending.relays import all_relays
+    from mobilise.sending.tick import LAST_TICK
+
+    sign_in(client, "staff@uk.example.org")
+    run_jobs(tick=True)
+    page = client.get("/console/queues").get_data(as_text=True)
+    assert re.search(r"The last minute tick ended \d+ seconds ago", page)
+    assert "<td>up</td>" in page
+
+    all_relays()[0].mark_down("connection refused by 127.0.0.1")
+    redis_client.set(LAST_TICK, str(float(redis_client.get(LAST_TICK)) - 600))  # as if no worker had ticked since
+    page = client.get("/console/queues").get_data(as_text=True)
+    assert "The last minute tick ended 10 minutes ago" in page and "Are the workers running?" in page
+    assert re.search(r"<strong class=\"bad\">down</strong> until \d\d:\d\d:\d\d UTC: connection refused by 127.0.0.1", page)
 
 
 def test_a_paused_email_says_why_on_the_case_page_and_staff_resume_it_there(app, client, run_jobs):

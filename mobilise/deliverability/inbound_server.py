@@ -14,6 +14,7 @@ from aiosmtpd.smtp import SMTP
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..logs import configure as configure_logging
 from .inbound import mailbox_for, receive
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,7 @@ class InboundHandler:
 
 def serve(app: Flask, host: str, port: int) -> None:
     """Serve until SIGINT or SIGTERM; the messages being recorded then finish first."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    configure_logging(level=logging.INFO)
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line per SMTP command; ours say what matters
     with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="inbound") as pool:
         asyncio.run(_serve(InboundHandler(app, pool), host, port))
