@@ -105,6 +105,19 @@ ensure_chromium() {
   return 1
 }
 
+ensure_spamassassin() {
+  # tests/test_spam_score.py scores every email with Debian's spamassassin, local rules only (-L).
+  if command -v spamassassin >/dev/null; then
+    return 0
+  fi
+  if command -v apt-get >/dev/null && [ "$(id -u)" = "0" ] && may_install_system_package spamassassin; then
+    echo "spamassassin is missing: installing Debian's package" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq spamassassin >/dev/null && return 0
+  fi
+  echo "The spam-score tests need SpamAssassin: run \`apt-get install -y spamassassin\` (as root)." >&2
+  return 1
+}
+
 may_install_system_package() {
   # Yes in CI (CI is set); otherwise only a person at a terminal who answers y. Never silently on a laptop.
   if [ -n "${CI:-}" ]; then
