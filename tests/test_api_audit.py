@@ -81,8 +81,7 @@ def test_pages_run_newest_first_and_filter_by_action(client, staff):
     assert {item["action"] for item in tokens["items"]} == {"token.created"} and tokens["total"] == 3  # GB's three
 
 
-def test_the_trail_shows_the_reading_of_it_done_over_the_web(client, staff):
-    """An act through the API carries its network; one from the command line has none."""
+def test_an_act_over_the_web_carries_its_network_and_one_from_the_command_line_none(client, staff):
     client.post("/api/v1/offices/GB/supporters", json={"email": "new@example.net"}, headers=staff["gb"])
     added = client.get(URL + "?action=supporters.added", headers=staff["gb"]).json["items"]
     assert [(item["actor"], item["network"]) for item in added] == [("manager@uk.example.org", LOCAL_NETWORK)]
