@@ -50,9 +50,11 @@ def create_app(config: dict | None = None) -> Flask:
     from . import sql  # noqa: F401  SQLite's settings for several processes, on every connection
 
     from . import health, site
+    from .api import audit as audit_api
     from .api import cases as case_api, deliverability as deliverability_api, docs as api_docs, offices as office_api, openapi, supporters as supporter_api
     from .auth.views import auth
     from .dashboard.actions import actions
+    from .dashboard.audit import trail
     from .dashboard.deliverability import deliverability
     from .dashboard.supporters import people
     from .dashboard.views import console
@@ -63,9 +65,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .tracking.visitor_views import visitors
 
     # The API authenticates by bearer token and the email links by signed token; neither uses a cookie.
-    without_cookies = (office_api.bp, supporter_api.bp, case_api.bp, deliverability_api.bp, openapi.bp, public, signups,
-                       visitors, webhooks)
-    for blueprint in (*without_cookies, case_pages, auth, console, actions, people, deliverability, api_docs.docs):
+    without_cookies = (office_api.bp, supporter_api.bp, case_api.bp, deliverability_api.bp, audit_api.bp, openapi.bp, public,
+                       signups, visitors, webhooks)
+    for blueprint in (*without_cookies, case_pages, auth, console, actions, people, deliverability, trail, api_docs.docs):
         app.register_blueprint(blueprint)
     for blueprint in without_cookies:
         csrf.exempt(blueprint)

@@ -184,7 +184,7 @@ def import_supporters_command(path, office_code):
     import os
     from pathlib import Path
 
-    from .supporters.imports import Refused, import_file, imports_folder
+    from .supporters.imports import Refused, import_at_once, imports_folder
 
     office = _office_or_fail(office_code)
     size = os.path.getsize(path)
@@ -197,8 +197,8 @@ def import_supporters_command(path, office_code):
             done = max(position, done)
 
         try:
-            result = import_file(office, raw, size, progress, name=Path(path).name,
-                                 report=imports_folder() / f"{Path(path).stem}-{office.code}-rejected.csv")
+            result = import_at_once(office, raw, size, progress, name=Path(path).name,
+                                    report=imports_folder() / f"{Path(path).stem}-{office.code}-rejected.csv")
         except Refused as error:
             raise click.ClickException(f"nothing imported: {error}") from None
     click.echo(f"created {result['created']}, updated {result['updated']}, rejected {result['rejected']}")

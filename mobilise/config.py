@@ -107,6 +107,8 @@ def from_environment(instance_path: str) -> dict:
         # upload and its report of rejected rows are kept (personal data) before the tick deletes them.
         "IMPORT_MAX_BYTES": int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024))),
         "IMPORT_RETENTION_DAYS": float(os.environ.get("IMPORT_RETENTION_DAYS", "7")),
+        # How long the audit trail (who did what, when) is kept before the tick deletes its older entries.
+        "AUDIT_RETENTION_DAYS": float(os.environ.get("AUDIT_RETENTION_DAYS", "400")),
         # A mailing pauses for staff once, past GUARD_MIN_SAMPLE emails, its complaints pass GUARD_COMPLAINT_RATE
         # (the providers' limit) or its hard bounces GUARD_BOUNCE_RATE of what it sent.
         "GUARD_COMPLAINT_RATE": _share(os.environ.get("GUARD_COMPLAINT_RATE", "0.003"), "GUARD_COMPLAINT_RATE"),

@@ -37,6 +37,14 @@ class SupporterQuery(Strict):
     per_page: int = Field(default=50, ge=1, le=500)
 
 
+class AuditQuery(Strict):
+    office: Optional(str) = Field(default=None, pattern=r"^[A-Za-z]{2}$",
+                                  description="one office's entries (an office's manager sees only their own)")
+    action: Optional(str) = Field(default=None, max_length=50, description="one action, e.g. supporter.erased")
+    page: int = Field(default=1, ge=1, le=LARGEST_INTEGER)  # past the end: no items
+    per_page: int = Field(default=50, ge=1, le=500)
+
+
 class SupporterLookup(Strict):
     """Export and erase name one supporter by address."""
 
@@ -256,6 +264,25 @@ class SupporterOut(BaseModel):
 
 class SupporterPage(BaseModel):
     items: list[SupporterOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str = Field(description='the account\'s address at the time, "command line", or for a failed sign-in '
+                                   "the address tried")
+    office: str | None = Field(description="the office the act concerns, else the actor's")
+    action: str = Field(description="a dotted name, e.g. drive.launched (the README lists them)")
+    subject: str | None = Field(description='what it was done to, by id: "case 12", "supporter 3401", …')
+    details: dict[str, Any] = Field(description="counts and the names of fields changed; never personal data")
+    network: str | None = Field(description="the requester's network (/24, /48); none from the command line")
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryOut]
     page: int
     per_page: int
     total: int

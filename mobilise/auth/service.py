@@ -4,6 +4,7 @@ import secrets
 
 from werkzeug.security import generate_password_hash
 
+from ..audit.service import record
 from ..clock import utcnow
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -47,6 +48,8 @@ def create_staff(email: str, *, admin: bool, office_code: str | None, password: 
         office_id=office.id if office else None,
     )
     db.session.add(staff)
+    db.session.flush()
+    record("staff.created", subject=staff.email, office=staff.office_id, details={"role": staff.role})
     db.session.commit()
     return staff, password
 
@@ -75,6 +78,7 @@ def set_password(email: str, password: str) -> Staff:
         raise Invalid("a password has at least 8 characters")
     staff.password_hash = generate_password_hash(password)
     staff.session_version += 1
+    record("staff.password_set", subject=staff.email, office=staff.office_id)
     db.session.commit()
     return staff
 
@@ -85,6 +89,7 @@ def issue_token(email: str) -> str:
         raise NotFound(f"no staff account {email}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(ApiToken(staff_id=staff.id, token_hash=_hash(token)))
+    record("token.created", subject=staff.email, office=staff.office_id)
     db.session.commit()
     return token
 

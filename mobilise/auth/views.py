@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
+from ..audit.service import record
 from ..extensions import db, limiter, login_manager
 from .models import Staff
 from .redirects import local_path
@@ -53,11 +54,17 @@ def login():
         return redirect(url_for("console.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        staff = db.session.scalar(db.select(Staff).where(Staff.email == form.email.data.strip().lower()))
+        tried = form.email.data.strip().lower()
+        staff = db.session.scalar(db.select(Staff).where(Staff.email == tried))
         password_hash = staff.password_hash if staff else _unknown_staff_hash()
         if check_password_hash(password_hash, form.password.data) and staff is not None:
             login_user(staff)
+            record("signin")
+            db.session.commit()  # a sign-in writes nothing else: its entry is committed alone
             return redirect(local_path(request.args.get("next")) or url_for("console.home"))
+        # The address tried, as typed: an office's manager sees attempts on its staff, an admin all of them.
+        record("signin.failed", actor=tried, office=staff.office_id if staff else None)
+        db.session.commit()
         form.password.errors.append("Wrong email or password.")
         return render_template("console/login.html", form=form), 401
     return render_template("console/login.html", form=form), 400 if form.errors else 200
@@ -75,6 +82,7 @@ def sign_out_page():
 @login_required
 def logout():
     # CSRFProtect has already refused a POST without the page's token (400).
+    record("signout")  # committed by end_sessions, with the sessions' end
     end_sessions(current_user)
     logout_user()
     flash("You are signed out.")

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from slugify import slugify
 
+from ..audit.service import record
 from ..clock import days_left, utcnow
 from ..errors import Conflict, Invalid, NotFound
 from ..languages import UI_LANGUAGES
@@ -102,6 +103,9 @@ def create_case(data: dict, *, status: str = "live", today: date | None = None) 
     db.session.add(case)
     db.session.flush()
     case.slug = _unique_slug(case)
+    # A draft is what reading a UA document makes (POST /cases/import); a live case is made whole.
+    record("case.created" if status == "live" else "case.imported", subject=f"case {case.id}",
+           details={"reference": case.reference, "status": status})
     db.session.commit()
     return case
 
@@ -165,6 +169,10 @@ def edit_case(case: Case, data: dict, *, today: date | None = None) -> Case:
             db.session.rollback()
             raise Invalid("invalid input", [{"field": "deadline", "error": "is in the past: set a new one to publish"}])
         case.status = "live"
+    changed = {"fields": sorted(sent), "reference": case.reference}
+    if fields.translations is not None:
+        changed["translations"] = sorted(fields.translations)
+    record("case.edited", subject=f"case {case.id}", details=changed)
     db.session.commit()
     return case
 

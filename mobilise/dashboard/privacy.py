@@ -1,4 +1,5 @@
 """The rights of the person on the list: to see everything held on them, and to be erased."""
+from ..audit.service import record
 from ..cases.models import Action, Case
 from ..clock import iso, utcnow
 from ..errors import Invalid, NotFound
@@ -57,7 +58,7 @@ def export_supporter(office: Office, email) -> dict:
         return {"email": row.delivery_id, "at": iso(row.created_at), "network": row.network,
                 "by": "machine" if row.machine else "person", "why": row.reason}
 
-    return {
+    found = {
         "office": office.code,
         "supporter": {**supporter.to_dict(), "created_at": iso(supporter.created_at)},
         "consent_history": history(supporter),
@@ -76,6 +77,10 @@ def export_supporter(office: Office, email) -> dict:
             for r, reference in requests
         ],
     }
+    # Reading writes nothing else: the entry is committed alone, once the export is whole.
+    record("supporter.exported", subject=f"supporter {supporter.id}", office=office)
+    db.session.commit()
+    return found
 
 
 def erase_supporter(office: Office, email) -> dict:
@@ -101,5 +106,6 @@ def erase_supporter(office: Office, email) -> dict:
     db.session.expire(supporter, ["tag_rows"])
     supporter.status, supporter.status_changed_at = "unsubscribed", supporter.erased_at
     record_change(supporter, "erased", None)  # the one row left: when, and nothing about whom
+    record("supporter.erased", subject=f"supporter {supporter.id}", office=office)  # by id: nothing the erasure removed
     db.session.commit()
     return {"erased": True}

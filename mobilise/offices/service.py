@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, Field, WithJsonSchema, field_validator, model_validator
 
+from ..audit.service import record
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..validation import Language, LongText, Strict, Timezone, parse
@@ -127,6 +128,8 @@ def create_office(data: dict) -> Office:
         dkim_private_key=fields.dkim_private_key,
     )
     db.session.add(office)
+    db.session.flush()
+    record("office.created", subject=f"office {code}", office=office, details={"dkim": office.dkim_selector is not None})
     db.session.commit()
     return office
 
@@ -144,6 +147,9 @@ def change_office(office: Office, data: dict) -> Office:
         office.logo_url = fields.logo_url
     if fields.dkim_sent():
         office.dkim_selector, office.dkim_private_key = fields.dkim_selector, fields.dkim_private_key
+    # The names of what changed: never the key itself.
+    record("office.settings_changed", subject=f"office {office.code}", office=office,
+           details={"fields": sorted(fields.model_fields_set)})
     db.session.commit()
     return office
 

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from flask import current_app
 
+from ..audit.service import record
 from ..clock import utcnow
 from ..counts.service import add_to_mailing
 from ..errors import Conflict, NotFound
@@ -177,9 +178,13 @@ def resume_mailing(mailing: Mailing) -> int:
     Once the guard rails have paused it, they count from this moment: reports still arriving about the emails
     before the pause must not pause it again by themselves."""
     baseline = guard_rails.counted(mailing.id) if mailing.guard_baseline is not None else None
-    if not mailing_state.resume(mailing.id, baseline):
+    if not mailing_state.resume(mailing.id, baseline, commit=False):
+        db.session.rollback()
         db.session.refresh(mailing)
         raise Conflict(f"the mailing is {mailing.status}, not paused")
+    record("mailing.resumed", subject=f"mailing {mailing.id}", office=mailing.drive.office_id,
+           details={"case": mailing.drive.case_id, "stage": mailing.stage})
+    db.session.commit()
     log.info("mailing %s resumed by staff", mailing.id)
     db.session.refresh(mailing)
     if mailing.audience_taken_at is None:

@@ -9,6 +9,7 @@ Everything that must happen later is a row with a time, and nothing else:
     consent_changes.at      a sign-up request whose confirmation email is not done: enqueued again
     visitor_actions.requested_at  a visitor's action whose email is not done: enqueued again; past 14 days,
                             its address forgotten
+    audit_entries.at        past AUDIT_RETENTION_DAYS, deleted
 
 Each minute (any worker may run it; running it twice, or twice at once, does no harm) the tick reads those
 rows and enqueues the jobs they call for under stable ids, so work already waiting in a queue is not
@@ -22,6 +23,7 @@ from datetime import datetime
 from redis.exceptions import RedisError
 from sqlalchemy.orm import joinedload
 
+from ..audit.service import prune_entries
 from ..clock import deadline_end, utcnow
 from ..extensions import db
 from ..sequences import mailing_state
@@ -63,6 +65,7 @@ def tick(at: datetime | None = None) -> dict:
         enqueue_visitor_email(request_id)
     forget_addresses(at)
     look_after_imports(at)
+    prune_entries(at)
     result = {"queued": queued, "cancelled": cancelled, "resumed": resumed, "recovered": recovered, "batches": handed}
     log.info("tick at %s: %s", at.isoformat(), result)
     _record_tick()

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from ..audit.service import record
 from ..cases.models import Case
 from ..clock import utcnow
 from ..errors import Conflict, Invalid
@@ -92,6 +93,7 @@ def _new_mailing(drive: Drive, stage: str, audience: str, now: datetime, words: 
 def post_update(case: Case, words: dict, now: datetime) -> list[Mailing]:
     """News on the case: an `update` to everyone, now, in every drive."""
     made = [_new_mailing(drive, "update", "all", now, words) for drive in _drives(case)]
+    record("case.updated", subject=f"case {case.id}", details={"reference": case.reference, "mailings": len(made)})
     db.session.commit()
     return made
 
@@ -111,6 +113,8 @@ def extend_deadline(case: Case, deadline: date, words: dict, now: datetime) -> l
                 mailing_state.cancel(mailing.id, "the deadline was extended", now, commit=False)
         made += plan_reminders(drive, now=now)
         made.append(_new_mailing(drive, "extension", "not_acted", now, words))
+    record("case.deadline_extended", subject=f"case {case.id}",
+           details={"reference": case.reference, "deadline": deadline.isoformat(), "mailings": len(made)})
     db.session.commit()
     return made
 
@@ -120,6 +124,7 @@ def close_case(case: Case, outcome: str, words: dict, now: datetime) -> list[Mai
     case.status = "closed"
     case.outcome = outcome
     case.closed_at = now
+    record("case.closed", subject=f"case {case.id}", details={"reference": case.reference, "outcome": outcome})
     db.session.commit()
     waiting = db.session.scalars(
         db.select(Mailing).join(Drive).where(Drive.case_id == case.id, Mailing.status == "planned")

@@ -81,13 +81,13 @@ def guard_pause(mailing_id: int, reason: str, baseline: dict) -> bool:
     return paused
 
 
-def resume(mailing_id: int, guard_baseline: dict | None = None) -> bool:
+def resume(mailing_id: int, guard_baseline: dict | None = None, *, commit: bool = True) -> bool:
     """paused → sending (staff's resume, or a pause whose time has come). The failure count starts again; with a
     `guard_baseline`, so do the guard rails' counts."""
     values = {"status": MailingStatus.SENDING, "pause_reason": None, "paused_until": None, "failures": 0}
     if guard_baseline is not None:
         values["guard_baseline"] = guard_baseline
-    return _move(mailing_id, [MailingStatus.PAUSED], values)
+    return _move(mailing_id, [MailingStatus.PAUSED], values, commit=commit)
 
 
 def resume_due(now: datetime) -> list[int]:

@@ -3,6 +3,7 @@ from datetime import date, datetime, timedelta
 
 from pydantic import Field
 
+from ..audit.service import record
 from ..cases.models import Action, Case
 from ..clock import deadline_end, local_to_utc, to_naive_utc, utcnow
 from ..errors import Conflict, Invalid, NotFound
@@ -49,6 +50,10 @@ def launch(case: Case, office: Office, data: dict, *, now: datetime | None = Non
     db.session.add(drive)
     db.session.add(Mailing(drive=drive, stage="launch", audience="all", send_at=max(send_at, now)))
     plan_reminders(drive, now=now)
+    db.session.flush()  # the drive's id, for its audit entry
+    record("drive.launched", subject=f"drive {drive.id}", office=office,
+           details={"case": case.id, "reference": case.reference, "deadline": deadline.isoformat(),
+                    "tags": drive.tags, "languages": drive.languages})
     db.session.commit()
     return drive
 

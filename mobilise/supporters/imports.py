@@ -15,6 +15,7 @@ from typing import Callable
 
 from flask import current_app
 
+from ..audit.service import record
 from ..clock import utcnow
 from ..errors import NotFound
 from ..extensions import db
@@ -232,9 +233,27 @@ def queue_import(office: Office, upload, filename: str) -> Import:
     job = Import(office_id=office.id, filename=filename.replace("\x00", "")[:300] or "upload.csv", path=str(path),
                  total_bytes=path.stat().st_size)
     db.session.add(job)
+    db.session.flush()
+    record("import.started", subject=f"import {job.id}", office=office, details={"bytes": job.total_bytes})
     db.session.commit()
     enqueue_import(job.id)
     return job
+
+
+def import_at_once(office: Office, raw, total_bytes: int, progress=None, *, name: str, report: Path) -> dict:
+    """The command line's import: read here and now, then one audit entry with its counts. Its batches commit
+    as they go, each in a writer's own session, so the entry follows them; a refused file's entry says so, for
+    the batches read before the fault are kept."""
+    try:
+        result = import_file(office, raw, total_bytes, progress, name=name, report=report)
+    except Refused:
+        record("supporters.imported", office=office, details={"refused": True})
+        db.session.commit()
+        raise
+    record("supporters.imported", office=office,
+           details={"created": result["created"], "updated": result["updated"], "rejected": result["rejected"]})
+    db.session.commit()
+    return result
 
 
 def enqueue_import(import_id: int):

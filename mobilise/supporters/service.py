@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import Field, ValidationError, field_validator
 
+from ..audit.service import record
 from ..clock import to_naive_utc, utcnow
 from ..errors import Invalid, pydantic_details
 from ..extensions import db
@@ -65,7 +66,7 @@ def upsert_supporters(office: Office, rows: list, *, source: str = "api") -> dic
     Nobody who unsubscribed, bounced or complained is subscribed again by an import: their
     consent fields are left as they are.
     """
-    return write_supporters(office.id, prepare_supporters(rows), source=source)
+    return write_supporters(office.id, prepare_supporters(rows), source=source, audited=True)
 
 
 def prepare_supporters(rows: list) -> Prepared:
@@ -103,15 +104,20 @@ def prepare_supporters(rows: list) -> Prepared:
     return Prepared(staged, tags, rejected, valid)
 
 
-def write_supporters(office_id: int, batch: Prepared, *, source: str) -> dict:
-    """Write a prepared batch in one transaction."""
+def write_supporters(office_id: int, batch: Prepared, *, source: str, audited: bool = False) -> dict:
+    """Write a prepared batch in one transaction; `audited`, with its entry in the audit trail (an import's
+    batches are not: the import has one entry for the whole file)."""
     now = utcnow()
     for row in batch.rows:
         row["consent_at"] = row["consent_at"] or now
     created = write_batch(office_id, batch.rows, batch.tags, source, now) if batch.rows else 0
-    db.session.commit()
     # A row repeating an address earlier in the batch counts as an update of it, as it would in another batch.
-    return {"created": created, "updated": batch.valid - created, "rejected": batch.rejected}
+    counts = {"created": created, "updated": batch.valid - created, "rejected": batch.rejected}
+    if audited:  # counts only: the rows are personal data
+        record("supporters.added", office=office_id,
+               details={"created": created, "updated": counts["updated"], "rejected": len(batch.rejected)})
+    db.session.commit()
+    return counts
 
 
 def list_supporters(office: Office, *, status=None, tag=None, q=None, page=1, per_page=50) -> dict:

@@ -1,0 +1,1 @@
+"""The audit trail: who did what, when, to what, and from which network (see README, "Audit trail")."""
