@@ -129,7 +129,8 @@ def test_at_delivery_a_host_now_private_fails_the_try_without_connecting(app, cl
         assert receiver.received == []
     db.session.expire_all()
     delivery = db.session.get(WebhookDelivery, delivery.id)
-    assert delivery.status == "pending" and delivery.attempts == 1 and "must be https" in delivery.last_error
+    assert delivery.status == "pending" and delivery.attempts == 1
+    assert delivery.last_error == "the host 127.0.0.1 is or resolves to a private address (127.0.0.1)"
 
 
 def test_a_manager_adds_a_receiver_in_the_console_and_sees_its_secret_once(client, offices, private):

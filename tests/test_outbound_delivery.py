@@ -8,7 +8,7 @@ import pytest
 from mobilise.clock import utcnow
 from mobilise.extensions import db
 from mobilise.models import Supporter
-from mobilise.outbound.delivery import deliver
+from mobilise.outbound.delivery import deliver, next_delay
 from mobilise.outbound.models import EVENTS, WebhookDelivery
 from mobilise.outbound.outbox import emit
 from mobilise.sequences.dispatch import start_drive
@@ -193,3 +193,10 @@ def test_erasing_a_supporter_takes_their_address_out_of_the_outbox(client, relay
     [kept] = deliveries()  # the one not delivered is gone: it will not be sent
     assert kept.status == "delivered" and kept.payload["supporter"] == {"email": None} and kept.email_digest is None
     assert PERSON not in str(db.session.execute(db.text("SELECT payload FROM webhook_deliveries")).all())
+
+
+def test_the_waits_follow_the_standard_webhooks_schedule_each_with_jitter():
+    schedule = {1: 5, 2: 300, 3: 1800, 4: 7200, 5: 18000, 6: 36000, 7: 36000, 30: 36000}  # then every 10 h
+    for attempts, seconds in schedule.items():
+        waits = {next_delay(attempts).total_seconds() for _ in range(50)}
+        assert all(seconds * 0.9 <= wait <= seconds * 1.1 for wait in waits) and len(waits) > 1

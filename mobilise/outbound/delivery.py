@@ -48,6 +48,8 @@ def deliver(delivery_id: int, at: datetime | None = None) -> str:
     if not claimed:
         return "not due"  # delivered, failed, gone, not due yet, or being tried by another job
     delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        return "gone"  # its receiver deleted since the claim
     endpoint = delivery.endpoint
     if not endpoint.enabled:
         delivery.status, delivery.next_attempt_at = "failed", None
@@ -97,8 +99,9 @@ def post(url: str, secret: str, message_id: str, payload: dict) -> tuple[int | N
         return None, str(refused)[:300]
     body = json.dumps(payload, separators=(",", ":")).encode()
     timestamp = int(time.time())  # the wall clock at this try: receivers reject an old one
+    host = f"[{target.host}]" if ":" in target.host else target.host  # an IPv6 literal, as the URL wrote it
     headers = {
-        "Host": target.host if target.port in (80, 443) else f"{target.host}:{target.port}",
+        "Host": host if target.port == (443 if target.scheme == "https" else 80) else f"{host}:{target.port}",
         "Content-Type": "application/json", "User-Agent": USER_AGENT,
         "webhook-id": message_id, "webhook-timestamp": str(timestamp),
         "webhook-signature": sign(secret, message_id, timestamp, body),
@@ -107,7 +110,7 @@ def post(url: str, secret: str, message_id: str, payload: dict) -> tuple[int | N
         try:
             response = pool.urlopen("POST", target.path, body=body, headers=headers, redirect=False, retries=False,
                                     preload_content=False, assert_same_host=False)
-        except urllib3.exceptions.HTTPError as failed:
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as failed:
             return None, _described(failed)
         status = response.status
         response.close()  # its body unread: the receiver's words are not kept

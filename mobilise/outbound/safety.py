@@ -49,8 +49,6 @@ def split(url: str) -> tuple[str, str, int, str]:
         raise Unsafe("not a URL") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise Unsafe("give an https:// URL")
-    if parts.scheme == "http" and not allow_private():
-        raise Unsafe("the URL must be https")
     if parts.username or parts.password:
         raise Unsafe("the URL must not hold a user name or password: the signature proves who sends")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -73,4 +71,6 @@ def target(url: str) -> Target:
         for address in addresses:
             if not is_public(address):
                 raise Unsafe(f"the host {host[:100]} is or resolves to a private address ({address})")
+        if scheme == "http":
+            raise Unsafe("the URL must be https")
     return Target(scheme, host, port, path, addresses[0])
