@@ -51,13 +51,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import health, site
     from .api import audit as audit_api
-    from .api import cases as case_api, deliverability as deliverability_api, docs as api_docs, offices as office_api, openapi, supporters as supporter_api
+    from .api import cases as case_api, deliverability as deliverability_api, docs as api_docs, offices as office_api, openapi, supporters as supporter_api, webhooks as webhook_api
     from .auth.views import auth
     from .dashboard.actions import actions
     from .dashboard.audit import trail
     from .dashboard.deliverability import deliverability
     from .dashboard.supporters import people
     from .dashboard.views import console
+    from .dashboard.webhooks import webhooks_out
     from .deliverability.webhooks import webhooks
     from .supporters.signup_views import signups
     from .tracking.case_pages import pages as case_pages
@@ -65,9 +66,10 @@ def create_app(config: dict | None = None) -> Flask:
     from .tracking.visitor_views import visitors
 
     # The API authenticates by bearer token and the email links by signed token; neither uses a cookie.
-    without_cookies = (office_api.bp, supporter_api.bp, case_api.bp, deliverability_api.bp, audit_api.bp, openapi.bp, public,
-                       signups, visitors, webhooks)
-    for blueprint in (*without_cookies, case_pages, auth, console, actions, people, deliverability, trail, api_docs.docs):
+    without_cookies = (office_api.bp, supporter_api.bp, case_api.bp, deliverability_api.bp, audit_api.bp, webhook_api.bp, openapi.bp,
+                       public, signups, visitors, webhooks)
+    for blueprint in (*without_cookies, case_pages, auth, console, actions, people, deliverability, trail, webhooks_out,
+                      api_docs.docs):
         app.register_blueprint(blueprint)
     for blueprint in without_cookies:
         csrf.exempt(blueprint)

@@ -2,6 +2,7 @@
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 TRUTHY = {"1", "true", "yes", "on"}
@@ -123,6 +124,10 @@ def from_environment(instance_path: str) -> dict:
         "MAILGUN_WEBHOOK_SIGNING_KEY": os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY") or None,
         "POSTMARK_WEBHOOK_USER": os.environ.get("POSTMARK_WEBHOOK_USER") or None,
         "POSTMARK_WEBHOOK_PASSWORD": os.environ.get("POSTMARK_WEBHOOK_PASSWORD") or None,
+        # Webhooks out: only to https and public addresses unless this is set (development, tests); a receiver
+        # failing this many seconds is disabled.
+        "WEBHOOK_ALLOW_PRIVATE": parse_bool(os.environ.get("WEBHOOK_ALLOW_PRIVATE", "false"), "WEBHOOK_ALLOW_PRIVATE"),
+        "WEBHOOK_DISABLE_AFTER": timedelta(seconds=float(os.environ.get("WEBHOOK_DISABLE_AFTER", "86400"))),
         # When set, /metrics answers only a request with `Authorization: Bearer METRICS_TOKEN`.
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
         "LOG_FORMAT": os.environ.get("LOG_FORMAT") or "text",

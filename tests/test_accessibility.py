@@ -127,6 +127,8 @@ CONSOLE_PAGES = [
     ("deliverability, choosing an office", go("/console/deliverability")),
     ("deliverability of an office", go("/console/deliverability?office=GB")),
     ("queues", go("/console/queues")),
+    ("webhooks, choosing an office", go("/console/webhooks")),
+    ("webhooks of an office", go("/console/webhooks?office=GB")),
     ("API docs", go("/console/api")),
     ("console 404", go("/console/cases/999999")),
     ("logout", go("/logout")),

@@ -11,7 +11,8 @@ from pathlib import Path
 import mobilise
 
 # Bottom to top.
-ORDER = ("audit", "offices", "auth", "supporters", "cases", "sequences", "counts", "sending", "tracking", "deliverability", "dashboard", "api")
+ORDER = ("audit", "offices", "auth", "supporters", "cases", "sequences", "counts", "outbound", "sending", "tracking", "deliverability",
+         "dashboard", "api")
 # Modules any domain may use; they import no domain themselves.
 SHARED = ("extensions", "clock", "errors", "validation", "sql", "jobs", "config", "security", "languages", "tokens", "networks", "guard", "logs")
 

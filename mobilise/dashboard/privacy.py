@@ -5,6 +5,7 @@ from ..clock import iso, utcnow
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..offices.models import Office
+from ..outbound.outbox import forget_supporter
 from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
 from ..supporters.consent import history, record_change
@@ -93,6 +94,7 @@ def erase_supporter(office: Office, email) -> dict:
         db.update(VisitorAction).where(VisitorAction.office_id == office.id, VisitorAction.email == supporter.email)
         .values(email=None, first_name="", network=None)
     )
+    forget_supporter(office.id, supporter.email)  # the webhooks out not yet delivered go; the rest keep no address
     supporter.email = None
     supporter.first_name = supporter.last_name = ""
     supporter.language = supporter.consent_source = supporter.consent_at = None

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..clock import utcnow
 from ..extensions import db
+from ..outbound.outbox import emit
 from ..sending.bounces import delivery_by_message_id, record_bounce, supporters_with
 from ..sending.delivery_state import DeliveryStatus
 from ..sending.models import Delivery
@@ -69,6 +70,7 @@ def record(report: Report) -> str:
         for supporter in others:
             if supporter.status in ("subscribed", "pending"):
                 record_change(supporter, "withdrawn", f"{report.source}: unsubscribe")
+                emit(supporter.office_id, "supporter.unsubscribed", supporter.email)
     else:
         if delivery is not None:
             record_bounce(report.kind, [delivery.supporter], delivery, report.detail, source=report.source)

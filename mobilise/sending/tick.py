@@ -10,6 +10,8 @@ Everything that must happen later is a row with a time, and nothing else:
     visitor_actions.requested_at  a visitor's action whose email is not done: enqueued again; past 14 days,
                             its address forgotten
     audit_entries.at        past AUDIT_RETENTION_DAYS, deleted
+    webhook_deliveries.next_attempt_at  a webhook out due (a retry, or its job lost): enqueued again; past 30
+                            days, the row pruned
 
 Each minute (any worker may run it; running it twice, or twice at once, does no harm) the tick reads those
 rows and enqueues the jobs they call for under stable ids, so work already waiting in a queue is not
@@ -34,6 +36,7 @@ from .claims import recover_expired
 from .delivery_state import DeliveryStatus
 from .models import Delivery
 from ..jobs import enqueue_audience, redis_connection
+from ..outbound import outbox
 from ..supporters.import_upkeep import look_after_imports
 from ..supporters.signup import CONFIRM_WITHIN, enqueue_confirmation, unconfirmed_requests
 from ..supporters.visitors import enqueue_visitor_email, forget_addresses, unemailed_requests
@@ -66,7 +69,10 @@ def tick(at: datetime | None = None) -> dict:
     forget_addresses(at)
     look_after_imports(at)
     prune_entries(at)
-    result = {"queued": queued, "cancelled": cancelled, "resumed": resumed, "recovered": recovered, "batches": handed}
+    webhooks = outbox.hand_out(at)
+    outbox.prune(at)
+    result = {"queued": queued, "cancelled": cancelled, "resumed": resumed, "recovered": recovered, "batches": handed,
+              "webhooks": webhooks}
     log.info("tick at %s: %s", at.isoformat(), result)
     _record_tick()
     return result

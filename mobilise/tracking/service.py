@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from ..clock import days_left, utcnow
 from ..counts.service import add_to_mailing, count_action
 from ..languages import reading_language
+from ..outbound.outbox import emit
 from ..extensions import db
 from ..sending.models import Delivery, MailingLink
 from ..supporters.consent import record_change
@@ -107,6 +108,7 @@ def record_action(token: str) -> dict | None:
                                 delivery_id=delivery_id, created_at=earlier or utcnow())
                 db.session.add(action)
                 db.session.flush()  # the unique key decides here, before anything is counted
+                emit(office_id, "action.created", email, case=context["case"].reference, at=action.created_at)
                 if earlier is None:
                     count_action(drive_id, mailing_id, action.created_at.date())
                 else:  # the office counted them then; the email they acted from counts them now
@@ -142,6 +144,7 @@ def unsubscribe_delivery(delivery: Delivery, source: str, address: str | None = 
     supporter = delivery.supporter
     if supporter.status in ("subscribed", "pending"):
         record_change(supporter, "withdrawn", source, address=address)
+        emit(supporter.office_id, "supporter.unsubscribed", supporter.email, case=delivery.mailing.drive.case.reference)
     already = db.session.scalar(
         db.select(Event.id).where(Event.delivery_id == delivery.id, Event.kind == "unsubscribe")
     )

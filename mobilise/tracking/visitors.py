@@ -17,6 +17,7 @@ from ..counts.service import count_action
 from ..extensions import db
 from ..languages import UI_LANGUAGES, reading_language
 from ..offices.models import Office
+from ..outbound.outbox import emit
 from ..sequences.models import Drive
 from ..supporters.consent import record_change
 from ..supporters.models import Supporter, VisitorAction
@@ -103,6 +104,7 @@ def _count_supporter(context: dict, supporter: Supporter, digest: str, now: date
                             created_at=earlier.confirmed_at if earlier else now)
             db.session.add(action)
             db.session.flush()  # the unique (supporter, case) key decides here, before anything is counted
+            emit(office.id, "action.created", supporter.email, case=case.reference, at=action.created_at)
             if earlier is not None:
                 earlier.counted_digest = None  # already counted: now as the supporter's action
             else:
