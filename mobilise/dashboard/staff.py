@@ -29,14 +29,22 @@ assert [code for code, _ in ROLE_CHOICES] == list(OFFICE_ROLES)
 
 class ColleagueForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=320), Email(check_deliverability=False)])
-    role = SelectField("Role", choices=ROLE_CHOICES, default="viewer")
+    role = SelectField("Role", default="viewer")
     office = SelectField("Office")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = ROLE_CHOICES  # set here, as forms.CloseForm's: WTForms warns of pairs declared
 
 
 class RoleForm(FlaskForm):
     """One per account on the page, so made with the account's prefix (its fields' ids stay unique)."""
 
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField("Role")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = ROLE_CHOICES
 
     @classmethod
     def of(cls, account_id: int, **kwargs) -> "RoleForm":
