@@ -6,54 +6,18 @@ a flashed message (the session cookie is signed, not encrypted).
 """
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.exceptions import Forbidden as RoleRefused
-from wtforms import EmailField, SelectField
-from wtforms.validators import DataRequired, Email, Length
 
-from ..auth.roles import OFFICE_ROLES, requires
+from ..auth.roles import requires
 from ..auth.service import add_colleague, change_role, list_staff, remove_staff
 from ..errors import Forbidden, NotFound, ServiceError
 from ..offices.service import list_offices
 from ..security import NO_STORE
+from .forms import ColleagueForm, RemoveForm, RoleForm
 from .views import scope_office, signed_in
 
 staff = Blueprint("staff", __name__, url_prefix="/console/staff")
 staff.before_request(signed_in)  # staff only, as every console page
-
-ROLE_CHOICES = [("manager", "Manager: everything in the office"),
-                ("campaigner", "Campaigner: launch, supporters, imports"),
-                ("viewer", "Viewer: counts and schedules only")]
-assert [code for code, _ in ROLE_CHOICES] == list(OFFICE_ROLES)
-
-
-class ColleagueForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=320), Email(check_deliverability=False)])
-    role = SelectField("Role", default="viewer")
-    office = SelectField("Office")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.role.choices = ROLE_CHOICES  # set here, as forms.CloseForm's: WTForms warns of pairs declared
-
-
-class RoleForm(FlaskForm):
-    """One per account on the page, so made with the account's prefix (its fields' ids stay unique)."""
-
-    role = SelectField("Role")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.role.choices = ROLE_CHOICES
-
-    @classmethod
-    def of(cls, account_id: int, **kwargs) -> "RoleForm":
-        return cls(prefix=f"account{account_id}", **kwargs)
-
-
-class RemoveForm(FlaskForm):
-    """Only its CSRF token."""
-
 
 def _colleague_form() -> ColleagueForm:
     """An admin picks the office; a manager adds to their own, so their form has no office to pick."""
