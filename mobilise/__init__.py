@@ -56,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .dashboard.actions import actions
     from .dashboard.audit import trail
     from .dashboard.deliverability import deliverability
+    from .dashboard.staff import staff
     from .dashboard.supporters import people
     from .dashboard.views import console
     from .dashboard.webhooks import webhooks_out
@@ -68,7 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     # The API authenticates by bearer token and the email links by signed token; neither uses a cookie.
     without_cookies = (office_api.bp, supporter_api.bp, case_api.bp, deliverability_api.bp, audit_api.bp, webhook_api.bp, openapi.bp,
                        public, signups, visitors, webhooks)
-    for blueprint in (*without_cookies, case_pages, auth, console, actions, people, deliverability, trail, webhooks_out,
+    for blueprint in (*without_cookies, case_pages, auth, console, actions, people, deliverability, trail, webhooks_out, staff,
                       api_docs.docs):
         app.register_blueprint(blueprint)
     for blueprint in without_cookies:
@@ -88,6 +89,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.add_template_filter(elided)  # French "de Amnesty" → "d'Amnesty" in a translated sentence
     app.add_template_filter(of_office)
     app.context_processor(lambda: {"public_base_url": app.config["PUBLIC_BASE_URL"]})
+    from .auth.roles import acting_staff, can
+
+    # The console's pages show a button only to a role that may use it (the view refuses the others anyway).
+    app.jinja_env.globals["can"] = lambda permission: can(acting_staff(), permission)
 
     from .cli import register_commands
 

@@ -38,6 +38,7 @@ FIRST = ["Ana", "Ben", "Chloé", "Dário", "Élodie", "Farah", "Grace", "Hugo", 
 LAST = ["Okafor", "Smith", "García", "Martin", "Núñez", "Dubois", "Khan", "O'Brien", "Rossi", "Nowak", "Silva"]
 TAGS = ["letter-writers", "students", "volunteers", "donors"]
 SUPPORTERS_PER_OFFICE = 120
+DEMO_ROLES = [("campaigner", "campaigner@uk.example.org"), ("viewer", "viewer@uk.example.org")]
 
 
 class DemoRefused(Exception):
@@ -75,6 +76,9 @@ def load_demo() -> list[str]:
 
     _, admin_password = create_staff("admin@demo.example.org", admin=True, office_code=None, password=None)
     _, gb_password = create_staff("staff@uk.example.org", admin=False, office_code="GB", password=None)
+    # GB's other roles, to try what each may do (README, "Roles"): a campaigner, and a viewer who only reads.
+    others = [(role, email, create_staff(email, admin=False, office_code="GB", password=None, role=role)[1])
+              for role, email in DEMO_ROLES]
     return [
         f"demo: {len(offices)} offices ({', '.join(o.code for o in offices)}), "
         f"{SUPPORTERS_PER_OFFICE * len(offices)} supporters, case {case.id} \"{case.title}\" (live, deadline {case.deadline}), launched for GB",
@@ -83,4 +87,6 @@ def load_demo() -> list[str]:
         f"admin API token: {issue_token('admin@demo.example.org')}",
         f"staff@uk.example.org (GB) password: {gb_password}",
         f"GB API token: {issue_token('staff@uk.example.org')}",
+        *(line for role, email, password in others for line in (
+            f"{email} (GB {role}) password: {password}", f"GB {role} API token: {issue_token(email)}")),
     ]

@@ -1,4 +1,4 @@
-"""The service's own pages outside any domain: the favicon, and the error pages (404, 410, 500).
+"""The service's own pages outside any domain: the favicon, and the error pages (403 in the console, 404, 410, 500).
 
 A broken, cut or tampered link lands on a page in the visitor's language, branded, that leads on to cases they
 can still act on: the office's when the URL names one (`?office=CODE`), else every office's. The API keeps its
@@ -94,11 +94,19 @@ def _wording(code: int, error: HTTPException) -> dict:
             "message": gettext("It is not something you did. Please try again in a few minutes.")}
 
 
+def _in_console() -> bool:
+    return request.path == "/" or request.path.startswith("/console/") or request.path == "/console"
+
+
 def error_page(error: HTTPException):
-    """The error page of 404, 410 and 500 (JSON under the API); Werkzeug's own answer for any other status."""
+    """The error page of 404, 410 and 500 (JSON under the API), and the console's 403 (a role below the page);
+    Werkzeug's own answer for any other status."""
     if request.path.startswith(API_PREFIX + "/"):
         return http_error(error)
     code = error.code or 500
+    if code == 403 and _in_console():
+        # Staff, in English as the whole console: what they may not do, and the way back.
+        return render_template("console/forbidden.html"), 403, NO_STORE
     if code not in (404, 410, 500):
         return error
     try:

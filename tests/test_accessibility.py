@@ -130,6 +130,7 @@ CONSOLE_PAGES = [
     ("webhooks, choosing an office", go("/console/webhooks")),
     ("webhooks of an office", go("/console/webhooks?office=GB")),
     ("API docs", go("/console/api")),
+    ("staff", go("/console/staff")),
     ("console 404", go("/console/cases/999999")),
     ("logout", go("/logout")),
 ]
@@ -139,6 +140,7 @@ def world(live_server, relay, run_jobs, client) -> World:
     office = make_office()
     make_supporters(office, 2)
     token_for("admin@example.org", admin=True)
+    token_for("viewer@uk.example.org", office="GB", role="viewer")  # a row of the staff page with its forms
     case = make_case(translations=translated("es"))
     start_drive(case, office, {"office": "GB"})
     make_case(title="Release the journalists", reference="UA 7/26")  # a second case, not yet launched

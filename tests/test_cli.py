@@ -14,6 +14,12 @@ def test_db_upgrade_creates_the_schema_from_nothing_and_demo_fills_it(tmp_path, 
     assert demo.returncode == 0, demo.stderr
     assert "3 offices (GB, ES, FR), 360 supporters" in demo.stdout
     assert "admin API token: mob_" in demo.stdout
+    # GB's staff in each office role: the manager, a campaigner and a viewer, each with a password and a token.
+    assert "staff@uk.example.org (GB) password: " in demo.stdout
+    assert "campaigner@uk.example.org (GB campaigner) password: " in demo.stdout and "GB campaigner API token: mob_" in demo.stdout
+    assert "viewer@uk.example.org (GB viewer) password: " in demo.stdout and "GB viewer API token: mob_" in demo.stdout
+    kept = (tmp_path / "demo-credentials.txt").read_text()
+    assert "viewer@uk.example.org (GB viewer) password: " in kept
     again = run_flask(env, "demo")
     assert again.returncode == 0 and "already has data" in again.stdout
 

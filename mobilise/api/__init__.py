@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..auth.models import Staff
 from ..auth.service import office_for, staff_for_token
-from ..errors import BadRequest, Forbidden, NotFound, ServiceError
+from ..errors import BadRequest, NotFound, ServiceError
 from ..offices.models import Office
 
 PREFIX = "/api/v1"
@@ -52,11 +52,6 @@ def http_error(exc: HTTPException):
 
 def current_staff() -> Staff:
     return g.staff
-
-
-def admin_only() -> None:
-    if not g.staff.is_admin:
-        raise Forbidden("this call is for admins")
 
 
 def scoped_office(code: str) -> Office:

@@ -1,6 +1,7 @@
 """Cases through the API: made, imported, corrected, launched, changed, previewed, scheduled, counted."""
 from flask import jsonify, request
 
+from ..auth.roles import requires
 from ..cases.service import CaseEdit, CaseIn, case_to_dict, create_case, edit_case, get_case, list_cases
 from ..cases.ua_document import DocumentTooLong, UnreadableDocument, parse_ua_document
 from ..dashboard.service import case_stats
@@ -11,7 +12,7 @@ from ..sequences.dispatch import start_drive
 from ..sequences.lifecycle import apply_change
 from ..sequences.service import LaunchIn, drive_to_dict, reading_audience, schedule
 from ..validation import parse
-from . import admin_only, blueprint, current_staff, read_json, scoped_office, staff_office
+from . import blueprint, current_staff, read_json, scoped_office, staff_office
 from .openapi import documented
 from .schemas import (
     AudienceOut, AudienceQuery, CaseChange, CaseDocument, CaseOut, ChangeOut, DriveOut, MailingOut, PreviewOut, PreviewQuery, PreviewRequest, StatsOut, TestEmailOut,
@@ -23,20 +24,20 @@ CASES = ("cases",)
 
 @bp.post("/cases")
 @documented({201: CaseOut}, body=CaseIn, tags=CASES)
+@requires("admin")
 def add_case():
     """Make a case, live at once (admins)."""
-    admin_only()
     return jsonify(case_to_dict(create_case(read_json(dict)))), 201
 
 
 @bp.post("/cases/import")
 @documented({201: CaseOut}, body=CaseDocument, plain_text=True, tags=CASES)
+@requires("admin")
 def import_case():
     """Read a UA document (plain text, or JSON {"text"}) into a draft case (admins).
 
     A 422 lists in `details` which of title, target, model letter and deadline the document lacks.
     """
-    admin_only()
     text = parse(CaseDocument, read_json(dict)).text if request.is_json else request.get_data(as_text=True)
     if not text.strip():
         raise BadRequest("send the UA document's text as the request body")
@@ -51,6 +52,7 @@ def import_case():
 
 @bp.get("/cases")
 @documented({200: list[CaseOut]}, tags=CASES)
+@requires("read")
 def cases():
     """Every case, newest first."""
     return jsonify([case_to_dict(case) for case in list_cases()])
@@ -58,6 +60,7 @@ def cases():
 
 @bp.get("/cases/<int:case_id>")
 @documented({200: CaseOut}, tags=CASES)
+@requires("read")
 def case(case_id: int):
     """One case."""
     return jsonify(case_to_dict(get_case(case_id)))
@@ -65,14 +68,15 @@ def case(case_id: int):
 
 @bp.patch("/cases/<int:case_id>")
 @documented({200: CaseOut}, body=CaseEdit, errors=(409,), tags=CASES)
+@requires("admin")
 def change_case(case_id: int):
     """Correct a case, or publish a draft with {"status": "live"} (admins)."""
-    admin_only()
     return jsonify(case_to_dict(edit_case(get_case(case_id), read_json(dict))))
 
 
 @bp.post("/cases/<int:case_id>/launch")
 @documented({201: DriveOut}, body=LaunchIn, errors=(409,), tags=CASES)
+@requires("campaign")
 def launch_case(case_id: int):
     """Launch a live case for an office: the launch email now (or at `send_at`) and its reminders."""
     case = get_case(case_id)
@@ -85,6 +89,7 @@ def launch_case(case_id: int):
 
 @bp.get("/cases/<int:case_id>/audience")
 @documented({200: AudienceOut}, query=AudienceQuery, tags=CASES)
+@requires("read")
 def case_audience(case_id: int):
     """Who a launch for the office would reach now, by the language each will read, and who falls back."""
     case = get_case(case_id)
@@ -96,9 +101,9 @@ def case_audience(case_id: int):
 
 @bp.post("/cases/<int:case_id>/updates")
 @documented({201: ChangeOut}, body=CaseChange, errors=(409,), tags=CASES)
+@requires("admin")
 def case_update(case_id: int):
     """News on a case, a later deadline, or its end, with the mailings that makes (admins)."""
-    admin_only()
     case = get_case(case_id)
     made = apply_change(case, read_json(dict))
     return jsonify({"case": case_to_dict(case), "mailings": [m.to_dict() for m in made]}), 201
@@ -117,6 +122,7 @@ def _preview_data(fields: PreviewRequest) -> dict:
 
 @bp.get("/cases/<int:case_id>/preview")
 @documented({200: PreviewOut}, query=PreviewQuery, tags=CASES)
+@requires("read")
 def case_preview(case_id: int):
     """The email of a stage as a supporter would get it; nothing is saved or sent."""
     fields = parse(PreviewQuery, request.args.to_dict())
@@ -126,6 +132,7 @@ def case_preview(case_id: int):
 
 @bp.post("/cases/<int:case_id>/test-email")
 @documented({202: TestEmailOut}, body=PreviewRequest, errors=(503,), tags=CASES)
+@requires("campaign")
 def case_test_email(case_id: int):
     """The same email, sent now to the caller's own address."""
     fields = parse(PreviewRequest, read_json(dict))
@@ -135,6 +142,7 @@ def case_test_email(case_id: int):
 
 @bp.get("/cases/<int:case_id>/schedule")
 @documented({200: list[MailingOut]}, tags=CASES)
+@requires("read")
 def case_schedule(case_id: int):
     """Every mailing of the case, in the order they go out."""
     return jsonify(schedule(get_case(case_id), staff_office()))
@@ -142,6 +150,7 @@ def case_schedule(case_id: int):
 
 @bp.post("/mailings/<int:mailing_id>/resume")
 @documented({200: MailingOut}, errors=(409,), tags=CASES)
+@requires("campaign")
 def resume(mailing_id: int):
     """A mailing paused for staff (too many refusals) sends again; 409 when it is not paused."""
     mailing = visible_mailing(mailing_id, staff_office())
@@ -151,6 +160,7 @@ def resume(mailing_id: int):
 
 @bp.get("/cases/<int:case_id>/stats")
 @documented({200: StatsOut}, tags=CASES)
+@requires("read")
 def stats(case_id: int):
     """The case's counts: in total, by office, by mailing, and actions by day."""
     return jsonify(case_stats(get_case(case_id), staff_office()))

@@ -1,6 +1,7 @@
 """An office's deliverability through the API: its reputation with the providers, and its suppression list."""
 from flask import jsonify
 
+from ..auth.roles import requires
 from ..deliverability.reputation import reputation
 from ..deliverability.suppressions import suppression_download
 from . import blueprint, scoped_office
@@ -13,6 +14,7 @@ DELIVERABILITY = ("deliverability",)
 
 @bp.get("/offices/<code>/reputation")
 @documented({200: ReputationOut}, tags=DELIVERABILITY)
+@requires("read")
 def office_reputation(code: str):
     """Sent, hard bounces and complaints over the last 7 and 30 days, per provider and in total, rated.
 
@@ -24,6 +26,7 @@ def office_reputation(code: str):
 
 @bp.get("/offices/<code>/suppressions")
 @documented({200: None}, media="text/csv", tags=DELIVERABILITY)
+@requires("export")
 def office_suppressions(code: str):
     """Every supporter the office must not mail, as a CSV download: email, status, since, reason.
 

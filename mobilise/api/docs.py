@@ -5,6 +5,7 @@ Rendered on the server, so the console's CSP (nothing from another site, no inli
 from flask import Blueprint, current_app, render_template
 from flask_login import login_required
 
+from ..auth.roles import requires
 from .openapi import description_of
 
 docs = Blueprint("api_docs", __name__)
@@ -47,6 +48,7 @@ def rules_of(schema: dict) -> list[str]:
 
 @docs.get("/console/api")
 @login_required
+@requires("read")
 def api_docs():
     """Every call of the API, its parameters, body and answers."""
     description = description_of(current_app)

@@ -1,8 +1,9 @@
 """Offices through the API: admins make them; staff see their own and set its logo and DKIM key."""
 from flask import jsonify
 
+from ..auth.roles import requires
 from ..offices.service import OfficeIn, OfficeSettingsIn, change_office, create_office, list_offices
-from . import admin_only, blueprint, current_staff, read_json, scoped_office
+from . import blueprint, current_staff, read_json, scoped_office
 from .openapi import documented
 from .schemas import OfficeOut
 
@@ -12,6 +13,7 @@ OFFICES = ("offices",)
 
 @bp.get("/offices")
 @documented({200: list[OfficeOut]}, tags=OFFICES)
+@requires("read")
 def offices():
     """Every office for an admin; an office's staff see their own."""
     staff = current_staff()
@@ -21,14 +23,15 @@ def offices():
 
 @bp.post("/offices")
 @documented({201: OfficeOut}, body=OfficeIn, errors=(409,), tags=OFFICES)
+@requires("admin")
 def add_office():
     """Add a country office (admins); 409 when the code is taken."""
-    admin_only()
     return jsonify(create_office(read_json(dict)).to_dict()), 201
 
 
 @bp.patch("/offices/<code>")
 @documented({200: OfficeOut}, body=OfficeSettingsIn, errors=(404,), tags=OFFICES)
+@requires("manage")
 def change_office_settings(code):
     """Change an office's own settings (its staff, or an admin); only the fields sent change, null removes:
     `logo_url`, shown atop its emails; `dkim_selector` with `dkim_private_key` (PEM, RSA or Ed25519), which signs

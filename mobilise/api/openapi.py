@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from ..auth.roles import held_by_every_role
 from ..guard import LARGEST_ID as MAX_ID  # the `<int:…>` converter's bound: past it, no route matches
 from . import PREFIX
 from .schemas import ErrorOut
@@ -46,10 +47,15 @@ class Doc:
 
 
 def documented(answers: dict, **described):
-    """Record what a route reads and answers, for the description; the route itself is unchanged."""
+    """Record what a route reads and answers, for the description; the route itself is unchanged.
+
+    Put above `@requires(...)`: a view whose permission some role lacks is described as answering 403.
+    """
 
     def record(view):
-        view.openapi = Doc(answers=answers, **described)
+        permission = getattr(view, "permission", None)
+        refused = (403,) if permission is not None and not held_by_every_role(permission) else ()
+        view.openapi = Doc(answers=answers, **{**described, "errors": (*described.get("errors", ()), *refused)})
         return view
 
     return record
@@ -128,7 +134,7 @@ def _operation(endpoint: str, view, doc: Doc, path_parameters: list[dict], refs:
     }
     statuses = set(doc.errors) | {422}
     if not doc.public:
-        statuses |= {401, 403}
+        statuses.add(401)
         operation["security"] = [{"bearer": []}]
     else:
         operation["security"] = []

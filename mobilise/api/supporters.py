@@ -1,6 +1,7 @@
 """An office's supporters through the API: added, listed, imported, exported, erased; and the relays' bounce reports."""
 from flask import jsonify, request
 
+from ..auth.roles import requires
 from ..dashboard.privacy import erase_supporter, export_supporter
 from ..errors import BadRequest
 from ..guard import large_body
@@ -8,7 +9,7 @@ from ..sending.bounces import BounceIn, report_bounce
 from ..supporters.imports import get_import, queue_import
 from ..supporters.service import SupporterIn, list_supporters, upsert_supporters
 from ..validation import parse
-from . import admin_only, blueprint, read_json, scoped_office, staff_office
+from . import blueprint, read_json, scoped_office, staff_office
 from .openapi import documented
 from .schemas import (
     BounceOut, ErasedOut, ExportOut, ImportOut, ImportQueued, ImportUpload, SupporterLookup, SupporterPage, SupporterQuery,
@@ -22,6 +23,7 @@ SUPPORTERS = ("supporters",)
 
 @bp.post("/offices/<code>/supporters")
 @documented({200: UpsertOut}, body=SupporterIn, body_or_list=True, tags=SUPPORTERS)
+@requires("supporters")
 def add_supporters(code: str):
     """Add or update one supporter or a list of them.
 
@@ -35,6 +37,7 @@ def add_supporters(code: str):
 
 @bp.get("/offices/<code>/supporters")
 @documented({200: SupporterPage}, query=SupporterQuery, tags=SUPPORTERS)
+@requires("supporters")
 def supporters(code: str):
     """An office's supporters, oldest first, a page at a time; a page past the end has no items."""
     office = scoped_office(code)
@@ -44,6 +47,7 @@ def supporters(code: str):
 
 @bp.post("/offices/<code>/imports")
 @documented({202: ImportQueued}, multipart=ImportUpload, tags=SUPPORTERS)
+@requires("supporters")
 @large_body("IMPORT_MAX_BYTES")  # a CSV: 413 past it, before the file is stored
 def start_import(code: str):
     """Import a CSV of supporters (multipart field `file`); it runs in a worker."""
@@ -56,6 +60,7 @@ def start_import(code: str):
 
 @bp.get("/imports/<int:import_id>")
 @documented({200: ImportOut}, tags=SUPPORTERS)
+@requires("supporters")
 def import_status(import_id: int):
     """An import's progress, and once done its counts and the rejected lines."""
     office = staff_office()
@@ -64,6 +69,7 @@ def import_status(import_id: int):
 
 @bp.post("/offices/<code>/supporters/export")
 @documented({200: ExportOut}, body=SupporterLookup, tags=SUPPORTERS)
+@requires("export")
 def export(code: str):
     """Everything held on one supporter: profile, consent history, emails, opens, clicks, actions."""
     office = scoped_office(code)
@@ -72,6 +78,7 @@ def export(code: str):
 
 @bp.post("/offices/<code>/supporters/erase")
 @documented({200: ErasedOut}, body=SupporterLookup, tags=SUPPORTERS)
+@requires("erase")
 def erase(code: str):
     """Erase one supporter's personal data for good; the counts keep their numbers."""
     office = scoped_office(code)
@@ -80,7 +87,7 @@ def erase(code: str):
 
 @bp.post("/events/bounces")
 @documented({200: BounceOut}, body=BounceIn, errors=(404,), tags=("events",))
+@requires("admin")
 def bounces():
     """A relay's report of a bounce or complaint (admins): the mail to that supporter stops."""
-    admin_only()
     return jsonify(report_bounce(read_json(dict)))

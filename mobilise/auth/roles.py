@@ -42,6 +42,11 @@ def can(staff, permission: str) -> bool:
     return staff.role == ADMIN or staff.role in PERMISSIONS[permission]
 
 
+def held_by_every_role(permission: str) -> bool:
+    """Whether no signed-in account can be refused `permission` (so a view needing it never answers 403)."""
+    return PERMISSIONS[permission] == frozenset(OFFICE_ROLES)
+
+
 def acting_staff():
     """The account behind this request: the API's bearer token, else the console's session."""
     staff = g.get("staff")

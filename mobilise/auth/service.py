@@ -1,4 +1,4 @@
-"""Staff accounts and their API tokens, and who may reach which office."""
+"""Staff accounts and their API tokens, and who may reach which office; a manager's colleagues added, changed, removed."""
 import hashlib
 import secrets
 
@@ -6,7 +6,7 @@ from werkzeug.security import generate_password_hash
 
 from ..audit.service import record
 from ..clock import utcnow
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..offices.models import Office
 from ..offices.service import get_office
@@ -109,3 +109,74 @@ def office_for(staff: Staff, code: str) -> Office:
     if not staff.is_admin and staff.office_id != office.id:
         raise NotFound(f"no office {code.upper()}")
     return office
+
+
+# An office's staff, as its managers (or an admin) keep them. A manager acts within their own office only and
+# never on an admin; an office keeps its last manager unless an admin changes it, so it is never left
+# without someone who can add colleagues.
+
+
+def list_staff(actor: Staff, office: Office | None) -> list[Staff]:
+    """The accounts `actor` may manage: their office's; for an admin, `office`'s, or every account (None)."""
+    query = db.select(Staff).order_by(Staff.office_id.is_not(None), Staff.email)
+    if not actor.is_admin:
+        office = actor.office
+    if office is not None:
+        query = query.where(Staff.office_id == office.id)
+    return list(db.session.scalars(query))
+
+
+def add_colleague(actor: Staff, email: str, role: str, office_code: str | None = None):
+    """A new office account, and its generated password (shown once). A manager adds to their own office only."""
+    if role not in OFFICE_ROLES:
+        raise Invalid(f"an office role is one of {', '.join(OFFICE_ROLES)}")
+    code = office_code if actor.is_admin else actor.office.code
+    if not code:
+        raise Invalid("name the office the account belongs to")
+    return create_staff(email, admin=False, office_code=code, password=None, role=role)
+
+
+def _colleague(actor: Staff, staff_id: int) -> Staff:
+    """The account `actor` may change: another office's is not seen to exist; an admin's is an admin's to change."""
+    staff = db.session.get(Staff, staff_id)
+    if staff is not None and staff.is_admin and not actor.is_admin:
+        raise Forbidden("only an admin changes an admin's account")
+    if staff is None or (not actor.is_admin and staff.office_id != actor.office_id):
+        raise NotFound("no such staff account")
+    return staff
+
+
+def _keeps_a_manager(actor: Staff, staff: Staff) -> None:
+    """The office's last manager stays one, unless an admin decides otherwise."""
+    if actor.is_admin or staff.role != "manager":
+        return
+    managers = db.session.scalar(
+        db.select(db.func.count(Staff.id)).where(Staff.office_id == staff.office_id, Staff.role == "manager"))
+    if managers <= 1:
+        raise Conflict("an office keeps at least one manager: make a colleague manager first")
+
+
+def change_role(actor: Staff, staff_id: int, role: str) -> Staff:
+    """A new role, in force at the account's next request: its sessions and tokens read it each time."""
+    staff = _colleague(actor, staff_id)
+    if staff.is_admin:
+        raise Invalid("an admin reaches every office: it takes no office role")
+    if role not in OFFICE_ROLES:
+        raise Invalid(f"an office role is one of {', '.join(OFFICE_ROLES)}")
+    if role != staff.role:
+        _keeps_a_manager(actor, staff)
+        staff.role = role
+        db.session.commit()
+    return staff
+
+
+def remove_staff(actor: Staff, staff_id: int) -> str:
+    """The account is deleted with its tokens: its sessions and tokens stop working at its next request.
+    Returns the address it had, for the page that says so."""
+    staff = _colleague(actor, staff_id)
+    _keeps_a_manager(actor, staff)
+    email = staff.email
+    db.session.execute(db.delete(ApiToken).where(ApiToken.staff_id == staff.id))
+    db.session.delete(staff)
+    db.session.commit()
+    return email

@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from ..auth.roles import can, requires
 from ..cases.service import edit_case
 from ..errors import Conflict, ServiceError
 from ..extensions import db
@@ -28,12 +29,8 @@ def _shown_again(form) -> int:
     return 422 if form.is_submitted() else 200
 
 
-def _admin_only():
-    if not current_user.is_admin:
-        abort(404)
-
-
 @actions.route("/console/cases/<int:case_id>/launch", methods=["GET", "POST"])
+@requires("campaign")
 def launch(case_id: int):
     case = case_or_404(case_id)
     form = LaunchForm()
@@ -84,9 +81,9 @@ CHANGES = {
 
 
 @actions.route("/console/cases/<int:case_id>/<any(update, extend, close):change>", methods=["GET", "POST"])
+@requires("admin")
 def change(case_id: int, change: str):
     """Update, extension and closure: admins only, as through the API."""
-    _admin_only()
     case = case_or_404(case_id)
     form_class, audience, title, stage = CHANGES[change]
     form = form_class()
@@ -121,6 +118,7 @@ def change(case_id: int, change: str):
 
 
 @actions.post("/console/mailings/<int:mailing_id>/resume")
+@requires("campaign")
 def resume(mailing_id: int):
     """A mailing paused for staff sends again (the button shows only on such a mailing)."""
     office = None if current_user.is_admin else current_user.office
@@ -160,6 +158,7 @@ def _after_translating(case, language: str) -> str:
 
 
 @actions.get("/console/cases/<int:case_id>/translations")
+@requires("admin")
 def add_translation(case_id: int):
     """The "add a language" choice of the case page: on to that language's form."""
     case = case_or_404(case_id)
@@ -174,43 +173,49 @@ def add_translation(case_id: int):
     return redirect(url_for("actions.translation", case_id=case.id, language=code))
 
 
-@actions.route("/console/cases/<int:case_id>/translations/<language>", methods=["GET", "POST"])
+@actions.get("/console/cases/<int:case_id>/translations/<language>")
+@requires("read")
 def translation(case_id: int, language: str):
     """One language's texts beside the original's. Admins edit them (as PATCH /cases/ID is theirs); staff read."""
     case = case_or_404(case_id)
     code = _translatable_language(case, language)
+    return _translation_page(case, code, TranslationForm(obj=case.translation(code)), [])
+
+
+@actions.post("/console/cases/<int:case_id>/translations/<language>")
+@requires("admin")
+def save_translation(case_id: int, language: str):
+    """The translation page's form: saved, or shown again with what is wrong."""
+    case = case_or_404(case_id)
+    code = _translatable_language(case, language)
     form = TranslationForm(obj=case.translation(code))
-    problems = []
-    if form.is_submitted():
-        if not current_user.is_admin:
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                edit_case(case, {"translations": {code: form.texts()}})
-            except ServiceError as error:
-                db.session.rollback()
-                problems = [CLOSED] if isinstance(error, Conflict) else form.show_errors(error.details, code)
-                if not problems and not any(form[name].errors for name in FIELD_LABELS):
-                    problems = [error.message]
-                return _translation_page(case, code, form, problems), error.status
-            flash(f"The {name_of(code)} translation is saved. {language_status(case, code)['words']}")
-            return redirect(_after_translating(case, code))
-    return _translation_page(case, code, form, problems), _shown_again(form)
+    if form.validate_on_submit():
+        try:
+            edit_case(case, {"translations": {code: form.texts()}})
+        except ServiceError as error:
+            db.session.rollback()
+            problems = [CLOSED] if isinstance(error, Conflict) else form.show_errors(error.details, code)
+            if not problems and not any(form[name].errors for name in FIELD_LABELS):
+                problems = [error.message]
+            return _translation_page(case, code, form, problems), error.status
+        flash(f"The {name_of(code)} translation is saved. {language_status(case, code)['words']}")
+        return redirect(_after_translating(case, code))
+    return _translation_page(case, code, form, []), _shown_again(form)
 
 
 def _translation_page(case, code: str, form, problems: list[str]):
     return render_template(
         "console/translation.html", case=case, form=form, status=language_status(case, code), labels=FIELD_LABELS,
-        problems=problems, editable=current_user.is_admin and case.status != "closed",
+        problems=problems, editable=can(current_user, "admin") and case.status != "closed",
         closed=CLOSED if case.status == "closed" else None,
         then=request.args.get("then"), then_office=request.args.get("office"), remove=ConfirmForm(),
     )
 
 
 @actions.post("/console/cases/<int:case_id>/translations/<language>/remove")
+@requires("admin")
 def remove_translation(case_id: int, language: str):
     """Removing a translation, asked twice: first what it will do, then, with confirm=yes, done."""
-    _admin_only()
     case = case_or_404(case_id)
     code = _translatable_language(case, language)
     form = ConfirmForm()

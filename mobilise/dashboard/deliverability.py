@@ -5,6 +5,7 @@ from datetime import date
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
+from ..auth.roles import requires
 from ..deliverability.reputation import GROUPS, reputation
 from ..deliverability.suppressions import suppression_download
 from ..offices.service import list_offices
@@ -28,6 +29,7 @@ def percent(rate: float | None) -> str:
 
 
 @deliverability.get("")
+@requires("read")
 def page():
     office = scope_office()
     if office is None:  # an admin who has not picked an office yet
@@ -41,5 +43,6 @@ def page():
 
 
 @deliverability.get("/suppressions.csv")
+@requires("export")
 def suppressions():
     return suppression_download(scope_office() or abort(404))

@@ -2,9 +2,10 @@
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from ..auth.roles import OFFICE_ROLES
 from ..validation import language_code
 
 
@@ -118,3 +119,39 @@ class TranslationForm(FlaskForm):
             else:
                 unplaced.append(detail["error"])
         return unplaced
+
+
+# Each office role as the staff page offers it (a role added to roles.OFFICE_ROLES needs its words here).
+ROLE_WORDS = {"manager": "Manager: everything in the office", "campaigner": "Campaigner: launch, supporters, imports",
+              "viewer": "Viewer: counts and schedules only"}
+ROLE_CHOICES = [(role, ROLE_WORDS[role]) for role in OFFICE_ROLES]
+
+
+class ColleagueForm(FlaskForm):
+    """A colleague added on the staff page; the view drops `office` for a manager (their own office is the one)."""
+
+    email = EmailField("Email", validators=[DataRequired(), Length(max=320), Email(check_deliverability=False)])
+    role = SelectField("Role", default="viewer")
+    office = SelectField("Office")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = ROLE_CHOICES  # set here, as CloseForm's: WTForms warns of pairs declared
+
+
+class RoleForm(FlaskForm):
+    """One per account on the page, so made with the account's prefix (its fields' ids stay unique)."""
+
+    role = SelectField("Role")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = ROLE_CHOICES
+
+    @classmethod
+    def of(cls, account_id: int, **kwargs) -> "RoleForm":
+        return cls(prefix=f"account{account_id}", **kwargs)
+
+
+class RemoveForm(FlaskForm):
+    """Only its CSRF token."""

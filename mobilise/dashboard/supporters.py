@@ -2,6 +2,7 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..auth.roles import requires
 from ..cases.models import Action, Case
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -46,6 +47,7 @@ def _office():
 
 
 @people.get("/")
+@requires("supporters")
 def search():
     office = _office()
     q = request.args.get("q", "").strip()
@@ -69,6 +71,7 @@ def _search_page(office, found: dict, q: str, status: int = 200):
 
 
 @people.get("/<int:supporter_id>")
+@requires("supporters")
 def history(supporter_id: int):
     supporter = db.session.get(Supporter, supporter_id)
     if supporter is None or (not current_user.is_admin and supporter.office_id != current_user.office_id):
@@ -97,6 +100,7 @@ def history(supporter_id: int):
 
 
 @people.post("/import")
+@requires("supporters")
 @large_body("IMPORT_MAX_BYTES")  # a CSV: 413 past it, before the file is stored
 def upload():
     """A CSV from the console: stored, handed to a worker, then its progress page."""
@@ -110,6 +114,7 @@ def upload():
 
 
 @people.get("/imports/<int:import_id>")
+@requires("supporters")
 def import_progress(import_id: int):
     try:
         job = get_import(import_id, None if current_user.is_admin else {current_user.office_id})

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
+from ..auth.roles import requires
 from ..cases.models import Case
 from ..cases.service import get_case
 from ..clock import days_left, utcnow
@@ -64,6 +65,7 @@ def local_time(moment: datetime, tz_name: str) -> str:
 
 
 @console.get("/")
+@requires("read")
 def home():
     office = scope_office()
     cases = db.session.scalars(db.select(Case).where(Case.status != "draft").order_by(Case.status.desc(), Case.deadline)).all()
@@ -83,6 +85,7 @@ def home():
 
 
 @console.get("/console/cases/<int:case_id>")
+@requires("read")
 def case(case_id: int):
     case = case_or_404(case_id)
     office = scope_office()
@@ -112,6 +115,7 @@ def case(case_id: int):
 
 
 @console.get("/console/cases/<int:case_id>/stats.csv")
+@requires("read")
 def case_csv(case_id: int):
     case = case_or_404(case_id)
     stats = case_stats(case, scope_office())
@@ -128,11 +132,13 @@ def case_csv(case_id: int):
 
 
 @console.get("/console/queues")
+@requires("read")
 def queues():
     return render_template("console/queues.html", queues=queue_health())
 
 
 @console.get("/console/cases/<int:case_id>/preview/<stage>")
+@requires("read")
 def email_preview(case_id: int, stage: str):
     """The email's own HTML, for the sandboxed frame of a confirmation page."""
     from ..security import EMAIL_PREVIEW_POLICY
