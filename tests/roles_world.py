@@ -3,10 +3,13 @@ admin, and ES's manager (another office); and a fingerprint of everything a refu
 import io
 from dataclasses import dataclass
 
+from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from mobilise.extensions import db
 from mobilise.models import ApiToken, Case, CaseTranslation, Drive, Import, Mailing, Office, Staff, Supporter
+from mobilise.outbound.endpoints import register
+from mobilise.outbound.models import WebhookEndpoint
 from mobilise.sequences.dispatch import start_drive
 from mobilise.sequences.models import MailingStatus
 from mobilise.supporters.imports import queue_import
@@ -26,7 +29,7 @@ CSV = b"email,first_name\nnew.person@gb.example.net,New\n"
 @dataclass
 class World:
     tokens: dict
-    ids: dict  # what the paths name: {case}, {fresh}, {mailing}, {import}, {supporter}, {viewer_id}, ...
+    ids: dict  # what the paths name: {case}, {fresh}, {mailing}, {import}, {supporter}, {viewer_id}, {webhook}, ...
 
 
 def build_world() -> World:
@@ -41,6 +44,8 @@ def build_world() -> World:
     mailing.status, mailing.pause_reason, mailing.paused_until = MailingStatus.PAUSED, "relay down", None
     db.session.commit()
     job = queue_import(gb, FileStorage(io.BytesIO(CSV), "list.csv"), "list.csv")
+    current_app.config["WEBHOOK_ALLOW_PRIVATE"] = True  # the receivers of these tests are on loopback
+    webhook, _ = register(gb, {"url": "http://127.0.0.1:9/crm", "events": ["action.created"]})
     tokens = {
         "admin": token_for(EMAILS["admin"], admin=True),
         "other": token_for(EMAILS["other"], office="ES"),
@@ -50,7 +55,7 @@ def build_world() -> World:
     supporter = db.session.scalar(db.select(Supporter.id).where(Supporter.email == SUPPORTER))
     return World(tokens=tokens, ids={
         "case": case.id, "fresh": fresh.id, "mailing": mailing.id, "import": job.id, "supporter": supporter,
-        "viewer_id": staff_ids["viewer"], "campaigner_id": staff_ids["campaigner"],
+        "viewer_id": staff_ids["viewer"], "campaigner_id": staff_ids["campaigner"], "webhook": webhook.id,
     })
 
 
@@ -83,4 +88,5 @@ def fingerprint() -> tuple:
         rows(Drive.case_id, Drive.office_id), rows(Mailing.id, Mailing.status),
         rows(Supporter.email, Supporter.status, Supporter.first_name),
         rows(Import.id), rows(Staff.email, Staff.role), rows(ApiToken.staff_id),
+        rows(WebhookEndpoint.id, WebhookEndpoint.url, WebhookEndpoint.enabled),
     )

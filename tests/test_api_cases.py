@@ -7,7 +7,7 @@ from mobilise.models import Case, Drive, Mailing
 
 from .builders import bearer, case_data, make_case, make_office, make_supporters, token_for
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "ua-document.txt"
+SEED = Path(__file__).resolve().parents[1] / "mobilise" / "demo_data" / "ua-document.txt"  # the seed UA, in the repository
 if not SEED.exists():
     SEED = Path(__file__).resolve().parents[1] / "mobilise" / "demo_data" / "ua-document.txt"
 

@@ -12,7 +12,7 @@ from mobilise.models import AuditEntry, Mailing, Staff, Supporter
 from .builders import bearer, case_data, make_case, make_office, make_supporters, token_for
 from .test_console import PASSWORD, csrf_from, hidden_fields, post_form, sign_in
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "ua-document.txt"
+SEED = Path(__file__).resolve().parents[1] / "mobilise" / "demo_data" / "ua-document.txt"  # the seed UA, in the repository
 LOCAL_NETWORK = "127.0.0.0/24"  # the test client's address, 127.0.0.1, as the trail keeps it
 FRANCE = {"code": "FR", "name": "Amnesty France", "language": "fr", "timezone": "Europe/Paris", "sender": "a@fr.example.org"}
 

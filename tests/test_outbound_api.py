@@ -163,3 +163,23 @@ def test_a_campaigner_has_no_webhooks_page(client, offices):
     sign_in(client, "campaigner@uk.example.org")
     assert client.get("/console/webhooks").status_code == 403
     assert "/console/webhooks" not in client.get("/console").get_data(as_text=True)
+
+
+def test_registering_deleting_and_enabling_a_receiver_are_audited_by_host_never_by_url(app, client, offices, private):
+    from mobilise.models import AuditEntry
+    from mobilise.outbound.models import WebhookEndpoint
+
+    hook = add(client, offices["manager"], url="http://127.0.0.1:9/hook?key=crm-secret-key").json
+    endpoint = db.session.get(WebhookEndpoint, hook["id"])
+    endpoint.enabled, endpoint.disabled_reason = False, "failing since yesterday: HTTP 500"
+    db.session.commit()
+    assert client.post(f"{HOOKS}/{hook['id']}/enable", headers=bearer(offices["manager"])).status_code == 200
+    assert client.delete(f"{HOOKS}/{hook['id']}", headers=bearer(offices["manager"])).status_code == 204
+    trail = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action.like("webhook.%")).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.subject, e.actor, e.office.code) for e in trail] == [
+        (action, str(hook["id"]), "manager@uk.example.org", "GB")
+        for action in ("webhook.created", "webhook.enabled", "webhook.deleted")]
+    assert all(e.details == {"host": "127.0.0.1", "events": EVENTS} for e in trail)
+    refused = add(client, offices["manager"], url="http://127.0.0.1:9/hook", events=[])
+    assert refused.status_code == 422
+    assert db.session.scalar(db.select(db.func.count(AuditEntry.id)).where(AuditEntry.action.like("webhook.%"))) == 3

@@ -42,6 +42,13 @@ CALLS = [
     ("GET", "/offices/GB/reputation", None, "viewer", 200, True),
     ("GET", "/offices/GB/suppressions", None, "manager", 200, True),
     ("POST", "/events/bounces", {"email": SUPPORTER, "type": "hard"}, "admin", 200, False),
+    ("GET", "/audit", None, "manager", 200, False),  # each manager their own office's entries
+    ("GET", "/audit?office=GB", None, "manager", 200, True),
+    ("POST", "/offices/GB/webhooks", {"url": "http://127.0.0.1:9/other", "events": ["supporter.unsubscribed"]}, "manager", 201, True),
+    ("GET", "/offices/GB/webhooks", None, "manager", 200, True),
+    ("GET", "/offices/GB/webhooks/{webhook}/deliveries", None, "manager", 200, True),
+    ("POST", "/offices/GB/webhooks/{webhook}/enable", None, "manager", 200, True),
+    ("DELETE", "/offices/GB/webhooks/{webhook}", None, "manager", 204, True),
 ]
 
 
@@ -79,7 +86,7 @@ def test_the_table_covers_every_api_call(app):
     routes = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")
               and rule.endpoint != "api_openapi.openapi" for method in rule.methods - {"HEAD", "OPTIONS"}}
     placeholders = {"{case}": "<int:case_id>", "{fresh}": "<int:case_id>", "{mailing}": "<int:mailing_id>",
-                    "{import}": "<int:import_id>", "GB": "<code>"}
+                    "{import}": "<int:import_id>", "{webhook}": "<int:webhook_id>", "GB": "<code>"}
     for short, rule in placeholders.items():
         listed = {(m, p.replace("/" + short, "/" + rule)) for m, p in listed}
     assert listed == routes

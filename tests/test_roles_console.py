@@ -34,6 +34,11 @@ PAGES = [
     ("POST", "/console/staff", COLLEAGUE, "manager", 201, 201),  # a manager adds to their own office
     ("POST", "/console/staff/{viewer_id}/role", {"account{viewer_id}-role": "campaigner"}, "manager", 302, 404),
     ("POST", "/console/staff/{campaigner_id}/remove", {}, "manager", 302, 404),
+    ("GET", "/console/audit?office=GB", None, "manager", 200, 404),
+    ("GET", "/console/webhooks?office=GB", None, "manager", 200, 404),
+    ("POST", "/console/webhooks?office=GB", {"url": "http://127.0.0.1:9/other", "events": "action.created"}, "manager", 201, 404),
+    ("POST", "/console/webhooks/{webhook}/enable?office=GB", {}, "manager", 302, 404),
+    ("POST", "/console/webhooks/{webhook}/delete?office=GB", {}, "manager", 302, 404),
     ("GET", "/console/cases/{case}/update", None, "admin", 200, None),
     ("POST", "/console/cases/{case}/update", {"body": "He was moved."}, "admin", 200, None),
     ("GET", "/console/cases/{case}/translations?language=de", None, "admin", 302, None),
@@ -82,7 +87,7 @@ def test_the_table_covers_every_console_view(app):
     listed = {(method, path.split("?")[0]) for method, path, *_ in PAGES}
     placeholders = {"{case}": "<int:case_id>", "{fresh}": "<int:case_id>", "{mailing}": "<int:mailing_id>",
                     "{import}": "<int:import_id>", "{supporter}": "<int:supporter_id>", "{viewer_id}": "<int:staff_id>",
-                    "{campaigner_id}": "<int:staff_id>", "/fr": "/<language>", "/update": "/<any(update, extend, close):change>",
+                    "{campaigner_id}": "<int:staff_id>", "{webhook}": "<int:webhook_id>", "/fr": "/<language>", "/update": "/<any(update, extend, close):change>",
                     "/launch": "/<stage>"}
     rules = set()
     for method, path in listed:

@@ -5,7 +5,7 @@ import re
 from werkzeug.security import check_password_hash
 
 from mobilise.extensions import db
-from mobilise.models import Staff
+from mobilise.models import AuditEntry, Staff
 
 from .builders import bearer
 from .roles_world import EMAILS, build_world
@@ -61,6 +61,8 @@ def test_a_role_changed_on_the_page_changes_what_the_existing_token_may_do_at_on
     assert changed.status_code == 302
     assert client.get("/api/v1/offices/GB/supporters", headers=bearer(viewer)).status_code == 200
     assert "is now campaigner" in fresh(app, manager, "GET", "/console/staff").get_data(as_text=True)
+    [entry] = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "staff.role_changed")).all()
+    assert (entry.actor, entry.subject, entry.details) == (EMAILS["manager"], EMAILS["viewer"], {"from": "viewer", "to": "campaigner"})
 
 
 def test_a_removed_account_loses_its_session_and_its_token_at_once(app, client):
@@ -70,6 +72,8 @@ def test_a_removed_account_loses_its_session_and_its_token_at_once(app, client):
     manager, token = signed_in(app, "manager")
     removed = fresh(app, manager, "POST", f"/console/staff/{world.ids['campaigner_id']}/remove", data={"csrf_token": token})
     assert removed.status_code == 302 and account(EMAILS["campaigner"]) is None
+    [entry] = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "staff.removed")).all()
+    assert (entry.actor, entry.subject, entry.office.code) == (EMAILS["manager"], EMAILS["campaigner"], "GB")
     assert client.get("/api/v1/cases", headers=bearer(world.tokens["campaigner"])).status_code == 401
     gone = fresh(app, campaigner, "GET", "/console/supporters/")
     assert gone.status_code == 302 and gone.headers["Location"].startswith("/login")

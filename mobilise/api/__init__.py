@@ -25,6 +25,7 @@ def blueprint(name: str) -> Blueprint:
     """A blueprint of the API: its routes under PREFIX, for a bearer token only, answering errors as JSON."""
     made = Blueprint(name, __name__, url_prefix=PREFIX)
     made.before_request(authenticate)
+    made.teardown_request(forget_staff)
     made.register_error_handler(ServiceError, service_error)
     return made
 
@@ -37,6 +38,12 @@ def authenticate():
         response, status = error(401, "a valid bearer token is required")
         return response, status, {"WWW-Authenticate": "Bearer"}
     g.staff = staff
+
+
+def forget_staff(_exc=None) -> None:
+    # `g` lives as long as the app context, which the code around a request may share (a test's, a CLI
+    # command's): the token's account must not outlive its request and answer for the next one.
+    g.pop("staff", None)
 
 
 def service_error(exc: ServiceError):

@@ -165,6 +165,7 @@ def change_role(actor: Staff, staff_id: int, role: str) -> Staff:
         raise Invalid(f"an office role is one of {', '.join(OFFICE_ROLES)}")
     if role != staff.role:
         _keeps_a_manager(actor, staff)
+        record("staff.role_changed", subject=staff.email, office=staff.office_id, details={"from": staff.role, "to": role})
         staff.role = role
         db.session.commit()
     return staff
@@ -176,6 +177,7 @@ def remove_staff(actor: Staff, staff_id: int) -> str:
     staff = _colleague(actor, staff_id)
     _keeps_a_manager(actor, staff)
     email = staff.email
+    record("staff.removed", subject=email, office=staff.office_id, details={"role": staff.role})
     db.session.execute(db.delete(ApiToken).where(ApiToken.staff_id == staff.id))
     db.session.delete(staff)
     db.session.commit()

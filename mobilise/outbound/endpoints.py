@@ -1,8 +1,10 @@
 """An office's receivers: registered under the SSRF rules, listed with their state, deleted, enabled again."""
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field
 
+from ..audit.service import record
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..offices.models import Office
@@ -34,8 +36,15 @@ def register(office: Office, data) -> tuple[WebhookEndpoint, str]:
     endpoint = WebhookEndpoint(office_id=office.id, url=wanted.url, events=list(dict.fromkeys(wanted.events)),
                                secret=new_secret(), enabled=True)
     db.session.add(endpoint)
+    db.session.flush()
+    record("webhook.created", subject=endpoint.id, office=office, details=_audited(endpoint))
     db.session.commit()
     return endpoint, endpoint.secret
+
+
+def _audited(endpoint: WebhookEndpoint) -> dict:
+    # The receiver's host and events, never its whole URL: a CRM's URL often carries a key in its path or query.
+    return {"host": urlsplit(endpoint.url).hostname, "events": list(endpoint.events)}
 
 
 def endpoint_of(office: Office, endpoint_id: int) -> WebhookEndpoint:
@@ -66,6 +75,7 @@ def delete(office: Office, endpoint_id: int) -> None:
     """The receiver gone, and its log with it: what it was still owed is never sent."""
     endpoint = endpoint_of(office, endpoint_id)
     db.session.execute(db.delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
+    record("webhook.deleted", subject=endpoint.id, office=office, details=_audited(endpoint))
     db.session.delete(endpoint)
     db.session.commit()
 
@@ -73,6 +83,8 @@ def delete(office: Office, endpoint_id: int) -> None:
 def enable(office: Office, endpoint_id: int) -> WebhookEndpoint:
     """A disabled receiver on again, from the next event on: the deliveries failed meanwhile are not resent."""
     endpoint = endpoint_of(office, endpoint_id)
+    if not endpoint.enabled:
+        record("webhook.enabled", subject=endpoint.id, office=office, details=_audited(endpoint))
     endpoint.enabled, endpoint.disabled_at, endpoint.disabled_reason, endpoint.failing_since = True, None, None, None
     db.session.commit()
     return endpoint
