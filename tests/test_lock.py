@@ -44,3 +44,31 @@ def test_the_dev_lock_pins_the_service_tests_and_tools_and_agrees_with_the_servi
     assert unsatisfied(asked("test", "dev"), dev) == [], "run scripts/lock"
     service = pins("requirements.lock")
     assert {name: dev.get(name) for name in service} == service  # the tests run what production runs
+
+
+def test_every_package_the_service_imports_is_in_the_service_lock():
+    """The image installs requirements.lock alone: a module the service imports that only the tests' lock holds
+    would pass every test here and fail in production at import."""
+    import ast
+    import sys
+    from importlib.metadata import packages_distributions
+
+    distributions = packages_distributions()
+    service = pins("requirements.lock")
+    missing = set()
+    for path in [*(ROOT / "mobilise").rglob("*.py"), *(ROOT / "workers").rglob("*.py"), ROOT / "app.py", ROOT / "gunicorn.conf.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top in ("mobilise", "workers"):
+                    continue
+                found = {canonicalize_name(d) for d in distributions.get(top, [])}
+                if not found & service.keys():
+                    missing.add(f"{top} (imported by {path.relative_to(ROOT)})")
+    assert not missing, sorted(missing)
