@@ -5,6 +5,7 @@ method, the path with its token withheld (`/act/<token>`), the status, the size,
 never the query string, the referer, a cookie or credentials. mobilise.logs redacts every other line of
 the master and the workers as well. Bind and workers stay on the command line.
 """
+
 from gunicorn.glogging import Logger
 
 from mobilise import logs

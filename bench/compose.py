@@ -7,6 +7,7 @@ to compare two versions of the templates or of `sending/wire.py`.
 
 `--dkim` times the same messages for an office without a DKIM key and with each key named, in one run.
 """
+
 import argparse
 import logging
 import sys
@@ -33,7 +34,9 @@ def main():
     from mobilise import create_app
 
     url = f"sqlite:///{tempfile.mkdtemp()}/compose.sqlite"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "PUBLIC_BASE_URL": "https://act.example.org"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "PUBLIC_BASE_URL": "https://act.example.org"}
+    )
     logging.disable(logging.INFO)  # the migrations' lines
     with app.app_context():
         upgrade()
@@ -53,7 +56,9 @@ def main():
         office, case = make_office(), create_case(fields)
         unsigned = None
         for kind in args.dkim.split(","):
-            office.dkim_selector, office.dkim_private_key = (None, None) if kind == "none" else ("bench", dkim_key(kind))
+            office.dkim_selector, office.dkim_private_key = (
+                (None, None) if kind == "none" else ("bench", dkim_key(kind))
+            )
             composer = Composer(_unsaved_mailing(case, office, PreviewIn(stage="launch")), preview=True)
             size = len(composer.spliced(0, email="a@example.net", first_name="Zoë", language="en").as_bytes())
             best = float("inf")
@@ -64,8 +69,10 @@ def main():
                 best = min(best, (time.perf_counter() - started) / args.messages)
             unsigned = best if kind == "none" else unsigned
             extra = f", {(best - unsigned) * 1e6:+.1f} µs signing" if unsigned is not None and kind != "none" else ""
-            print(f"DKIM {kind}: {best * 1e6:.1f} µs per message (best of {args.rounds} × {args.messages:,}), "
-                  f"{size:,} bytes each{extra}")
+            print(
+                f"DKIM {kind}: {best * 1e6:.1f} µs per message (best of {args.rounds} × {args.messages:,}), "
+                f"{size:,} bytes each{extra}"
+            )
 
 
 if __name__ == "__main__":

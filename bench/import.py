@@ -7,6 +7,7 @@ it (streamed, batches of 10,000, the same validation as the API) in a child proc
 
     .venv/bin/python bench/import.py [--rows 1000000] [--database postgresql://postgres@127.0.0.1:5432/test]
 """
+
 import argparse
 import csv
 import os
@@ -25,7 +26,22 @@ sys.path.insert(0, str(ROOT))
 
 from bench.scratch import drop_database, make_database  # noqa: E402
 
-FIRST = ["Ana", "Rocío", "Nicolás", "Li", "Yulia", "Amaka", "Søren", "Zoë", "Мария", "محمد", "李", "Ωmega", "José", "Élodie"]
+FIRST = [
+    "Ana",
+    "Rocío",
+    "Nicolás",
+    "Li",
+    "Yulia",
+    "Amaka",
+    "Søren",
+    "Zoë",
+    "Мария",
+    "محمد",
+    "李",
+    "Ωmega",
+    "José",
+    "Élodie",
+]
 LAST = ["García", "Okafor", "Ivanova", "O'Brien", "Nguyễn", "Müller", "Smith", "Kowalski", "Dubois", "Haddad"]
 TAGS = ["petition", "newsletter", "youth", "lgbti", "refugees", "death-penalty", "street"]
 
@@ -42,20 +58,31 @@ def write_csv(path: Path, rows: int) -> None:
                 email = f"person{n - 50}@example.org"  # an earlier row again: an update
             else:
                 email = f"Person{n}@Example.org"
-            writer.writerow([
-                email, rng.choice(FIRST), rng.choice(LAST), rng.choice(["en", "es", "fr", ""]),
-                ";".join(rng.sample(TAGS, rng.randint(0, 3))), "petition, March" if n % 3 else "",
-            ])
+            writer.writerow(
+                [
+                    email,
+                    rng.choice(FIRST),
+                    rng.choice(LAST),
+                    rng.choice(["en", "es", "fr", ""]),
+                    ";".join(rng.sample(TAGS, rng.randint(0, 3))),
+                    "petition, March" if n % 3 else "",
+                ]
+            )
 
 
 def copy_baseline(url: str, path: Path) -> float:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE UNLOGGED TABLE IF NOT EXISTS copy_baseline (email text, first_name text, last_name text,"
-                     " language text, tags text, consent_source text)")
+        conn.execute(
+            "CREATE UNLOGGED TABLE IF NOT EXISTS copy_baseline (email text, first_name text, last_name text,"
+            " language text, tags text, consent_source text)"
+        )
         conn.execute("TRUNCATE copy_baseline")
         start = time.perf_counter()
-        with conn.cursor() as cursor, cursor.copy("COPY copy_baseline FROM STDIN WITH (FORMAT csv, HEADER true)") as copy, \
-                path.open("rb") as source:
+        with (
+            conn.cursor() as cursor,
+            cursor.copy("COPY copy_baseline FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+            path.open("rb") as source,
+        ):
             while block := source.read(1 << 20):
                 copy.write(block)
         return time.perf_counter() - start
@@ -64,14 +91,45 @@ def copy_baseline(url: str, path: Path) -> float:
 def run_importer(url: str, path: Path) -> tuple[float, int, str]:
     """The CLI's import in a child process: (seconds, peak RSS in MB, its summary line)."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "MOBILISE_ENV": "production"}
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "office", "create", "GB", "--name", "Amnesty UK",
-                    "--language", "en", "--timezone", "Europe/London", "--sender", "ua@uk.example.org"],
-                   cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "app",
+            "office",
+            "create",
+            "GB",
+            "--name",
+            "Amnesty UK",
+            "--language",
+            "en",
+            "--timezone",
+            "Europe/London",
+            "--sender",
+            "ua@uk.example.org",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "supporters", "import", str(path), "--office", "GB"],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "supporters", "import", str(path), "--office", "GB"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - start
     if done.returncode:
         raise SystemExit(done.stderr[-2000:])
@@ -97,7 +155,9 @@ def main():
         drop_database(created)
     print(f"{args.rows:,} rows, {size_mb:.0f} MB of CSV")
     print(f"PostgreSQL COPY (baseline):  {baseline:7.1f} s   {args.rows / baseline:10,.0f} rows/s")
-    print(f"supporters import (the CLI): {seconds:7.1f} s   {args.rows / seconds:10,.0f} rows/s   peak RSS {peak_mb} MB")
+    print(
+        f"supporters import (the CLI): {seconds:7.1f} s   {args.rows / seconds:10,.0f} rows/s   peak RSS {peak_mb} MB"
+    )
     print(f"                             {summary}")
     print(f"ratio (import time / COPY time): {seconds / baseline:.1f}")
 

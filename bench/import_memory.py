@@ -6,6 +6,7 @@ whose peak RSS is read from its own rusage (wait4), so neither run's figure incl
 
     .venv/bin/python bench/import_memory.py [--rows 200000] [--database postgresql://postgres@127.0.0.1:5432/test]
 """
+
 import argparse
 import os
 import subprocess
@@ -32,12 +33,22 @@ def write_csv(path: Path, rows: int, *, bad: bool) -> None:
 def flask(env: dict, *args: str) -> tuple[subprocess.CompletedProcess, float, int]:
     """Run `flask --app app ARGS` and return (its result, seconds, its own peak RSS in MB)."""
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     out = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
-    return subprocess.CompletedProcess(child.args, child.returncode, out), time.perf_counter() - start, usage.ru_maxrss // 1024
+    return (
+        subprocess.CompletedProcess(child.args, child.returncode, out),
+        time.perf_counter() - start,
+        usage.ru_maxrss // 1024,
+    )
 
 
 def main():
@@ -50,8 +61,20 @@ def main():
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "MOBILISE_ENV": "production"}
     try:
         flask(env, "db", "upgrade")
-        flask(env, "office", "create", "GB", "--name", "Amnesty UK", "--language", "en", "--timezone", "Europe/London",
-              "--sender", "ua@uk.example.org")
+        flask(
+            env,
+            "office",
+            "create",
+            "GB",
+            "--name",
+            "Amnesty UK",
+            "--language",
+            "en",
+            "--timezone",
+            "Europe/London",
+            "--sender",
+            "ua@uk.example.org",
+        )
         for bad in (False, True):
             path = folder / f"{'bad' if bad else 'good'}.csv"
             write_csv(path, args.rows, bad=bad)
@@ -59,8 +82,10 @@ def main():
             if done.returncode:
                 raise SystemExit(f"the import failed: {done.stdout[-2000:]}")
             summary = next(line for line in done.stdout.splitlines() if line.startswith("created"))
-            print(f"{args.rows:,} rows all {'bad ' if bad else 'good'} ({path.stat().st_size / 1e6:.0f} MB):"
-                  f" {seconds:6.1f} s, peak RSS {peak} MB   ({summary})")
+            print(
+                f"{args.rows:,} rows all {'bad ' if bad else 'good'} ({path.stat().st_size / 1e6:.0f} MB):"
+                f" {seconds:6.1f} s, peak RSS {peak} MB   ({summary})"
+            )
     finally:
         drop_database(created)
 

@@ -15,6 +15,7 @@ each part used per email (workers with their job processes, the sink, PostgreSQL
     .venv/bin/python bench/send.py --compare-workers          # 1 worker, then 2, same database
     .venv/bin/python bench/send.py --compare-dkim             # unsigned, then signed with RSA-2048 (and --dkim-keys)
 """
+
 import argparse
 import multiprocessing
 import os
@@ -98,9 +99,16 @@ def cpu_seconds(pids) -> float:
 
 def cpu_by_part(worker_pids, sink_pid) -> dict[str, float]:
     def named(name):
-        return [int(pid) for pid in subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout.split()]
-    return {"workers": cpu_seconds(worker_pids), "sink": cpu_seconds([sink_pid]),
-            "postgresql": cpu_seconds(named("postgres")), "redis": cpu_seconds(named("redis-server"))}
+        return [
+            int(pid) for pid in subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout.split()
+        ]
+
+    return {
+        "workers": cpu_seconds(worker_pids),
+        "sink": cpu_seconds([sink_pid]),
+        "postgresql": cpu_seconds(named("postgres")),
+        "redis": cpu_seconds(named("redis-server")),
+    }
 
 
 def dkim_key(kind: str) -> str:
@@ -108,10 +116,14 @@ def dkim_key(kind: str) -> str:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-    key = ed25519.Ed25519PrivateKey.generate() if kind == "ed25519" else rsa.generate_private_key(
-        public_exponent=65537, key_size=int(kind.removeprefix("rsa")))
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    key = (
+        ed25519.Ed25519PrivateKey.generate()
+        if kind == "ed25519"
+        else rsa.generate_private_key(public_exponent=65537, key_size=int(kind.removeprefix("rsa")))
+    )
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "none") -> dict:
@@ -121,13 +133,28 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
     from mobilise.jobs import redis_connection
 
     url, created = make_database(None if args.database == "sqlite" else args.database)
-    settings = dict(DATABASE_URL=url, REDIS_URL=args.redis, SECRET_KEY="bench", MAIL_SERVER="127.0.0.1",
-                    MAIL_PORT=str(sink_port), SEND_BATCH_SIZE=str(args.batch), PUBLIC_BASE_URL="https://act.example.org",
-                    MOBILISE_ENV="production")
+    settings = dict(
+        DATABASE_URL=url,
+        REDIS_URL=args.redis,
+        SECRET_KEY="bench",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(sink_port),
+        SEND_BATCH_SIZE=str(args.batch),
+        PUBLIC_BASE_URL="https://act.example.org",
+        MOBILISE_ENV="production",
+    )
     env = dict(os.environ, **settings)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": args.redis, "SECRET_KEY": "bench",
-                      "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": sink_port, "SEND_BATCH_SIZE": args.batch,
-                      "PUBLIC_BASE_URL": "https://act.example.org"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "REDIS_URL": args.redis,
+            "SECRET_KEY": "bench",
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": sink_port,
+            "SEND_BATCH_SIZE": args.batch,
+            "PUBLIC_BASE_URL": "https://act.example.org",
+        }
+    )
     procs = []
     try:
         with app.app_context():
@@ -145,16 +172,31 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
             from mobilise.sequences.models import Mailing
             from mobilise.supporters.service import upsert_supporters
 
-            office = make_office(**({} if dkim == "none" else {"dkim_selector": "bench", "dkim_private_key": dkim_key(dkim)}))
+            office = make_office(
+                **({} if dkim == "none" else {"dkim_selector": "bench", "dkim_private_key": dkim_key(dkim)})
+            )
             for start in range(0, args.supporters, 10_000):
-                upsert_supporters(office, [{"email": f"person{i}@example.net", "first_name": f"P{i}"}
-                                           for i in range(start, min(start + 10_000, args.supporters))])
+                upsert_supporters(
+                    office,
+                    [
+                        {"email": f"person{i}@example.net", "first_name": f"P{i}"}
+                        for i in range(start, min(start + 10_000, args.supporters))
+                    ],
+                )
             fields = parse_ua_document(SEED_UA.read_text(encoding="utf-8"))  # a real UA, as the demo's
             fields["deadline"] = (utcnow().date() + timedelta(days=30)).isoformat()
             case = create_case(fields)
             before, _, _ = sink_stats(sink_port)
-            procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+            procs = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "flask", "--app", "app", "worker"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                for _ in range(workers)
+            ]
             time.sleep(3)  # the workers listen before the clock starts
             peaks = [0] * workers
             cpu_before = cpu_by_part([proc.pid for proc in procs], sink_pid)
@@ -173,15 +215,23 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
             cpu = {part: cpu_after[part] - cpu_before[part] for part in cpu_after}
             db.session.expire_all()
             mailing = db.session.scalar(db.select(Mailing).where(Mailing.stage == "launch"))
-            planned = (mailing.audience_taken_at - mailing.queued_at).total_seconds() if mailing.audience_taken_at else None
+            planned = (
+                (mailing.audience_taken_at - mailing.queued_at).total_seconds() if mailing.audience_taken_at else None
+            )
     finally:
         for proc in procs:
             proc.terminate()
         for proc in procs:
             proc.wait()
         drop_database(created)
-    return {"elapsed": elapsed, "delivered": delivered, "size": size, "planned": planned, "peaks_mb": [p // 1024 for p in peaks],
-            "cpu": cpu}
+    return {
+        "elapsed": elapsed,
+        "delivered": delivered,
+        "size": size,
+        "planned": planned,
+        "peaks_mb": [p // 1024 for p in peaks],
+        "cpu": cpu,
+    }
 
 
 def main():
@@ -190,19 +240,26 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--compare-workers", action="store_true", help="run with 1 worker, then with --workers")
     parser.add_argument("--batch", type=int, default=2000)
-    parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/test", help="a PostgreSQL URL, or sqlite")
+    parser.add_argument(
+        "--database", default="postgresql://postgres@127.0.0.1:5432/test", help="a PostgreSQL URL, or sqlite"
+    )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="flushed before the run")
     parser.add_argument("--timeout", type=float, default=900)
-    parser.add_argument("--message-bytes", type=int, default=5400, help="ceiling's message size before the launch tells it")
+    parser.add_argument(
+        "--message-bytes", type=int, default=5400, help="ceiling's message size before the launch tells it"
+    )
     parser.add_argument("--no-pipelining", action="store_true", help="the sink does not offer PIPELINING")
     parser.add_argument("--dkim", default="none", help="the office's DKIM key: none, rsa2048, rsa1024, ed25519")
-    parser.add_argument("--compare-dkim", action="store_true",
-                        help="with --workers: unsigned, then each of --dkim-keys, in one run")
+    parser.add_argument(
+        "--compare-dkim", action="store_true", help="with --workers: unsigned, then each of --dkim-keys, in one run"
+    )
     parser.add_argument("--dkim-keys", default="rsa2048", help="the keys --compare-dkim signs with, comma-separated")
     args = parser.parse_args()
 
     port = free_port()
-    sink_args = [sys.executable, str(ROOT / "bench" / "sink.py"), str(port)] + (["--no-pipelining"] if args.no_pipelining else [])
+    sink_args = [sys.executable, str(ROOT / "bench" / "sink.py"), str(port)] + (
+        ["--no-pipelining"] if args.no_pipelining else []
+    )
     sink = subprocess.Popen(sink_args, stdout=subprocess.PIPE, text=True)
     try:
         sink.stdout.readline()
@@ -223,17 +280,26 @@ def main():
         sink.wait()
 
     backend = "sqlite" if args.database == "sqlite" else "postgresql"
-    print(f"backend={backend} supporters={args.supporters} batch={args.batch} message_bytes={size}"
-          f" relay_pipelining={'no' if args.no_pipelining else 'yes'}")
-    print(f"ceiling, smtplib pushing pre-built messages to the sink: 1 process {ceilings[1]:,.0f}/s, 2 processes {ceilings[2]:,.0f}/s"
-          f" (the higher of before the launches: {before[1]:,.0f} / {before[2]:,.0f}, and after: {after[1]:,.0f} / {after[2]:,.0f})")
+    print(
+        f"backend={backend} supporters={args.supporters} batch={args.batch} message_bytes={size}"
+        f" relay_pipelining={'no' if args.no_pipelining else 'yes'}"
+    )
+    print(
+        f"ceiling, smtplib pushing pre-built messages to the sink: 1 process {ceilings[1]:,.0f}/s, 2 processes {ceilings[2]:,.0f}/s"
+        f" (the higher of before the launches: {before[1]:,.0f} / {before[2]:,.0f}, and after: {after[1]:,.0f} / {after[2]:,.0f})"
+    )
     for (workers, dkim), r in results.items():
         rate = r["delivered"] / r["elapsed"]
-        print(f"{workers} worker(s), DKIM {dkim}: launch → last email accepted {r['elapsed']:.1f} s for {r['delivered']:,} emails"
-              f" = {rate:,.0f}/s, {rate / ceilings[2]:.2f} of the 2-process ceiling;"
-              f" audience planned in {r['planned']:.2f} s; peak RSS per worker {r['peaks_mb']} MB")
-        print("   CPU per email, ms: " + ", ".join(f"{part} {seconds * 1000 / r['delivered']:.3f}" for part, seconds in r["cpu"].items())
-              + f"; all {sum(r['cpu'].values()) * 1000 / r['delivered']:.3f}")
+        print(
+            f"{workers} worker(s), DKIM {dkim}: launch → last email accepted {r['elapsed']:.1f} s for {r['delivered']:,} emails"
+            f" = {rate:,.0f}/s, {rate / ceilings[2]:.2f} of the 2-process ceiling;"
+            f" audience planned in {r['planned']:.2f} s; peak RSS per worker {r['peaks_mb']} MB"
+        )
+        print(
+            "   CPU per email, ms: "
+            + ", ".join(f"{part} {seconds * 1000 / r['delivered']:.3f}" for part, seconds in r["cpu"].items())
+            + f"; all {sum(r['cpu'].values()) * 1000 / r['delivered']:.3f}"
+        )
     rates = {run: r["delivered"] / r["elapsed"] for run, r in results.items()}
     if args.compare_dkim:
         unsigned = rates[(args.workers, "none")]
@@ -244,11 +310,16 @@ def main():
                 def more(part):  # ms per email more with DKIM than without, of one part (or of all)
                     used = (lambda r: r["cpu"][part]) if part else (lambda r: sum(r["cpu"].values()))
                     return (used(signed) / signed["delivered"] - used(plain) / plain["delivered"]) * 1000
-                print(f"DKIM {dkim} / unsigned: {rate / unsigned:.2f}x; CPU per email: workers {more('workers'):+.3f} ms,"
-                      f" all parts {more(None):+.3f} ms")
+
+                print(
+                    f"DKIM {dkim} / unsigned: {rate / unsigned:.2f}x; CPU per email: workers {more('workers'):+.3f} ms,"
+                    f" all parts {more(None):+.3f} ms"
+                )
     elif len(results) == 2:
         one, two = rates.values()
-        print(f"2 workers / 1 worker: {two / one:.2f}x (the ceiling's 2 processes / 1 process: {ceilings[2] / ceilings[1]:.2f}x)")
+        print(
+            f"2 workers / 1 worker: {two / one:.2f}x (the ceiling's 2 processes / 1 process: {ceilings[2] / ceilings[1]:.2f}x)"
+        )
     if any(r["delivered"] != args.supporters for r in results.values()):
         sys.exit("not every email arrived")
 

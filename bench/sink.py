@@ -7,14 +7,20 @@ the end of DATA. It offers PIPELINING (RFC 2920), as Postfix and the large relay
 
     python bench/sink.py PORT [--no-pipelining]
 """
+
 import asyncio
 import sys
 import time
 
 STATE = {"count": 0, "last_at": 0.0, "size": 0}
 REPLIES = {
-    b"EHLO": b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n", b"HELO": b"250 sink\r\n", b"MAIL": b"250 OK\r\n", b"RCPT": b"250 OK\r\n",
-    b"RSET": b"250 OK\r\n", b"NOOP": b"250 OK\r\n", b"DATA": b"354 go on\r\n",
+    b"EHLO": b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
+    b"HELO": b"250 sink\r\n",
+    b"MAIL": b"250 OK\r\n",
+    b"RCPT": b"250 OK\r\n",
+    b"RSET": b"250 OK\r\n",
+    b"NOOP": b"250 OK\r\n",
+    b"DATA": b"354 go on\r\n",
 }
 
 
@@ -33,7 +39,7 @@ class Sink(asyncio.Protocol):
                     break
                 STATE["count"] += 1
                 STATE["last_at"], STATE["size"] = time.monotonic(), end
-                del self.buffer[:end + 5]
+                del self.buffer[: end + 5]
                 self.in_data = False
                 replies.append(b"250 OK queued\r\n")
                 continue
@@ -41,7 +47,7 @@ class Sink(asyncio.Protocol):
             if end < 0:
                 break
             verb = bytes(self.buffer[:4]).upper()
-            del self.buffer[:end + 2]
+            del self.buffer[: end + 2]
             if verb == b"DATA":
                 self.in_data = True
             if verb == b"QUIT":

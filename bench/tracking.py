@@ -6,6 +6,7 @@ machine shared with the load tool and Redis is noisy: single runs vary by ±15%)
 
     .venv/bin/python bench/tracking.py [--seconds 10] [--connections 32] [--workers 4]
 """
+
 import argparse
 import os
 import re
@@ -25,9 +26,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 def pixel_path(env: dict) -> str:
     """Make one real delivery and return its open pixel's path."""
     os.environ.update(env)
+    from builders import make_case, make_office, make_supporters  # noqa: E402
     from flask_migrate import upgrade
 
-    from builders import make_case, make_office, make_supporters  # noqa: E402
     from mobilise import create_app
     from mobilise.extensions import db
     from mobilise.models import Delivery, Mailing
@@ -49,8 +50,19 @@ def pixel_path(env: dict) -> str:
 
 def wrk(url: str, seconds: int, connections: int) -> tuple[float, float]:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", "User-Agent: Mozilla/5.0 (iPhone) AppleWebKit", url],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-H",
+            "User-Agent: Mozilla/5.0 (iPhone) AppleWebKit",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()
@@ -79,9 +91,20 @@ def main():
     Redis.from_url(args.redis).flushdb()
     path = pixel_path(env)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers),
-         "--log-level", "warning", "bench.tracking_app:app"],
-        cwd=ROOT, env={**os.environ, **env},
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+            "bench.tracking_app:app",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
     )
     base = f"http://127.0.0.1:{args.port}"
     try:
@@ -106,7 +129,9 @@ def main():
 
     bare, pixel = median(runs["bare"]), median(runs["pixel"])
     ratios = ", ".join(f"{p[0] / b[0]:.2f}" for b, p in zip(runs["bare"], runs["pixel"]))
-    print(f"gunicorn workers={args.workers} wrk connections={args.connections} seconds={args.seconds} rounds={args.rounds} (medians)")
+    print(
+        f"gunicorn workers={args.workers} wrk connections={args.connections} seconds={args.seconds} rounds={args.rounds} (medians)"
+    )
     print(f"bare GIF endpoint:        {bare[0]:8.0f} req/s   p99 {bare[1]:6.2f} ms")
     print(f"pixel, real recording:    {pixel[0]:8.0f} req/s   p99 {pixel[1]:6.2f} ms   ({events} events in the stream)")
     print(f"ratio (pixel / bare):     {pixel[0] / bare[0]:.2f}   (each round: {ratios})")

@@ -2,6 +2,7 @@
 
 Served by the same gunicorn as the real pixel, so the two differ only in the recording.
 """
+
 from mobilise import create_app
 from mobilise.security import NO_STORE
 from mobilise.tracking.views import PIXEL

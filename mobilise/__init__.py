@@ -1,4 +1,5 @@
 """Mobilise: turn Urgent Actions into action."""
+
 import os
 from pathlib import Path
 
@@ -22,9 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
-    app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalise_database_url(
-        app.config["SQLALCHEMY_DATABASE_URI"]
-    )
+    app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     logs.init_app(app)  # before any engine is made: no token, address or SQL parameter in a log line
@@ -46,12 +45,20 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     security.init_app(app)
 
-    from . import models  # noqa: F401  every table, so Alembic and create_all see them
-    from . import sql  # noqa: F401  SQLite's settings for several processes, on every connection
-
-    from . import health, site
+    from . import (
+        health,
+        models,  # noqa: F401  every table, so Alembic and create_all see them
+        site,
+        sql,  # noqa: F401  SQLite's settings for several processes, on every connection
+    )
     from .api import audit as audit_api
-    from .api import cases as case_api, deliverability as deliverability_api, docs as api_docs, offices as office_api, openapi, supporters as supporter_api, webhooks as webhook_api
+    from .api import cases as case_api
+    from .api import deliverability as deliverability_api
+    from .api import docs as api_docs
+    from .api import offices as office_api
+    from .api import openapi
+    from .api import supporters as supporter_api
+    from .api import webhooks as webhook_api
     from .auth.views import auth
     from .dashboard.actions import actions
     from .dashboard.audit import trail
@@ -67,10 +74,32 @@ def create_app(config: dict | None = None) -> Flask:
     from .tracking.visitor_views import visitors
 
     # The API authenticates by bearer token and the email links by signed token; neither uses a cookie.
-    without_cookies = (office_api.bp, supporter_api.bp, case_api.bp, deliverability_api.bp, audit_api.bp, webhook_api.bp, openapi.bp,
-                       public, signups, visitors, webhooks)
-    for blueprint in (*without_cookies, case_pages, auth, console, actions, people, deliverability, trail, webhooks_out, staff,
-                      api_docs.docs):
+    without_cookies = (
+        office_api.bp,
+        supporter_api.bp,
+        case_api.bp,
+        deliverability_api.bp,
+        audit_api.bp,
+        webhook_api.bp,
+        openapi.bp,
+        public,
+        signups,
+        visitors,
+        webhooks,
+    )
+    for blueprint in (
+        *without_cookies,
+        case_pages,
+        auth,
+        console,
+        actions,
+        people,
+        deliverability,
+        trail,
+        webhooks_out,
+        staff,
+        api_docs.docs,
+    ):
         app.register_blueprint(blueprint)
     for blueprint in without_cookies:
         csrf.exempt(blueprint)

@@ -1,4 +1,5 @@
 """The command line of the contract: `flask --app app …`."""
+
 import sys
 
 import click
@@ -33,20 +34,44 @@ stats_cli = AppGroup("stats", help="The counts staff see.")
 @click.option("--logo-url", help="an https:// image shown atop the office's emails (none by default)")
 @click.option("--dkim-selector", help="with --dkim-key-file: every email of the office is signed (DKIM)")
 @click.option("--dkim-key-file", type=click.File("r"), help="the PEM private key (RSA or Ed25519) for --dkim-selector")
-def create_office_command(code, name, language, timezone, sender, sender_name, reply_to, address, send_hour, reminder_days,
-                          logo_url, dkim_selector, dkim_key_file):
+def create_office_command(
+    code,
+    name,
+    language,
+    timezone,
+    sender,
+    sender_name,
+    reply_to,
+    address,
+    send_hour,
+    reminder_days,
+    logo_url,
+    dkim_selector,
+    dkim_key_file,
+):
     """Add a country office."""
     from .offices.service import create_office
 
     try:
         days = [int(d) for d in reminder_days.split(",") if d.strip()]
     except ValueError:
-        raise click.BadParameter("a comma-separated list of whole days, e.g. 7,2", param_hint="--reminder-days") from None
+        raise click.BadParameter(
+            "a comma-separated list of whole days, e.g. 7,2", param_hint="--reminder-days"
+        ) from None
     data = {
-        "code": code, "name": name, "language": language, "timezone": timezone, "sender": sender,
-        "sender_name": sender_name, "reply_to": reply_to, "address": address.replace("\\n", "\n"),
-        "send_hour": send_hour, "reminder_days": days, "logo_url": logo_url,
-        "dkim_selector": dkim_selector, "dkim_private_key": dkim_key_file and dkim_key_file.read(),
+        "code": code,
+        "name": name,
+        "language": language,
+        "timezone": timezone,
+        "sender": sender,
+        "sender_name": sender_name,
+        "reply_to": reply_to,
+        "address": address.replace("\\n", "\n"),
+        "send_hour": send_hour,
+        "reminder_days": days,
+        "logo_url": logo_url,
+        "dkim_selector": dkim_selector,
+        "dkim_private_key": dkim_key_file and dkim_key_file.read(),
     }
     try:
         office = create_office({k: v for k, v in data.items() if v is not None})
@@ -61,7 +86,9 @@ def create_office_command(code, name, language, timezone, sender, sender_name, r
 @click.argument("code")
 @click.option("--dkim-selector", help="with --dkim-key-file: every email of the office is signed (DKIM)")
 @click.option("--dkim-key-file", type=click.File("r"), help="the PEM private key (RSA or Ed25519) for --dkim-selector")
-@click.option("--no-dkim", is_flag=True, help="remove the office's DKIM key: its emails go unsigned (the relay may sign)")
+@click.option(
+    "--no-dkim", is_flag=True, help="remove the office's DKIM key: its emails go unsigned (the relay may sign)"
+)
 def update_office_command(code, dkim_selector, dkim_key_file, no_dkim):
     """Change an office's DKIM selector and key."""
     from .offices.service import change_office
@@ -96,8 +123,9 @@ def check_office_command(code, nameserver):
     office = _office_or_fail(code)
     config = current_app.config
     try:
-        findings = check_office(office, nameserver=nameserver or config.get("DNS_NAMESERVER"),
-                                inbound_domain=config.get("INBOUND_DOMAIN"))
+        findings = check_office(
+            office, nameserver=nameserver or config.get("DNS_NAMESERVER"), inbound_domain=config.get("INBOUND_DOMAIN")
+        )
     except (DnsUnreachable, ValueError, OSError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"office {office.code} sends from {office.sender_domain}")
@@ -106,8 +134,10 @@ def check_office_command(code, nameserver):
         click.echo(f"{'':18} {finding.detail}")
     problems = [finding for finding in findings if not finding.ok]
     if problems:
-        click.echo(f"{len(problems)} to fix ({', '.join(f.what for f in problems)}): until then mailbox providers may "
-                   "refuse the office's mail or file it as spam")
+        click.echo(
+            f"{len(problems)} to fix ({', '.join(f.what for f in problems)}): until then mailbox providers may "
+            "refuse the office's mail or file it as spam"
+        )
         sys.exit(1)
     click.echo("everything checked is published")
 
@@ -126,8 +156,11 @@ def _echo_dkim(office) -> None:
 @click.argument("email")
 @click.option("--admin", is_flag=True, help="reaches every office")
 @click.option("--office", "office_code", help="the office this account belongs to")
-@click.option("--role", type=click.Choice(["manager", "campaigner", "viewer"]),
-              help="in the office: manager (the default: everything), campaigner (launch, update, import), viewer (reads)")
+@click.option(
+    "--role",
+    type=click.Choice(["manager", "campaigner", "viewer"]),
+    help="in the office: manager (the default: everything), campaigner (launch, update, import), viewer (reads)",
+)
 @click.option("--password", help="generated and printed when not given")
 def create_staff_command(email, admin, office_code, role, password):
     """Add a staff account."""
@@ -188,7 +221,10 @@ def import_supporters_command(path, office_code):
 
     office = _office_or_fail(office_code)
     size = os.path.getsize(path)
-    with open(path, "rb") as raw, click.progressbar(length=size, label=f"Importing into {office.code}", file=sys.stderr) as bar:
+    with (
+        open(path, "rb") as raw,
+        click.progressbar(length=size, label=f"Importing into {office.code}", file=sys.stderr) as bar,
+    ):
         done = 0
 
         def progress(position, _result):
@@ -197,8 +233,14 @@ def import_supporters_command(path, office_code):
             done = max(position, done)
 
         try:
-            result = import_at_once(office, raw, size, progress, name=Path(path).name,
-                                    report=imports_folder() / f"{Path(path).stem}-{office.code}-rejected.csv")
+            result = import_at_once(
+                office,
+                raw,
+                size,
+                progress,
+                name=Path(path).name,
+                report=imports_folder() / f"{Path(path).stem}-{office.code}-rejected.csv",
+            )
         except Refused as error:
             raise click.ClickException(f"nothing imported: {error}") from None
     click.echo(f"created {result['created']}, updated {result['updated']}, rejected {result['rejected']}")
@@ -345,7 +387,16 @@ def recount_command(case_id):
 
 
 def register_commands(app: Flask) -> None:
-    commands = (office_cli, staff_cli, supporters_cli, stats_cli, worker_command, inbound_command, dispatch_command,
-                scheduler_command, demo_command)
+    commands = (
+        office_cli,
+        staff_cli,
+        supporters_cli,
+        stats_cli,
+        worker_command,
+        inbound_command,
+        dispatch_command,
+        scheduler_command,
+        demo_command,
+    )
     for command in commands:
         app.cli.add_command(command)

@@ -1,16 +1,17 @@
 """Time in one convention: naive UTC in the database, aware values only at the edges."""
-from datetime import date, datetime, time, timedelta, timezone
+
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def to_naive_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -30,7 +31,7 @@ def deadline_end(deadline: date, tz_name: str) -> datetime:
 
 def today_in(tz_name: str, now: datetime | None = None) -> date:
     """The date on the wall calendar of `tz_name`."""
-    return (now or utcnow()).replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name)).date()
+    return (now or utcnow()).replace(tzinfo=UTC).astimezone(ZoneInfo(tz_name)).date()
 
 
 def days_left(deadline: date, tz_name: str = "UTC", now: datetime | None = None) -> int:

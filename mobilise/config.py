@@ -1,4 +1,5 @@
 """Settings from the environment, with the embedded defaults of the contract."""
+
 import json
 import os
 import secrets
@@ -33,7 +34,9 @@ def _relays(value: str) -> list[dict]:
         relays = json.loads(value)
     except ValueError as error:
         raise ValueError(f"MAIL_RELAYS must be a JSON list of relays: {error}") from None
-    if not isinstance(relays, list) or not all(isinstance(r, dict) and r.get("name") and r.get("server") for r in relays):
+    if not isinstance(relays, list) or not all(
+        isinstance(r, dict) and r.get("name") and r.get("server") for r in relays
+    ):
         raise ValueError('MAIL_RELAYS must be a JSON list of {"name", "server", "offices", ...} objects')
     return relays
 
@@ -78,17 +81,19 @@ def from_environment(instance_path: str) -> dict:
     instance.mkdir(parents=True, exist_ok=True)
     settings = {
         "SECRET_KEY": _secret_key(instance),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get(
-            "DATABASE_URL", f"sqlite:///{instance / 'mobilise.sqlite'}"
-        ),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'mobilise.sqlite'}"),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://localhost:6379/0"),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/"),
         # Deliveries per RQ job, each job one SMTP session.
         "SEND_BATCH_SIZE": int(os.environ.get("SEND_BATCH_SIZE", "2000")),
         # A relay's temporary refusal of one address (4xx) is retried after these delays, then failed.
-        "SEND_DEFER_BACKOFF": _seconds(os.environ.get("SEND_DEFER_BACKOFF", "60,300,900,3600,14400"), "SEND_DEFER_BACKOFF"),
+        "SEND_DEFER_BACKOFF": _seconds(
+            os.environ.get("SEND_DEFER_BACKOFF", "60,300,900,3600,14400"), "SEND_DEFER_BACKOFF"
+        ),
         # A relay that cannot be reached is tried again after these delays, the last repeated for ever.
-        "SEND_RELAY_BACKOFF": _seconds(os.environ.get("SEND_RELAY_BACKOFF", "10,30,60,120,300,900"), "SEND_RELAY_BACKOFF"),
+        "SEND_RELAY_BACKOFF": _seconds(
+            os.environ.get("SEND_RELAY_BACKOFF", "10,30,60,120,300,900"), "SEND_RELAY_BACKOFF"
+        ),
         # A batch's claim on its deliveries lapses this long after its worker last showed life.
         "SEND_LEASE_SECONDS": float(os.environ.get("SEND_LEASE_SECONDS", "30")),
         # A batch this many permanent refusals in, at least half its tries, pauses its mailing for staff.
@@ -165,5 +170,5 @@ def normalise_database_url(url: str) -> str:
     """postgres:// and postgresql:// mean psycopg 3 here, the driver we install."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url

@@ -1,4 +1,5 @@
 """Errors a service raises for the caller to show: the API answers them as JSON 4xx, a page as its error page."""
+
 from werkzeug.exceptions import Gone
 
 

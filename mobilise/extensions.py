@@ -1,4 +1,5 @@
 """Extensions created unbound, bound in create_app(); nothing here does I/O at import."""
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address

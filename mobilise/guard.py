@@ -5,6 +5,7 @@ JSON), JSON nested deeper than any call needs, a number no column holds or a flo
 answer 422 naming the field. No column of ours can store a NUL (PostgreSQL refuses it mid-transaction,
 losing the good rows beside it), so refusing it here, once, keeps every later layer simple.
 """
+
 import json
 import math
 from collections.abc import Iterator
@@ -22,9 +23,11 @@ _BODY_SETTING = "_body_limit_setting"
 
 def large_body(setting: str):
     """Let a view take a body up to the config value `setting` (an upload) instead of `MAX_BODY_BYTES`."""
+
     def mark(view):
         setattr(view, _BODY_SETTING, setting)
         return view
+
     return mark
 
 
@@ -111,7 +114,10 @@ def json_problems(data) -> Iterator[dict]:
         if isinstance(value, dict):
             for key, item in value.items():
                 if "\x00" in key:
-                    yield {"field": _dotted((*path, key.replace("\x00", ""))), "error": "must not contain a NUL character"}
+                    yield {
+                        "field": _dotted((*path, key.replace("\x00", ""))),
+                        "error": "must not contain a NUL character",
+                    }
                 else:
                     todo.append(((*path, key), item))
         elif isinstance(value, list):
@@ -120,9 +126,12 @@ def json_problems(data) -> Iterator[dict]:
             yield {"field": _dotted(path), "error": "must not contain a NUL character"}
         elif isinstance(value, bool):
             continue
-        elif isinstance(value, int) and abs(value) > LARGEST_INTEGER:
-            yield {"field": _dotted(path), "error": "is out of range"}
-        elif isinstance(value, float) and not math.isfinite(value):
+        elif (
+            isinstance(value, int)
+            and abs(value) > LARGEST_INTEGER
+            or isinstance(value, float)
+            and not math.isfinite(value)
+        ):
             yield {"field": _dotted(path), "error": "is out of range"}
 
 

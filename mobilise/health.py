@@ -3,6 +3,7 @@
 Neither uses a cookie or says anything about a person. `/healthz` answers fast even while Redis hangs (a client
 that gives up after a second), so a check with a timeout of a few seconds reads a 503, not a timeout.
 """
+
 import hmac
 import logging
 
@@ -32,8 +33,11 @@ def healthz():
 def metrics():
     token = current_app.config.get("METRICS_TOKEN")
     if token and not _bearer_is(token):
-        return "a valid bearer token is required\n", 401, {**NOT_KEPT, "WWW-Authenticate": "Bearer",
-                                                           "Content-Type": "text/plain; charset=utf-8"}
+        return (
+            "a valid bearer token is required\n",
+            401,
+            {**NOT_KEPT, "WWW-Authenticate": "Bearer", "Content-Type": "text/plain; charset=utf-8"},
+        )
     return Response(exposition(), headers={**NOT_KEPT, "Content-Type": CONTENT_TYPE_LATEST})
 
 

@@ -4,7 +4,8 @@ Jobs live in the top-level `workers` package and are named here by path, so `mob
 never imports `workers`. Redis only carries work: a job can be lost (a killed worker, Redis
 emptied), and the tick re-makes it from the rows, which are the truth.
 """
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from redis import ConnectionPool, Redis
@@ -38,8 +39,12 @@ def quick_redis(timeout: float = 1.0) -> Redis:
     made = current_app.extensions.get("mobilise.quick_redis")
     if made is None or made[0] is not client:  # made again when the app's client is replaced
         pool = client.connection_pool
-        options = {**pool.connection_kwargs, "socket_timeout": timeout, "socket_connect_timeout": timeout,
-                   "retry": RedisRetry(NoBackoff(), 0)}
+        options = {
+            **pool.connection_kwargs,
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            "retry": RedisRetry(NoBackoff(), 0),
+        }
         made = (client, Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **options)))
         current_app.extensions["mobilise.quick_redis"] = made
     return made[1]
@@ -61,8 +66,14 @@ def all_queues() -> list[Queue]:
     return [queue(name) for name in QUEUE_NAMES]
 
 
-def enqueue(path: str, *args, queue_name: str = "default", job_id: str, retry: Retry | None = None,
-            job_timeout: int | None = None):
+def enqueue(
+    path: str,
+    *args,
+    queue_name: str = "default",
+    job_id: str,
+    retry: Retry | None = None,
+    job_timeout: int | None = None,
+):
     """Enqueue `workers.<module>.<function>` unless a job with this id is still waiting in its queue or running
     with a live worker. Anything else under that id (finished, failed, lost with a killed worker or with
     Redis's keys) is replaced, so the tick can hand out the same work again every minute without piling
@@ -86,7 +97,7 @@ def is_live(job: Job) -> bool:
         return queue(job.origin).get_job_position(job.id) is not None  # else taken by a worker that died at once
     if status == JobStatus.STARTED:
         beat = job.last_heartbeat or job.started_at
-        return beat is not None and datetime.now(timezone.utc) - beat.replace(tzinfo=timezone.utc) < STALE_HEARTBEAT
+        return beat is not None and datetime.now(UTC) - beat.replace(tzinfo=UTC) < STALE_HEARTBEAT
     return status in (JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 

@@ -1,12 +1,12 @@
 """Language names and ISO 639-1 codes, both ways, from Babel's CLDR data."""
+
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.lists import format_list
-from pathlib import Path
-
 from flask import current_app, g, has_request_context, request
 from markupsafe import Markup, escape
 
@@ -46,7 +46,7 @@ def _names(in_language: str) -> dict[str, str]:
 
 
 def code_for(name: str) -> str | None:
-    """"Spanish" or "español" → "es"; a two-letter code passes through."""
+    """ "Spanish" or "español" → "es"; a two-letter code passes through."""
     folded = fold(name.strip())
     if len(folded) == 2 and folded.isalpha():
         return folded
@@ -58,7 +58,7 @@ def code_for(name: str) -> str | None:
 
 
 def name_of(code: str | None, in_language: str = "en") -> str:
-    """"es" → "Spanish" (or "español", "espagnol" in those languages); the code itself when unknown."""
+    """ "es" → "Spanish" (or "español", "espagnol" in those languages); the code itself when unknown."""
     if not code:
         return ""
     return _names(in_language).get(code, code)
@@ -130,7 +130,7 @@ def dateformat(value, format: str = "medium") -> str:
 
 
 def names(people: list[str]) -> str:
-    """"Ana, Ben and Chloé" as the page's locale joins a list ("Ana, Ben y Chloé")."""
+    """ "Ana, Ben and Chloé" as the page's locale joins a list ("Ana, Ben y Chloé")."""
     from flask_babel import get_locale
 
     return format_list(list(people), locale=get_locale() or "en") if people else ""

@@ -8,6 +8,7 @@ record factory, so no handler added later by a library (RQ adds its own as it st
 What is kept: the route (`/act/<token>`), the status, the timing; an error's traceback and message, less
 the values they quote.
 """
+
 import logging
 import os
 import re
@@ -86,8 +87,9 @@ class RedactedJsonFormatter(JsonFormatter):
     """
 
     def __init__(self):
-        super().__init__("%(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level", "name": "logger"},
-                         timestamp=True)
+        super().__init__(
+            "%(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level", "name": "logger"}, timestamp=True
+        )
 
     def formatException(self, ei) -> str:  # noqa: N802 (logging's name)
         return redact(super().formatException(ei))
@@ -145,7 +147,16 @@ def access_atoms(atoms: dict) -> dict:
     atoms["h"] = network_of(atoms.get("h")) or "-"
     atoms["r"] = f"{atoms.get('m')} {atoms.get('U')} {atoms.get('H')}"
     atoms["q"] = atoms["f"] = atoms["u"] = "-"
-    for name in ("{referer}i", "{cookie}i", "{authorization}i", "{set-cookie}o", "{query_string}e",
-                 "{raw_uri}e", "{http_referer}e", "{http_cookie}e", "{http_authorization}e"):
+    for name in (
+        "{referer}i",
+        "{cookie}i",
+        "{authorization}i",
+        "{set-cookie}o",
+        "{query_string}e",
+        "{raw_uri}e",
+        "{http_referer}e",
+        "{http_cookie}e",
+        "{http_authorization}e",
+    ):
         atoms.pop(name, None)
     return atoms

@@ -1,4 +1,5 @@
 """Every table in one import, for Alembic and for tests."""
+
 from .audit.models import AuditEntry  # noqa: F401
 from .auth.models import ApiToken, Staff  # noqa: F401
 from .cases.models import Action, Case, CaseTranslation  # noqa: F401

@@ -1,4 +1,5 @@
 """What is kept of a requester's address: its network, never the address itself."""
+
 import ipaddress
 
 

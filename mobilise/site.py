@@ -4,6 +4,7 @@ A broken, cut or tampered link lands on a page in the visitor's language, brande
 can still act on: the office's when the URL names one (`?office=CODE`), else every office's. The API keeps its
 JSON errors. The 500 page makes no query (the database may be what failed) and shows nothing of the error.
 """
+
 import logging
 from functools import lru_cache
 from pathlib import Path
@@ -13,7 +14,8 @@ from flask_babel import gettext
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from .api import PREFIX as API_PREFIX, http_error
+from .api import PREFIX as API_PREFIX
+from .api import http_error
 from .extensions import db
 from .languages import UI_LANGUAGES, reading_language, ui_language, use_language
 from .offices.models import Office
@@ -37,8 +39,11 @@ LAST_RESORT = (
 @site.get("/favicon.ico")
 def favicon():
     # Every browser asks for it on every page; a week in its cache spares those requests.
-    return Response(_icon(current_app.static_folder), mimetype="image/vnd.microsoft.icon",
-                    headers={"Cache-Control": f"public, max-age={FAVICON_MAX_AGE}"})
+    return Response(
+        _icon(current_app.static_folder),
+        mimetype="image/vnd.microsoft.icon",
+        headers={"Cache-Control": f"public, max-age={FAVICON_MAX_AGE}"},
+    )
 
 
 @lru_cache(maxsize=1)
@@ -60,10 +65,15 @@ def _live_cases(office: Office | None, language: str) -> list[dict]:
         case = drive.case
         reads_in = reading_language([language], case.languages(), case.language)
         # The case page opens in the language of the title that led there (the office's own needs no ?lang=).
-        url = url_for("cases.case_page", slug=case.slug, office=drive.office.code,
-                      lang=reads_in if reads_in != drive.office.language else None)
-        cases.append({"title": case.content(reads_in)["title"], "language": reads_in, "url": url,
-                      "office": drive.office.name})
+        url = url_for(
+            "cases.case_page",
+            slug=case.slug,
+            office=drive.office.code,
+            lang=reads_in if reads_in != drive.office.language else None,
+        )
+        cases.append(
+            {"title": case.content(reads_in)["title"], "language": reads_in, "url": url, "office": drive.office.name}
+        )
     return cases
 
 
@@ -83,15 +93,23 @@ def _lookups(error: HTTPException) -> tuple[Office | None, list[dict] | None, st
 
 def _wording(code: int, error: HTTPException) -> dict:
     if code == 410:
-        return {"heading": gettext("This link is no longer valid"),
-                "message": getattr(error, "reason", None) or gettext("This link has done its work and cannot be used again."),
-                "again": getattr(error, "again", None)}
+        return {
+            "heading": gettext("This link is no longer valid"),
+            "message": getattr(error, "reason", None)
+            or gettext("This link has done its work and cannot be used again."),
+            "again": getattr(error, "again", None),
+        }
     if code == 404:
-        return {"heading": gettext("We could not find this page"),
-                "message": gettext("The link may be broken or cut short. If you copied it from an email, "
-                                   "check that you copied all of it.")}
-    return {"heading": gettext("Something went wrong on our side"),
-            "message": gettext("It is not something you did. Please try again in a few minutes.")}
+        return {
+            "heading": gettext("We could not find this page"),
+            "message": gettext(
+                "The link may be broken or cut short. If you copied it from an email, check that you copied all of it."
+            ),
+        }
+    return {
+        "heading": gettext("Something went wrong on our side"),
+        "message": gettext("It is not something you did. Please try again in a few minutes."),
+    }
 
 
 def _in_console() -> bool:
@@ -116,8 +134,14 @@ def error_page(error: HTTPException):
         else:
             office, cases, language = _lookups(error)
         use_language(language, office.code if office else None)
-        html = render_template("pages/error.html", status=code, office=office, cases=cases,
-                               page_language=g.page_language, **_wording(code, error))
+        html = render_template(
+            "pages/error.html",
+            status=code,
+            office=office,
+            cases=cases,
+            page_language=g.page_language,
+            **_wording(code, error),
+        )
     except Exception:  # the error page itself must not fail: a plain page, and the reason in the log
         log.exception("the error page of a %s could not render", code)
         html = LAST_RESORT

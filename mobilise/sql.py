@@ -1,4 +1,5 @@
 """SQL that differs by database, written once."""
+
 import sqlite3
 
 from sqlalchemy import BigInteger, any_, event

@@ -4,6 +4,7 @@ A token carries only row ids (never an address or a name) and is signed with SEC
 under a salt per purpose, so an open token cannot be replayed as an unsubscribe token.
 Its characters are A–Z a–z 0–9 - _ . only.
 """
+
 import hashlib
 import hmac
 import zlib

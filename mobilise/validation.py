@@ -1,5 +1,6 @@
 """Input types shared by the API and the command line."""
-from datetime import date, datetime, timezone
+
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -62,8 +63,11 @@ def _timezone(value: str) -> str:
 
 
 # What the checks accept, said in the description too (an AfterValidator shows nothing of itself there).
-EmailAddress = Annotated[str, AfterValidator(normalise_email),
-                         WithJsonSchema({"type": "string", "format": "email", "maxLength": EMAIL_MAX_LENGTH})]
+EmailAddress = Annotated[
+    str,
+    AfterValidator(normalise_email),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": EMAIL_MAX_LENGTH}),
+]
 # The longest text a case's prose field takes: a model letter is a few thousand characters.
 LONG_TEXT = 100_000
 LongText = Annotated[str, Field(max_length=LONG_TEXT)]
@@ -73,11 +77,23 @@ def text(length: int):
     """A string no longer than its column's `length`."""
     return Annotated[str, Field(max_length=length)]
 
-Language = Annotated[str, AfterValidator(language_code),
-                     WithJsonSchema({"type": "string", "pattern": "^\\s*[A-Za-z]{2,3}\\s*$", "examples": ["en", "es", "fr"]})]
-Timezone = Annotated[str, AfterValidator(_timezone),
-                     WithJsonSchema({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$",
-                                     "examples": ["Europe/London", "America/Caracas"]})]
+
+Language = Annotated[
+    str,
+    AfterValidator(language_code),
+    WithJsonSchema({"type": "string", "pattern": "^\\s*[A-Za-z]{2,3}\\s*$", "examples": ["en", "es", "fr"]}),
+]
+Timezone = Annotated[
+    str,
+    AfterValidator(_timezone),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$",
+            "examples": ["Europe/London", "America/Caracas"],
+        }
+    ),
+]
 
 
 FIRST_YEAR, LAST_YEAR = 1900, 2999
@@ -89,7 +105,7 @@ def _within_years(value):
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
         raise ValueError(f"must be in the years {FIRST_YEAR}–{LAST_YEAR}")
     if isinstance(value, datetime) and value.tzinfo is not None:
-        value.astimezone(timezone.utc)  # in range on both sides of the offset, so never an OverflowError
+        value.astimezone(UTC)  # in range on both sides of the offset, so never an OverflowError
     return value
 
 

@@ -5,6 +5,7 @@ to take that minute's lock in Redis runs it. So any number of identical workers 
 with no scheduler process, and a worker killed at any instant leaves the others to go on. The lock is
 only there to save work: if Redis loses it, a second tick that minute does no harm.
 """
+
 import gc
 import logging
 import multiprocessing
@@ -18,7 +19,8 @@ from sqlalchemy.orm import configure_mappers
 
 from .extensions import db
 from .jobs import all_queues, enqueue, redis_connection
-from .logs import configure as configure_logging, redact
+from .logs import configure as configure_logging
+from .logs import redact
 
 log = logging.getLogger(__name__)
 

@@ -5,12 +5,16 @@ What is never translated (names of people and target, office names, addresses, r
 that both renderings send in the target's language) is taken out of the English text first: what is left of a
 sentence, if it is still three words or more, is ours or the case's wording and must not show up in the other.
 """
+
 import html
 import re
 
 _URL = re.compile(r"(?:https?://|www\.)\S+")
-_BLOCK = re.compile(r"<(?:br|p|div|li|h[1-6]|address|summary|details|header|footer|main|form|label|button|a|ol|ul|title)\b[^>]*>"
-                    r"|</(?:p|div|li|h[1-6]|address|summary|details|header|footer|main|form|label|button|a|ol|ul|title)>", re.I)
+_BLOCK = re.compile(
+    r"<(?:br|p|div|li|h[1-6]|address|summary|details|header|footer|main|form|label|button|a|ol|ul|title)\b[^>]*>"
+    r"|</(?:p|div|li|h[1-6]|address|summary|details|header|footer|main|form|label|button|a|ol|ul|title)>",
+    re.I,
+)
 _HIDDEN = re.compile(r"<(script|style)\b.*?</\1>", re.I | re.S)
 _SENTENCE_END = re.compile(r"[.!?:;]\s+|[.!?:;]$|\n")
 _WORD = re.compile(r"[^\W\d_]+")

@@ -1,5 +1,6 @@
 """What the provider webhook tests share: a real mailing sent through the relay with a provider set up, and what
 the supporters, the counts and the next mailing then say."""
+
 import json
 from email.message import EmailMessage
 

@@ -1,5 +1,6 @@
 """The world the role tests act in: GB with a launched case and a case to launch, its staff in each role, an
 admin, and ES's manager (another office); and a fingerprint of everything a refused call must leave alone."""
+
 import io
 from dataclasses import dataclass
 
@@ -16,12 +17,23 @@ from mobilise.supporters.imports import queue_import
 
 from .builders import make_case, make_office, make_supporters, token_for, translated
 
-SPAIN = {"code": "ES", "name": "Amnistía España", "language": "es", "timezone": "Europe/Madrid", "sender": "a@es.example.org"}
+SPAIN = {
+    "code": "ES",
+    "name": "Amnistía España",
+    "language": "es",
+    "timezone": "Europe/Madrid",
+    "sender": "a@es.example.org",
+}
 # Who acts, lowest first; "other" is ES's manager, whose answers about GB's data are 404s (or 403s: admin calls).
 ROLES = ("viewer", "campaigner", "manager", "admin")
 ACTORS = (*ROLES, "other")
-EMAILS = {"viewer": "viewer@uk.example.org", "campaigner": "campaigner@uk.example.org",
-          "manager": "manager@uk.example.org", "admin": "admin@example.org", "other": "manager@es.example.org"}
+EMAILS = {
+    "viewer": "viewer@uk.example.org",
+    "campaigner": "campaigner@uk.example.org",
+    "manager": "manager@uk.example.org",
+    "admin": "admin@example.org",
+    "other": "manager@es.example.org",
+}
 SUPPORTER = "person0@gb.example.net"
 CSV = b"email,first_name\nnew.person@gb.example.net,New\n"
 
@@ -53,10 +65,19 @@ def build_world() -> World:
     }
     staff_ids = {role: db.session.scalar(db.select(Staff.id).where(Staff.email == EMAILS[role])) for role in ACTORS}
     supporter = db.session.scalar(db.select(Supporter.id).where(Supporter.email == SUPPORTER))
-    return World(tokens=tokens, ids={
-        "case": case.id, "fresh": fresh.id, "mailing": mailing.id, "import": job.id, "supporter": supporter,
-        "viewer_id": staff_ids["viewer"], "campaigner_id": staff_ids["campaigner"], "webhook": webhook.id,
-    })
+    return World(
+        tokens=tokens,
+        ids={
+            "case": case.id,
+            "fresh": fresh.id,
+            "mailing": mailing.id,
+            "import": job.id,
+            "supporter": supporter,
+            "viewer_id": staff_ids["viewer"],
+            "campaigner_id": staff_ids["campaigner"],
+            "webhook": webhook.id,
+        },
+    )
 
 
 def allowed(actor: str, lowest: str) -> bool:
@@ -85,8 +106,11 @@ def fingerprint() -> tuple:
         rows(Office.code, Office.logo_url, Office.dkim_selector),
         rows(Case.id, Case.title, Case.summary, Case.status, Case.deadline),
         rows(CaseTranslation.case_id, CaseTranslation.language, CaseTranslation.title),
-        rows(Drive.case_id, Drive.office_id), rows(Mailing.id, Mailing.status),
+        rows(Drive.case_id, Drive.office_id),
+        rows(Mailing.id, Mailing.status),
         rows(Supporter.email, Supporter.status, Supporter.first_name),
-        rows(Import.id), rows(Staff.email, Staff.role), rows(ApiToken.staff_id),
+        rows(Import.id),
+        rows(Staff.email, Staff.role),
+        rows(ApiToken.staff_id),
         rows(WebhookEndpoint.id, WebhookEndpoint.url, WebhookEndpoint.enabled),
     )

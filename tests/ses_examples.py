@@ -4,8 +4,8 @@ Message-ID or the delivery tag of an email the test's mailing really sent.
 Notifications set on an identity (`notificationType`): docs.aws.amazon.com/ses/latest/dg/notification-examples.html
 Event publishing (`eventType`): docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-examples.html
 """
-import json
 
+import json
 
 HEADERS = """
     "headersTruncated":false,
@@ -29,18 +29,24 @@ HEADERS = """
 
 def identity_mail(message_id: str) -> str:
     """The `mail` object the identity notification examples share, with the original headers; SES's own id."""
-    return """{
+    return (
+        """{
     "timestamp":"2016-01-27T14:59:38.237Z",
     "source":"john@example.com",
     "sourceArn": "arn:aws:ses:us-west-2:888888888888:identity/example.com",
     "sourceIp": "127.0.3.0",
     "sendingAccountId":"123456789012",
     "messageId":"%s",
-    "destination":["jane@example.com", "mary@example.com", "richard@example.com"],""" % message_id + HEADERS + """
+    "destination":["jane@example.com", "mary@example.com", "richard@example.com"],"""
+        % message_id
+        + HEADERS
+        + """
   }"""
+    )
 
 
-BOUNCE_WITH_DSN = """{
+BOUNCE_WITH_DSN = (
+    """{
   "notificationType":"Bounce",
   "bounce":{
     "bounceType":"Permanent",
@@ -54,10 +60,14 @@ BOUNCE_WITH_DSN = """{
     "feedbackId":"00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa068a-000000",
     "remoteMtaIp":"127.0.2.0"
   },
-  "mail":""" + identity_mail("00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000") + """
+  "mail":"""
+    + identity_mail("00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000")
+    + """
 }"""
+)
 
-BOUNCE_WITHOUT_DSN = """{
+BOUNCE_WITHOUT_DSN = (
+    """{
   "notificationType":"Bounce",
   "bounce":{
     "bounceType":"Permanent",
@@ -67,10 +77,14 @@ BOUNCE_WITHOUT_DSN = """{
     "feedbackId":"00000137860315fd-869464a4-8680-4114-98d3-716fe35851f9-000000",
     "remoteMtaIp":"127.0.2.0"
   },
-  "mail":""" + identity_mail("00000137860315fd-34208509-5b74-41f3-95c5-22c1edc3c924-000000") + """
+  "mail":"""
+    + identity_mail("00000137860315fd-34208509-5b74-41f3-95c5-22c1edc3c924-000000")
+    + """
 }"""
+)
 
-COMPLAINT_WITH_FEEDBACK = """{
+COMPLAINT_WITH_FEEDBACK = (
+    """{
   "notificationType":"Complaint",
   "complaint":{
     "userAgent":"AnyCompany Feedback Loop (V0.01)",
@@ -80,18 +94,25 @@ COMPLAINT_WITH_FEEDBACK = """{
     "timestamp":"2016-01-27T14:59:38.237Z",
     "feedbackId":"000001378603177f-18c07c78-fa81-4a58-9dd1-fedc3cb8f49a-000000"
   },
-  "mail":""" + identity_mail("000001378603177f-7a5433e7-8edb-42ae-af10-f0181f34d6ee-000000") + """
+  "mail":"""
+    + identity_mail("000001378603177f-7a5433e7-8edb-42ae-af10-f0181f34d6ee-000000")
+    + """
 }"""
+)
 
-COMPLAINT_WITHOUT_FEEDBACK = """{
+COMPLAINT_WITHOUT_FEEDBACK = (
+    """{
   "notificationType":"Complaint",
   "complaint":{
     "complainedRecipients":[{"emailAddress":"richard@example.com"}],
     "timestamp":"2016-01-27T14:59:38.237Z",
     "feedbackId":"0000013786031775-fea503bc-7497-49e1-881b-a0379bb037d3-000000"
   },
-  "mail":""" + identity_mail("0000013786031775-163e3910-53eb-4c8e-a04a-f29debf88a84-000000") + """
+  "mail":"""
+    + identity_mail("0000013786031775-163e3910-53eb-4c8e-a04a-f29debf88a84-000000")
+    + """
 }"""
+)
 
 DELIVERY = """{
   "notificationType":"Delivery",
@@ -143,7 +164,8 @@ EVENT_MAIL = """{
     }
   }"""
 
-EVENT_BOUNCE = """{
+EVENT_BOUNCE = (
+    """{
   "eventType":"Bounce",
   "bounce":{
     "bounceType":"Permanent",
@@ -156,10 +178,14 @@ EVENT_BOUNCE = """{
     "feedbackId":"01000157c44f053b-61b59c11-9236-11e6-8f96-7be8aexample-000000",
     "reportingMTA":"dsn; mta.example.com"
   },
-  "mail":""" + EVENT_MAIL + """
+  "mail":"""
+    + EVENT_MAIL
+    + """
 }"""
+)
 
-EVENT_COMPLAINT = """{
+EVENT_COMPLAINT = (
+    """{
   "eventType":"Complaint",
   "complaint": {
     "complainedRecipients":[{"emailAddress":"recipient@example.com"}],
@@ -169,12 +195,18 @@ EVENT_COMPLAINT = """{
     "complaintFeedbackType":"abuse",
     "arrivalDate":"2017-08-05T00:41:02.669Z"
   },
-  "mail":""" + EVENT_MAIL + """
+  "mail":"""
+    + EVENT_MAIL
+    + """
 }"""
+)
 
-EVENT_DELIVERY_DELAY = """{
+EVENT_DELIVERY_DELAY = (
+    """{
   "eventType": "DeliveryDelay",
-  "mail":""" + EVENT_MAIL + """,
+  "mail":"""
+    + EVENT_MAIL
+    + """,
   "deliveryDelay": {
     "timestamp": "2020-06-16T00:25:40.095Z",
     "delayType": "TransientCommunicationFailure",
@@ -183,16 +215,24 @@ EVENT_DELIVERY_DELAY = """{
                            "diagnosticCode": "smtp; 421 4.4.1 Unable to connect to remote host"}]
   }
 }"""
+)
 
-EVENT_REJECT = """{
+EVENT_REJECT = (
+    """{
   "eventType": "Reject",
-  "mail":""" + EVENT_MAIL + """,
+  "mail":"""
+    + EVENT_MAIL
+    + """,
   "reject": {"reason": "Bad content"}
 }"""
+)
 
-EVENT_SUBSCRIPTION = """{
+EVENT_SUBSCRIPTION = (
+    """{
   "eventType": "Subscription",
-  "mail":""" + EVENT_MAIL + """,
+  "mail":"""
+    + EVENT_MAIL
+    + """,
   "subscription": {
     "contactList": "ContactListName",
     "timestamp": "2022-01-12T01:00:17.910Z",
@@ -207,10 +247,18 @@ EVENT_SUBSCRIPTION = """{
     }
   }
 }"""
+)
 
 
-def example(text: str, *, address: str | None = None, example_address: str = "jane@example.com",
-            message_id: str | None = None, delivery_id: int | None = None, **bounce) -> dict:
+def example(
+    text: str,
+    *,
+    address: str | None = None,
+    example_address: str = "jane@example.com",
+    message_id: str | None = None,
+    delivery_id: int | None = None,
+    **bounce,
+) -> dict:
     """One of the examples above, naming an email the test sent: its recipient for `example_address`, its
     Message-ID for the example's, the delivery tag SES echoes from X-SES-MESSAGE-TAGS; `bounce` overrides
     fields of the bounce object (bounceType)."""

@@ -1,13 +1,14 @@
 """AWS's side of SNS for the tests: a CA, a signing certificate, a real HTTPS server that stands in for
 `sns.<region>.amazonaws.com` on loopback, and messages signed as SNS signs them (written here from AWS's
 documentation, apart from the service's code, so that a mistake in one is not copied into the other)."""
+
 import base64
 import json
 import ssl
 import tempfile
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -31,11 +32,17 @@ def _key() -> rsa.RSAPrivateKey:
 
 
 def _certificate(subject: str, key, issuer: str, issuer_key, *, ca=False, hosts=()) -> x509.Certificate:
-    now = datetime.now(timezone.utc)
-    builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    now = datetime.now(UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(_name(issuer))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
     if hosts:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False)
     return builder.sign(issuer_key, hashes.SHA256())
@@ -67,7 +74,7 @@ class Signer:
 
 def now_stamp(ago: timedelta = timedelta(0)) -> str:
     """A Timestamp as SNS writes it: 2012-05-02T00:54:06.655Z."""
-    return (datetime.now(timezone.utc) - ago).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return (datetime.now(UTC) - ago).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def notification(ses_event: dict, **fields) -> dict:
@@ -80,7 +87,7 @@ def notification(ses_event: dict, **fields) -> dict:
         "Message": ses_event if isinstance(ses_event, str) else json.dumps(ses_event),
         "Timestamp": now_stamp(),
         "UnsubscribeURL": f"https://{REGION_HOSTS[0]}/?Action=Unsubscribe&SubscriptionArn={TOPIC}:c9135db0-26c4-47ec"
-                          "-8998-413945fb5a96",
+        "-8998-413945fb5a96",
         **fields,
     }
 
@@ -94,7 +101,7 @@ def subscription_confirmation(kind: str = "SubscriptionConfirmation", **fields) 
         "Token": token,
         "TopicArn": TOPIC,
         "Message": f"You have chosen to subscribe to the topic {TOPIC}.\nTo confirm the subscription, visit the "
-                   "SubscribeURL included in this message.",
+        "SubscribeURL included in this message.",
         "SubscribeURL": f"https://{REGION_HOSTS[0]}/?Action=ConfirmSubscription&TopicArn={TOPIC}&Token={token}",
         "Timestamp": now_stamp(),
         **fields,
@@ -112,10 +119,14 @@ class SNSServer:
         self.ca_file = self.folder / "ca.pem"
         self.ca_file.write_bytes(pem(ca))
         server_key = _key()
-        (self.folder / "server.pem").write_bytes(pem(_certificate(REGION_HOSTS[0], server_key, "Test CA", self.ca_key,
-                                                                  hosts=REGION_HOSTS)))
-        (self.folder / "server.key").write_bytes(server_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        (self.folder / "server.pem").write_bytes(
+            pem(_certificate(REGION_HOSTS[0], server_key, "Test CA", self.ca_key, hosts=REGION_HOSTS))
+        )
+        (self.folder / "server.key").write_bytes(
+            server_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         self.certificates: dict[str, bytes] = {}
         self.requests: list[str] = []
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -151,5 +162,7 @@ class SNSServer:
 
     def config(self) -> dict:
         """The app's settings that send SNS hosts here, trusting only the test CA."""
-        return {"SNS_FETCH_CA_FILE": str(self.ca_file),
-                "SNS_FETCH_CONNECT_TO": {host: ("127.0.0.1", self.port) for host in REGION_HOSTS}}
+        return {
+            "SNS_FETCH_CA_FILE": str(self.ca_file),
+            "SNS_FETCH_CONNECT_TO": {host: ("127.0.0.1", self.port) for host in REGION_HOSTS},
+        }

@@ -5,6 +5,7 @@ a name and the steps that open the page in the browser from the one set of data 
 adding a row; rows run in order, and a row may rely on what the rows above it did (the thanks page follows
 the action page's confirmation).
 """
+
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,6 +26,7 @@ BLOCKING = ("serious", "critical")
 @dataclass
 class World:
     """What the pages need: the links of one supporter's email, a sign-up's confirmation links, the case."""
+
     base: str
     case_id: int = 0
     slug: str = ""
@@ -43,10 +45,12 @@ def go(path: str):
 
 def click(path: str, button: str, then: str):
     """Open `path`, press `button`, wait for the text `then` of the page it leads to."""
+
     def steps(page, w):
         page.goto(w.base + path.format(w=w))
         page.get_by_role("button", name=button).click()
         page.get_by_text(then).first.wait_for()
+
     return steps
 
 
@@ -73,8 +77,10 @@ def visitor_asks(page, w):
 def import_csv(page, w):
     page.goto(w.base + "/console/supporters/")
     page.locator("summary").first.click()
-    page.set_input_files("#file", files=[{"name": "people.csv", "mimeType": "text/csv",
-                                          "buffer": b"email,first_name\nmore@example.org,More\n"}])
+    page.set_input_files(
+        "#file",
+        files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": b"email,first_name\nmore@example.org,More\n"}],
+    )
     page.get_by_role("button", name=re.compile("^Import into")).click()
     page.wait_for_url(re.compile(r"/console/supporters/imports/\d+"))
 
@@ -114,8 +120,10 @@ CONSOLE_PAGES = [
     ("home", sign_in),
     ("case page", go("/console/cases/{w.case_id}")),
     ("launch", go("/console/cases/{w.case_id}/launch?office=GB")),
-    ("launch confirmation", click("/console/cases/{w.case_id}/launch?office=GB", "See the email and who gets it",
-                                  "Yes, send it")),
+    (
+        "launch confirmation",
+        click("/console/cases/{w.case_id}/launch?office=GB", "See the email and who gets it", "Yes, send it"),
+    ),
     ("update form", go("/console/cases/{w.case_id}/update")),
     ("extend form", go("/console/cases/{w.case_id}/extend")),
     ("close form", go("/console/cases/{w.case_id}/close")),
@@ -146,7 +154,10 @@ def world(live_server, relay, run_jobs, client) -> World:
     make_case(title="Release the journalists", reference="UA 7/26")  # a second case, not yet launched
     run_jobs()
     html = next(m for m in relay.messages() if m["To"] == "person0@gb.example.net").get_body(("html",)).get_content()
-    links = {kind: re.search(rf'href="http://mobilise\.test(/{kind}/[^"]+)"', html).group(1) for kind in ("act", "unsubscribe")}
+    links = {
+        kind: re.search(rf'href="http://mobilise\.test(/{kind}/[^"]+)"', html).group(1)
+        for kind in ("act", "unsubscribe")
+    }
 
     def confirmation(address: str) -> str:
         relay.received.clear()
@@ -167,9 +178,17 @@ def world(live_server, relay, run_jobs, client) -> World:
         change.at -= timedelta(days=15)
     db.session.commit()
     person0 = db.session.scalar(db.select(Supporter.id).where(Supporter.email == "person0@gb.example.net"))
-    return World(base=live_server, case_id=case.id, slug=case.slug, act=links["act"], unsubscribe=links["unsubscribe"],
-                 confirm=confirmation("ana@example.org"), expired_confirm=expired, supporter_id=person0,
-                 visitor=visitor)
+    return World(
+        base=live_server,
+        case_id=case.id,
+        slug=case.slug,
+        act=links["act"],
+        unsubscribe=links["unsubscribe"],
+        confirm=confirmation("ana@example.org"),
+        expired_confirm=expired,
+        supporter_id=person0,
+        visitor=visitor,
+    )
 
 
 def axe_violations(page) -> list[dict]:
@@ -181,8 +200,10 @@ def axe_violations(page) -> list[dict]:
 
 
 def described(name: str, violation: dict) -> str:
-    targets = "; ".join(" ".join(node["target"]) if isinstance(node["target"], list) else str(node["target"])
-                        for node in violation["nodes"][:5])
+    targets = "; ".join(
+        " ".join(node["target"]) if isinstance(node["target"], list) else str(node["target"])
+        for node in violation["nodes"][:5]
+    )
     return f"{name}: {violation['id']} ({violation['impact']}) at {targets}: {violation['help']}"
 
 

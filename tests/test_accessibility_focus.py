@@ -1,11 +1,12 @@
 """Focus visible everywhere: tabbing through a page, every focused element shows an outline at 3:1 or more against
 the background it sits on (WCAG 2.2, 1.4.11 and 2.4.13), read from the browser's computed styles."""
+
 import pytest
 
 from mobilise.sequences.dispatch import start_drive
 
 from .builders import make_case, make_office, make_supporters, token_for
-from .test_accessibility import sign_in, World
+from .test_accessibility import World, sign_in
 from .test_pages_browser import action_path
 
 MINIMUM = 3.0
@@ -37,6 +38,7 @@ def luminance(rgb) -> float:
     def channel(value):
         value /= 255
         return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
     r, g, b = (channel(v) for v in rgb[:3])
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -63,15 +65,18 @@ def tab_through(page) -> list[str]:
         seen.add(focused["key"])
         ratio = contrast(focused["outline"], focused["background"])
         if focused["style"] == "none" or focused["width"] < 2 or ratio < MINIMUM:
-            weak.append(f"{focused['element']}: outline {focused['style']} {focused['width']}px "
-                        f"rgb{tuple(focused['outline'][:3])} on rgb{tuple(focused['background'][:3])} = {ratio:.2f}:1")
+            weak.append(
+                f"{focused['element']}: outline {focused['style']} {focused['width']}px "
+                f"rgb{tuple(focused['outline'][:3])} on rgb{tuple(focused['background'][:3])} = {ratio:.2f}:1"
+            )
     assert len(seen) >= 2, f"tabbing reached only {len(seen)} elements on {page.url}"
     return weak
 
 
 @pytest.mark.parametrize("page", ["desktop"], indirect=True)  # a keyboard's focus: a phone has none to tab
-def test_every_focus_ring_stands_out_at_3_to_1_on_the_console_and_the_public_pages(app, relay, run_jobs, live_server,
-                                                                                   page):
+def test_every_focus_ring_stands_out_at_3_to_1_on_the_console_and_the_public_pages(
+    app, relay, run_jobs, live_server, page
+):
     office = make_office()
     make_supporters(office, 1)
     case = make_case()

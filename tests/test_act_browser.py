@@ -1,5 +1,6 @@
 """From the email to a sent appeal on a phone: the act first, the letter whole in every way to send, then the thanks
 with the office's count, a share link and the next case. Debian's chromium via Playwright."""
+
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -24,7 +25,7 @@ def seed_letter() -> str:
     """The seed UA's model letter: about 3,000 characters, too long for a mailto link."""
     text = SEED.read_text()
     start = text.index("Mr Nicolás Maduro,") + len("Mr Nicolás Maduro,")
-    return text[start:text.index("Yours sincerely,")].strip()
+    return text[start : text.index("Yours sincerely,")].strip()
 
 
 def in_first_screen(page, locator) -> bool:
@@ -50,7 +51,8 @@ def link_parts(href: str) -> tuple[str, str, dict]:
 
 @pytest.mark.parametrize("page", ["phone"], indirect=True)
 def test_the_act_is_in_the_first_screen_and_the_mail_app_gets_the_letter_in_the_targets_language(
-        app, relay, run_jobs, live_server, page, flush):
+    app, relay, run_jobs, live_server, page, flush
+):
     launch(email_case(translations=translated("es")))
     run_jobs()
     page.goto(live_server + action_path(relay))
@@ -58,8 +60,10 @@ def test_the_act_is_in_the_first_screen_and_the_mail_app_gets_the_letter_in_the_
     send = page.get_by_role("link", name="Send by email")
     confirm = page.get_by_role("button", name="I sent my appeal")
     assert in_first_screen(page, send) and in_first_screen(page, confirm)
-    print(f"first screen: send ends at {sum(send.bounding_box()[k] for k in ('y', 'height')):.0f} px, "
-          f"confirm at {sum(confirm.bounding_box()[k] for k in ('y', 'height')):.0f} px of {PHONE_SCREEN}")
+    print(
+        f"first screen: send ends at {sum(send.bounding_box()[k] for k in ('y', 'height')):.0f} px, "
+        f"confirm at {sum(confirm.bounding_box()[k] for k in ('y', 'height')):.0f} px of {PHONE_SCREEN}"
+    )
     assert in_first_screen(page, page.locator(".people")) and in_first_screen(page, page.locator(".deadline .days"))
     assert not page.locator("#letter").is_visible()  # folded below, never between the reader and the button
     page.screenshot(path=SCREENSHOTS / "act-first-screen-phone.png")
@@ -79,7 +83,9 @@ def test_the_act_is_in_the_first_screen_and_the_mail_app_gets_the_letter_in_the_
         send.click()
     assert (step.value.request.method, step.value.status) == ("POST", 204)
     flush()
-    assert db.session.scalar(db.select(db.func.count(Event.id)).where(Event.kind == "click")) == 2  # the visit, the step
+    assert (
+        db.session.scalar(db.select(db.func.count(Event.id)).where(Event.kind == "click")) == 2
+    )  # the visit, the step
 
     confirm.click()
     thanks = page.get_by_role("status").filter(has_text="Thank you, Person0.")
@@ -113,10 +119,16 @@ def test_a_letter_too_long_for_a_link_is_copied_before_the_mail_app_opens(app, r
 @pytest.mark.parametrize("page", ["phone"], indirect=True)
 @pytest.mark.parametrize("length", [1, 1.5], ids=["seed-letter", "half-as-long-again"])
 def test_a_postal_target_gets_a_one_page_letter_with_the_address_in_the_envelope_window(
-        app, relay, run_jobs, live_server, page, tmp_path, length):
+    app, relay, run_jobs, live_server, page, tmp_path, length
+):
     letter = seed_letter()
-    launch(make_case(model_letter=letter + "\n\n" + letter[:int(len(letter) * (length - 1))].rsplit(" ", 1)[0] + "."
-                     if length > 1 else letter))
+    launch(
+        make_case(
+            model_letter=letter + "\n\n" + letter[: int(len(letter) * (length - 1))].rsplit(" ", 1)[0] + "."
+            if length > 1
+            else letter
+        )
+    )
     run_jobs()
     page.goto(live_server + action_path(relay))
     printing = page.get_by_role("link", name="Print the letter to post")
@@ -133,7 +145,10 @@ def test_a_postal_target_gets_a_one_page_letter_with_the_address_in_the_envelope
     # DIN 5008 form B and DL windows: the address 45–90 mm from the top, 20–105 mm from the left.
     assert 45 <= window["y"] / millimetre and (window["y"] + window["height"]) / millimetre <= 92
     assert 20 <= window["x"] / millimetre and (window["x"] + window["width"]) / millimetre <= 110
-    assert page.locator(".sheet-recipient").inner_text().splitlines()[:2] == ["Nicolás Maduro", "President of the Republic"]
+    assert page.locator(".sheet-recipient").inner_text().splitlines()[:2] == [
+        "Nicolás Maduro",
+        "President of the Republic",
+    ]
     pdf = tmp_path / "letter.pdf"
     page.pdf(path=pdf, format="A4", print_background=True)
     (SCREENSHOTS / "letter.pdf").write_bytes(pdf.read_bytes())
@@ -151,14 +166,21 @@ def test_the_thanks_page_counts_the_office_and_leads_to_the_next_case(app, clien
     paths = {}
     for message in relay.messages():
         html = message.get_body(("html",)).get_content()
-        paths.setdefault(message["To"], []).append(re.search(r'href="http://mobilise\.test(/act/[^"]+)"', html).group(1))
+        paths.setdefault(message["To"], []).append(
+            re.search(r'href="http://mobilise\.test(/act/[^"]+)"', html).group(1)
+        )
     first, second = paths["person0@gb.example.net"], paths["person1@gb.example.net"]
 
     client.post(first[0])
     page = client.post(second[0]).get_data(as_text=True)
     assert "You are one of 2 people from Amnesty UK who acted on this case." in page
     share = re.search(r'id="share-link" type="url" value="([^"]+)"', page).group(1)
-    assert share == "http://mobilise.test/cases/" + re.search(r"/cases/([^?\"]+)\?office=GB", page).group(1) + "?office=GB&amp;lang=en"
+    assert (
+        share
+        == "http://mobilise.test/cases/"
+        + re.search(r"/cases/([^?\"]+)\?office=GB", page).group(1)
+        + "?office=GB&amp;lang=en"
+    )
     assert "https://wa.me/?text=" in page and "https://t.me/share/url?url=" in page
     # The next case is the other one, opened on the supporter's own action page (their email of it).
     next_link = re.search(r'<p class="next-case"><a class="button" href="([^"]+)"[^>]*>([^<]+)</a>', page)
@@ -187,7 +209,11 @@ def test_the_action_page_is_light_and_works_without_javascript(app, relay, run_j
     bare.goto(live_server + path)
     bare.get_by_text("Read the whole letter").click()
     assert bare.locator("#letter").is_visible()
-    assert bare.get_by_role("link", name="Copy the letter and open your mail app").get_attribute("href").startswith("mailto:")
+    assert (
+        bare.get_by_role("link", name="Copy the letter and open your mail app")
+        .get_attribute("href")
+        .startswith("mailto:")
+    )
     bare.get_by_role("button", name="I sent my appeal").click()
     bare.get_by_role("heading", name="Thank you, Person0.").wait_for()
     assert bare.locator("#share-link").input_value().endswith("?office=GB&lang=en")
@@ -221,7 +247,7 @@ def test_the_public_case_page_gives_a_visitor_the_target_the_letter_and_the_ways
     assert letter.startswith("Señor Presidente:")  # the target's language, as on the action page
     mailto = re.search(r'id="send-email" href="([^"]+)"', page).group(1).replace("&amp;", "&")
     assert link_parts(mailto)[1] == TARGET_EMAIL and "Pedimos la liberación" in link_parts(mailto)[2]["body"][0]
-    assert f'/cases/{case.slug}/letter?office=GB&amp;lang=en' in page
+    assert f"/cases/{case.slug}/letter?office=GB&amp;lang=en" in page
     assert "data-steps" not in page  # a visitor has no email of ours: nothing to count a step against
     printed = client.get(f"/cases/{case.slug}/letter?office=GB&lang=en")
     assert printed.status_code == 200 and "Señor Presidente:" in printed.get_data(as_text=True)
@@ -240,8 +266,9 @@ def test_a_step_with_a_bad_token_or_way_is_a_404_that_records_nothing(client, re
 
 
 @pytest.mark.parametrize("page", ["phone"], indirect=True)
-def test_without_javascript_no_copy_button_is_shown_that_would_do_nothing(app, relay, run_jobs, live_server, browser,
-                                                                          page):
+def test_without_javascript_no_copy_button_is_shown_that_would_do_nothing(
+    app, relay, run_jobs, live_server, browser, page
+):
     # A target with neither an email nor a postal address: copying the letter is the only way the page offers.
     launch(make_case(target={"name": "Nicolás Maduro", "title": "President of the Republic"}))
     run_jobs()

@@ -1,4 +1,5 @@
 """GET /api/v1/audit: newest first, a page at a time; an office's manager sees their office's, an admin every one."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -27,9 +28,17 @@ def staff(app):
 def signins(office_code: str, count: int, start: datetime):
     """`count` sign-ins of the office's manager, a minute apart."""
     office = db.session.scalar(db.select(Office).where(Office.code == office_code))
-    db.session.add_all(AuditEntry(at=start + timedelta(minutes=n), actor=f"manager@{office_code.lower()}.example.org",
-                                  office_id=office.id, action="signin", details={}, network="198.51.100.0/24")
-                       for n in range(count))
+    db.session.add_all(
+        AuditEntry(
+            at=start + timedelta(minutes=n),
+            actor=f"manager@{office_code.lower()}.example.org",
+            office_id=office.id,
+            action="signin",
+            details={},
+            network="198.51.100.0/24",
+        )
+        for n in range(count)
+    )
     db.session.commit()
 
 
@@ -67,9 +76,16 @@ def test_pages_run_newest_first_and_filter_by_action(client, staff):
     first = client.get(URL + "?office=GB&action=signin", headers=staff["gb"]).json
     assert (first["page"], first["per_page"], first["total"], len(first["items"])) == (1, 50, 120, 50)
     assert first["items"][0]["at"] == "2026-11-01T01:59:00Z"  # the latest first
-    assert first["items"][0] == {"id": first["items"][0]["id"], "at": "2026-11-01T01:59:00Z",
-                                 "actor": "manager@gb.example.org", "office": "GB", "action": "signin",
-                                 "subject": None, "details": {}, "network": "198.51.100.0/24"}
+    assert first["items"][0] == {
+        "id": first["items"][0]["id"],
+        "at": "2026-11-01T01:59:00Z",
+        "actor": "manager@gb.example.org",
+        "office": "GB",
+        "action": "signin",
+        "subject": None,
+        "details": {},
+        "network": "198.51.100.0/24",
+    }
     ids = [item["id"] for item in first["items"]]
     assert ids == sorted(ids, reverse=True)
     last = client.get(URL + "?action=signin&page=3", headers=staff["gb"]).json

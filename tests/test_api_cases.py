@@ -1,4 +1,5 @@
 """Cases, launches and schedules through the API."""
+
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -7,7 +8,9 @@ from mobilise.models import Case, Drive, Mailing
 
 from .builders import bearer, case_data, make_case, make_office, make_supporters, token_for
 
-SEED = Path(__file__).resolve().parents[1] / "mobilise" / "demo_data" / "ua-document.txt"  # the seed UA, in the repository
+SEED = (
+    Path(__file__).resolve().parents[1] / "mobilise" / "demo_data" / "ua-document.txt"
+)  # the seed UA, in the repository
 if not SEED.exists():
     SEED = Path(__file__).resolve().parents[1] / "mobilise" / "demo_data" / "ua-document.txt"
 
@@ -45,7 +48,9 @@ def test_case_errors(app, client):
 
 def test_a_ua_document_becomes_a_draft_case(app, client):
     admin = token_for("admin@example.org", admin=True)
-    response = client.post("/api/v1/cases/import", data=SEED.read_text(), content_type="text/plain", headers=bearer(admin))
+    response = client.post(
+        "/api/v1/cases/import", data=SEED.read_text(), content_type="text/plain", headers=bearer(admin)
+    )
     assert response.status_code == 201
     case = response.json
     assert case["status"] == "draft"
@@ -57,7 +62,9 @@ def test_a_ua_document_becomes_a_draft_case(app, client):
     assert case["model_letter"].startswith("We take note") and "Yours sincerely" not in case["model_letter"]
     assert case["pronoun"] == "they/them"
 
-    junk = client.post("/api/v1/cases/import", data="Dear diary, nothing happened.", content_type="text/plain", headers=bearer(admin))
+    junk = client.post(
+        "/api/v1/cases/import", data="Dear diary, nothing happened.", content_type="text/plain", headers=bearer(admin)
+    )
     assert junk.status_code == 422
     assert junk.json["details"] == ["title", "target", "model_letter", "deadline"]
 
@@ -98,7 +105,10 @@ def test_launch_errors(app, client):
     assert past.status_code == 422
     assert client.post(url, json={"office": "GB", "colour": "red"}, headers=bearer(staff)).status_code == 422
     assert db.session.scalar(db.select(db.func.count(Drive.id))) == 0
-    assert client.post(url, json={"office": "GB", "send_at": "2099-01-01T00:00:00Z"}, headers=bearer(staff)).status_code == 422
+    assert (
+        client.post(url, json={"office": "GB", "send_at": "2099-01-01T00:00:00Z"}, headers=bearer(staff)).status_code
+        == 422
+    )
     assert client.post(url, json={"office": "GB"}, headers=bearer(staff)).status_code == 201
     again = client.post(url, json={"office": "GB"}, headers=bearer(staff))
     assert again.status_code == 409 and "already launched" in again.json["error"]
@@ -111,7 +121,9 @@ def test_a_launch_with_send_at_waits_for_the_dispatch(app, client, runner, run_j
     case = make_case()
     admin = token_for("admin@example.org", admin=True)
     send_at = (date.today() + timedelta(days=3)).isoformat() + "T08:00:00Z"
-    response = client.post(f"/api/v1/cases/{case.id}/launch", json={"office": "GB", "send_at": send_at}, headers=bearer(admin))
+    response = client.post(
+        f"/api/v1/cases/{case.id}/launch", json={"office": "GB", "send_at": send_at}, headers=bearer(admin)
+    )
     assert response.json["mailings"][0]["send_at"] == send_at
     run_jobs()
     assert relay.received == []
@@ -129,7 +141,9 @@ def test_a_launch_with_send_at_waits_for_the_dispatch(app, client, runner, run_j
 def test_a_draft_is_reviewed_then_published_and_only_then_launched(app, client):
     make_office()
     admin = token_for("admin@example.org", admin=True)
-    draft = client.post("/api/v1/cases/import", data=SEED.read_text(), content_type="text/plain", headers=bearer(admin)).json
+    draft = client.post(
+        "/api/v1/cases/import", data=SEED.read_text(), content_type="text/plain", headers=bearer(admin)
+    ).json
     url = f"/api/v1/cases/{draft['id']}"
     assert client.post(f"{url}/launch", json={"office": "GB"}, headers=bearer(admin)).status_code == 409
     stale = client.patch(url, json={"status": "live"}, headers=bearer(admin))
@@ -137,9 +151,17 @@ def test_a_draft_is_reviewed_then_published_and_only_then_launched(app, client):
     assert client.get(url, headers=bearer(admin)).json["status"] == "draft"
 
     deadline = (date.today() + timedelta(days=21)).isoformat()
-    edited = client.patch(url, json={"deadline": deadline, "reference": "UA 53/25", "status": "live",
-                                     "target": {"title": "Presidente de la República"},
-                                     "translations": {"es": {"title": "Cesen las detenciones"}}}, headers=bearer(admin))
+    edited = client.patch(
+        url,
+        json={
+            "deadline": deadline,
+            "reference": "UA 53/25",
+            "status": "live",
+            "target": {"title": "Presidente de la República"},
+            "translations": {"es": {"title": "Cesen las detenciones"}},
+        },
+        headers=bearer(admin),
+    )
     assert edited.status_code == 200
     case = edited.json
     assert (case["status"], case["deadline"], case["reference"]) == ("live", deadline, "UA 53/25")

@@ -1,11 +1,17 @@
 """Offices and supporters through the API, with office scoping and per-row rejects."""
+
 from mobilise.extensions import db
 from mobilise.models import Office, Supporter
 
 from .builders import bearer, make_office, token_for
 
-OFFICE = {"code": "es", "name": "Amnistía España", "language": "es", "timezone": "Europe/Madrid",
-          "sender": "acciones@es.example.org"}
+OFFICE = {
+    "code": "es",
+    "name": "Amnistía España",
+    "language": "es",
+    "timezone": "Europe/Madrid",
+    "sender": "acciones@es.example.org",
+}
 
 
 def test_admin_adds_and_lists_offices(app, client):
@@ -20,7 +26,9 @@ def test_admin_adds_and_lists_offices(app, client):
 
 def test_office_errors_are_clear_and_write_nothing(app, client):
     admin = token_for("admin@example.org", admin=True)
-    bad = client.post("/api/v1/offices", json={**OFFICE, "timezone": "Mars/Olympus", "colour": "red"}, headers=bearer(admin))
+    bad = client.post(
+        "/api/v1/offices", json={**OFFICE, "timezone": "Mars/Olympus", "colour": "red"}, headers=bearer(admin)
+    )
     assert bad.status_code == 422
     fields = {d["field"] for d in bad.json["details"]}
     assert fields == {"timezone", "colour"}
@@ -59,20 +67,31 @@ def test_a_list_of_supporters_goes_in_except_the_bad_rows(app, client):
     response = client.post("/api/v1/offices/GB/supporters", json=rows, headers=bearer(staff))
     assert response.status_code == 200
     assert response.json["created"] == 2 and response.json["updated"] == 1
-    assert [(r["index"], r["email"]) for r in response.json["rejected"]] == [(1, "not an address"), (4, "zoe@example.org")]
+    assert [(r["index"], r["email"]) for r in response.json["rejected"]] == [
+        (1, "not an address"),
+        (4, "zoe@example.org"),
+    ]
     ana = db.session.scalar(db.select(Supporter).where(Supporter.email == "ana.garcia@example.org"))
     assert (ana.first_name, ana.last_name, ana.tags, ana.status) == ("Ana", "García", ["students"], "subscribed")
     assert ana.consent_source == "petition" and ana.consent_at is not None
 
-    single = client.post("/api/v1/offices/GB/supporters", json={"email": "BEN@example.org", "first_name": "Ben"}, headers=bearer(staff))
+    single = client.post(
+        "/api/v1/offices/GB/supporters", json={"email": "BEN@example.org", "first_name": "Ben"}, headers=bearer(staff)
+    )
     assert single.json == {"created": 0, "updated": 1, "rejected": []}
 
 
 def test_supporters_page_filter_and_search(app, client):
     make_office()
     staff = token_for("staff@uk.example.org", office="GB")
-    rows = [{"email": f"p{n}@example.org", "first_name": "Rocío" if n == 4 else "Sam", "tags": ["students"] if n % 2 else []}
-            for n in range(7)]
+    rows = [
+        {
+            "email": f"p{n}@example.org",
+            "first_name": "Rocío" if n == 4 else "Sam",
+            "tags": ["students"] if n % 2 else [],
+        }
+        for n in range(7)
+    ]
     client.post("/api/v1/offices/GB/supporters", json=rows, headers=bearer(staff))
     page = client.get("/api/v1/offices/GB/supporters?per_page=3&page=2", headers=bearer(staff)).json
     assert [s["email"] for s in page["items"]] == ["p3@example.org", "p4@example.org", "p5@example.org"]

@@ -1,5 +1,6 @@
 """The audit trail: each audited act, done as staff do it through the API and the console, leaves one entry
 naming who, what, to what, for which office and from which network; an act that fails leaves none."""
+
 import io
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,9 +13,17 @@ from mobilise.models import AuditEntry, Mailing, Staff, Supporter
 from .builders import bearer, case_data, make_case, make_office, make_supporters, token_for
 from .test_console import PASSWORD, csrf_from, hidden_fields, post_form, sign_in
 
-SEED = Path(__file__).resolve().parents[1] / "mobilise" / "demo_data" / "ua-document.txt"  # the seed UA, in the repository
+SEED = (
+    Path(__file__).resolve().parents[1] / "mobilise" / "demo_data" / "ua-document.txt"
+)  # the seed UA, in the repository
 LOCAL_NETWORK = "127.0.0.0/24"  # the test client's address, 127.0.0.1, as the trail keeps it
-FRANCE = {"code": "FR", "name": "Amnesty France", "language": "fr", "timezone": "Europe/Paris", "sender": "a@fr.example.org"}
+FRANCE = {
+    "code": "FR",
+    "name": "Amnesty France",
+    "language": "fr",
+    "timezone": "Europe/Paris",
+    "sender": "a@fr.example.org",
+}
 
 
 def entries(action: str) -> list[AuditEntry]:
@@ -61,10 +70,20 @@ def test_a_sign_in_is_recorded_with_the_account_its_office_and_its_network(clien
 
 def test_a_failed_sign_in_is_recorded_with_the_address_tried_and_still_throttled(client, offices):
     token = csrf_from(client.get("/login"))
-    codes = [client.post("/login", data={"email": "Manager@UK.example.org", "password": f"guess{n}", "csrf_token": token}).status_code
-             for n in range(4)]
-    codes.append(client.post("/login", data={"email": "nobody@example.net", "password": "x", "csrf_token": token}).status_code)
-    codes.append(client.post("/login", data={"email": "manager@uk.example.org", "password": PASSWORD, "csrf_token": token}).status_code)
+    codes = [
+        client.post(
+            "/login", data={"email": "Manager@UK.example.org", "password": f"guess{n}", "csrf_token": token}
+        ).status_code
+        for n in range(4)
+    ]
+    codes.append(
+        client.post("/login", data={"email": "nobody@example.net", "password": "x", "csrf_token": token}).status_code
+    )
+    codes.append(
+        client.post(
+            "/login", data={"email": "manager@uk.example.org", "password": PASSWORD, "csrf_token": token}
+        ).status_code
+    )
     assert codes == [401] * 5 + [429]  # the throttle counts the failures as before; the sixth try is refused
     failed = entries("signin.failed")
     assert [e.actor for e in failed] == ["manager@uk.example.org"] * 4 + ["nobody@example.net"]
@@ -96,7 +115,9 @@ def test_a_case_made_through_the_api_is_recorded(client, offices):
 def test_a_ua_document_read_into_a_draft_is_recorded_and_a_junk_one_is_not(client, offices):
     junk = client.post("/api/v1/cases/import", data="Dear diary.", content_type="text/plain", headers=offices["admin"])
     assert junk.status_code == 422 and entries("case.imported") == []
-    draft = client.post("/api/v1/cases/import", data=SEED.read_text(), content_type="text/plain", headers=offices["admin"])
+    draft = client.post(
+        "/api/v1/cases/import", data=SEED.read_text(), content_type="text/plain", headers=offices["admin"]
+    )
     assert draft.status_code == 201
     entry = only("case.imported")
     assert_by(entry, "admin@example.org", None)
@@ -106,9 +127,14 @@ def test_a_ua_document_read_into_a_draft_is_recorded_and_a_junk_one_is_not(clien
 def test_a_case_corrected_is_recorded_with_the_fields_changed_and_a_refused_one_is_not(client, offices):
     case = make_case()
     url = f"/api/v1/cases/{case.id}"
-    refused = client.patch(url, json={"deadline": (date.today() + timedelta(days=60)).isoformat()}, headers=offices["admin"])
+    refused = client.patch(
+        url, json={"deadline": (date.today() + timedelta(days=60)).isoformat()}, headers=offices["admin"]
+    )
     assert refused.status_code == 422 and entries("case.edited") == []
-    assert client.patch(url, json={"title": "A new title", "country": "Venezuela"}, headers=offices["admin"]).status_code == 200
+    assert (
+        client.patch(url, json={"title": "A new title", "country": "Venezuela"}, headers=offices["admin"]).status_code
+        == 200
+    )
     entry = only("case.edited")
     assert_by(entry, "admin@example.org", None)
     assert entry.subject == f"case {case.id}" and entry.details["fields"] == ["country", "title"]
@@ -119,8 +145,14 @@ def test_a_translation_added_in_the_console_is_recorded_as_an_edit(client, offic
     case = make_case()
     sign_in(client, "admin@example.org")
     url = f"/console/cases/{case.id}/translations/fr"
-    texts = {"title": "Cessez", "summary": "Résumé", "model_letter": "Nous demandons.", "pronoun": "il",
-             "target_title": "Président", "target_salutation": "Monsieur"}
+    texts = {
+        "title": "Cessez",
+        "summary": "Résumé",
+        "model_letter": "Nous demandons.",
+        "pronoun": "il",
+        "target_title": "Président",
+        "target_salutation": "Monsieur",
+    }
     answer = post_form(client, url, texts)
     assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
     entry = only("case.edited")
@@ -170,10 +202,18 @@ def test_an_extension_and_a_closure_through_the_api_are_recorded_and_a_refused_c
     case = make_case()
     url = f"/api/v1/cases/{case.id}/updates"
     later = (case.deadline + timedelta(days=10)).isoformat()
-    earlier = client.post(url, json={"kind": "deadline_extended", "deadline": case.deadline.isoformat()}, headers=offices["admin"])
+    earlier = client.post(
+        url, json={"kind": "deadline_extended", "deadline": case.deadline.isoformat()}, headers=offices["admin"]
+    )
     assert earlier.status_code == 422
-    assert client.post(url, json={"kind": "deadline_extended", "deadline": later}, headers=offices["admin"]).status_code == 201
-    assert client.post(url, json={"kind": "closed", "outcome": "no_further_action"}, headers=offices["admin"]).status_code == 201
+    assert (
+        client.post(url, json={"kind": "deadline_extended", "deadline": later}, headers=offices["admin"]).status_code
+        == 201
+    )
+    assert (
+        client.post(url, json={"kind": "closed", "outcome": "no_further_action"}, headers=offices["admin"]).status_code
+        == 201
+    )
     closed_again = client.post(url, json={"kind": "closed", "outcome": "no_further_action"}, headers=offices["admin"])
     assert closed_again.status_code == 409
     extended = only("case.deadline_extended")
@@ -185,8 +225,11 @@ def test_an_extension_and_a_closure_through_the_api_are_recorded_and_a_refused_c
 
 def test_a_paused_mailing_resumed_is_recorded_once(client, offices):
     case = make_case()
-    client.post(f"/api/v1/cases/{case.id}/launch", json={"office": "GB", "send_at": "2999-01-01T00:00:00Z",
-                                                       "deadline": "2999-01-02"}, headers=offices["gb"])
+    client.post(
+        f"/api/v1/cases/{case.id}/launch",
+        json={"office": "GB", "send_at": "2999-01-01T00:00:00Z", "deadline": "2999-01-02"},
+        headers=offices["gb"],
+    )
     mailing = db.session.scalar(db.select(Mailing).where(Mailing.stage == "launch"))
     mailing.status, mailing.pause_reason = "paused", "too many refusals"
     db.session.commit()
@@ -203,7 +246,9 @@ def test_a_paused_mailing_resumed_is_recorded_once(client, offices):
 def test_supporters_added_through_the_api_are_recorded_as_counts(client, offices):
     rows = [{"email": "new@example.net", "first_name": "Nadia"}, {"email": "person0@gb.example.net"}, {"email": "nope"}]
     assert client.post("/api/v1/offices/GB/supporters", json=rows, headers=offices["gb"]).status_code == 200
-    added = [e for e in entries("supporters.added") if e.staff_id is not None]  # the builders' own are the command line's
+    added = [
+        e for e in entries("supporters.added") if e.staff_id is not None
+    ]  # the builders' own are the command line's
     assert len(added) == 1
     assert_by(added[0], "manager@uk.example.org", "GB")
     assert added[0].details == {"created": 1, "updated": 1, "rejected": 1}
@@ -212,8 +257,12 @@ def test_supporters_added_through_the_api_are_recorded_as_counts(client, offices
 
 def test_an_import_queued_through_the_api_and_the_console_is_recorded(client, offices):
     csv = b"email,first_name\nimported@example.net,Ines\n"
-    answer = client.post("/api/v1/offices/GB/imports", headers=offices["gb"],
-                         data={"file": (io.BytesIO(csv), "list.csv")}, content_type="multipart/form-data")
+    answer = client.post(
+        "/api/v1/offices/GB/imports",
+        headers=offices["gb"],
+        data={"file": (io.BytesIO(csv), "list.csv")},
+        content_type="multipart/form-data",
+    )
     assert answer.status_code == 202
     entry = only("import.started")
     assert_by(entry, "manager@uk.example.org", "GB")
@@ -221,8 +270,11 @@ def test_an_import_queued_through_the_api_and_the_console_is_recorded(client, of
 
     sign_in(client, "manager@fr.example.org")
     page = client.get("/console/supporters/")
-    client.post("/console/supporters/import", data={"file": (io.BytesIO(csv), "fr.csv"), "csrf_token": csrf_from(page)},
-                content_type="multipart/form-data")
+    client.post(
+        "/console/supporters/import",
+        data={"file": (io.BytesIO(csv), "fr.csv"), "csrf_token": csrf_from(page)},
+        content_type="multipart/form-data",
+    )
     console = entries("import.started")[-1]
     assert (console.actor, console.office.code) == ("manager@fr.example.org", "FR")
 
@@ -263,15 +315,22 @@ def test_the_suppression_list_downloaded_is_recorded(client, offices):
 
 
 def test_an_office_made_and_its_settings_changed_through_the_api_are_recorded(client, offices):
-    made = client.post("/api/v1/offices", json={**FRANCE, "code": "ES", "name": "Amnistía", "timezone": "Europe/Madrid"},
-                       headers=offices["admin"])
+    made = client.post(
+        "/api/v1/offices",
+        json={**FRANCE, "code": "ES", "name": "Amnistía", "timezone": "Europe/Madrid"},
+        headers=offices["admin"],
+    )
     assert made.status_code == 201
     created = [e for e in entries("office.created") if e.staff_id is not None]
     assert len(created) == 1
     assert_by(created[0], "admin@example.org", "ES")
-    bad = client.patch("/api/v1/offices/GB", json={"logo_url": "http://insecure.example/logo.png"}, headers=offices["gb"])
+    bad = client.patch(
+        "/api/v1/offices/GB", json={"logo_url": "http://insecure.example/logo.png"}, headers=offices["gb"]
+    )
     assert bad.status_code == 422 and entries("office.settings_changed") == []
-    changed = client.patch("/api/v1/offices/GB", json={"logo_url": "https://uk.example.org/logo.png"}, headers=offices["gb"])
+    changed = client.patch(
+        "/api/v1/offices/GB", json={"logo_url": "https://uk.example.org/logo.png"}, headers=offices["gb"]
+    )
     assert changed.status_code == 200
     entry = only("office.settings_changed")
     assert_by(entry, "manager@uk.example.org", "GB")

@@ -1,12 +1,24 @@
 """The audit trail of the command line: the same services, so the same entries, by "command line" from no network."""
+
 from mobilise.extensions import db
 from mobilise.models import AuditEntry, Supporter
 
 from .builders import make_office, make_supporters
 from .test_audit import entries, only
 
-OFFICE = ["office", "create", "GB", "--name", "Amnesty UK", "--language", "en", "--timezone", "Europe/London",
-          "--sender", "ua@uk.example.org"]
+OFFICE = [
+    "office",
+    "create",
+    "GB",
+    "--name",
+    "Amnesty UK",
+    "--language",
+    "en",
+    "--timezone",
+    "Europe/London",
+    "--sender",
+    "ua@uk.example.org",
+]
 
 
 def assert_command_line(entry: AuditEntry, office: str | None):
@@ -24,13 +36,21 @@ def test_an_office_made_at_the_command_line_is_recorded(runner):
 
 def test_staff_made_their_token_and_password_at_the_command_line_are_recorded(runner):
     runner.invoke(args=OFFICE)
-    assert runner.invoke(args=["staff", "create", "Viewer@UK.example.org", "--office", "GB", "--role", "viewer"]).exit_code == 0
+    assert (
+        runner.invoke(args=["staff", "create", "Viewer@UK.example.org", "--office", "GB", "--role", "viewer"]).exit_code
+        == 0
+    )
     assert runner.invoke(args=["staff", "create", "viewer@uk.example.org", "--office", "GB"]).exit_code != 0  # taken
     token = runner.invoke(args=["staff", "token", "viewer@uk.example.org"])
     assert token.exit_code == 0
     assert runner.invoke(args=["staff", "token", "nobody@example.org"]).exit_code != 0
     assert runner.invoke(args=["staff", "password", "viewer@uk.example.org", "--password", "short"]).exit_code != 0
-    assert runner.invoke(args=["staff", "password", "viewer@uk.example.org", "--password", "a long new password"]).exit_code == 0
+    assert (
+        runner.invoke(
+            args=["staff", "password", "viewer@uk.example.org", "--password", "a long new password"]
+        ).exit_code
+        == 0
+    )
 
     made = only("staff.created")
     assert_command_line(made, "GB")
@@ -63,7 +83,9 @@ def test_an_export_and_an_erasure_at_the_command_line_are_recorded_and_an_unknow
     assert runner.invoke(args=["supporters", "erase", "nobody@example.net", "--office", "GB", "--yes"]).exit_code != 0
     assert entries("supporter.exported") == entries("supporter.erased") == []
     assert runner.invoke(args=["supporters", "export", "person0@gb.example.net", "--office", "GB"]).exit_code == 0
-    assert runner.invoke(args=["supporters", "erase", "person0@gb.example.net", "--office", "GB", "--yes"]).exit_code == 0
+    assert (
+        runner.invoke(args=["supporters", "erase", "person0@gb.example.net", "--office", "GB", "--yes"]).exit_code == 0
+    )
     for action in ("supporter.exported", "supporter.erased"):
         entry = only(action)
         assert_command_line(entry, "GB")

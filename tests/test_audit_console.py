@@ -1,4 +1,5 @@
 """The audit trail's console page, for managers and admins, and its retention kept by the tick."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,16 +19,29 @@ PAGE = "/console/audit"
 @pytest.fixture
 def staff(app):
     make_office(), make_office(**FRANCE)
-    for email, office, role in (("manager@uk.example.org", "GB", None), ("manager@fr.example.org", "FR", None),
-                                ("campaigner@uk.example.org", "GB", "campaigner"), ("viewer@uk.example.org", "GB", "viewer")):
+    for email, office, role in (
+        ("manager@uk.example.org", "GB", None),
+        ("manager@fr.example.org", "FR", None),
+        ("campaigner@uk.example.org", "GB", "campaigner"),
+        ("viewer@uk.example.org", "GB", "viewer"),
+    ):
         token_for(email, office=office, role=role)
     token_for("admin@example.org", admin=True)
 
 
 def add_entry(office_code: str | None, at: datetime, action: str = "supporter.erased", subject: str = "supporter 7"):
     office_id = db.session.scalar(db.select(Office.id).where(Office.code == office_code)) if office_code else None
-    db.session.add(AuditEntry(at=at, actor="someone@example.org", office_id=office_id, action=action, subject=subject,
-                              details={}, network=None))
+    db.session.add(
+        AuditEntry(
+            at=at,
+            actor="someone@example.org",
+            office_id=office_id,
+            action=action,
+            subject=subject,
+            details={},
+            network=None,
+        )
+    )
     db.session.commit()
 
 

@@ -1,5 +1,6 @@
 """Sign-in and sign-out against someone trying: a login link that leads elsewhere, a session cookie kept after
 signing out or after a password change, a sign-out forced from another site."""
+
 from urllib.parse import quote
 
 import pytest
@@ -13,18 +14,56 @@ STAFF = "staff@uk.example.org"
 # Known open-redirect payloads, as the `next` argument arrives once decoded. Browsers drop tabs and newlines
 # inside a URL, read a backslash as a slash and `//host` as a host, so each of these can lead to evil.example.
 ELSEWHERE = [
-    "//evil.example", "//evil.example/x", "///evil.example", "////evil.example", "//evil.example@mobilise.test",
-    "/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "/\r\n/evil.example", "\t//evil.example",
-    "\n//evil.example", " //evil.example", "/ /evil.example", "/\x0b/evil.example", "/\x0c/evil.example",
-    "/\x7f/evil.example", "/\u3000/evil.example", "/\u200b/evil.example", "/\u202e/evil.example", "/\ufeff/evil.example",
-    "/\\evil.example", "\\\\evil.example", "/\\/evil.example", "\\/evil.example", "\\/\\/evil.example",
-    "https://evil.example", "HTTPS://evil.example", "http:evil.example", "http:/evil.example", "https:///evil.example",
-    "//evil.example/%2F..", "/\t\\evil.example", "javascript:alert(1)", "JaVaScRiPt:alert(1)", "java\tscript:alert(1)",
-    "data:text/html,<script>alert(1)</script>", "evil.example", "@evil.example", "?next=//evil.example",
-    "/\r\nSet-Cookie: taken=1", "/" + "a" * 5000,
+    "//evil.example",
+    "//evil.example/x",
+    "///evil.example",
+    "////evil.example",
+    "//evil.example@mobilise.test",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r/evil.example",
+    "/\r\n/evil.example",
+    "\t//evil.example",
+    "\n//evil.example",
+    " //evil.example",
+    "/ /evil.example",
+    "/\x0b/evil.example",
+    "/\x0c/evil.example",
+    "/\x7f/evil.example",
+    "/\u3000/evil.example",
+    "/\u200b/evil.example",
+    "/\u202e/evil.example",
+    "/\ufeff/evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/\\/evil.example",
+    "\\/evil.example",
+    "\\/\\/evil.example",
+    "https://evil.example",
+    "HTTPS://evil.example",
+    "http:evil.example",
+    "http:/evil.example",
+    "https:///evil.example",
+    "//evil.example/%2F..",
+    "/\t\\evil.example",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "java\tscript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "evil.example",
+    "@evil.example",
+    "?next=//evil.example",
+    "/\r\nSet-Cookie: taken=1",
+    "/" + "a" * 5000,
 ]
 # Pages of this site, which a login link may lead back to.
-HERE = ["/", "/console/queues", "/console/supporters/?q=ana%40example.org", "/console/cases/1?office=GB", "/@evil.example"]
+HERE = [
+    "/",
+    "/console/queues",
+    "/console/supporters/?q=ana%40example.org",
+    "/console/cases/1?office=GB",
+    "/@evil.example",
+]
 
 
 class Browser(FlaskClient):
@@ -52,14 +91,19 @@ def client(app, staff):
 def signed_in_to(app, target: str):
     client = app.test_client()  # a fresh browser each time: a signed-in one is sent home whatever `next` says
     token = csrf_from(client.get("/login"))
-    return client.post(f"/login?next={quote(target, safe='')}", data={"email": STAFF, "password": PASSWORD, "csrf_token": token})
+    return client.post(
+        f"/login?next={quote(target, safe='')}", data={"email": STAFF, "password": PASSWORD, "csrf_token": token}
+    )
 
 
 def test_a_login_link_never_leads_to_another_site(app, staff):
     answers = {target: signed_in_to(app, target) for target in ELSEWHERE}
     # Sent to the console's home, or (a NUL, with the app-wide guard) refused: never elsewhere, never a 500.
-    led_away = {t: (a.status_code, a.headers.get("Location")) for t, a in answers.items()
-                if not (a.status_code == 302 and a.headers["Location"] == "/")}
+    led_away = {
+        t: (a.status_code, a.headers.get("Location"))
+        for t, a in answers.items()
+        if not (a.status_code == 302 and a.headers["Location"] == "/")
+    }
     assert led_away == {}
 
 
@@ -71,7 +115,9 @@ def test_a_login_link_with_a_control_character_is_not_a_server_error(app, staff)
 
 
 def test_a_login_link_leads_back_to_the_page_of_this_site_that_asked(app, staff):
-    assert {target: signed_in_to(app, target).headers["Location"] for target in HERE} == {target: target for target in HERE}
+    assert {target: signed_in_to(app, target).headers["Location"] for target in HERE} == {
+        target: target for target in HERE
+    }
 
 
 def saved_session(client) -> str:
@@ -166,7 +212,9 @@ def test_a_session_from_before_sessions_had_versions_is_refused(app, client, sta
 
 def test_an_oversized_sign_in_is_a_clean_400(app, client, staff):
     token = csrf_from(client.get("/login"))
-    long_email = client.post("/login", data={"email": "a" * 5000 + "@example.org", "password": PASSWORD, "csrf_token": token})
+    long_email = client.post(
+        "/login", data={"email": "a" * 5000 + "@example.org", "password": PASSWORD, "csrf_token": token}
+    )
     long_password = client.post("/login", data={"email": STAFF, "password": "p" * 5000, "csrf_token": token})
     assert long_email.status_code == long_password.status_code == 400
     assert "Sign in" in long_email.get_data(as_text=True)

@@ -3,6 +3,7 @@ defers and refuses, a launch planned ahead, workers SIGKILLed at random and Redi
 
 Every deliverable supporter must be reached, the planned launch sent, each text appear as written, no header be
 injected, and no one get an email twice beyond one per kill and per worker."""
+
 import os
 import random
 import signal
@@ -22,7 +23,7 @@ from mobilise.sequences.dispatch import start_drive
 from mobilise.supporters.service import upsert_supporters
 
 from .builders import make_case, make_office
-from .conftest import ROOT, Relay
+from .conftest import ROOT
 from .test_delivery_faults import Moody
 
 SUMMARY = "Held since May. @@nope@@ {{ 7*7 }} %(x)s"
@@ -52,18 +53,29 @@ def people(code: str, count: int) -> list[dict]:
     return rows
 
 
-def test_workers_alone_get_every_email_out_once_through_kills_a_redis_flush_and_hostile_text(app, service_env, redis_client):
+def test_workers_alone_get_every_email_out_once_through_kills_a_redis_flush_and_hostile_text(
+    app, service_env, redis_client
+):
     gb_rows, es_rows = people("GB", PEOPLE), people("ES", PLANNED)
     everyone = [row["email"] for row in gb_rows + es_rows]
     refused = {address for n, address in enumerate(everyone) if n % 150 == 7}
     deferred = {address for n, address in enumerate(everyone) if n % 10 == 3} - refused
     relay = UnicodeMoody(deferred=deferred, refused=refused, pause=0.02)  # the send outlasts the kills
     relay.controller.start()
-    env = {**service_env, "MAIL_PORT": str(relay.port), "SEND_BATCH_SIZE": "150", "SEND_LEASE_SECONDS": "3",
-           "TICK_SECONDS": "1", "SEND_DEFER_BACKOFF": "1,2", "SEND_RELAY_BACKOFF": "1"}
+    env = {
+        **service_env,
+        "MAIL_PORT": str(relay.port),
+        "SEND_BATCH_SIZE": "150",
+        "SEND_LEASE_SECONDS": "3",
+        "TICK_SECONDS": "1",
+        "SEND_DEFER_BACKOFF": "1,2",
+        "SEND_RELAY_BACKOFF": "1",
+    }
 
     gb = make_office()
-    es = make_office(code="ES", name="Amnistía España", language="es", timezone="Europe/Madrid", sender="ua@es.example.org")
+    es = make_office(
+        code="ES", name="Amnistía España", language="es", timezone="Europe/Madrid", sender="ua@es.example.org"
+    )
     upsert_supporters(gb, gb_rows)
     upsert_supporters(es, es_rows)
     case = make_case(summary=SUMMARY)
@@ -71,8 +83,14 @@ def test_workers_alone_get_every_email_out_once_through_kills_a_redis_flush_and_
     planned = start_drive(case, es, {"office": "ES", "send_at": iso(utcnow() + timedelta(seconds=60))}).mailings[0].id
 
     def start_worker():
-        return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     started = time.monotonic()
     workers = [start_worker(), start_worker()]
@@ -104,16 +122,20 @@ def test_workers_alone_get_every_email_out_once_through_kills_a_redis_flush_and_
             worker.wait()
         relay.controller.stop()
 
-    statuses = {m: Counter(db.session.scalars(db.select(Delivery.status).where(Delivery.mailing_id == m)))
-                for m in (launched, planned)}
+    statuses = {
+        m: Counter(db.session.scalars(db.select(Delivery.status).where(Delivery.mailing_id == m)))
+        for m in (launched, planned)
+    }
     assert {db.session.get(Mailing, m).status for m in (launched, planned)} == {"sent"}, statuses
     assert exited == 0
     received = Counter(relay.recipients())
     deliverable = set(everyone) - refused
     assert set(received) == deliverable
     duplicates = sum(received.values()) - len(deliverable)
-    print(f"chaos: {len(deliverable)} reached in {time.monotonic() - started:.0f} s, {kills} kills, "
-          f"{duplicates} duplicates, {len(refused)} refused")
+    print(
+        f"chaos: {len(deliverable)} reached in {time.monotonic() - started:.0f} s, {kills} kills, "
+        f"{duplicates} duplicates, {len(refused)} refused"
+    )
     assert duplicates <= kills + len(workers), f"{duplicates} duplicates for {kills} kills"
     assert statuses[launched] + statuses[planned] == {"sent": len(deliverable), "failed": len(refused)}
 

@@ -1,4 +1,5 @@
 """Deadlines in the office's timezone: the last day to act, until the midnight after it."""
+
 from datetime import date, datetime
 
 from mobilise.clock import days_left, deadline_end, is_open, local_to_utc

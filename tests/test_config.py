@@ -1,4 +1,5 @@
 """Configuration from the environment, with the contract's defaults."""
+
 import pytest
 
 from mobilise import create_app
@@ -37,7 +38,9 @@ def test_production_requires_a_secret_key(monkeypatch):
         create_app()
 
 
-@pytest.mark.parametrize("value, expected", [("true", True), ("1", True), ("YES", True), ("false", False), ("0", False), ("no", False)])
+@pytest.mark.parametrize(
+    "value, expected", [("true", True), ("1", True), ("YES", True), ("false", False), ("0", False), ("no", False)]
+)
 def test_booleans(value, expected):
     assert parse_bool(value, "X") is expected
 
@@ -56,7 +59,9 @@ def test_relay_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("MAIL_PER_SECOND", "40")
     monkeypatch.setenv("MAIL_PER_HOUR", "90000")
     monkeypatch.setenv("SEND_DEFER_BACKOFF", "30, 120")
-    monkeypatch.setenv("MAIL_RELAYS", '[{"name": "eu", "server": "smtp.eu.example", "offices": ["es"], "per_second": 5}]')
+    monkeypatch.setenv(
+        "MAIL_RELAYS", '[{"name": "eu", "server": "smtp.eu.example", "offices": ["es"], "per_second": 5}]'
+    )
     app = create_app()
     assert (app.config["MAIL_PER_SECOND"], app.config["MAIL_PER_HOUR"]) == (40, 90000)
     assert app.config["SEND_DEFER_BACKOFF"] == (30, 120)
@@ -67,12 +72,15 @@ def test_relay_settings_from_the_environment(monkeypatch):
         assert relay_for("GB").name == "default" and relay_for("GB").per_hour == 90000
 
 
-@pytest.mark.parametrize("name, value, says", [
-    ("MAIL_RELAYS", "{not json", "MAIL_RELAYS must be a JSON list"),
-    ("MAIL_RELAYS", '[{"server": "x"}]', "MAIL_RELAYS must be a JSON list of"),
-    ("MAIL_PER_SECOND", "fast", "MAIL_PER_SECOND must be a positive number"),
-    ("SEND_RELAY_BACKOFF", "10,soon", "SEND_RELAY_BACKOFF must be delays in seconds"),
-])
+@pytest.mark.parametrize(
+    "name, value, says",
+    [
+        ("MAIL_RELAYS", "{not json", "MAIL_RELAYS must be a JSON list"),
+        ("MAIL_RELAYS", '[{"server": "x"}]', "MAIL_RELAYS must be a JSON list of"),
+        ("MAIL_PER_SECOND", "fast", "MAIL_PER_SECOND must be a positive number"),
+        ("SEND_RELAY_BACKOFF", "10,soon", "SEND_RELAY_BACKOFF must be delays in seconds"),
+    ],
+)
 def test_bad_relay_settings_are_clear_errors(monkeypatch, name, value, says):
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=says):

@@ -1,4 +1,5 @@
 """The staff console through HTTP: sign-in, throttling, CSRF, headers, office scoping, and each action's two steps."""
+
 import re
 
 import pytest
@@ -8,7 +9,13 @@ from mobilise.models import Drive, Mailing, Supporter
 
 from .builders import make_case, make_office, make_supporters, token_for
 
-SPAIN = {"code": "ES", "name": "Amnistía España", "language": "es", "timezone": "Europe/Madrid", "sender": "a@es.example.org"}
+SPAIN = {
+    "code": "ES",
+    "name": "Amnistía España",
+    "language": "es",
+    "timezone": "Europe/Madrid",
+    "sender": "a@es.example.org",
+}
 PASSWORD = "correct horse battery"
 
 
@@ -56,7 +63,10 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, two_offices):
 
 
 def test_sign_in_wrong_then_right_then_out(client, two_offices):
-    wrong = client.post("/login", data={"email": "staff@uk.example.org", "password": "nope", "csrf_token": csrf_from(client.get("/login"))})
+    wrong = client.post(
+        "/login",
+        data={"email": "staff@uk.example.org", "password": "nope", "csrf_token": csrf_from(client.get("/login"))},
+    )
     assert wrong.status_code == 401 and "Wrong email or password." in wrong.get_data(as_text=True)
     right = sign_in(client, "staff@uk.example.org")
     assert right.status_code == 302 and right.headers["Location"] == "/"
@@ -70,16 +80,28 @@ def test_sign_in_wrong_then_right_then_out(client, two_offices):
 
 def test_a_login_link_cannot_send_staff_to_another_site(client, two_offices):
     token = csrf_from(client.get("/login"))
-    response = client.post("/login?next=//evil.example/x", data={"email": "staff@uk.example.org", "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login?next=//evil.example/x",
+        data={"email": "staff@uk.example.org", "password": PASSWORD, "csrf_token": token},
+    )
     assert response.headers["Location"] == "/"
 
 
 def test_repeated_failures_are_throttled(client, two_offices):
     token = csrf_from(client.get("/login"))
-    codes = [client.post("/login", data={"email": "staff@uk.example.org", "password": f"guess{n}", "csrf_token": token}).status_code
-             for n in range(6)]
+    codes = [
+        client.post(
+            "/login", data={"email": "staff@uk.example.org", "password": f"guess{n}", "csrf_token": token}
+        ).status_code
+        for n in range(6)
+    ]
     assert codes == [401] * 5 + [429]
-    assert client.post("/login", data={"email": "staff@uk.example.org", "password": PASSWORD, "csrf_token": token}).status_code == 429
+    assert (
+        client.post(
+            "/login", data={"email": "staff@uk.example.org", "password": PASSWORD, "csrf_token": token}
+        ).status_code
+        == 429
+    )
 
 
 def test_a_form_without_its_csrf_token_is_refused(client, two_offices):
@@ -95,7 +117,10 @@ def test_every_page_sends_security_headers(client, two_offices):
     sign_in(client, "staff@uk.example.org")
     for path in ("/login", "/", "/console/queues", "/console/supporters/"):
         headers = client.get(path).headers
-        assert "default-src 'self'" in headers["Content-Security-Policy"] and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert (
+            "default-src 'self'" in headers["Content-Security-Policy"]
+            and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        )
         assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
 
 
@@ -122,7 +147,9 @@ def test_launch_shows_the_email_and_the_audience_then_sends_only_on_yes(client, 
     assert "Yes, send it to 3 supporters" in page
     assert db.session.scalar(db.select(db.func.count(Drive.id))) == 0  # nothing yet
     preview = client.get(f"/console/cases/{case.id}/preview/launch?office=GB")
-    assert "sandbox" in preview.headers["Content-Security-Policy"] and "Cease detentions" in preview.get_data(as_text=True)
+    assert "sandbox" in preview.headers["Content-Security-Policy"] and "Cease detentions" in preview.get_data(
+        as_text=True
+    )
 
     assert 'name="confirm" type="hidden" value="yes"' in page
     done = client.post(url, data={**hidden_fields(confirm), "csrf_token": csrf_from(confirm)})
@@ -143,7 +170,9 @@ def test_a_launch_with_no_audience_says_so_before_sending(client, two_offices):
 
 def test_a_launch_by_language_shows_its_audience_size_first(client, two_offices, run_jobs, relay):
     gb, _ = two_offices
-    db.session.get(Supporter, db.session.scalar(db.select(Supporter.id).where(Supporter.office_id == gb.id))).language = "fr"
+    db.session.get(
+        Supporter, db.session.scalar(db.select(Supporter.id).where(Supporter.office_id == gb.id))
+    ).language = "fr"
     db.session.commit()
     case = make_case()
     sign_in(client, "staff@uk.example.org")
@@ -208,7 +237,9 @@ def test_queue_health(client, two_offices):
     assert "No minute tick has run yet" in page
 
 
-def test_the_queues_page_shows_a_relay_down_and_how_long_ago_the_tick_ran(app, client, two_offices, run_jobs, redis_client):
+def test_the_queues_page_shows_a_relay_down_and_how_long_ago_the_tick_ran(
+    app, client, two_offices, run_jobs, redis_client
+):
     from mobilise.sending.relays import all_relays
     from mobilise.sending.tick import LAST_TICK
 
@@ -222,12 +253,14 @@ def test_the_queues_page_shows_a_relay_down_and_how_long_ago_the_tick_ran(app, c
     redis_client.set(LAST_TICK, str(float(redis_client.get(LAST_TICK)) - 600))  # as if no worker had ticked since
     page = client.get("/console/queues").get_data(as_text=True)
     assert "The last minute tick ended 10 minutes ago" in page and "Are the workers running?" in page
-    assert re.search(r"<strong class=\"bad\">down</strong> until \d\d:\d\d:\d\d UTC: connection refused by 127.0.0.1", page)
+    assert re.search(
+        r"<strong class=\"bad\">down</strong> until \d\d:\d\d:\d\d UTC: connection refused by 127.0.0.1", page
+    )
 
 
 def test_a_paused_email_says_why_on_the_case_page_and_staff_resume_it_there(app, client, run_jobs):
-    from mobilise.sequences.mailing_state import pause
     from mobilise.sequences.dispatch import start_drive
+    from mobilise.sequences.mailing_state import pause
 
     office = make_office()
     make_supporters(office, 2)
@@ -241,7 +274,9 @@ def test_a_paused_email_says_why_on_the_case_page_and_staff_resume_it_there(app,
     text = page.get_data(as_text=True)
     assert "Paused:</strong> the relay refused 50 of the last 60 emails" in text and "Resume sending" in text
 
-    resumed = client.post(f"/console/mailings/{mailing.id}/resume", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    resumed = client.post(
+        f"/console/mailings/{mailing.id}/resume", data={"csrf_token": csrf_from(page)}, follow_redirects=True
+    )
     assert "The email is sending again." in resumed.get_data(as_text=True)
     run_jobs()
     db.session.expire_all()
@@ -249,7 +284,9 @@ def test_a_paused_email_says_why_on_the_case_page_and_staff_resume_it_there(app,
     assert client.post(f"/console/mailings/{mailing.id}/resume", data={}).status_code == 400
 
 
-def test_an_update_written_in_two_languages_in_the_console_reaches_each_reader_in_theirs(client, two_offices, run_jobs, relay):
+def test_an_update_written_in_two_languages_in_the_console_reaches_each_reader_in_theirs(
+    client, two_offices, run_jobs, relay
+):
     from .builders import translated
 
     # ES's two supporters read the office's Spanish.

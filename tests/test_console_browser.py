@@ -1,4 +1,5 @@
 """The console in a real browser: sign in, launch, watch an action come in, export the counts."""
+
 import re
 
 from .builders import make_case, make_office, make_supporters, token_for

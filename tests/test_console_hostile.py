@@ -1,5 +1,6 @@
 """The staff console (and the supporters list it shares with the API) against hostile query strings and
 form values: each a 4xx with the page or the form shown again, never a 500, and every page bounded."""
+
 import time
 from datetime import date
 
@@ -58,8 +59,12 @@ def test_a_page_far_past_the_end_is_empty(client, two_offices):  # noqa: F811
 
 def test_an_unknown_office_is_a_404(client, two_offices):  # noqa: F811
     sign_in(client, "admin@example.org")
-    for url in ("/console/supporters/?office=ZZ", "/console/supporters/?office=GBR", "/?office=ZZ",
-                "/console/supporters/?office=%C3%A9%C3%A9"):
+    for url in (
+        "/console/supporters/?office=ZZ",
+        "/console/supporters/?office=GBR",
+        "/?office=ZZ",
+        "/console/supporters/?office=%C3%A9%C3%A9",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.get("/console/supporters/?office=es").status_code == 200
 
@@ -72,11 +77,14 @@ def _launched(gb):
     return case
 
 
-@pytest.mark.parametrize("field, value, says", [
-    ("deadline", "9999-12-31", "between the years 1900 and 2999"),
-    ("tags", "x" * 300, "at most 100 characters"),
-    ("languages", "en," * 400, "Field cannot be longer than 500 characters."),
-])
+@pytest.mark.parametrize(
+    "field, value, says",
+    [
+        ("deadline", "9999-12-31", "between the years 1900 and 2999"),
+        ("tags", "x" * 300, "at most 100 characters"),
+        ("languages", "en," * 400, "Field cannot be longer than 500 characters."),
+    ],
+)
 def test_a_launch_form_with_a_value_out_of_bounds_comes_back_as_a_422(client, two_offices, field, value, says):  # noqa: F811
     case = make_case()
     sign_in(client, "staff@uk.example.org")
@@ -85,13 +93,16 @@ def test_a_launch_form_with_a_value_out_of_bounds_comes_back_as_a_422(client, tw
     assert db.session.scalar(db.select(db.func.count(Drive.id))) == 0
 
 
-@pytest.mark.parametrize("change, data, says", [
-    ("extend", {"deadline": "9999-12-31"}, "between the years 1900 and 2999"),
-    ("extend", {"deadline": "0001-01-01"}, "between the years 1900 and 2999"),
-    ("update", {"body": "x" * 20_001}, "Field cannot be longer than 20000 characters."),
-    ("close", {"outcome": "good_news", "body": "x" * 20_001}, "Field cannot be longer than 20000 characters."),
-    ("close", {"outcome": "everyone freed"}, "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "change, data, says",
+    [
+        ("extend", {"deadline": "9999-12-31"}, "between the years 1900 and 2999"),
+        ("extend", {"deadline": "0001-01-01"}, "between the years 1900 and 2999"),
+        ("update", {"body": "x" * 20_001}, "Field cannot be longer than 20000 characters."),
+        ("close", {"outcome": "good_news", "body": "x" * 20_001}, "Field cannot be longer than 20000 characters."),
+        ("close", {"outcome": "everyone freed"}, "Not a valid choice"),
+    ],
+)
 def test_a_change_form_with_a_value_out_of_bounds_comes_back_as_a_422(client, two_offices, change, data, says):  # noqa: F811
     gb, _ = two_offices
     case = _launched(gb)

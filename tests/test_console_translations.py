@@ -1,4 +1,5 @@
 """Translating a case in the console, and the audience by language before a launch (issue #16)."""
+
 import html
 import re
 
@@ -12,7 +13,13 @@ from mobilise.supporters.service import upsert_supporters
 from .builders import TRANSLATED, make_case, make_office, make_supporters, token_for, translated
 from .test_console import csrf_from, hidden_fields, post_form, sign_in
 
-FRANCE = {"code": "FR", "name": "Amnesty France", "language": "fr", "timezone": "Europe/Paris", "sender": "ua@fr.example.org"}
+FRANCE = {
+    "code": "FR",
+    "name": "Amnesty France",
+    "language": "fr",
+    "timezone": "Europe/Paris",
+    "sender": "ua@fr.example.org",
+}
 MISSING_MARK = "<strong>Missing</strong> — this translation is not used until it is filled."
 # The builders' case has six texts (no additional information): a translation lacking them all lacks six.
 ORIGINAL_TEXTS = 6
@@ -21,9 +28,15 @@ ORIGINAL_TEXTS = 6
 def form_of(language: str = "fr", **overrides) -> dict:
     """The translation form's fields filled with the builders' translation, as a browser posts them."""
     texts = TRANSLATED[language]
-    fields = {"title": texts["title"], "summary": texts["summary"], "pronoun": texts["pronoun"],
-              "target_title": texts["target"]["title"], "target_salutation": texts["target"]["salutation"],
-              "model_letter": texts["model_letter"], "additional_information": ""}
+    fields = {
+        "title": texts["title"],
+        "summary": texts["summary"],
+        "pronoun": texts["pronoun"],
+        "target_title": texts["target"]["title"],
+        "target_salutation": texts["target"]["salutation"],
+        "model_letter": texts["model_letter"],
+        "additional_information": "",
+    }
     return fields | overrides
 
 
@@ -43,9 +56,14 @@ def france(app):
     """A French office: 3 supporters with no language of their own (they read French), 2 English, 1 Spanish."""
     gb, fr = make_office(), make_office(**FRANCE)
     make_supporters(fr, 3)
-    upsert_supporters(fr, [{"email": "english0@fr.example.net", "language": "en", "tags": ["pressed"]},
-                           {"email": "english1@fr.example.net", "language": "en"},
-                           {"email": "spanish0@fr.example.net", "language": "es"}])
+    upsert_supporters(
+        fr,
+        [
+            {"email": "english0@fr.example.net", "language": "en", "tags": ["pressed"]},
+            {"email": "english1@fr.example.net", "language": "en"},
+            {"email": "spanish0@fr.example.net", "language": "es"},
+        ],
+    )
     token_for("admin@example.org", admin=True)
     token_for("staff@fr.example.org", office="FR")
     return gb, fr
@@ -70,7 +88,9 @@ def test_an_admin_adds_a_french_translation_and_the_case_then_reads_whole_in_fre
     assert case_now(case.id).languages() == {"en", "fr"}
     assert case_now(case.id).translation("fr").target_salutation == "Monsieur le Président"
     after = client.get(saved.headers["Location"])
-    assert "Status: Complete: used in emails and pages." in text_of(after) and MISSING_MARK not in after.get_data(as_text=True)
+    assert "Status: Complete: used in emails and pages." in text_of(after) and MISSING_MARK not in after.get_data(
+        as_text=True
+    )
     assert "Complete: used in emails and pages." in text_of(client.get(f"/console/cases/{case.id}"))
 
 
@@ -83,7 +103,10 @@ def test_the_fields_still_missing_are_marked_and_the_status_says_incomplete(clie
     page = client.get(url)
     words = text_of(page)
     assert "Status: Incomplete: 4 fields missing, readers get English instead." in words
-    assert "Still missing: Pronoun of the person at risk, The target's title, Salutation to the target, Model letter." in words
+    assert (
+        "Still missing: Pronoun of the person at risk, The target's title, Salutation to the target, Model letter."
+        in words
+    )
     assert page.get_data(as_text=True).count(MISSING_MARK) == 4
     listed = text_of(client.get(f"/console/cases/{case.id}"))
     assert "incomplete Incomplete: 4 fields missing, readers get English instead." in listed
@@ -107,7 +130,9 @@ def test_office_staff_read_a_translation_beside_the_original_but_only_admins_cha
     url = f"/console/cases/{case.id}/translations/fr"
     page = client.get(url)
     assert page.status_code == 200 and "Monsieur le Président" in page.get_data(as_text=True)
-    assert "<textarea" not in page.get_data(as_text=True) and "Save the French translation" not in page.get_data(as_text=True)
+    assert "<textarea" not in page.get_data(as_text=True) and "Save the French translation" not in page.get_data(
+        as_text=True
+    )
     assert client.post(url, data={**form_of(title="Autre"), "csrf_token": csrf_from(page)}).status_code == 403
     assert case_now(case.id).translation("fr").title == TRANSLATED["fr"]["title"]
     assert "Add a language" not in client.get(f"/console/cases/{case.id}").get_data(as_text=True)
@@ -121,7 +146,9 @@ def test_a_closed_case_says_in_words_that_its_texts_no_longer_change(client, fra
     sign_in(client, "admin@example.org")
     url = f"/console/cases/{case.id}/translations/fr"
     page = client.get(url)
-    assert "This case is closed: its texts can no longer be changed." in text_of(page) and "<textarea" not in page.get_data(as_text=True)
+    assert "This case is closed: its texts can no longer be changed." in text_of(
+        page
+    ) and "<textarea" not in page.get_data(as_text=True)
     refused = client.post(url, data={**form_of(), "csrf_token": csrf_from(page)})
     assert refused.status_code == 409 and "Not saved: This case is closed" in text_of(refused)
     assert case_now(case.id).translation("fr") is None
@@ -165,11 +192,15 @@ def test_the_launch_page_of_a_french_office_warns_before_a_translation_and_not_a
 
 
 def test_an_incomplete_translation_is_named_in_the_warning_with_the_fields_it_lacks(client, france):
-    case = make_case(translations={"fr": {k: v for k, v in TRANSLATED["fr"].items() if k not in ("summary", "pronoun")}})
+    case = make_case(
+        translations={"fr": {k: v for k, v in TRANSLATED["fr"].items() if k not in ("summary", "pronoun")}}
+    )
     sign_in(client, "admin@example.org")
     warned = text_of(client.get(f"/console/cases/{case.id}/launch?office=FR"))
-    assert ("The French translation of this case is incomplete (missing: Summary, Pronoun of the person at risk): "
-            "3 supporters who read French will get it in English.") in warned
+    assert (
+        "The French translation of this case is incomplete (missing: Summary, Pronoun of the person at risk): "
+        "3 supporters who read French will get it in English."
+    ) in warned
     assert "Complete the French translation first" in warned
 
 
@@ -182,15 +213,20 @@ def test_the_warning_leads_to_the_translation_and_back_to_the_launch(client, fra
     saved = post_form(client, link, form_of())
     assert saved.status_code == 302 and saved.headers["Location"] == f"/console/cases/{case.id}/launch?office=FR"
     back = client.get(saved.headers["Location"])
-    assert '<option selected value="FR">' in back.get_data(as_text=True) and "no French translation" not in text_of(back)
+    assert '<option selected value="FR">' in back.get_data(as_text=True) and "no French translation" not in text_of(
+        back
+    )
 
 
 def rows_of(response, table: str) -> dict[str, int]:
     """A table of the launch page as {first column: the count column}; {} when the page has no such table."""
     found = re.search(rf'<table class="{table}".*?</table>', response.get_data(as_text=True), re.S)
     section = found.group(0) if found else ""
-    return {name: int(n) for name, n in re.findall(r'<th scope="row">([^<]+)</th><td class="num">(\d+)</td>', section)
-            if name != "In all"}
+    return {
+        name: int(n)
+        for name, n in re.findall(r'<th scope="row">([^<]+)</th><td class="num">(\d+)</td>', section)
+        if name != "In all"
+    }
 
 
 @pytest.mark.parametrize("filters", [{}, {"tags": "pressed"}, {"languages": "fr, es"}])
@@ -212,8 +248,13 @@ def test_the_counts_by_language_shown_before_a_launch_are_reading_audiences(clie
     assert f"to <strong>{expected['total']}</strong> subscribed supporters" in confirm.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("asked, says", [("", "Choose a language to translate the case into."),
-                                         ("en", "The case is written in English: choose another language.")])
+@pytest.mark.parametrize(
+    "asked, says",
+    [
+        ("", "Choose a language to translate the case into."),
+        ("en", "The case is written in English: choose another language."),
+    ],
+)
 def test_adding_no_language_or_the_cases_own_says_so_on_the_case_page(client, france, asked, says):
     case = make_case()
     sign_in(client, "admin@example.org")

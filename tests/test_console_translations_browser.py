@@ -1,4 +1,5 @@
 """Translating a case in a real browser at phone width: the warning at the launch, the form, the status changing."""
+
 import re
 
 from mobilise.extensions import db
@@ -26,7 +27,10 @@ def test_an_admin_on_a_phone_translates_from_the_launchs_warning_and_sees_the_st
 
         page.goto(f"{live_server}/console/cases/{case.id}/launch?office=FR")
         warning = page.get_by_role("alert")
-        assert "This case has no French translation: 3 supporters who read French will get it in English." in warning.inner_text()
+        assert (
+            "This case has no French translation: 3 supporters who read French will get it in English."
+            in warning.inner_text()
+        )
         page.screenshot(path=SCREENSHOTS / "console-launch-warning-phone.png", full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
         page.get_by_role("link", name="Add the French translation first").click()
@@ -38,8 +42,10 @@ def test_an_admin_on_a_phone_translates_from_the_launchs_warning_and_sees_the_st
         page.get_by_role("button", name="Save the French translation").click()
         # Saving from the launch's warning goes back to the launch, which still warns: four texts are missing.
         page.get_by_text("The French translation is saved. Incomplete: 4 fields missing").wait_for()
-        assert "incomplete (missing: Pronoun of the person at risk, The target's title, Salutation to the target, Model letter)" \
+        assert (
+            "incomplete (missing: Pronoun of the person at risk, The target's title, Salutation to the target, Model letter)"
             in page.get_by_role("alert").inner_text()
+        )
         page.get_by_role("link", name="Complete the French translation first").click()
         page.get_by_role("heading", name=re.compile("Status: Incomplete: 4 fields missing")).wait_for()
         assert page.get_by_text("Missing — this translation is not used until it is filled.").count() == 4

@@ -1,4 +1,5 @@
 """The counters staff read agree with the rows they count, whatever order things happen in."""
+
 import time
 from datetime import timedelta
 
@@ -14,7 +15,6 @@ from mobilise.tracking.events import write_events
 
 from .builders import make_case, make_office, make_supporters
 from .test_stats import PHONE, links_for
-
 
 
 def counted_from_rows(case) -> dict:
@@ -41,8 +41,11 @@ def counted_from_rows(case) -> dict:
                 emails[office][name] += 1
     for event in events:
         delivery = deliveries[event.delivery_id]
-        names = {"open": ["opened"] + ([] if event.machine else ["opened_human"]),
-                 "click": [] if event.machine else ["clicked"], "unsubscribe": ["unsubscribed"]}[event.kind]
+        names = {
+            "open": ["opened"] + ([] if event.machine else ["opened_human"]),
+            "click": [] if event.machine else ["clicked"],
+            "unsubscribe": ["unsubscribed"],
+        }[event.kind]
         for name in names:
             per_mailing[delivery.mailing_id][name].add(delivery.id)
             per_office[office_of[mailings[delivery.mailing_id]]][name].add(delivery.supporter_id)
@@ -51,7 +54,9 @@ def counted_from_rows(case) -> dict:
             per_mailing[deliveries[action.delivery_id].mailing_id]["acted"].add(action.id)
         per_office[db.session.get(Office, action.office_id).code]["acted"].add(action.supporter_id)
 
-    offices = {code: {name: len(people) for name, people in sets.items()} | emails[code] for code, sets in per_office.items()}
+    offices = {
+        code: {name: len(people) for name, people in sets.items()} | emails[code] for code, sets in per_office.items()
+    }
     return {
         "offices": offices,
         "mailings": {m: {name: len(ids) for name, ids in sets.items()} for m, sets in per_mailing.items()},
@@ -112,7 +117,9 @@ def test_counters_agree_with_the_rows_through_a_whole_drive(app, client, relay, 
 
     # Replayed events change nothing; a recount from the rows lands where the counters are.
     replay = db.session.scalars(db.select(Event).where(Event.event_key.is_not(None))).all()
-    write_events([(e.kind, e.delivery_id, e.link_id, "", e.network, e.created_at.timestamp(), e.event_key) for e in replay])
+    write_events(
+        [(e.kind, e.delivery_id, e.link_id, "", e.network, e.created_at.timestamp(), e.event_key) for e in replay]
+    )
     assert counted(case) == stats
     recount([d.id for d in db.session.scalars(db.select(Drive))])
     assert counted(case) == stats
@@ -150,8 +157,15 @@ def test_the_recount_command_rebuilds_counts_loaded_behind_the_writers_back(app,
     # A bulk load straight into the tables, as a migration from another tool would do.
     supporters = db.session.scalars(db.select(Supporter).order_by(Supporter.id)).all()
     deliveries = db.session.scalars(db.select(Delivery).order_by(Delivery.id)).all()
-    db.session.add_all([Event(kind="open", delivery_id=deliveries[0].id), Event(kind="open", delivery_id=deliveries[1].id, machine=True)])
-    db.session.add(Action(case_id=case.id, office_id=office.id, supporter_id=supporters[2].id, delivery_id=deliveries[2].id))
+    db.session.add_all(
+        [
+            Event(kind="open", delivery_id=deliveries[0].id),
+            Event(kind="open", delivery_id=deliveries[1].id, machine=True),
+        ]
+    )
+    db.session.add(
+        Action(case_id=case.id, office_id=office.id, supporter_id=supporters[2].id, delivery_id=deliveries[2].id)
+    )
     db.session.commit()
     assert counted(case) != counted_from_rows(case)
 

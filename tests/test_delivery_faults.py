@@ -1,6 +1,7 @@
 """Delivery when things go wrong, on real relays (aiosmtpd on loopback), real Redis and both databases:
 temporary and permanent refusals, a relay that is down, too many errors, rate limits, several relays,
 and workers killed with SIGKILL mid-send."""
+
 import asyncio
 import os
 import random
@@ -17,7 +18,6 @@ from mobilise.counts.models import MailingCounts
 from mobilise.extensions import db, mail
 from mobilise.models import Delivery, Mailing
 from mobilise.sending import service as sending
-from mobilise.sending.tick import tick
 from mobilise.sequences.dispatch import start_drive
 
 from .builders import bearer, make_case, make_office, make_supporters, token_for
@@ -89,7 +89,9 @@ def run_until_sent(run_jobs, mailing_id, seconds=20):
         if db.session.get(Mailing, mailing_id).status == "sent":
             return
         time.sleep(0.2)
-    raise AssertionError(f"mailing {mailing_id} still {db.session.get(Mailing, mailing_id).status}: {statuses(mailing_id)}")
+    raise AssertionError(
+        f"mailing {mailing_id} still {db.session.get(Mailing, mailing_id).status}: {statuses(mailing_id)}"
+    )
 
 
 @pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-command-at-a-time"])
@@ -172,8 +174,11 @@ def test_too_many_refusals_pause_the_mailing_for_staff_who_resume_it(app, client
     gb_token = token_for("gb@amnesty.example", office="GB")
     make_office(code="ES", name="Amnistía España", language="es", timezone="Europe/Madrid", sender="ua@es.example.org")
     es_token = token_for("es@amnesty.example", office="ES")
-    [shown] = [m for m in client.get(f"/api/v1/cases/{mailing.drive.case_id}/schedule", headers=bearer(gb_token)).json
-               if m["id"] == mailing_id]
+    [shown] = [
+        m
+        for m in client.get(f"/api/v1/cases/{mailing.drive.case_id}/schedule", headers=bearer(gb_token)).json
+        if m["id"] == mailing_id
+    ]
     assert shown["status"] == "sending" and shown["paused"] == {"reason": mailing.pause_reason, "until": None}
     assert client.post(f"/api/v1/mailings/{mailing_id}/resume", headers=bearer(es_token)).status_code == 404
 
@@ -226,7 +231,9 @@ def test_each_office_sends_through_its_own_relay(app, run_jobs, relay, moody):
     app.config["MAIL_RELAYS"] = [{"name": "es", "server": "127.0.0.1", "port": spanish.port, "offices": ["ES"]}]
     app.extensions.pop("mobilise.relays", None)
     gb = make_office()
-    es = make_office(code="ES", name="Amnistía España", language="es", timezone="Europe/Madrid", sender="ua@es.example.org")
+    es = make_office(
+        code="ES", name="Amnistía España", language="es", timezone="Europe/Madrid", sender="ua@es.example.org"
+    )
     make_supporters(gb, 2)
     make_supporters(es, 3)
     case = make_case()
@@ -256,14 +263,25 @@ def _busy(workers, seconds=3):
 def test_workers_killed_mid_send_lose_no_one_and_duplicate_at_most_one_each(app, service_env, moody):
     """Only workers: they keep the tick themselves (each second here), which recovers what the killed ones held."""
     relay = moody(pause=0.004)  # at most 250 a second: the send lasts long enough to be killed six times
-    env = {**service_env, "MAIL_PORT": str(relay.port), "SEND_BATCH_SIZE": "40", "SEND_LEASE_SECONDS": "1",
-           "TICK_SECONDS": "1"}
+    env = {
+        **service_env,
+        "MAIL_PORT": str(relay.port),
+        "SEND_BATCH_SIZE": "40",
+        "SEND_LEASE_SECONDS": "1",
+        "TICK_SECONDS": "1",
+    }
     count = 2000
     mailing_id = launch(make_office(), count)  # queued; the workers below send it
 
     def start_worker():
-        return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     workers = [start_worker(), start_worker()]
     kills = 0

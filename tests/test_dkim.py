@@ -1,6 +1,7 @@
 """DKIM where the relay does not sign: an office's key, and every email of it signed, verified on what the relay got."""
+
 import base64
-from functools import lru_cache
+from functools import cache
 
 import dkim
 import pytest
@@ -21,18 +22,19 @@ from .builders import bearer, make_case, make_office, make_supporters, token_for
 from .conftest import Relay
 
 
-@lru_cache(maxsize=None)
+@cache
 def rsa_pem(bits: int = 2048, password: bytes | None = None) -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption).decode()
 
 
-@lru_cache(maxsize=None)
+@cache
 def ed25519_pem() -> str:
     key = ed25519.Ed25519PrivateKey.generate()
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def dns_for(office: Office):
@@ -83,15 +85,28 @@ def test_a_mailing_is_signed_and_verifies_on_the_bytes_the_relay_received(app, o
     run_jobs()
 
     received = own_relay.received
-    assert sorted(r for e in received for r in e.rcpt_tos) == ["josé@example.org", *(f"person{n}@gb.example.net" for n in range(4))]
+    assert sorted(r for e in received for r in e.rcpt_tos) == [
+        "josé@example.org",
+        *(f"person{n}@gb.example.net" for n in range(4)),
+    ]
     assert [e.smtp_utf8 for e in received].count(True) == 1
     for envelope in received:
         assert envelope.content.startswith(b"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=uk.example.org;")
         assert verified(envelope.content, office), envelope.rcpt_tos
     signature = dkim.DKIM(received[0].content)
     assert signature.verify(dnsfunc=dns_for(office))
-    assert {b"list-unsubscribe", b"list-unsubscribe-post", b"from", b"to", b"subject", b"date", b"message-id",
-            b"reply-to", b"mime-version", b"content-type"} <= set(signature.include_headers)
+    assert {
+        b"list-unsubscribe",
+        b"list-unsubscribe-post",
+        b"from",
+        b"to",
+        b"subject",
+        b"date",
+        b"message-id",
+        b"reply-to",
+        b"mime-version",
+        b"content-type",
+    } <= set(signature.include_headers)
 
 
 def test_altering_a_signed_header_or_the_body_breaks_the_signature(app, own_relay, run_jobs):
@@ -104,7 +119,9 @@ def test_altering_a_signed_header_or_the_body_breaks_the_signature(app, own_rela
     assert verified(content, office)
     head, body = content.split(b"\r\n\r\n", 1)
     tampered = [
-        content.replace(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", b"List-Unsubscribe-Post: List-Unsubscribe=Two"),
+        content.replace(
+            b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", b"List-Unsubscribe-Post: List-Unsubscribe=Two"
+        ),
         content.replace(b"\r\nSubject: ", b"\r\nSubject: Re: "),
         head + b"\r\nReply-To: someone@evil.example\r\n\r\n" + body,  # a verifier reads the last one
         head + b"\r\nFrom: Someone Else <ua@uk.example.org>\r\n\r\n" + body,  # From is signed twice: none can be added
@@ -155,8 +172,10 @@ def test_an_ed25519_key_signs_with_ed25519(app, own_relay, run_jobs):
     run_jobs()
     [envelope] = own_relay.received
     assert b"a=ed25519-sha256" in envelope.content.split(b"\r\n\r\n")[0]
-    assert office.dkim()["public_key"] == "v=DKIM1; k=ed25519; p=" + base64.b64encode(
-        load_key(ed25519_pem()).public_key().public_bytes_raw()).decode()
+    assert (
+        office.dkim()["public_key"]
+        == "v=DKIM1; k=ed25519; p=" + base64.b64encode(load_key(ed25519_pem()).public_key().public_bytes_raw()).decode()
+    )
     assert ed25519_verified(envelope.content, ed25519_pem())
     assert not ed25519_verified(envelope.content.replace(b"Eduardo", b"Edward", 1), ed25519_pem())
 
@@ -173,7 +192,9 @@ def test_an_office_without_a_key_sends_unsigned_mail_as_before(app, relay, run_j
 
 def test_the_sign_up_confirmation_is_signed(app, client, relay, run_jobs):
     office = signed_office()
-    answer = client.post("/subscribe/GB", data={"email": "rocio@example.org"}, environ_base={"REMOTE_ADDR": "198.51.100.23"})
+    answer = client.post(
+        "/subscribe/GB", data={"email": "rocio@example.org"}, environ_base={"REMOTE_ADDR": "198.51.100.23"}
+    )
     assert answer.status_code == 202
     run_jobs()
     [envelope] = relay.received
@@ -185,8 +206,11 @@ def test_a_visitors_confirmation_is_signed(app, client, relay, run_jobs):
     case = make_case()
     start_drive(case, office, {"office": "GB"})
     run_jobs()  # the launch: nobody on the list
-    answer = client.post(f"/cases/{case.slug}/actions?office=GB", data={"email": "visitor@example.org"},
-                         environ_base={"REMOTE_ADDR": "198.51.100.23"})
+    answer = client.post(
+        f"/cases/{case.slug}/actions?office=GB",
+        data={"email": "visitor@example.org"},
+        environ_base={"REMOTE_ADDR": "198.51.100.23"},
+    )
     assert answer.status_code == 202
     run_jobs()
     [envelope] = relay.received
@@ -228,10 +252,19 @@ def test_a_key_that_cannot_be_loaded_makes_each_message_unsendable(app):
     assert "signing the message failed" in str(error.value)
 
 
-@pytest.mark.parametrize("body", [
-    b"", b"\r\n", b"\r\n\r\n", b"a", b"a \r\n", b" \t \r\n\r\n \r\n", b"\tx\t\ty  z \t\r\nend \t",
-    b"<td   style=x>  hello\t world  \t \r\n    <p> a  b\r\n\r\n \r\n" * 20,
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"\r\n",
+        b"\r\n\r\n",
+        b"a",
+        b"a \r\n",
+        b" \t \r\n\r\n \r\n",
+        b"\tx\t\ty  z \t\r\nend \t",
+        b"<td   style=x>  hello\t world  \t \r\n    <p> a  b\r\n\r\n \r\n" * 20,
+    ],
+)
 def test_the_relaxed_body_is_dkimpys_own(body):
     assert signing.relaxed_body(body) == dkim.canonicalization.Relaxed.canonicalize_body(body)
 
@@ -241,7 +274,11 @@ def test_the_relaxed_body_of_a_real_email_is_dkimpys_own(app):
     make_supporters(office, 1)
     drive = start_drive(make_case(), office, {"office": "GB"})
     composer = Composer(next(m for m in drive.mailings if m.stage == "launch"))
-    body = composer.spliced(1, email="ana@example.net", first_name="Ana", language=None).as_bytes().split(b"\r\n\r\n", 1)[1]
+    body = (
+        composer.spliced(1, email="ana@example.net", first_name="Ana", language=None)
+        .as_bytes()
+        .split(b"\r\n\r\n", 1)[1]
+    )
     assert b"  " in body  # the HTML's indentation: what the faster way is for
     assert signing.relaxed_body(body) == dkim.canonicalization.Relaxed.canonicalize_body(body)
 
@@ -254,8 +291,9 @@ def test_staff_set_a_key_and_see_only_its_public_record(app, client):
     staff = token_for("staff@uk.example.org", office="GB")
     pem = rsa_pem()
     secret_line = pem.splitlines()[5]
-    answer = client.patch("/api/v1/offices/GB", json={"dkim_selector": "Mobilise2026", "dkim_private_key": pem},
-                          headers=bearer(staff))
+    answer = client.patch(
+        "/api/v1/offices/GB", json={"dkim_selector": "Mobilise2026", "dkim_private_key": pem}, headers=bearer(staff)
+    )
     assert answer.status_code == 200, answer.json
     dkim_out = answer.json["dkim"]
     assert dkim_out["selector"] == "mobilise2026" and dkim_out["name"] == "mobilise2026._domainkey.uk.example.org"
@@ -265,25 +303,36 @@ def test_staff_set_a_key_and_see_only_its_public_record(app, client):
         assert secret_line not in response.get_data(as_text=True) and "PRIVATE" not in response.get_data(as_text=True)
     assert listed.json[0]["dkim"] == dkim_out
     # The logo is left as it was by a call that does not name it, and the other way round.
-    assert client.patch("/api/v1/offices/GB", json={"logo_url": "https://uk.example.org/logo.png"},
-                        headers=bearer(staff)).json["dkim"] == dkim_out
-    removed = client.patch("/api/v1/offices/GB", json={"dkim_selector": None, "dkim_private_key": None}, headers=bearer(staff))
+    assert (
+        client.patch(
+            "/api/v1/offices/GB", json={"logo_url": "https://uk.example.org/logo.png"}, headers=bearer(staff)
+        ).json["dkim"]
+        == dkim_out
+    )
+    removed = client.patch(
+        "/api/v1/offices/GB", json={"dkim_selector": None, "dkim_private_key": None}, headers=bearer(staff)
+    )
     assert removed.status_code == 200 and removed.json["dkim"] is None
     assert removed.json["logo_url"] == "https://uk.example.org/logo.png"
     assert db.session.scalar(db.select(Office.dkim_private_key)) is None
 
 
-@pytest.mark.parametrize("key, why", [
-    ("not a key", "PEM"),
-    (rsa_pem().replace("A", "B", 40), "not a private key that can be read"),
-    (rsa_pem(2048, b"secret"), "encrypted"),
-    (RSA_512, "1024 to 4096 bits, not 512"),
-    ("-----BEGIN PRIVATE KEY-----\n\u00e9\n-----END PRIVATE KEY-----", "not a private key that can be read"),
-])
+@pytest.mark.parametrize(
+    "key, why",
+    [
+        ("not a key", "PEM"),
+        (rsa_pem().replace("A", "B", 40), "not a private key that can be read"),
+        (rsa_pem(2048, b"secret"), "encrypted"),
+        (RSA_512, "1024 to 4096 bits, not 512"),
+        ("-----BEGIN PRIVATE KEY-----\n\u00e9\n-----END PRIVATE KEY-----", "not a private key that can be read"),
+    ],
+)
 def test_a_key_that_does_not_do_is_a_422_naming_the_field_and_never_quoting_it(app, client, key, why):
     make_office()
     admin = token_for("admin@example.org", admin=True)
-    answer = client.patch("/api/v1/offices/GB", json={"dkim_selector": "s1", "dkim_private_key": key}, headers=bearer(admin))
+    answer = client.patch(
+        "/api/v1/offices/GB", json={"dkim_selector": "s1", "dkim_private_key": key}, headers=bearer(admin)
+    )
     assert answer.status_code == 422
     [detail] = answer.json["details"]
     assert detail["field"] == "dkim_private_key" and why in detail["error"]
@@ -297,21 +346,48 @@ def test_selector_and_key_go_together_and_the_selector_is_a_dns_name(app, client
     admin = token_for("admin@example.org", admin=True)
     alone = client.patch("/api/v1/offices/GB", json={"dkim_private_key": rsa_pem()}, headers=bearer(admin))
     assert alone.status_code == 422 and "dkim_selector is missing" in alone.json["details"][0]["error"]
-    bad = client.patch("/api/v1/offices/GB", json={"dkim_selector": "a b", "dkim_private_key": ed25519_pem()},
-                       headers=bearer(admin))
+    bad = client.patch(
+        "/api/v1/offices/GB", json={"dkim_selector": "a b", "dkim_private_key": ed25519_pem()}, headers=bearer(admin)
+    )
     assert bad.status_code == 422 and [d["field"] for d in bad.json["details"]] == ["dkim_selector"]
-    made = client.post("/api/v1/offices", headers=bearer(admin), json={
-        "code": "IE", "name": "Amnesty Ireland", "language": "en", "timezone": "Europe/Dublin",
-        "sender": "ua@ie.example.org", "dkim_selector": "k1.mobilise", "dkim_private_key": ed25519_pem()})
+    made = client.post(
+        "/api/v1/offices",
+        headers=bearer(admin),
+        json={
+            "code": "IE",
+            "name": "Amnesty Ireland",
+            "language": "en",
+            "timezone": "Europe/Dublin",
+            "sender": "ua@ie.example.org",
+            "dkim_selector": "k1.mobilise",
+            "dkim_private_key": ed25519_pem(),
+        },
+    )
     assert made.status_code == 201 and made.json["dkim"]["name"] == "k1.mobilise._domainkey.ie.example.org"
 
 
 def test_the_command_line_sets_and_removes_a_key(app, runner, tmp_path):
     key_file = tmp_path / "dkim.pem"
     key_file.write_text(rsa_pem(1024))
-    made = runner.invoke(args=["office", "create", "IE", "--name", "Amnesty Ireland", "--language", "en",
-                               "--timezone", "Europe/Dublin", "--sender", "ua@ie.example.org",
-                               "--dkim-selector", "k1", "--dkim-key-file", str(key_file)])
+    made = runner.invoke(
+        args=[
+            "office",
+            "create",
+            "IE",
+            "--name",
+            "Amnesty Ireland",
+            "--language",
+            "en",
+            "--timezone",
+            "Europe/Dublin",
+            "--sender",
+            "ua@ie.example.org",
+            "--dkim-selector",
+            "k1",
+            "--dkim-key-file",
+            str(key_file),
+        ]
+    )
     assert made.exit_code == 0, made.output
     assert "publish this TXT record at k1._domainkey.ie.example.org" in made.output
     assert "v=DKIM1; k=rsa; p=MIGfMA0" in made.output and "PRIVATE" not in made.output

@@ -1,4 +1,5 @@
 """The launch email as the relay received it: parts, headers, footer, links."""
+
 import re
 
 from mobilise.extensions import db
@@ -46,7 +47,9 @@ def test_list_unsubscribe_is_plain_on_the_wire_however_long(app, relay, run_jobs
     raw = relay.received[0].content.decode("ascii")
     header = re.search(r"^List-Unsubscribe: (.*?)\r\n(?! )", raw, re.M | re.S).group(1)
     assert "=?" not in header  # no RFC 2047 encoded-words, which providers ignore
-    assert re.search(r"<https://urgent-actions\.a-very-long-section-domain-name\.example\.org/unsubscribe/[A-Za-z0-9_.-]+>", header)
+    assert re.search(
+        r"<https://urgent-actions\.a-very-long-section-domain-name\.example\.org/unsubscribe/[A-Za-z0-9_.-]+>", header
+    )
 
 
 def test_html_part_has_lang_inlined_css_pixel_and_footer(app, relay, run_jobs):

@@ -1,6 +1,7 @@
 """The HTML of the emails as the relay received it: tables that Outlook's Word renderer holds, a hidden
 preheader that inboxes show after the subject, the office's logo, links in the design's colours, dark mode.
 How it looks in a browser is tests/test_email_rendering.py."""
+
 import re
 from datetime import date, timedelta
 from html import unescape
@@ -39,7 +40,9 @@ class Elements(HTMLParser):
 
 
 def style_of(attrs) -> dict:
-    return {k.strip(): v.strip() for k, _, v in (d.partition(":") for d in attrs.get("style", "").split(";")) if k.strip()}
+    return {
+        k.strip(): v.strip() for k, _, v in (d.partition(":") for d in attrs.get("style", "").split(";")) if k.strip()
+    }
 
 
 def launch_html(relay, run_jobs, office=None, language=None, **case_overrides) -> str:
@@ -70,8 +73,14 @@ def test_the_inbox_preview_reads_the_ask_not_the_greeting(app, relay, run_jobs):
 
 
 def test_the_preheader_is_in_the_readers_language_and_names_no_one_at_risk(app, relay, run_jobs):
-    html = launch_html(relay, run_jobs, language="es", high_risk=True, title="Liberen a Eduardo Torres",
-                       translations=translated("es", title="Liberen a Eduardo Torres"))
+    html = launch_html(
+        relay,
+        run_jobs,
+        language="es",
+        high_risk=True,
+        title="Liberen a Eduardo Torres",
+        translations=translated("es", title="Liberen a Eduardo Torres"),
+    )
     _, text = preheader(html)
     deadline = format_date(date.today() + timedelta(days=30), "long", locale="es_ES")
     assert text.rstrip(SPACERS) == f"1 persona en peligro: escribe a Nicolás Maduro antes del {deadline}."
@@ -82,7 +91,9 @@ def test_the_column_is_a_600px_table_that_outlook_holds_and_phones_shrink(app, r
     html = launch_html(relay, run_jobs)
     body = html.split("<body", 1)[1]
     # Word ignores max-width: an Outlook-only table of 600 px around the fluid one.
-    assert re.search(r'<!--\[if mso\]><table role="presentation" align="center" width="600"[^>]*><tr><td><!\[endif\]-->', body)
+    assert re.search(
+        r'<!--\[if mso\]><table role="presentation" align="center" width="600"[^>]*><tr><td><!\[endif\]-->', body
+    )
     assert "<!--[if mso]></td></tr></table><![endif]-->" in body
     elements = Elements(body)
     assert all(table.get("role") == "presentation" for table in elements.all("table"))
@@ -150,14 +161,19 @@ def test_the_visitors_confirmation_has_its_preheader_and_a_button_outlook_draws(
     start_drive(case, office, {"office": office.code})
     run_jobs()
     relay.received.clear()
-    client.post(f"/cases/{case.slug}/actions?office=GB&lang=es", data={"email": "visitante@example.org"},
-                environ_base={"REMOTE_ADDR": "198.51.100.23"})
+    client.post(
+        f"/cases/{case.slug}/actions?office=GB&lang=es",
+        data={"email": "visitante@example.org"},
+        environ_base={"REMOTE_ADDR": "198.51.100.23"},
+    )
     run_jobs()
     [message] = relay.messages()
     html = message.get_body(("html",)).get_content()
     _, text = preheader(html)
     assert text.rstrip(SPACERS) == "Un clic confirma tu acción y la hace contar para Amnesty UK."
-    [(_, link, around)] = [found for found in Elements(html).found if found[0] == "a" and "/actions/" in found[1]["href"]]
+    [(_, link, around)] = [
+        found for found in Elements(html).found if found[0] == "a" and "/actions/" in found[1]["href"]
+    ]
     assert around[-1] == "td" and "button" in link["class"]
     [cell] = Elements(html).all("td", **{"class": "button-cell"})
     assert cell["bgcolor"] == "#000000" and style_of(cell)["mso-padding-alt"]

@@ -3,6 +3,7 @@ reader would see it; the screenshots are saved in tests/screenshots/emails/ to b
 
 The launch and the sign-up confirmation are the emails the relay received; the other stages are the staff's
 preview of the same mailing (the same composer and renderer, without tracking)."""
+
 import pytest
 
 from mobilise.sending.preview import preview
@@ -13,8 +14,16 @@ from .builders import make_case, make_office, make_supporters, translated
 from .conftest import SCREENSHOTS
 
 LOGO = "https://www.uk.example.org/email-logo.png"
-STAGES = ["launch", "update", "extension", "reminder", "outcome:good_news", "outcome:no_further_action", "confirm",
-          "visitor_action"]
+STAGES = [
+    "launch",
+    "update",
+    "extension",
+    "reminder",
+    "outcome:good_news",
+    "outcome:no_further_action",
+    "confirm",
+    "visitor_action",
+]
 # Every stage in English and French; German's long words in the two emails everyone gets.
 EMAILS = [(stage, language) for stage in STAGES for language in ("en", "fr")] + [("launch", "de"), ("confirm", "de")]
 SHOTS = SCREENSHOTS / "emails"
@@ -40,8 +49,10 @@ CONTRAST = """(selector) => {
 def logo_png(browser) -> bytes:
     """A logo to serve: drawn by the browser itself, 400×100 (2× the 200×50 the email gives it)."""
     page = browser.new_page(viewport={"width": 400, "height": 100})
-    page.set_content('<body style="margin:0"><div style="width:400px;height:100px;background:#fff;font:bold 44px Arial;'
-                     'line-height:100px"><span style="background:#ff0;padding:0 12px">AMNESTY</span> UK</div></body>')
+    page.set_content(
+        '<body style="margin:0"><div style="width:400px;height:100px;background:#fff;font:bold 44px Arial;'
+        'line-height:100px"><span style="background:#ff0;padding:0 12px">AMNESTY</span> UK</div></body>'
+    )
     png = page.screenshot()
     page.close()
     return png
@@ -88,8 +99,9 @@ def low_contrast(page) -> list[dict]:
 
 
 @pytest.mark.parametrize(("stage", "language"), EMAILS)
-def test_the_email_reads_well_on_a_phone_and_a_desktop_light_and_dark(app, client, relay, run_jobs, browser, logo_png,
-                                                                      stage, language):
+def test_the_email_reads_well_on_a_phone_and_a_desktop_light_and_dark(
+    app, client, relay, run_jobs, browser, logo_png, stage, language
+):
     html = email_html(client, relay, run_jobs, stage, language)
     SHOTS.mkdir(parents=True, exist_ok=True)
     name = f"{stage.replace(':', '-')}-{language}"

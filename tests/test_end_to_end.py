@@ -1,4 +1,5 @@
 """A staff member's whole day, with the service's real worker process and a real SMTP relay."""
+
 import re
 
 from .builders import bearer, case_data
@@ -14,10 +15,38 @@ def cli(runner, *args):
 
 
 def test_an_office_launches_a_ua_and_its_supporters_act(app, client, runner, relay, service_env):
-    cli(runner, "office", "create", "GB", "--name", "Amnesty UK", "--language", "en", "--timezone", "Europe/London",
-        "--sender", "ua@uk.example.org", "--reply-to", "help@uk.example.org", "--address", "17-25 New Inn Yard, London")
-    cli(runner, "office", "create", "ES", "--name", "Amnistía España", "--language", "es", "--timezone", "Europe/Madrid",
-        "--sender", "ua@es.example.org")
+    cli(
+        runner,
+        "office",
+        "create",
+        "GB",
+        "--name",
+        "Amnesty UK",
+        "--language",
+        "en",
+        "--timezone",
+        "Europe/London",
+        "--sender",
+        "ua@uk.example.org",
+        "--reply-to",
+        "help@uk.example.org",
+        "--address",
+        "17-25 New Inn Yard, London",
+    )
+    cli(
+        runner,
+        "office",
+        "create",
+        "ES",
+        "--name",
+        "Amnistía España",
+        "--language",
+        "es",
+        "--timezone",
+        "Europe/Madrid",
+        "--sender",
+        "ua@es.example.org",
+    )
     cli(runner, "staff", "create", "admin@example.org", "--admin", "--password", "s3cret-enough")
     cli(runner, "staff", "create", "staff@uk.example.org", "--office", "GB")
     cli(runner, "staff", "create", "staff@es.example.org", "--office", "ES")

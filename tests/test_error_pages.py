@@ -1,8 +1,9 @@
 """The service's own 404, 410 and 500 pages: in the visitor's language, leading on to cases they can act on; a favicon."""
+
 import logging
 import re
-from html import unescape
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
 
@@ -21,8 +22,10 @@ FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
 
 def live_cases(html: str) -> list[tuple[str, str]]:
     """(href, title) of each live case the page leads to."""
-    return [(href.replace("&amp;", "&"), title) for href, title in
-            re.findall(r'<li><a href="(/cases/[^"]+)"[^>]*>([^<]+)</a>', html)]
+    return [
+        (href.replace("&amp;", "&"), title)
+        for href, title in re.findall(r'<li><a href="(/cases/[^"]+)"[^>]*>([^<]+)</a>', html)
+    ]
 
 
 @pytest.fixture
@@ -30,11 +33,19 @@ def two_offices(app):
     """GB and ES each run a drive of their own case; GB's case reads in French too. A closed case and a drive
     whose deadline has passed are not live."""
     gb = make_office()
-    spain = make_office(code="ES", name="Amnistía Internacional España", language="es", timezone="Europe/Madrid",
-                        sender="ua@es.example.org")
+    spain = make_office(
+        code="ES",
+        name="Amnistía Internacional España",
+        language="es",
+        timezone="Europe/Madrid",
+        sender="ua@es.example.org",
+    )
     british = make_case(title="Free the students", translations=translated("fr", title="Libérez les étudiants"))
-    spanish = make_case(title="Stop the executions", reference="UA 9/26",
-                        translations=translated("es", title="Detengan las ejecuciones"))
+    spanish = make_case(
+        title="Stop the executions",
+        reference="UA 9/26",
+        translations=translated("es", title="Detengan las ejecuciones"),
+    )
     start_drive(british, gb, {"office": "GB"})
     start_drive(spanish, spain, {"office": "ES"})
     closed = make_case(title="A closed case", reference="UA 1/20")
@@ -92,10 +103,12 @@ def email_links(relay, run_jobs):
     run_jobs()
     html = relay.messages()[0].get_body(("html",)).get_content()
     found = lambda pattern: re.search(pattern, html).group(1)  # noqa: E731
-    return {"act": found(r'href="http://mobilise\.test(/act/[^"]+)"'),
-            "unsubscribe": found(r'href="http://mobilise\.test(/unsubscribe/[^"]+)"'),
-            "click": found(r'href="http://mobilise\.test(/c/[^"]+)"'),
-            "open": found(r'src="http://mobilise\.test(/o/[^"]+)"')}
+    return {
+        "act": found(r'href="http://mobilise\.test(/act/[^"]+)"'),
+        "unsubscribe": found(r'href="http://mobilise\.test(/unsubscribe/[^"]+)"'),
+        "click": found(r'href="http://mobilise\.test(/c/[^"]+)"'),
+        "open": found(r'src="http://mobilise\.test(/o/[^"]+)"'),
+    }
 
 
 def test_a_tampered_email_link_is_the_404_page_and_changes_nothing(app, client, relay, run_jobs, flush):
@@ -108,7 +121,9 @@ def test_a_tampered_email_link_is_the_404_page_and_changes_nothing(app, client, 
             assert "<h1>No encontramos esta página</h1>" in html, kind
             assert len(live_cases(html)) == 1, kind
     assert client.get("/confirm/not-a-token").status_code == 404
-    assert "No encontramos esta página" in client.get("/confirm/x.y", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "No encontramos esta página" in client.get("/confirm/x.y", headers={"Accept-Language": "es"}).get_data(
+        as_text=True
+    )
     pixel = client.get(tampered(links["open"]))
     assert pixel.status_code == 404 and pixel.data == b""  # an image: no page
     flush()
@@ -175,10 +190,14 @@ def test_a_server_error_is_the_services_page_without_the_error_or_anyone_s_data(
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_the_error_pages_show_when_the_database_is_down(backend, tmp_path):
     """A database that does not answer: the 500 page makes no query, the 404 page shows without its live cases."""
-    down = f"sqlite:///{tmp_path}/missing/folder/db.sqlite" if backend == "sqlite" else \
-        POSTGRES_URL.rsplit("@", 1)[0] + f"@127.0.0.1:{free_port()}/nothing"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": down, "SECRET_KEY": "test", "REDIS_URL": REDIS_URL,
-                      "PROPAGATE_EXCEPTIONS": False})
+    down = (
+        f"sqlite:///{tmp_path}/missing/folder/db.sqlite"
+        if backend == "sqlite"
+        else POSTGRES_URL.rsplit("@", 1)[0] + f"@127.0.0.1:{free_port()}/nothing"
+    )
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": down, "SECRET_KEY": "test", "REDIS_URL": REDIS_URL, "PROPAGATE_EXCEPTIONS": False}
+    )
     client = app.test_client()
     with app.app_context():
         failed = client.get("/cases/some-case", headers={"Accept-Language": "it"})  # the page's own query fails

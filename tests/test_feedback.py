@@ -1,5 +1,6 @@
 """What comes back from providers and inbound mail, through its one way in (`feedback.record`): each report names
 its email, applies the suppression rules once, and never reaches anyone else."""
+
 from datetime import timedelta
 
 from mobilise.clock import utcnow
@@ -23,8 +24,11 @@ def sent_drive(count=3, code="GB"):
 
 def delivery_to(email: str) -> Delivery:
     return db.session.scalar(
-        db.select(Delivery).join(Supporter, Supporter.id == Delivery.supporter_id).where(Supporter.email == email)
-        .order_by(Delivery.id.desc()).limit(1)
+        db.select(Delivery)
+        .join(Supporter, Supporter.id == Delivery.supporter_id)
+        .where(Supporter.email == email)
+        .order_by(Delivery.id.desc())
+        .limit(1)
     )
 
 
@@ -78,8 +82,14 @@ def test_our_message_id_names_the_email_with_or_without_angle_brackets(app, rela
     sent_drive()
     run_jobs()
     first, second = delivery_to("person0@gb.example.net"), delivery_to("person2@gb.example.net")
-    assert record(Report(source="ses", kind="complaint", event_id="a", message_id=f"<delivery.{first.id}@gb.example.org>")) == "recorded"
-    assert record(Report(source="ses", kind="hard", event_id="b", message_id=f"delivery.{second.id}@gb.example.org")) == "recorded"
+    assert (
+        record(Report(source="ses", kind="complaint", event_id="a", message_id=f"<delivery.{first.id}@gb.example.org>"))
+        == "recorded"
+    )
+    assert (
+        record(Report(source="ses", kind="hard", event_id="b", message_id=f"delivery.{second.id}@gb.example.org"))
+        == "recorded"
+    )
     assert status_of("person0@gb.example.net") == ["complained"]
     assert status_of("person2@gb.example.net") == ["bounced"]
     assert status_of("person1@gb.example.net") == ["subscribed"]
@@ -91,7 +101,10 @@ def test_by_address_the_report_is_about_the_latest_email_to_it_in_the_last_30_da
     sent_drive(code="FR")  # person0@fr… is another person; the same address in two offices is tested below
     run_jobs()
     delivery = delivery_to("person0@gb.example.net")
-    assert record(Report(source="postmark", kind="unsubscribe", event_id="u1", email=" Person0@GB.example.net ")) == "recorded"
+    assert (
+        record(Report(source="postmark", kind="unsubscribe", event_id="u1", email=" Person0@GB.example.net "))
+        == "recorded"
+    )
     assert status_of("person0@gb.example.net") == ["unsubscribed"]
     assert counts(delivery.mailing_id)["unsubscribed"] == 1
     assert status_of("person0@fr.example.net") == ["subscribed"]
@@ -154,8 +167,12 @@ def test_with_an_inbound_domain_each_email_names_itself_in_its_bounce_and_unsubs
 def test_each_provider_set_up_gets_the_delivery_id_where_it_echoes_it_back(app, relay, run_jobs):
     import json
 
-    app.config.update(SENDGRID_WEBHOOK_PUBLIC_KEY="key", MAILGUN_WEBHOOK_SIGNING_KEY="key", POSTMARK_WEBHOOK_USER="u",
-                      SES_TOPIC_ARNS=("arn:aws:sns:eu-west-1:1:ses",))
+    app.config.update(
+        SENDGRID_WEBHOOK_PUBLIC_KEY="key",
+        MAILGUN_WEBHOOK_SIGNING_KEY="key",
+        POSTMARK_WEBHOOK_USER="u",
+        SES_TOPIC_ARNS=("arn:aws:sns:eu-west-1:1:ses",),
+    )
     sent_drive(count=1)
     run_jobs()
     [message] = relay.messages()
@@ -170,7 +187,9 @@ def test_without_providers_set_up_an_email_carries_none_of_their_headers(app, re
     sent_drive(count=1)
     run_jobs()
     [message] = relay.messages()
-    assert not {"X-SMTPAPI", "X-Mailgun-Variables", "X-PM-Metadata-mobilise_delivery", "X-SES-MESSAGE-TAGS"} & set(message.keys())
+    assert not {"X-SMTPAPI", "X-Mailgun-Variables", "X-PM-Metadata-mobilise_delivery", "X-SES-MESSAGE-TAGS"} & set(
+        message.keys()
+    )
     assert relay.received[0].mail_from == "ua@gb.example.org"
 
 
@@ -200,6 +219,9 @@ def test_by_address_alone_a_complaint_reaches_every_office_that_emailed_it_latel
     run_jobs()  # ES never emailed them
 
     assert record(Report(source="ses", kind="complaint", event_id="c1", email="shared@example.net")) == "recorded"
-    statuses = dict(db.session.execute(
-        db.select(Supporter.office_id, Supporter.status).where(Supporter.email == "shared@example.net")).all())
+    statuses = dict(
+        db.session.execute(
+            db.select(Supporter.office_id, Supporter.status).where(Supporter.email == "shared@example.net")
+        ).all()
+    )
     assert statuses == {gb.id: "complained", fr.id: "complained", es.id: "subscribed"}

@@ -1,5 +1,6 @@
 """A newcomer's first run, and the second: the demo's credentials survive, a lost password can be replaced, and
 scripts/run stops everything it started."""
+
 import os
 import signal
 import socket
@@ -23,7 +24,9 @@ CREDENTIALS = "demo-credentials.txt"
 def sign_in(client, email, password):
     """True when the console lets `email` in with `password` (`client`: one not signed in yet)."""
     forget_user()
-    response = client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_from(client.get("/login"))})
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf_from(client.get("/login"))}
+    )
     return response.status_code == 302 and response.headers["Location"] == "/"
 
 
@@ -105,10 +108,18 @@ def processes_of(instance: Path) -> list[int]:
 def run_script(tmp_path):
     """Start scripts/run on free ports with its own instance folder and Redis database; yields a starter."""
     instance = tmp_path / "instance"
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "MAIL_SERVER", "MAIL_PORT", "FLASK_RUN_PORT"}}
-    env.update(INSTANCE_PATH=str(instance), PORT=str(free_port()), MAIL_CATCHER_PORT=str(free_port()),
-               REDIS_URL=os.environ.get("TEST_RUN_REDIS_URL", "redis://127.0.0.1:6379/4"), TICK_SECONDS="5")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "MAIL_SERVER", "MAIL_PORT", "FLASK_RUN_PORT"}
+    }
+    env.update(
+        INSTANCE_PATH=str(instance),
+        PORT=str(free_port()),
+        MAIL_CATCHER_PORT=str(free_port()),
+        REDIS_URL=os.environ.get("TEST_RUN_REDIS_URL", "redis://127.0.0.1:6379/4"),
+        TICK_SECONDS="5",
+    )
     # Its own Redis database, emptied first: a job id left by an earlier run must not stand for one of this run's.
     redis.Redis.from_url(env["REDIS_URL"]).flushdb()
     started = []
@@ -116,8 +127,14 @@ def run_script(tmp_path):
     def start():
         log = tmp_path / f"run-{len(started)}.out"
         with log.open("w") as out:
-            process = subprocess.Popen([str(ROOT / "scripts" / "run")], cwd=ROOT, env=env, stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                [str(ROOT / "scripts" / "run")],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         started.append(process)
         deadline = time.monotonic() + 90
         while "Mobilise is running on" not in (output := log.read_text()):

@@ -5,6 +5,7 @@ loudly, over the demo data and with an admin token, so every call reaches its ru
 no server error, a status the description names, JSON, and shaped as the description says; input outside
 the description must be refused with a 4xx. The seed is fixed, so a failure found in CI comes back locally.
 """
+
 import threading
 
 import pytest
@@ -43,17 +44,22 @@ DEMO = {"code": "GB", "case_id": 1, "mailing_id": 1}
 
 
 def fuzz_config(*, parameters: dict, max_examples: int, coverage: bool = True) -> schemathesis.Config:
-    return schemathesis.Config.from_dict({
-        "seed": SEED,
-        "parameters": parameters,
-        "generation": {"max-examples": max_examples, "deterministic": True, "database": "none"},
-        "phases": {"stateful": {"enabled": False}, "coverage": {"enabled": coverage}},
-        "checks": {"enabled": False, **CHECKS},
-        "operations": [
-            # A bad row of a supporters list is rejected alone in a 200 answer, never with a 422: that is the call's contract.
-            {"include-operation-id": "api_supporters.add_supporters", "checks": {"negative_data_rejection": {"enabled": False}}},
-        ],
-    })
+    return schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "parameters": parameters,
+            "generation": {"max-examples": max_examples, "deterministic": True, "database": "none"},
+            "phases": {"stateful": {"enabled": False}, "coverage": {"enabled": coverage}},
+            "checks": {"enabled": False, **CHECKS},
+            "operations": [
+                # A bad row of a supporters list is rejected alone in a 200 answer, never with a 422: that is the call's contract.
+                {
+                    "include-operation-id": "api_supporters.add_supporters",
+                    "checks": {"negative_data_rejection": {"enabled": False}},
+                },
+            ],
+        }
+    )
 
 
 def served_description() -> dict:

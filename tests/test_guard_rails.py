@@ -1,4 +1,5 @@
 """A mailing pauses itself before the mailbox providers block the office, says why, and waits for staff."""
+
 from mobilise.deliverability.feedback import Report, record
 from mobilise.extensions import db
 from mobilise.models import Delivery, Mailing, Supporter
@@ -19,7 +20,9 @@ def launch(count):
 def batches(mailing_id):
     """The send batches' id ranges, in order, as the audience job enqueues them."""
     sending.take_audience(mailing_id)
-    ids = db.session.scalars(db.select(Delivery.id).where(Delivery.mailing_id == mailing_id).order_by(Delivery.id)).all()
+    ids = db.session.scalars(
+        db.select(Delivery.id).where(Delivery.mailing_id == mailing_id).order_by(Delivery.id)
+    ).all()
     size = 3  # SEND_BATCH_SIZE in the tests
     return [(ids[n], ids[min(n + size, len(ids)) - 1]) for n in range(0, len(ids), size)]
 
@@ -100,7 +103,10 @@ def test_a_mailing_already_sent_is_not_paused_by_late_complaints(app, relay, run
     run_jobs()
     assert complain("person0@gb.example.net", "late") == "recorded"
     assert mailing(mailing_id).status == "sent"
-    assert db.session.scalar(db.select(Supporter.status).where(Supporter.email == "person0@gb.example.net")) == "complained"
+    assert (
+        db.session.scalar(db.select(Supporter.status).where(Supporter.email == "person0@gb.example.net"))
+        == "complained"
+    )
 
 
 def test_the_console_shows_staff_why_the_mailing_waits_and_lets_them_resume_it(app, client, relay, run_jobs):
@@ -143,14 +149,20 @@ def test_a_batch_under_way_stops_at_its_next_write_once_a_report_paused_its_mail
 
     assert mailing(mailing_id).status == "paused"
     assert len(relay.received) == 6  # the sixth was on its way; the batch stopped at its next write
-    assert db.session.scalar(db.select(db.func.count(Delivery.id)).where(
-        Delivery.mailing_id == mailing_id, Delivery.status == "queued")) == 6  # given back, to go once resumed
+    assert (
+        db.session.scalar(
+            db.select(db.func.count(Delivery.id)).where(Delivery.mailing_id == mailing_id, Delivery.status == "queued")
+        )
+        == 6
+    )  # given back, to go once resumed
 
 
 def sent_to(first, last) -> list[str]:
     return db.session.scalars(
-        db.select(Supporter.email).join(Delivery, Delivery.supporter_id == Supporter.id)
-        .where(Delivery.id.between(first, last), Delivery.status == "sent").order_by(Delivery.id)
+        db.select(Supporter.email)
+        .join(Delivery, Delivery.supporter_id == Supporter.id)
+        .where(Delivery.id.between(first, last), Delivery.status == "sent")
+        .order_by(Delivery.id)
     ).all()
 
 

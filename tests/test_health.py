@@ -1,4 +1,5 @@
 """/healthz and /metrics on the real database, Redis and relay: what is down is named, the figures move with the work."""
+
 import socket
 import time
 from datetime import timedelta
@@ -27,8 +28,11 @@ def scrape(client, **headers) -> dict:
     response = client.get("/metrics", headers=headers)
     assert response.status_code == 200, response.data
     assert response.mimetype == "text/plain" and "Set-Cookie" not in response.headers
-    return {(sample.name, *sorted(sample.labels.items())): sample.value
-            for family in text_string_to_metric_families(response.get_data(as_text=True)) for sample in family.samples}
+    return {
+        (sample.name, *sorted(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.get_data(as_text=True))
+        for sample in family.samples
+    }
 
 
 def sent(figures: dict, office: str = "GB") -> float:
@@ -75,8 +79,11 @@ def test_a_redis_that_never_answers_is_a_503_within_two_seconds(app, client):
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_the_database_away_is_a_503_naming_it_and_the_metrics_still_give_redis(backend, tmp_path):
-    down = f"sqlite:///{tmp_path}/missing/folder/db.sqlite" if backend == "sqlite" else \
-        POSTGRES_URL.rsplit("@", 1)[0] + f"@127.0.0.1:{free_port()}/nothing"
+    down = (
+        f"sqlite:///{tmp_path}/missing/folder/db.sqlite"
+        if backend == "sqlite"
+        else POSTGRES_URL.rsplit("@", 1)[0] + f"@127.0.0.1:{free_port()}/nothing"
+    )
     app = create_app({"SQLALCHEMY_DATABASE_URI": down, "SECRET_KEY": "test", "REDIS_URL": REDIS_URL})
     client = app.test_client()
     with app.app_context():
@@ -110,8 +117,13 @@ def test_the_emails_of_an_office_move_after_a_send_through_the_relay(app, client
 
 def test_another_office_keeps_its_own_count(app, client, relay, run_jobs):
     gb = make_office()
-    make_office(code="ES", name="Amnistía Internacional España", language="es", timezone="Europe/Madrid",
-                sender="ua@es.example.org")
+    make_office(
+        code="ES",
+        name="Amnistía Internacional España",
+        language="es",
+        timezone="Europe/Madrid",
+        sender="ua@es.example.org",
+    )
     make_supporters(gb, 2)
     start_drive(make_case(), gb, {"office": "GB"})
     run_jobs()
@@ -160,8 +172,12 @@ def test_redis_away_the_metrics_still_answer_with_the_database_figures(app, clie
 
 def test_with_a_metrics_token_only_its_bearer_reads_the_metrics(app, client):
     app.config["METRICS_TOKEN"] = TOKEN
-    for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"Authorization": TOKEN},
-                    {"Authorization": f"Basic {TOKEN}"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": TOKEN},
+        {"Authorization": f"Basic {TOKEN}"},
+    ):
         refused = client.get("/metrics", headers=headers)
         assert refused.status_code == 401 and b"mobilise_" not in refused.data, headers
         assert refused.headers["WWW-Authenticate"] == "Bearer"

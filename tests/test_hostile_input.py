@@ -1,4 +1,5 @@
 """Hostile input to the API and the pages: a clear 4xx naming the field, before anything is written."""
+
 import http.client
 import json
 import threading
@@ -47,11 +48,14 @@ def test_a_nul_or_an_over_long_tag_rejects_its_row_alone(app, client, admin):
     assert db.session.scalars(db.select(SupporterTag.tag)).all() == ["students"]
 
 
-@pytest.mark.parametrize("path", [
-    "/api/v1/offices/GB/supporters?q=%00",
-    "/api/v1/offices/GB/supporters?tag=a%00b",
-    "/api/v1/offices/GB/supporters?st%00atus=x",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/offices/GB/supporters?q=%00",
+        "/api/v1/offices/GB/supporters?tag=a%00b",
+        "/api/v1/offices/GB/supporters?st%00atus=x",
+    ],
+)
 def test_a_nul_in_the_query_is_a_422_naming_the_field(app, client, admin, path):
     make_office()
     response = client.get(path, headers=admin)
@@ -85,8 +89,18 @@ def test_json_nested_too_deep_is_a_422_on_every_json_call(app, client, admin):
 
 @pytest.mark.parametrize("number, status", [("1e999", 422), ("NaN", 400), ("-Infinity", 400), ("9" * 30, 422)])
 def test_numbers_no_column_holds(app, client, admin, number, status):
-    body = json.dumps({"code": "FR", "name": "Amnesty France", "language": "fr", "timezone": "Europe/Paris",
-                       "sender": "ua@fr.example.org"})[:-1] + f', "send_hour": {number}}}'
+    body = (
+        json.dumps(
+            {
+                "code": "FR",
+                "name": "Amnesty France",
+                "language": "fr",
+                "timezone": "Europe/Paris",
+                "sender": "ua@fr.example.org",
+            }
+        )[:-1]
+        + f', "send_hour": {number}}}'
+    )
     response = client.post("/api/v1/offices", data=body, content_type="application/json", headers=admin)
     assert response.status_code == status
     if status == 422:
@@ -102,25 +116,41 @@ def test_dates_outside_1900_to_2999_are_refused_by_name(app, client, admin):
     make_office()
     case = make_case()
     for send_at in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1899-12-31T23:00:00Z"):
-        response = client.post(f"/api/v1/cases/{case.id}/launch", json={"office": "GB", "send_at": send_at}, headers=admin)
+        response = client.post(
+            f"/api/v1/cases/{case.id}/launch", json={"office": "GB", "send_at": send_at}, headers=admin
+        )
         assert response.status_code == 422 and _fields(response) == {"send_at"}, send_at
-    response = client.post(f"/api/v1/cases/{case.id}/launch", json={"office": "GB", "deadline": "9999-12-31"}, headers=admin)
+    response = client.post(
+        f"/api/v1/cases/{case.id}/launch", json={"office": "GB", "deadline": "9999-12-31"}, headers=admin
+    )
     assert response.status_code == 422 and _fields(response) == {"deadline"}
-    response = client.post(f"/api/v1/cases/{case.id}/updates",
-                           json={"kind": "deadline_extended", "deadline": "3000-01-01"}, headers=admin)
+    response = client.post(
+        f"/api/v1/cases/{case.id}/updates", json={"kind": "deadline_extended", "deadline": "3000-01-01"}, headers=admin
+    )
     assert response.status_code == 422 and _fields(response) == {"deadline"}
     assert db.session.scalar(db.select(db.func.count(Drive.id))) == 0
     assert db.session.get(Case, case.id).deadline.year < 3000
 
 
 def test_values_longer_than_their_columns_are_refused_by_name(app, client, admin):
-    long_name = client.post("/api/v1/offices", json={
-        "code": "FR", "name": "Amnesty France", "language": "fr", "timezone": "Europe/Paris",
-        "sender": "ua@fr.example.org", "sender_name": "S" * 300}, headers=admin)
+    long_name = client.post(
+        "/api/v1/offices",
+        json={
+            "code": "FR",
+            "name": "Amnesty France",
+            "language": "fr",
+            "timezone": "Europe/Paris",
+            "sender": "ua@fr.example.org",
+            "sender_name": "S" * 300,
+        },
+        headers=admin,
+    )
     assert long_name.status_code == 422 and _fields(long_name) == {"sender_name"}
-    case = client.post("/api/v1/cases", json=case_data(reference="R" * 51, country="C" * 101,
-                                                       target={"name": "Minister", "title": "T" * 301}),
-                       headers=admin)
+    case = client.post(
+        "/api/v1/cases",
+        json=case_data(reference="R" * 51, country="C" * 101, target={"name": "Minister", "title": "T" * 301}),
+        headers=admin,
+    )
     assert case.status_code == 422
     assert _fields(case) == {"reference", "country", "target.title"}
     assert db.session.scalar(db.select(db.func.count(Case.id))) == 0
@@ -146,8 +176,13 @@ def test_a_chunked_body_over_the_limit_is_413_on_a_real_server(app, admin):
     try:
         connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
         body = json.dumps([{"email": f"p{n}@example.org"} for n in range(1000)]).encode()
-        connection.request("POST", "/api/v1/offices/GB/supporters", body=iter([body[i:i + 4096] for i in range(0, len(body), 4096)]),
-                           headers={**admin, "Content-Type": "application/json"}, encode_chunked=True)
+        connection.request(
+            "POST",
+            "/api/v1/offices/GB/supporters",
+            body=iter([body[i : i + 4096] for i in range(0, len(body), 4096)]),
+            headers={**admin, "Content-Type": "application/json"},
+            encode_chunked=True,
+        )
         response = connection.getresponse()
         assert response.status == 413
     finally:
@@ -159,7 +194,9 @@ def test_a_chunked_body_over_the_limit_is_413_on_a_real_server(app, admin):
 def test_a_nul_in_an_address_to_export_or_erase_is_a_422(app, client, admin):
     make_office()
     for call in ("export", "erase"):
-        response = client.post(f"/api/v1/offices/GB/supporters/{call}", json={"email": "ana\x00@example.org"}, headers=admin)
+        response = client.post(
+            f"/api/v1/offices/GB/supporters/{call}", json={"email": "ana\x00@example.org"}, headers=admin
+        )
         assert response.status_code == 422 and _fields(response) == {"email"}
 
 

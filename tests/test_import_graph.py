@@ -3,6 +3,7 @@
 So no two domains import each other, and reading one needs nothing above it. The README's map of the code
 describes each layer; this is where the order is written.
 """
+
 import ast
 import importlib
 import pkgutil
@@ -11,10 +12,37 @@ from pathlib import Path
 import mobilise
 
 # Bottom to top.
-ORDER = ("audit", "offices", "auth", "supporters", "cases", "sequences", "counts", "outbound", "sending", "tracking", "deliverability",
-         "dashboard", "api")
+ORDER = (
+    "audit",
+    "offices",
+    "auth",
+    "supporters",
+    "cases",
+    "sequences",
+    "counts",
+    "outbound",
+    "sending",
+    "tracking",
+    "deliverability",
+    "dashboard",
+    "api",
+)
 # Modules any domain may use; they import no domain themselves.
-SHARED = ("extensions", "clock", "errors", "validation", "sql", "jobs", "config", "security", "languages", "tokens", "networks", "guard", "logs")
+SHARED = (
+    "extensions",
+    "clock",
+    "errors",
+    "validation",
+    "sql",
+    "jobs",
+    "config",
+    "security",
+    "languages",
+    "tokens",
+    "networks",
+    "guard",
+    "logs",
+)
 
 ROOT = Path(mobilise.__file__).parent
 
@@ -107,6 +135,10 @@ def later():
     from ..sending.render import render
 """
     assert imports_in(source, "mobilise.sequences") == {
-        "mobilise.cases.models", "mobilise.models", "mobilise.sequences.service", "mobilise.jobs",
-        "mobilise.tracking.events", "mobilise.sending.render",
+        "mobilise.cases.models",
+        "mobilise.models",
+        "mobilise.sequences.service",
+        "mobilise.jobs",
+        "mobilise.tracking.events",
+        "mobilise.sending.render",
     }

@@ -1,4 +1,5 @@
 """CSV imports through the CLI, the API (run by a worker) and the console: bad rows reported by line, good rows in."""
+
 import io
 import signal
 import subprocess
@@ -69,8 +70,12 @@ def test_the_api_import_runs_in_a_worker_and_reports_progress(app, client, run_j
     make_office(code="ES", name="España", language="es", timezone="Europe/Madrid", sender="a@es.example.org")
     staff = token_for("staff@uk.example.org", office="GB")
     spain = token_for("staff@es.example.org", office="ES")
-    response = client.post("/api/v1/offices/GB/imports", headers=bearer(staff),
-                           data={"file": (io.BytesIO(NASTY.encode("utf-8")), "list.csv")}, content_type="multipart/form-data")
+    response = client.post(
+        "/api/v1/offices/GB/imports",
+        headers=bearer(staff),
+        data={"file": (io.BytesIO(NASTY.encode("utf-8")), "list.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 202
     import_id = response.json["id"]
     assert client.get(f"/api/v1/imports/{import_id}", headers=bearer(staff)).json["status"] == "queued"
@@ -80,7 +85,9 @@ def test_the_api_import_runs_in_a_worker_and_reports_progress(app, client, run_j
     assert [e["line"] for e in status["errors"]] == [3, 6, 11]
     assert client.get(f"/api/v1/imports/{import_id}", headers=bearer(spain)).status_code == 404
     assert db.session.get(Import, import_id).path is None  # the uploaded file is not kept
-    missing = client.post("/api/v1/offices/GB/imports", headers=bearer(staff), data={}, content_type="multipart/form-data")
+    missing = client.post(
+        "/api/v1/offices/GB/imports", headers=bearer(staff), data={}, content_type="multipart/form-data"
+    )
     assert missing.status_code == 400
 
 
@@ -89,8 +96,11 @@ def test_the_console_uploads_a_csv_and_shows_its_progress(app, client, run_jobs)
     token_for("staff@uk.example.org", office="GB")
     sign_in(client, "staff@uk.example.org")
     page = client.get("/console/supporters/")
-    response = client.post("/console/supporters/import", content_type="multipart/form-data",
-                           data={"csrf_token": csrf_from(page), "file": (io.BytesIO(NASTY.encode("utf-8")), "list.csv")})
+    response = client.post(
+        "/console/supporters/import",
+        content_type="multipart/form-data",
+        data={"csrf_token": csrf_from(page), "file": (io.BytesIO(NASTY.encode("utf-8")), "list.csv")},
+    )
     assert response.status_code == 302
     progress_url = response.headers["Location"]
     assert 'data-refresh="2000"' in client.get(progress_url).get_data(as_text=True)  # import_progress.js polls
@@ -113,8 +123,13 @@ def test_an_import_killed_half_way_and_run_again_leaves_everyone_once(app, servi
         db.session.rollback()  # see what the other process committed
         return db.session.scalar(db.select(db.func.count(Supporter.id)).where(Supporter.office_id == office.id))
 
-    child = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "supporters", "import", str(path), "--office", "GB"],
-                             cwd=ROOT, env=service_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "supporters", "import", str(path), "--office", "GB"],
+        cwd=ROOT,
+        env=service_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while imported() < 3_000 and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -1,5 +1,6 @@
 """CSV imports against files made to break them: each bad row rejected alone by its line, every import ending
 `done` or `failed` with a reason, memory and disk bounded."""
+
 import io
 import os
 import re
@@ -23,8 +24,12 @@ HEADER = "email,first_name,last_name,language,tags,consent_source,consent_at\n"
 
 
 def upload(client, token, content: bytes, name="list.csv"):
-    return client.post("/api/v1/offices/GB/imports", headers=bearer(token),
-                       data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data")
+    return client.post(
+        "/api/v1/offices/GB/imports",
+        headers=bearer(token),
+        data={"file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def imported(client, token, content: bytes, run_jobs) -> dict:
@@ -79,8 +84,10 @@ HOSTILE = {
     "an empty file": (b"", "no 'email' column"),
     # (a longer one would be as good, but werkzeug's test client leaks the temporary file of a body over 500 kB)
     "a header of 12,000 columns": ((",".join(f"c{n}" for n in range(12_000)) + ",email\n").encode(), "header row"),
-    "UTF-16 with a lone surrogate": ("\ufeffemail\na@example.org\n".encode("utf-16-le") + b"\x00\xd8a\x00\n\x00",
-                                     "not valid utf-16"),
+    "UTF-16 with a lone surrogate": (
+        "\ufeffemail\na@example.org\n".encode("utf-16-le") + b"\x00\xd8a\x00\n\x00",
+        "not valid utf-16",
+    ),
 }
 
 
@@ -100,16 +107,26 @@ def test_an_unreadable_file_fails_with_its_reason_in_the_api_and_the_console(cli
 def test_a_one_megabyte_line_is_one_rejected_row_and_the_rest_go_in(app, runner, tmp_path):
     make_office()
     path = tmp_path / "long-lines.csv"
-    path.write_text(HEADER + "ana@example.org,Ana,,,,,\n" + "huge@example.org," + "x" * 1_000_000 + ",,,,,\n"
-                    + "," * 1_000_000 + "\n" + "bo@example.org,Bo,,,,,\n", encoding="utf-8")
+    path.write_text(
+        HEADER
+        + "ana@example.org,Ana,,,,,\n"
+        + "huge@example.org,"
+        + "x" * 1_000_000
+        + ",,,,,\n"
+        + "," * 1_000_000
+        + "\n"
+        + "bo@example.org,Bo,,,,,\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(args=["supporters", "import", str(path), "--office", "GB"])
     assert result.exit_code == 0 and "created 2, updated 0, rejected 2" in result.output, result.output
     report = Path(result.output.strip().splitlines()[-1].split(": ", 1)[1]).read_text(encoding="utf-8").splitlines()
     assert [line.split(",")[0] for line in report] == ["line", "3", "4"] and "longer than 65" in report[1]
 
 
-def test_a_worker_raising_half_way_ends_the_import_failed_with_the_batches_before_it_kept(client, staff, run_jobs,
-                                                                                          monkeypatch):
+def test_a_worker_raising_half_way_ends_the_import_failed_with_the_batches_before_it_kept(
+    client, staff, run_jobs, monkeypatch
+):
     monkeypatch.setattr(imports, "BATCH", 10)
     written = []
     real = imports.write_supporters
@@ -150,8 +167,11 @@ def test_an_upload_over_the_limit_answers_413_and_is_not_stored(app, client, sta
     assert upload(client, staff, big).status_code == 413
     sign_in(client, "staff@uk.example.org")
     page = client.get("/console/supporters/")
-    console = client.post("/console/supporters/import", content_type="multipart/form-data",
-                          data={"csrf_token": csrf_from(page), "file": (io.BytesIO(big), "list.csv")})
+    console = client.post(
+        "/console/supporters/import",
+        content_type="multipart/form-data",
+        data={"csrf_token": csrf_from(page), "file": (io.BytesIO(big), "list.csv")},
+    )
     assert console.status_code == 413 and "larger than" in console.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count(Import.id))) == 0 and _files_in_imports() <= before
     assert upload(client, staff, HEADER.encode() + b"ok@example.org,,,,,,\n").status_code == 202  # under it: taken
@@ -162,7 +182,13 @@ def test_the_tick_ends_imports_whose_worker_died_and_requeues_lost_ones(client, 
 
     dead_upload = imports_folder() / "dead-upload.csv"
     dead_upload.write_text(HEADER + "x@example.org,,,,,,\n")
-    dead = Import(office_id=db.session.scalar(db.select(imports.Office.id)), filename="dead.csv", path=str(dead_upload), total_bytes=10, status="running")
+    dead = Import(
+        office_id=db.session.scalar(db.select(imports.Office.id)),
+        filename="dead.csv",
+        path=str(dead_upload),
+        total_bytes=10,
+        status="running",
+    )
     db.session.add(dead)
     db.session.commit()
     lost_id = upload(client, staff, (HEADER + "lost@example.org,Lost,,,,,\n").encode()).json["id"]
@@ -200,7 +226,8 @@ def physical_lines(content: bytes) -> int:
 
 # The CSV reader, from anything a file could hold: it ends, and every row it read is counted once.
 CELL = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40) | st.sampled_from(
-    ["a@example.org", "A@Example.org", " b@example.org ", "x" * 300, "\x00", "9999-12-31", "2025-01-01", "en", "t;u"])
+    ["a@example.org", "A@Example.org", " b@example.org ", "x" * 300, "\x00", "9999-12-31", "2025-01-01", "en", "t;u"]
+)
 
 
 @settings(max_examples=100, deadline=2000, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,5 +1,6 @@
 """What `flask inbound` reads from mail, without a socket: the samples in tests/inbound_samples/ (see its README),
 the addresses it accepts, and the VERP addresses every email carries when INBOUND_DOMAIN is set."""
+
 import re
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -28,12 +29,15 @@ def read(name: str):
     return returned_mail.parse(sample(name))
 
 
-@pytest.mark.parametrize("name, kind, status, recipient", [
-    ("postfix-user-unknown.eml", "hard", "5.1.1", "kijitora@example.co.jp"),
-    ("gmail-address-not-found-2025.eml", "hard", "5.1.1", "amd-xen-safety@groups.io"),
-    ("outlook-mailbox-full.eml", "soft", "5.2.2", "kijitora@example.jp"),
-    ("exchange2007-message-too-large.eml", "soft", "5.2.3", "john.smith@eu.a.b.c"),
-])
+@pytest.mark.parametrize(
+    "name, kind, status, recipient",
+    [
+        ("postfix-user-unknown.eml", "hard", "5.1.1", "kijitora@example.co.jp"),
+        ("gmail-address-not-found-2025.eml", "hard", "5.1.1", "amd-xen-safety@groups.io"),
+        ("outlook-mailbox-full.eml", "soft", "5.2.2", "kijitora@example.jp"),
+        ("exchange2007-message-too-large.eml", "soft", "5.2.3", "john.smith@eu.a.b.c"),
+    ],
+)
 def test_each_providers_dsn_reads_as_its_failure(name, kind, status, recipient):
     message = read(name)
     assert returned_mail.report_type(message) == "delivery-status"
@@ -56,8 +60,11 @@ def test_a_bounce_written_only_for_people_is_not_read_as_one(name):
 
 
 def dsn(action: str, status: str | None = None, diagnostic: str | None = None) -> bytes:
-    fields = [f"Action: {action}", *([f"Status: {status}"] if status else []),
-              *([f"Diagnostic-Code: smtp; {diagnostic}"] if diagnostic else [])]
+    fields = [
+        f"Action: {action}",
+        *([f"Status: {status}"] if status else []),
+        *([f"Diagnostic-Code: smtp; {diagnostic}"] if diagnostic else []),
+    ]
     return (
         "Message-ID: <dsn@mx.example.net>\nMIME-Version: 1.0\n"
         'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
@@ -67,27 +74,33 @@ def dsn(action: str, status: str | None = None, diagnostic: str | None = None) -
     ).encode()
 
 
-@pytest.mark.parametrize("action, status, diagnostic, kind", [
-    ("failed", "4.4.7", "421 4.4.7 Message expired", "soft"),  # the sender gave up on a temporary failure
-    ("failed", "5.7.1", None, "hard"),
-    ("failed", None, "550 Requested action not taken: mailbox unavailable", "hard"),  # no status: the reply code
-    ("failed", None, "452 Too many recipients", "soft"),
-    ("failed", None, None, "hard"),  # "failed" alone: the system gave up for good (RFC 3464 2.3.3)
-    ("delayed", "4.4.1", "Connection timed out", None),  # still trying; it tells again if it gives up
-    ("delivered", "2.0.0", None, None),
-    ("relayed", "2.0.0", None, None),
-    ("expanded", "2.0.0", None, None),
-])
+@pytest.mark.parametrize(
+    "action, status, diagnostic, kind",
+    [
+        ("failed", "4.4.7", "421 4.4.7 Message expired", "soft"),  # the sender gave up on a temporary failure
+        ("failed", "5.7.1", None, "hard"),
+        ("failed", None, "550 Requested action not taken: mailbox unavailable", "hard"),  # no status: the reply code
+        ("failed", None, "452 Too many recipients", "soft"),
+        ("failed", None, None, "hard"),  # "failed" alone: the system gave up for good (RFC 3464 2.3.3)
+        ("delayed", "4.4.1", "Connection timed out", None),  # still trying; it tells again if it gives up
+        ("delivered", "2.0.0", None, None),
+        ("relayed", "2.0.0", None, None),
+        ("expanded", "2.0.0", None, None),
+    ],
+)
 def test_what_each_action_and_status_of_a_dsn_means(action, status, diagnostic, kind):
     failure = returned_mail.failure(returned_mail.parse(dsn(action, status, diagnostic)))
     assert (failure.kind if failure else None) == kind
 
 
-@pytest.mark.parametrize("name, recipient, message_id", [
-    ("arf-yahoo.eml", "some.user@yahoo.co.uk", "<20130224214000.1234@colony101.co.uk>"),
-    ("arf-smp-abuse.eml", "redacted@example.net", None),  # the recipient redacted, as many loops send it
-    ("arf-abusix-spamtrap.eml", "fake.rcpt@example.com", "<8A025E63-47F5-CDA0-78D2-C0E5A944FB10@example.net>"),
-])
+@pytest.mark.parametrize(
+    "name, recipient, message_id",
+    [
+        ("arf-yahoo.eml", "some.user@yahoo.co.uk", "<20130224214000.1234@colony101.co.uk>"),
+        ("arf-smp-abuse.eml", "redacted@example.net", None),  # the recipient redacted, as many loops send it
+        ("arf-abusix-spamtrap.eml", "fake.rcpt@example.com", "<8A025E63-47F5-CDA0-78D2-C0E5A944FB10@example.net>"),
+    ],
+)
 def test_each_feedback_report_reads_as_a_complaint(name, recipient, message_id):
     message = read(name)
     assert returned_mail.report_type(message) == "feedback-report"
@@ -97,8 +110,9 @@ def test_each_feedback_report_reads_as_a_complaint(name, recipient, message_id):
     assert returned_mail.failure(message) is None
 
 
-@pytest.mark.parametrize("feedback_type, complaint", [("abuse", True), ("fraud", True), ("not-spam", False),
-                                                     ("virus", False), (None, True)])
+@pytest.mark.parametrize(
+    "feedback_type, complaint", [("abuse", True), ("fraud", True), ("not-spam", False), ("virus", False), (None, True)]
+)
 def test_which_feedback_types_are_complaints(feedback_type, complaint):
     field = f"Feedback-Type: {feedback_type}\n".encode() if feedback_type else b""
     raw = sample("arf-yahoo.eml").replace(b"Feedback-Type: abuse\n", field)
@@ -128,7 +142,11 @@ def test_only_our_addresses_at_the_inbound_domain_are_mailboxes(app):
         f"unsubscribe+{bounce}@{DOMAIN}",
         f"bounce+{bounce[:-1]}x@{DOMAIN}" if not bounce.endswith("x") else f"bounce+{bounce[:-1]}y@{DOMAIN}",
         f"bounce+{bounce.lower()}@{DOMAIN}" if bounce.lower() != bounce else f"bounce+{bounce.upper()}@{DOMAIN}",
-        f"bounce@{DOMAIN}", f"postmaster@{DOMAIN}", f"fbl+{bounce}@{DOMAIN}", "fbl", "",
+        f"bounce@{DOMAIN}",
+        f"postmaster@{DOMAIN}",
+        f"fbl+{bounce}@{DOMAIN}",
+        "fbl",
+        "",
     ]
     assert [address for address in refused if mailbox_for(address, DOMAIN) is not None] == []
     assert mailbox_for(f"fbl@{DOMAIN}", None) is None  # no INBOUND_DOMAIN, no mailbox
@@ -180,13 +198,16 @@ def test_a_report_to_the_feedback_address_finds_its_email(app, relay, run_jobs):
     assert db.session.get(Supporter, delivery.supporter_id).status == "complained"
 
 
-@pytest.mark.parametrize("raw, reason", [
-    (b"Subject: Out of office\nAuto-Submitted: auto-replied\n\nBack on Monday.\n", "is not a DSN"),
-    (sample("exim-plain-text.eml"), "is not a DSN"),
-    (dsn("delayed", "4.4.1"), "reports no failure"),
-    (sample("arf-yahoo.eml").replace(b"Feedback-Type: abuse", b"Feedback-Type: not-spam"), "is not a complaint"),
-    (b"\xff\xfe not mail at all \x00", "is not a DSN"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        (b"Subject: Out of office\nAuto-Submitted: auto-replied\n\nBack on Monday.\n", "is not a DSN"),
+        (sample("exim-plain-text.eml"), "is not a DSN"),
+        (dsn("delayed", "4.4.1"), "reports no failure"),
+        (sample("arf-yahoo.eml").replace(b"Feedback-Type: abuse", b"Feedback-Type: not-spam"), "is not a complaint"),
+        (b"\xff\xfe not mail at all \x00", "is not a DSN"),
+    ],
+)
 def test_what_a_bounce_address_receives_that_is_no_bounce_is_ignored_with_its_reason(app, raw, reason):
     found = report_for(Mailbox("bounce", 7), f"bounce+x@{DOMAIN}", raw)
     assert isinstance(found, str) and reason in found and "@" not in found
@@ -204,7 +225,7 @@ def test_a_message_cut_or_garbled_anywhere_is_ignored_never_a_crash(app):
     for path in sorted(SAMPLES.glob("*.eml")):
         raw = path.read_bytes()
         for cut in range(0, len(raw), max(1, len(raw) // 23)):
-            for variant in (raw[:cut], raw[:cut] + bytes(b ^ 0xA5 for b in raw[cut:cut + 40]) + raw[cut + 40:]):
+            for variant in (raw[:cut], raw[:cut] + bytes(b ^ 0xA5 for b in raw[cut : cut + 40]) + raw[cut + 40 :]):
                 outcome = receive(Mailbox("bounce", 10**6), f"bounce+x@{DOMAIN}", variant)
                 outcomes.add(outcome.split(":")[0].split(" ")[0])
     assert outcomes <= {"ignored", "hard", "soft", "complaint"}

@@ -1,6 +1,7 @@
 """`flask inbound` as it runs: a real process on a free port, spoken to with smtplib, the emails it answers sent
 first through the real pipeline to the test relay. The DSN and the report sent are the Postfix and Yahoo samples
 (tests/inbound_samples/) addressed to the email the relay received."""
+
 import re
 import smtplib
 import subprocess
@@ -28,8 +29,13 @@ def inbound(env, tmp_path, database_url=None):
     env = {**env, "INBOUND_DOMAIN": DOMAIN, **({"DATABASE_URL": database_url} if database_url else {})}
     log = tmp_path / f"inbound-{port}.log"
     with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "inbound", "--port", str(port)],
-                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "inbound", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         for _ in range(1200):  # a minute, for a loaded machine
             try:
@@ -67,7 +73,7 @@ def launch(app, relay, run_jobs, count=2):
 def returned(sample_name: str, envelope, returned_at: bytes, end: bytes, replace: dict[bytes, bytes]) -> bytes:
     """A sample report about one of our emails: its own recipient replaced by ours, its returned email by ours."""
     raw = sample(sample_name)
-    head = raw[:raw.index(returned_at)]
+    head = raw[: raw.index(returned_at)]
     for old, new in replace.items():
         head = head.replace(old, new)
     return head + envelope.content.replace(b"\r\n", b"\n") + b"\n" + end
@@ -75,15 +81,27 @@ def returned(sample_name: str, envelope, returned_at: bytes, end: bytes, replace
 
 def postfix_dsn(envelope, status=b"5.1.1") -> bytes:
     recipient = envelope.rcpt_tos[0].encode()
-    return returned("postfix-user-unknown.eml", envelope, b"Received: from r.example.ne.jp",
-                    b"--6265E1AC124.1274695610/mv-osn-hcb007.ocn.ad.jp--\n",
-                    {b"kijitora@example.co.jp": recipient, b"shironeko@example.ne.jp": envelope.mail_from.encode(),
-                     b"Status: 5.1.1": b"Status: " + status})
+    return returned(
+        "postfix-user-unknown.eml",
+        envelope,
+        b"Received: from r.example.ne.jp",
+        b"--6265E1AC124.1274695610/mv-osn-hcb007.ocn.ad.jp--\n",
+        {
+            b"kijitora@example.co.jp": recipient,
+            b"shironeko@example.ne.jp": envelope.mail_from.encode(),
+            b"Status: 5.1.1": b"Status: " + status,
+        },
+    )
 
 
 def yahoo_arf(envelope) -> bytes:
-    return returned("arf-yahoo.eml", envelope, b"Return-Path: <return-some.user",
-                    b"------=_Part_0_1361742248--\n", {b"some.user@yahoo.co.uk": envelope.rcpt_tos[0].encode()})
+    return returned(
+        "arf-yahoo.eml",
+        envelope,
+        b"Return-Path: <return-some.user",
+        b"------=_Part_0_1361742248--\n",
+        {b"some.user@yahoo.co.uk": envelope.rcpt_tos[0].encode()},
+    )
 
 
 def status_of(email: str) -> str:
@@ -128,7 +146,8 @@ def test_a_soft_bounce_is_noted_without_stopping_mail(app, client, relay, run_jo
 
 
 def test_a_feedback_report_complains_and_a_mail_to_the_unsubscribe_address_unsubscribes(
-        app, client, relay, run_jobs, service_env, tmp_path):
+    app, client, relay, run_jobs, service_env, tmp_path
+):
     case, mailing_id, (complainer, leaver) = launch(app, relay, run_jobs)
     list_unsubscribe = message_from_bytes(leaver.content, policy=policy.default)["List-Unsubscribe"]
     unsubscribe_address = re.search(r"<mailto:([^>?]+)>", list_unsubscribe).group(1)
@@ -144,8 +163,13 @@ def test_mail_to_any_other_address_is_refused_and_changes_nothing(app, relay, ru
     _, _, (first, _) = launch(app, relay, run_jobs)
     token = first.mail_from.split("+", 1)[1].split("@", 1)[0]
     tampered = f"bounce+{token[:-2]}{'AB' if token[-2:] != 'AB' else 'CD'}@{DOMAIN}"
-    strays = [tampered, f"postmaster@{DOMAIN}", f"bounce+{token}@example.org", "someone@example.org",
-              f"unsubscribe+{token}@{DOMAIN}"]  # a bounce token at the unsubscribe address
+    strays = [
+        tampered,
+        f"postmaster@{DOMAIN}",
+        f"bounce+{token}@example.org",
+        "someone@example.org",
+        f"unsubscribe+{token}@{DOMAIN}",
+    ]  # a bounce token at the unsubscribe address
     with inbound(service_env, tmp_path) as (port, _):
         for stray in strays:
             with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:

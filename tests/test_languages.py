@@ -1,4 +1,5 @@
 """Every stage in every language, the catalogs behind the shared wording, and the fallbacks."""
+
 import html as html_lib
 import re
 from pathlib import Path
@@ -24,27 +25,81 @@ ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "translations"
 TRANSLATED = [code for code in UI_LANGUAGES if code != "en"]
 # The English wording of the shared base: none of it may show through in another language.
-ENGLISH = ["Hello", "Take action now", "Read the full case", "You receive this email", "Unsubscribe in one click",
-           "Urgent Action", "days left", "day left", "Please write", "There is news", "The deadline is", "Thank you",
-           "Time is running out", "More time", "Good news", "News:"]
-TITLES = {"es": "Cesen las detenciones", "fr": "Cessez les détentions", "de": "Beendet die Inhaftierungen",
-          "pt": "Ponham fim às detenções", "it": "Fermate le detenzioni"}
+ENGLISH = [
+    "Hello",
+    "Take action now",
+    "Read the full case",
+    "You receive this email",
+    "Unsubscribe in one click",
+    "Urgent Action",
+    "days left",
+    "day left",
+    "Please write",
+    "There is news",
+    "The deadline is",
+    "Thank you",
+    "Time is running out",
+    "More time",
+    "Good news",
+    "News:",
+]
+TITLES = {
+    "es": "Cesen las detenciones",
+    "fr": "Cessez les détentions",
+    "de": "Beendet die Inhaftierungen",
+    "pt": "Ponham fim às detenções",
+    "it": "Fermate le detenzioni",
+}
 # A case translated field by field into every language: what is left in English is ours, not the case's.
-FULL_TRANSLATIONS = {code: {**builders.TRANSLATED[code], **fields} for code, fields in {
-    "es": {"title": TITLES["es"], "summary": "Eduardo Torres está detenido en El Helicoide sin juicio.",
-           "model_letter": "Pedimos su liberación inmediata.", "additional_information": "Lleva un año detenido."},
-    "fr": {"title": TITLES["fr"], "summary": "Eduardo Torres est détenu à El Helicoide sans procès.",
-           "model_letter": "Nous demandons sa libération immédiate.", "additional_information": "Il est détenu depuis un an."},
-    "de": {"title": TITLES["de"], "summary": "Eduardo Torres ist ohne Prozess in El Helicoide inhaftiert.",
-           "model_letter": "Wir fordern seine sofortige Freilassung.", "additional_information": "Er ist seit einem Jahr in Haft."},
-    "pt": {"title": TITLES["pt"], "summary": "Eduardo Torres está detido em El Helicoide sem julgamento.",
-           "model_letter": "Pedimos a sua libertação imediata.", "additional_information": "Está detido há um ano."},
-    "it": {"title": TITLES["it"], "summary": "Eduardo Torres è detenuto a El Helicoide senza processo.",
-           "model_letter": "Chiediamo il suo rilascio immediato.", "additional_information": "È detenuto da un anno."},
-}.items()}
+FULL_TRANSLATIONS = {
+    code: {**builders.TRANSLATED[code], **fields}
+    for code, fields in {
+        "es": {
+            "title": TITLES["es"],
+            "summary": "Eduardo Torres está detenido en El Helicoide sin juicio.",
+            "model_letter": "Pedimos su liberación inmediata.",
+            "additional_information": "Lleva un año detenido.",
+        },
+        "fr": {
+            "title": TITLES["fr"],
+            "summary": "Eduardo Torres est détenu à El Helicoide sans procès.",
+            "model_letter": "Nous demandons sa libération immédiate.",
+            "additional_information": "Il est détenu depuis un an.",
+        },
+        "de": {
+            "title": TITLES["de"],
+            "summary": "Eduardo Torres ist ohne Prozess in El Helicoide inhaftiert.",
+            "model_letter": "Wir fordern seine sofortige Freilassung.",
+            "additional_information": "Er ist seit einem Jahr in Haft.",
+        },
+        "pt": {
+            "title": TITLES["pt"],
+            "summary": "Eduardo Torres está detido em El Helicoide sem julgamento.",
+            "model_letter": "Pedimos a sua libertação imediata.",
+            "additional_information": "Está detido há um ano.",
+        },
+        "it": {
+            "title": TITLES["it"],
+            "summary": "Eduardo Torres è detenuto a El Helicoide senza processo.",
+            "model_letter": "Chiediamo il suo rilascio immediato.",
+            "additional_information": "È detenuto da un anno.",
+        },
+    }.items()
+}
 # How translations/messages.pot is made (the README's command): the staleness test extracts the same way.
-EXTRACT = ["pybabel", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2",
-           "--ignore-dirs", ".* .venv", "--omit-header"]
+EXTRACT = [
+    "pybabel",
+    "extract",
+    "-F",
+    str(ROOT / "babel.cfg"),
+    "-k",
+    "lazy_gettext",
+    "-k",
+    "lazy_ngettext:1,2",
+    "--ignore-dirs",
+    ".* .venv",
+    "--omit-header",
+]
 PLACEHOLDERS = re.compile(r"%(?:\([^)]*\))?[#0 +-]*\d*(?:\.\d+)?[sdifr%]")
 URL = re.compile(r"https?://\S+")
 
@@ -84,8 +139,14 @@ def drive(app):
 @pytest.mark.parametrize("language", UI_LANGUAGES)
 @pytest.mark.parametrize("stage", STAGES)
 def test_each_stage_renders_in_each_language(app, drive, stage, language):
-    mailing = Mailing(drive=drive, stage=stage, audience="all", send_at=drive.mailings[0].send_at, body="Staff's words.",
-                      body_translations={code: "Staff's words." for code in TRANSLATED})
+    mailing = Mailing(
+        drive=drive,
+        stage=stage,
+        audience="all",
+        send_at=drive.mailings[0].send_at,
+        body="Staff's words.",
+        body_translations={code: "Staff's words." for code in TRANSLATED},
+    )
     db.session.add(mailing)
     db.session.commit()
     message = Composer(mailing).message(1, email="p@example.net", first_name="Ana", language=language)
@@ -163,8 +224,10 @@ def test_each_stage_has_its_three_templates_in_each_language(stage, language):
 def translated_cases(app):
     """An office's staff, and a case in every language with and without high risk (whose wording differs)."""
     office = make_office()
-    cases = [make_case(reference=f"UA 5{n}/25", high_risk=high_risk, translations=FULL_TRANSLATIONS)
-             for n, high_risk in enumerate((False, True))]
+    cases = [
+        make_case(reference=f"UA 5{n}/25", high_risk=high_risk, translations=FULL_TRANSLATIONS)
+        for n, high_risk in enumerate((False, True))
+    ]
     return office, cases, token_for("staff@uk.example.org", office="GB")
 
 
@@ -172,10 +235,22 @@ def _untranslatable(case, office, language) -> list[str]:
     """What stays as it is in every language: names, addresses, references; and, while the case does not
     translate them, the target's title and salutation and the pronoun."""
     english, translated = case.content("en"), case.content(language)
-    unchanged = [english[field] for field in ("target_title", "target_salutation", "pronoun")
-                 if english[field] == translated[field]]
-    return [*english["people"], case.target_name, *(case.target_address or "").splitlines(), case.reference,
-            case.ai_index, office.name, *office.postal_address.splitlines(), "Alex", *unchanged]
+    unchanged = [
+        english[field]
+        for field in ("target_title", "target_salutation", "pronoun")
+        if english[field] == translated[field]
+    ]
+    return [
+        *english["people"],
+        case.target_name,
+        *(case.target_address or "").splitlines(),
+        case.reference,
+        case.ai_index,
+        office.name,
+        *office.postal_address.splitlines(),
+        "Alex",
+        *unchanged,
+    ]
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
@@ -188,8 +263,11 @@ def test_no_english_sentence_shows_through_an_email_in_another_language(app, cli
             english, other = (render("confirm", code, context) for code in ("en", language))
             english, other = ((e.subject, e.text, e.html) for e in (english, other))
         else:
+
             def preview(code):
-                answer = client.get(f"/api/v1/cases/{case.id}/preview?stage={stage}&language={code}", headers=bearer(staff))
+                answer = client.get(
+                    f"/api/v1/cases/{case.id}/preview?stage={stage}&language={code}", headers=bearer(staff)
+                )
                 assert answer.status_code == 200 and answer.json["language"] == code
                 return answer.json["subject"], answer.json["text"], answer.json["html"]
 
@@ -203,8 +281,12 @@ def test_no_english_sentence_shows_through_an_email_in_another_language(app, cli
 
 
 # Our own English wording, cut at its placeholders: none of it may show on a page in another language.
-OUR_WORDING = set().union(*(sentences(PLACEHOLDERS.sub("\n", msgid)) for msgid in
-                            (text for m in _read_po(TRANSLATIONS / "messages.pot") if m.id for text in _forms(m.id))))
+OUR_WORDING = set().union(
+    *(
+        sentences(PLACEHOLDERS.sub("\n", msgid))
+        for msgid in (text for m in _read_po(TRANSLATIONS / "messages.pot") if m.id for text in _forms(m.id))
+    )
+)
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
@@ -215,16 +297,22 @@ def test_the_public_pages_are_in_the_supporters_language(app, client, relay, run
     start_drive(case, office, {"office": "GB"})
     run_jobs()
     email = relay.messages()[0].get_body(("html",)).get_content()
-    act, unsubscribe = (re.search(rf'href="http://mobilise\.test(/{kind}/[^"]+)"', email).group(1) for kind in ("act", "unsubscribe"))
+    act, unsubscribe = (
+        re.search(rf'href="http://mobilise\.test(/{kind}/[^"]+)"', email).group(1) for kind in ("act", "unsubscribe")
+    )
     browser = {"Accept-Language": language}
     relay.received.clear()
     pages = {
         "sign-up": client.get("/subscribe/GB", headers=browser),
         "sign-up refused": client.post("/subscribe/GB", data={"email": "nobody"}, headers=browser),
-        "sign-up sent": client.post("/subscribe/GB", data={"email": "new@example.org", "language": language}, headers=browser),
+        "sign-up sent": client.post(
+            "/subscribe/GB", data={"email": "new@example.org", "language": language}, headers=browser
+        ),
     }
     run_jobs()
-    confirm = re.search(r"http://mobilise\.test(/confirm/\S+)", relay.messages()[0].get_body(("plain",)).get_content()).group(1)
+    confirm = re.search(
+        r"http://mobilise\.test(/confirm/\S+)", relay.messages()[0].get_body(("plain",)).get_content()
+    ).group(1)
     pages |= {
         "confirm": client.get(confirm),
         "confirmed": client.post(confirm),
@@ -266,7 +354,9 @@ def test_staff_preview_any_stage_in_any_language_and_send_themselves_a_test(app,
     assert "/o/" not in preview.json["html"] and "/c/" not in preview.json["html"]
     assert db.session.scalar(db.select(db.func.count(Mailing.id))) == 0  # a preview saves nothing
 
-    sent = client.post(f"/api/v1/cases/{case.id}/test-email", json={"stage": "launch", "language": "en"}, headers=bearer(staff))
+    sent = client.post(
+        f"/api/v1/cases/{case.id}/test-email", json={"stage": "launch", "language": "en"}, headers=bearer(staff)
+    )
     assert sent.status_code == 202
     assert relay.recipients() == ["staff@uk.example.org"]
     assert relay.messages()[0]["Subject"].startswith("[TEST] Urgent Action:")

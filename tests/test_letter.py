@@ -1,5 +1,6 @@
 """The letter in one language (salutation, letter, closing), the language it is sent in, its mailto: link, and
 French elision before an office's name. Pure: an app for the catalogs, no database."""
+
 from datetime import date
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -19,18 +20,39 @@ def catalogs():
 
 
 def content(language="en", salutation="Mr Nicolás Maduro", letter="We call for his release.\n\nFree them all."):
-    return {**dict.fromkeys(TRANSLATABLE), "language": language, "target_salutation": salutation,
-            "model_letter": letter, "title": "Free them", "people": []}
+    return {
+        **dict.fromkeys(TRANSLATABLE),
+        "language": language,
+        "target_salutation": salutation,
+        "model_letter": letter,
+        "title": "Free them",
+        "people": [],
+    }
 
 
 def case(target_language="es", translated=("es",), email=None):
-    case = Case(title="Free them", summary="", model_letter="We call for his release.", target_name="Nicolás Maduro",
-                target_salutation="Mr Nicolás Maduro", target_language=target_language, target_email=email,
-                language="en", deadline=date(2027, 12, 31), people=["Eduardo Torres"])
-    words = {"es": ("Libérenlos", "Señor Presidente", "Pedimos su liberación."),
-             "fr": ("Libérez-les", "Monsieur le Président", "Nous demandons sa libération.")}
-    case.translations = [CaseTranslation(language=code, title=words[code][0], target_salutation=words[code][1],
-                                         model_letter=words[code][2]) for code in translated]
+    case = Case(
+        title="Free them",
+        summary="",
+        model_letter="We call for his release.",
+        target_name="Nicolás Maduro",
+        target_salutation="Mr Nicolás Maduro",
+        target_language=target_language,
+        target_email=email,
+        language="en",
+        deadline=date(2027, 12, 31),
+        people=["Eduardo Torres"],
+    )
+    words = {
+        "es": ("Libérenlos", "Señor Presidente", "Pedimos su liberación."),
+        "fr": ("Libérez-les", "Monsieur le Président", "Nous demandons sa libération."),
+    }
+    case.translations = [
+        CaseTranslation(
+            language=code, title=words[code][0], target_salutation=words[code][1], model_letter=words[code][2]
+        )
+        for code in translated
+    ]
     return case
 
 

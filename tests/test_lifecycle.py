@@ -1,4 +1,5 @@
 """The case's life plans, moves and cancels its emails (a controlled clock where time matters)."""
+
 import threading
 from datetime import date, datetime, timedelta
 
@@ -15,9 +16,15 @@ from mobilise.sequences.lifecycle import apply_change
 from mobilise.sequences.service import launch
 from mobilise.supporters.service import upsert_supporters
 
-from .builders import TRANSLATED, translated, bearer, make_case, make_office, make_supporters, token_for
+from .builders import TRANSLATED, bearer, make_case, make_office, make_supporters, token_for, translated
 
-SPAIN = {"code": "ES", "name": "Amnistía España", "language": "es", "timezone": "Europe/Madrid", "sender": "a@es.example.org"}
+SPAIN = {
+    "code": "ES",
+    "name": "Amnistía España",
+    "language": "es",
+    "timezone": "Europe/Madrid",
+    "sender": "a@es.example.org",
+}
 
 
 def schedule(drive):
@@ -60,14 +67,19 @@ def test_an_extension_moves_following_drives_replans_and_tells_those_who_have_no
     first_reminder.status = "sent"  # the 7-day reminder went out on 3 June
     db.session.commit()
 
-    made = apply_change(case, {"kind": "deadline_extended", "deadline": "2027-06-24", "body": "More time."},
-                        now=datetime(2027, 6, 5, 12))
+    made = apply_change(
+        case,
+        {"kind": "deadline_extended", "deadline": "2027-06-24", "body": "More time."},
+        now=datetime(2027, 6, 5, 12),
+    )
 
     assert (follows.deadline, own.deadline) == (date(2027, 6, 24), date(2027, 6, 20))
     assert reminders(follows, "cancelled") == [datetime(2027, 6, 8, 9, 0)]
     # Both reminder days again, the 7-day one even though one was sent before.
     assert reminders(follows) == [datetime(2027, 6, 17, 9, 0), datetime(2027, 6, 22, 9, 0)]
-    assert [(m.stage, m.audience, m.body) for m in made if m.stage == "extension"] == [("extension", "not_acted", "More time.")]
+    assert [(m.stage, m.audience, m.body) for m in made if m.stage == "extension"] == [
+        ("extension", "not_acted", "More time.")
+    ]
     assert {m.drive_id for m in made} == {follows.id}  # the office with its own deadline gets no extension email
     assert [m.stage for m in own.mailings] == ["launch", "reminder", "reminder"]
 
@@ -87,11 +99,21 @@ def test_an_update_goes_to_everyone_in_every_live_drive(app, relay, run_jobs):
     db.session.add(Action(case_id=case.id, office_id=gb.id, supporter_id=acted.id))
     db.session.commit()
 
-    apply_change(case, {"kind": "update", "body": "Eduardo Torres was seen by his family.",
-                        "translations": {"es": {"body": "Su familia ha podido ver a Eduardo Torres."}}})
+    apply_change(
+        case,
+        {
+            "kind": "update",
+            "body": "Eduardo Torres was seen by his family.",
+            "translations": {"es": {"body": "Su familia ha podido ver a Eduardo Torres."}},
+        },
+    )
     run_jobs()
-    assert relay.recipients() == ["maria@gb.example.net", "person0@es.example.net", "person0@gb.example.net",
-                                  "person1@gb.example.net"]
+    assert relay.recipients() == [
+        "maria@gb.example.net",
+        "person0@es.example.net",
+        "person0@gb.example.net",
+        "person1@gb.example.net",
+    ]
     by_address = {m["To"]: m for m in relay.messages()}
     english = by_address["person1@gb.example.net"]
     assert "Eduardo Torres was seen by his family." in english.get_body(("plain",)).get_content()
@@ -141,11 +163,17 @@ def test_audiences_are_taken_when_sent(app, relay, run_jobs):
     db.session.commit()
     run_jobs()
     assert relay.recipients() == ["person4@gb.example.net"]
-    statuses = dict(db.session.execute(
-        db.select(Supporter.email, Delivery.status).join(Delivery).where(Delivery.mailing_id == reminder.id)
-    ).all())
-    assert statuses == {"person1@gb.example.net": "skipped", "person2@gb.example.net": "skipped",
-                        "person3@gb.example.net": "skipped", "person4@gb.example.net": "sent"}
+    statuses = dict(
+        db.session.execute(
+            db.select(Supporter.email, Delivery.status).join(Delivery).where(Delivery.mailing_id == reminder.id)
+        ).all()
+    )
+    assert statuses == {
+        "person1@gb.example.net": "skipped",
+        "person2@gb.example.net": "skipped",
+        "person3@gb.example.net": "skipped",
+        "person4@gb.example.net": "sent",
+    }
 
     relay.received.clear()
     apply_change(case, {"kind": "closed", "outcome": "good_news", "body": "Eduardo Torres is free."})
@@ -230,7 +258,9 @@ def test_lifecycle_errors_write_and_send_nothing(app, client, relay, run_jobs):
     assert client.post(url, json={"kind": "update", "body": "x"}, headers=bearer(staff)).status_code == 403
     assert client.post(url, json={"kind": "rumour", "body": "x"}, headers=bearer(admin)).status_code == 422
     assert client.post(url, json={"kind": "update"}, headers=bearer(admin)).status_code == 422
-    earlier = client.post(url, json={"kind": "deadline_extended", "deadline": case.deadline.isoformat()}, headers=bearer(admin))
+    earlier = client.post(
+        url, json={"kind": "deadline_extended", "deadline": case.deadline.isoformat()}, headers=bearer(admin)
+    )
     assert earlier.status_code == 422 and earlier.json["details"][0]["field"] == "deadline"
     unknown = client.post(url, json={"kind": "closed", "outcome": "solved"}, headers=bearer(admin))
     assert unknown.status_code == 422
@@ -248,32 +278,49 @@ def test_the_updates_api_answers_with_the_mailings_it_made(app, client, kind):
     case = make_case()
     admin = token_for("admin@example.org", admin=True)
     start_drive(case, office, {"office": "GB"})
-    body = {"update": {"kind": "update", "body": "News."},
-            "deadline_extended": {"kind": "deadline_extended", "deadline": (case.deadline + timedelta(days=7)).isoformat()},
-            "closed": {"kind": "closed", "outcome": "good_news", "body": "Freed."}}[kind]
+    body = {
+        "update": {"kind": "update", "body": "News."},
+        "deadline_extended": {"kind": "deadline_extended", "deadline": (case.deadline + timedelta(days=7)).isoformat()},
+        "closed": {"kind": "closed", "outcome": "good_news", "body": "Freed."},
+    }[kind]
     response = client.post(f"/api/v1/cases/{case.id}/updates", json=body, headers=bearer(admin))
     assert response.status_code == 201
     stages = sorted(m["stage"] for m in response.json["mailings"])
-    assert stages == {"update": ["update"], "deadline_extended": ["extension", "reminder", "reminder"], "closed": ["outcome"]}[kind]
+    assert (
+        stages
+        == {"update": ["update"], "deadline_extended": ["extension", "reminder", "reminder"], "closed": ["outcome"]}[
+            kind
+        ]
+    )
     schedule = client.get(f"/api/v1/cases/{case.id}/schedule", headers=bearer(admin)).json
     assert len(schedule) == 3 + len(stages)
 
 
 def test_a_drive_can_reach_only_the_languages_it_names(app, client, relay, run_jobs):
-    es = make_office(code="ES", name="Amnistía España", language="es", timezone="Europe/Madrid", sender="a@es.example.org")
-    upsert_supporters(es, [
-        {"email": "castellano@example.org", "language": "es"},
-        {"email": "sin-idioma@example.org"},  # reads the office's language
-        {"email": "catala@example.org", "language": "ca"},
-        {"email": "english@example.org", "language": "en"},
-    ])
+    es = make_office(
+        code="ES", name="Amnistía España", language="es", timezone="Europe/Madrid", sender="a@es.example.org"
+    )
+    upsert_supporters(
+        es,
+        [
+            {"email": "castellano@example.org", "language": "es"},
+            {"email": "sin-idioma@example.org"},  # reads the office's language
+            {"email": "catala@example.org", "language": "ca"},
+            {"email": "english@example.org", "language": "en"},
+        ],
+    )
     case = make_case()
     admin = token_for("admin@example.org", admin=True)
-    launched = client.post(f"/api/v1/cases/{case.id}/launch", json={"office": "ES", "languages": ["es", "ca"]}, headers=bearer(admin))
+    launched = client.post(
+        f"/api/v1/cases/{case.id}/launch", json={"office": "ES", "languages": ["es", "ca"]}, headers=bearer(admin)
+    )
     assert launched.status_code == 201, launched.json
     assert launched.json["languages"] == ["ca", "es"]
     run_jobs()
     assert sorted(relay.recipients()) == ["castellano@example.org", "catala@example.org", "sin-idioma@example.org"]
-    bad = client.post(f"/api/v1/cases/{make_case(reference='UA 2/26').id}/launch", json={"office": "ES", "languages": ["spanish!"]},
-                      headers=bearer(admin))
+    bad = client.post(
+        f"/api/v1/cases/{make_case(reference='UA 2/26').id}/launch",
+        json={"office": "ES", "languages": ["spanish!"]},
+        headers=bearer(admin),
+    )
     assert bad.status_code == 422 and bad.json["details"][0]["field"].startswith("languages")

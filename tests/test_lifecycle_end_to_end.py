@@ -1,8 +1,9 @@
 """A UA's whole life through the API, the `dispatch` command and the real worker, read at a real SMTP relay."""
+
 import re
 from datetime import date, timedelta
 
-from .builders import translated, bearer, case_data, make_office, token_for
+from .builders import bearer, case_data, make_office, token_for, translated
 from .conftest import run_flask
 
 
@@ -10,15 +11,23 @@ def test_launch_update_reminder_extension_closure(app, client, relay, service_en
     make_office()
     admin = token_for("admin@example.org", admin=True)
     gb = token_for("staff@uk.example.org", office="GB")
-    client.post("/api/v1/offices/GB/supporters", headers=bearer(gb), json=[
-        {"email": "ada@example.net", "first_name": "Ada"},
-        {"email": "bea@example.net", "first_name": "Bea", "language": "es"},
-        {"email": "cyd@example.net", "first_name": "Cyd"},
-    ])
-    case = client.post("/api/v1/cases", headers=bearer(admin), json=case_data(
-        deadline=(date.today() + timedelta(days=20)).isoformat(),
-        translations=translated("es", title="Cesen las detenciones"),
-    )).json
+    client.post(
+        "/api/v1/offices/GB/supporters",
+        headers=bearer(gb),
+        json=[
+            {"email": "ada@example.net", "first_name": "Ada"},
+            {"email": "bea@example.net", "first_name": "Bea", "language": "es"},
+            {"email": "cyd@example.net", "first_name": "Cyd"},
+        ],
+    )
+    case = client.post(
+        "/api/v1/cases",
+        headers=bearer(admin),
+        json=case_data(
+            deadline=(date.today() + timedelta(days=20)).isoformat(),
+            translations=translated("es", title="Cesen las detenciones"),
+        ),
+    ).json
     url = f"/api/v1/cases/{case['id']}"
 
     def work():
@@ -44,8 +53,15 @@ def test_launch_update_reminder_extension_closure(app, client, relay, service_en
     assert client.post(act).status_code == 200
 
     # An update goes to all, acted or not.
-    client.post(f"{url}/updates", json={"kind": "update", "body": "Eduardo's family saw him.",
-                "translations": {"es": {"body": "Su familia vio a Eduardo."}}}, headers=bearer(admin))
+    client.post(
+        f"{url}/updates",
+        json={
+            "kind": "update",
+            "body": "Eduardo's family saw him.",
+            "translations": {"es": {"body": "Su familia vio a Eduardo."}},
+        },
+        headers=bearer(admin),
+    )
     update = work()
     assert sorted(update) == ["ada@example.net", "bea@example.net", "cyd@example.net"]
     assert stage_of(update["ada@example.net"]) == "News" and stage_of(update["bea@example.net"]) == "Novedades"
@@ -72,8 +88,11 @@ def test_launch_update_reminder_extension_closure(app, client, relay, service_en
     assert all(m["send_at"] > first_reminder["send_at"] for m in planned)
 
     # Good news: thanks to those who acted; nothing planned goes out any more.
-    client.post(f"{url}/updates", json={"kind": "closed", "outcome": "good_news", "body": "Eduardo Torres is free."},
-                headers=bearer(admin))
+    client.post(
+        f"{url}/updates",
+        json={"kind": "closed", "outcome": "good_news", "body": "Eduardo Torres is free."},
+        headers=bearer(admin),
+    )
     outcome = work()
     assert sorted(outcome) == ["ada@example.net"]
     assert "Eduardo Torres is free." in outcome["ada@example.net"].get_body(("plain",)).get_content()

@@ -1,4 +1,5 @@
 """The lock holds what pyproject.toml asks for: a range changed without `scripts/lock` fails here, not in production."""
+
 import re
 import tomllib
 
@@ -56,7 +57,12 @@ def test_every_package_the_service_imports_is_in_the_service_lock():
     distributions = packages_distributions()
     service = pins("requirements.lock")
     missing = set()
-    for path in [*(ROOT / "mobilise").rglob("*.py"), *(ROOT / "workers").rglob("*.py"), ROOT / "app.py", ROOT / "gunicorn.conf.py"]:
+    for path in [
+        *(ROOT / "mobilise").rglob("*.py"),
+        *(ROOT / "workers").rglob("*.py"),
+        ROOT / "app.py",
+        ROOT / "gunicorn.conf.py",
+    ]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]

@@ -1,4 +1,5 @@
 """LOG_FORMAT=json: every line of the web (gunicorn) and the worker one JSON object, redacted like the text lines."""
+
 import io
 import json
 import logging
@@ -26,7 +27,16 @@ def json_lines(text: str) -> list[dict]:
 
 def test_gunicorn_writes_its_own_lines_and_the_access_lines_as_json(app, service_env, tmp_path):
     env = {**service_env, "LOG_FORMAT": "json"}
-    gunicorn = lambda port: ["gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "1", "app:app"]  # noqa: E731
+    gunicorn = lambda port: [
+        "gunicorn",
+        "-c",
+        "gunicorn.conf.py",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "app:app",
+    ]  # noqa: E731
     with serving(gunicorn, env, tmp_path, "gunicorn") as (port, log):
         assert request(port, "GET", "/healthz")[0] == 200
         assert request(port, "GET", "/act/not-a-token.at-all?email=rowena@example.net")[0] == 404
@@ -75,7 +85,13 @@ def test_a_traceback_in_json_is_redacted_like_a_text_line():
 
 
 def test_an_unknown_log_format_stops_the_service_saying_so(service_env):
-    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "dispatch"], cwd=ROOT,
-                            env={**service_env, "LOG_FORMAT": "xml"}, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "dispatch"],
+        cwd=ROOT,
+        env={**service_env, "LOG_FORMAT": "xml"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "LOG_FORMAT must be text or json, not 'xml'" in result.stderr

@@ -1,5 +1,6 @@
 """The migrations make exactly the schema the models describe, on both databases: a column or an index added to a
 model without its migration (or the other way round) fails here, not on an office's server after an upgrade."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 

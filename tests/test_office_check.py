@@ -1,4 +1,5 @@
 """`flask office check CODE`: SPF, DKIM, DMARC and the inbound MX read from a DNS server the test starts on loopback."""
+
 import socket
 import time
 
@@ -34,7 +35,7 @@ class Zone(BaseResolver):
 def txt(text: str) -> TXT:
     """A TXT record, cut into strings of 255 as DNS consoles publish a long one."""
     data = text.encode()
-    return TXT([data[i:i + 255] for i in range(0, len(data), 255)])
+    return TXT([data[i : i + 255] for i in range(0, len(data), 255)])
 
 
 COMPLETE_KEY, PARTIAL_KEY = rsa_pem(2048), ed25519_pem()

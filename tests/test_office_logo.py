@@ -1,4 +1,5 @@
 """An office's logo: a checked image URL, set when the office is made or later, returned by the API."""
+
 import pytest
 
 from mobilise.extensions import db
@@ -7,8 +8,13 @@ from mobilise.models import Office
 from .builders import bearer, make_office, token_for
 from .conftest import run_flask
 
-OFFICE = {"code": "es", "name": "Amnistía España", "language": "es", "timezone": "Europe/Madrid",
-          "sender": "acciones@es.example.org"}
+OFFICE = {
+    "code": "es",
+    "name": "Amnistía España",
+    "language": "es",
+    "timezone": "Europe/Madrid",
+    "sender": "acciones@es.example.org",
+}
 LOGO = "https://www.es.example.org/static/logo-email.png"
 
 
@@ -34,12 +40,20 @@ def test_an_office_sets_and_removes_its_own_logo(app, client):
     assert removed.status_code == 200 and removed.json["logo_url"] is None
 
 
-@pytest.mark.parametrize("url", [
-    "http://www.es.example.org/logo.png",  # every reader's client fetches it: HTTPS only, but on this machine
-    "javascript:alert(1)", "ftp://example.org/logo.png", "logo.png", "https:///logo.png",
-    "https://example.org/my logo.png", "https://user:secret@example.org/logo.png", "https://example.org:99999/l.png",
-    "https://example.org/" + "a" * 2000,
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://www.es.example.org/logo.png",  # every reader's client fetches it: HTTPS only, but on this machine
+        "javascript:alert(1)",
+        "ftp://example.org/logo.png",
+        "logo.png",
+        "https:///logo.png",
+        "https://example.org/my logo.png",
+        "https://user:secret@example.org/logo.png",
+        "https://example.org:99999/l.png",
+        "https://example.org/" + "a" * 2000,
+    ],
+)
 def test_a_logo_url_that_no_mail_client_should_fetch_is_refused(app, client, url):
     admin = token_for("admin@example.org", admin=True)
     refused = client.post("/api/v1/offices", json={**OFFICE, "logo_url": url}, headers=bearer(admin))
@@ -52,7 +66,9 @@ def test_a_logo_url_that_no_mail_client_should_fetch_is_refused(app, client, url
 
 def test_plain_http_is_taken_for_this_machine_only(app, client):
     admin = token_for("admin@example.org", admin=True)
-    local = client.post("/api/v1/offices", json={**OFFICE, "logo_url": "http://localhost:5000/logo.png"}, headers=bearer(admin))
+    local = client.post(
+        "/api/v1/offices", json={**OFFICE, "logo_url": "http://localhost:5000/logo.png"}, headers=bearer(admin)
+    )
     assert local.status_code == 201 and local.json["logo_url"] == "http://localhost:5000/logo.png"
 
 
@@ -65,11 +81,39 @@ def test_the_settings_call_takes_nothing_else(app, client):
 
 
 def test_the_command_line_takes_a_logo(app, service_env):
-    done = run_flask(service_env, "office", "create", "IE", "--name", "Amnesty Ireland", "--language", "en",
-                     "--timezone", "Europe/Dublin", "--sender", "ua@ie.example.org", "--logo-url", LOGO)
+    done = run_flask(
+        service_env,
+        "office",
+        "create",
+        "IE",
+        "--name",
+        "Amnesty Ireland",
+        "--language",
+        "en",
+        "--timezone",
+        "Europe/Dublin",
+        "--sender",
+        "ua@ie.example.org",
+        "--logo-url",
+        LOGO,
+    )
     assert done.returncode == 0, done.stderr
     db.session.expire_all()
     assert db.session.scalar(db.select(Office.logo_url).where(Office.code == "IE")) == LOGO
-    refused = run_flask(service_env, "office", "create", "NL", "--name", "Amnesty NL", "--language", "nl",
-                        "--timezone", "Europe/Amsterdam", "--sender", "ua@nl.example.org", "--logo-url", "http://nl.example.org/l.png")
+    refused = run_flask(
+        service_env,
+        "office",
+        "create",
+        "NL",
+        "--name",
+        "Amnesty NL",
+        "--language",
+        "nl",
+        "--timezone",
+        "Europe/Amsterdam",
+        "--sender",
+        "ua@nl.example.org",
+        "--logo-url",
+        "http://nl.example.org/l.png",
+    )
     assert refused.returncode != 0 and "logo_url" in refused.stderr

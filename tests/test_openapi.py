@@ -1,4 +1,5 @@
 """The API's OpenAPI 3.1 description: made from the models that validate, covering every route, and readable by staff."""
+
 import schemathesis
 from pydantic.json_schema import models_json_schema
 
@@ -20,7 +21,11 @@ def description(client) -> dict:
 def test_the_description_needs_no_token_and_is_openapi_3_1(app, client):
     spec = description(client)
     assert spec["openapi"].startswith("3.1")
-    assert spec["components"]["securitySchemes"]["bearer"] == {**spec["components"]["securitySchemes"]["bearer"], "type": "http", "scheme": "bearer"}
+    assert spec["components"]["securitySchemes"]["bearer"] == {
+        **spec["components"]["securitySchemes"]["bearer"],
+        "type": "http",
+        "scheme": "bearer",
+    }
     # schemathesis refuses a description that breaks the OpenAPI 3.1 schema; each call must come out as an operation.
     operations = [result.ok() for result in schemathesis.openapi.from_dict(spec).get_all_operations()]
     assert len(operations) == sum(len(calls) for calls in spec["paths"].values())
@@ -35,13 +40,18 @@ def test_every_api_route_is_described_and_nothing_else(app, client):
             path = rule.rule.replace("<int:", "<").replace("<", "{").replace(">", "}")
             routes |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert described == routes
-    assert ("POST", "/api/v1/cases/{case_id}/launch") in described and ("GET", "/api/v1/offices/{code}/supporters") in described
+    assert ("POST", "/api/v1/cases/{case_id}/launch") in described and (
+        "GET",
+        "/api/v1/offices/{code}/supporters",
+    ) in described
 
 
 def test_bodies_are_the_models_that_validate_them(app, client):
     spec = description(client)
     schemas = spec["components"]["schemas"]
-    _, made = models_json_schema([(CaseIn, "validation"), (LaunchIn, "validation"), (SupporterIn, "validation")], ref_template=REF)
+    _, made = models_json_schema(
+        [(CaseIn, "validation"), (LaunchIn, "validation"), (SupporterIn, "validation")], ref_template=REF
+    )
     for model in (CaseIn, LaunchIn, SupporterIn):
         assert schemas[model.__name__] == made["$defs"][model.__name__]
     body = spec["paths"]["/api/v1/cases"]["post"]["requestBody"]["content"]["application/json"]["schema"]
@@ -49,7 +59,9 @@ def test_bodies_are_the_models_that_validate_them(app, client):
     assert set(schemas["CaseIn"]["required"]) == {"title", "target", "model_letter", "deadline"}
     launch = spec["paths"]["/api/v1/cases/{case_id}/launch"]["post"]
     assert launch["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/LaunchIn"}
-    assert launch["responses"]["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/DriveOut"}
+    assert launch["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/DriveOut"
+    }
     updates = schemas["CaseChange"]
     assert updates["discriminator"]["propertyName"] == "kind"
     assert {option["$ref"].rsplit("/", 1)[1] for option in updates["oneOf"]} == {"UpdateIn", "ExtensionIn", "ClosureIn"}
@@ -98,7 +110,11 @@ def test_the_api_page_shows_each_call_to_signed_in_staff(app, client):
     page = client.get("/console/api")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    for call in ("POST /api/v1/cases/{case_id}/launch", "GET /api/v1/offices/{code}/supporters", "POST /api/v1/cases/import"):
+    for call in (
+        "POST /api/v1/cases/{case_id}/launch",
+        "GET /api/v1/offices/{code}/supporters",
+        "POST /api/v1/cases/import",
+    ):
         assert call in text
     assert 'id="schema-CaseIn"' in text and "at most 500 characters" in text  # CaseIn.title's rule, in words
     assert 'href="/console/api"' in client.get("/").get_data(as_text=True)  # reachable from the console's menu

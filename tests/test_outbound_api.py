@@ -1,5 +1,6 @@
 """Webhooks out through the API and the console: who may register them, the SSRF rules, the limits, another
 office's webhook unseen, deletion, and the page a manager reads."""
+
 import pytest
 
 from mobilise.extensions import db
@@ -18,8 +19,12 @@ EVENTS = ["action.created", "supporter.unsubscribed"]
 @pytest.fixture
 def offices(app):
     gb, es = make_office(), make_office(**SPAIN)
-    return {"gb": gb, "es": es, "manager": token_for("manager@uk.example.org", office="GB", role="manager"),
-            "es_manager": token_for("manager@es.example.org", office="ES", role="manager")}
+    return {
+        "gb": gb,
+        "es": es,
+        "manager": token_for("manager@uk.example.org", office="GB", role="manager"),
+        "es_manager": token_for("manager@es.example.org", office="ES", role="manager"),
+    }
 
 
 @pytest.fixture
@@ -31,11 +36,21 @@ def add(client, token, url="https://127.0.0.1/hook", events=EVENTS, code="GB"):
     return client.post(f"/api/v1/offices/{code}/webhooks", json={"url": url, "events": events}, headers=bearer(token))
 
 
-@pytest.mark.parametrize("url", [
-    "https://127.0.0.1/hook", "https://localhost/hook", "https://10.0.0.7/hook", "https://192.168.1.2/hook",
-    "https://169.254.169.254/latest/meta-data", "https://[::1]/hook", "https://[::ffff:127.0.0.1]/hook",
-    "https://0.0.0.0/hook", "https://224.0.0.1/hook", "http://93.184.215.14/hook",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hook",
+        "https://localhost/hook",
+        "https://10.0.0.7/hook",
+        "https://192.168.1.2/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://0.0.0.0/hook",
+        "https://224.0.0.1/hook",
+        "http://93.184.215.14/hook",
+    ],
+)
 def test_a_private_or_plain_http_url_answers_422_naming_the_field(client, offices, url):
     answer = add(client, offices["manager"], url=url)
     assert answer.status_code == 422
@@ -53,13 +68,16 @@ def test_with_private_addresses_allowed_a_loopback_receiver_is_registered(client
     assert listed["deliveries"] == {"pending": 0, "delivered": 0, "failed": 0}
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"url": "https://127.0.0.1/hook", "events": []}, "events"),
-    ({"url": "https://127.0.0.1/hook", "events": ["supporter.created"]}, "events.0"),
-    ({"url": "https://127.0.0.1/" + "a" * 2000, "events": EVENTS}, "url"),
-    ({"url": "not a url", "events": EVENTS}, "url"),
-    ({"events": EVENTS}, "url"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"url": "https://127.0.0.1/hook", "events": []}, "events"),
+        ({"url": "https://127.0.0.1/hook", "events": ["supporter.created"]}, "events.0"),
+        ({"url": "https://127.0.0.1/" + "a" * 2000, "events": EVENTS}, "url"),
+        ({"url": "not a url", "events": EVENTS}, "url"),
+        ({"events": EVENTS}, "url"),
+    ],
+)
 def test_a_wrong_field_answers_422_naming_it(client, offices, private, body, field):
     answer = client.post(HOOKS, json=body, headers=bearer(offices["manager"]))
     assert answer.status_code == 422 and answer.json["details"][0]["field"] == field
@@ -116,7 +134,9 @@ def test_the_log_pages_newest_first(app, client, offices, private):
     assert len(first["items"]) == 50 and first["more"] is True
     assert first["items"][0]["payload"]["supporter"]["email"] == "p50@example.net"
     second = client.get(f"{HOOKS}/{hook['id']}/deliveries?page=2", headers=bearer(offices["manager"])).json
-    assert [i["payload"]["supporter"]["email"] for i in second["items"]] == ["p0@example.net"] and second["more"] is False
+    assert [i["payload"]["supporter"]["email"] for i in second["items"]] == ["p0@example.net"] and second[
+        "more"
+    ] is False
 
 
 def test_at_delivery_a_host_now_private_fails_the_try_without_connecting(app, client, offices, private):
@@ -137,8 +157,10 @@ def test_a_manager_adds_a_receiver_in_the_console_and_sees_its_secret_once(clien
     sign_in(client, "manager@uk.example.org")
     page = client.get("/console/webhooks")
     assert page.status_code == 200 and 'href="/console/webhooks"' in page.get_data(as_text=True)
-    added = client.post("/console/webhooks", data={"url": "http://127.0.0.1:9/crm", "events": ["action.created"],
-                                                    "csrf_token": csrf_from(page)})
+    added = client.post(
+        "/console/webhooks",
+        data={"url": "http://127.0.0.1:9/crm", "events": ["action.created"], "csrf_token": csrf_from(page)},
+    )
     html = added.get_data(as_text=True)
     assert added.status_code == 201 and "whsec_" in html and "http://127.0.0.1:9/crm" in html
     assert "whsec_" not in client.get("/console/webhooks").get_data(as_text=True)
@@ -175,10 +197,13 @@ def test_registering_deleting_and_enabling_a_receiver_are_audited_by_host_never_
     db.session.commit()
     assert client.post(f"{HOOKS}/{hook['id']}/enable", headers=bearer(offices["manager"])).status_code == 200
     assert client.delete(f"{HOOKS}/{hook['id']}", headers=bearer(offices["manager"])).status_code == 204
-    trail = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action.like("webhook.%")).order_by(AuditEntry.id)).all()
+    trail = db.session.scalars(
+        db.select(AuditEntry).where(AuditEntry.action.like("webhook.%")).order_by(AuditEntry.id)
+    ).all()
     assert [(e.action, e.subject, e.actor, e.office.code) for e in trail] == [
         (action, str(hook["id"]), "manager@uk.example.org", "GB")
-        for action in ("webhook.created", "webhook.enabled", "webhook.deleted")]
+        for action in ("webhook.created", "webhook.enabled", "webhook.deleted")
+    ]
     assert all(e.details == {"host": "127.0.0.1", "events": EVENTS} for e in trail)
     refused = add(client, offices["manager"], url="http://127.0.0.1:9/hook", events=[])
     assert refused.status_code == 422

@@ -1,5 +1,6 @@
 """Webhooks out, end to end: each event from the supporter's own path, POSTed to a real receiver on loopback,
 signed as Standard Webhooks says, retried after a failure, disabled after a day of them, recovered by the tick."""
+
 import time
 from datetime import timedelta
 
@@ -37,8 +38,11 @@ def sent(app, relay, run_jobs):
 
 
 def register(client, sent, receiver, events=EVENTS) -> dict:
-    answer = client.post("/api/v1/offices/GB/webhooks", json={"url": receiver.url, "events": list(events)},
-                         headers=bearer(sent["manager"]))
+    answer = client.post(
+        "/api/v1/offices/GB/webhooks",
+        json={"url": receiver.url, "events": list(events)},
+        headers=bearer(sent["manager"]),
+    )
     assert answer.status_code == 201, answer.json
     return answer.json
 
@@ -80,7 +84,9 @@ def test_unsubscribe_bounce_and_complaint_each_reach_the_receivers_that_asked(cl
         other = next(m for m in relay.messages() if m["To"] == "person1@gb.example.net")["Message-ID"]
         admin = token_for("admin@example.org", admin=True)
         for kind in ("complaint", "hard"):
-            reported = client.post("/api/v1/events/bounces", headers=bearer(admin), json={"message_id": other, "type": kind})
+            reported = client.post(
+                "/api/v1/events/bounces", headers=bearer(admin), json={"message_id": other, "type": kind}
+            )
             assert reported.status_code == 200
         run_jobs()
         assert actions_only.received == []
@@ -98,7 +104,11 @@ def test_a_hard_bounce_is_posted(client, relay, run_jobs, sent, receiver):
     client.post("/api/v1/events/bounces", headers=bearer(admin), json={"message_id": message_id, "type": "hard"})
     run_jobs()
     payload = verify(hook["secret"], receiver.received[0])
-    assert (payload["type"], payload["supporter"], payload["case"]) == ("supporter.bounced", {"email": PERSON}, "UA 53/25")
+    assert (payload["type"], payload["supporter"], payload["case"]) == (
+        "supporter.bounced",
+        {"email": PERSON},
+        "UA 53/25",
+    )
 
 
 def test_after_a_500_it_is_tried_again_and_delivered_once_with_the_same_id(client, relay, run_jobs, sent, receiver):
@@ -109,7 +119,12 @@ def test_after_a_500_it_is_tried_again_and_delivered_once_with_the_same_id(clien
     run_jobs()
     after = utcnow()
     [failed] = deliveries()
-    assert (failed.status, failed.attempts, failed.last_status_code, failed.last_error) == ("pending", 1, 500, "HTTP 500 Internal Server Error")
+    assert (failed.status, failed.attempts, failed.last_status_code, failed.last_error) == (
+        "pending",
+        1,
+        500,
+        "HTTP 500 Internal Server Error",
+    )
     # The first wait: 5 s ± 10 %, from the try.
     assert before + timedelta(seconds=4.5) <= failed.next_attempt_at <= after + timedelta(seconds=5.5)
     run_jobs(tick=True)  # not due yet
@@ -140,7 +155,9 @@ def test_a_receiver_failing_for_a_day_is_disabled_with_its_reason(client, relay,
 
     listed = client.get("/api/v1/offices/GB/webhooks", headers=bearer(sent["manager"])).json
     assert listed[0]["enabled"] is False
-    assert listed[0]["disabled_reason"].startswith("failing since ") and listed[0]["disabled_reason"].endswith(": HTTP 500 Internal Server Error")
+    assert listed[0]["disabled_reason"].startswith("failing since ") and listed[0]["disabled_reason"].endswith(
+        ": HTTP 500 Internal Server Error"
+    )
     assert listed[0]["deliveries"] == {"pending": 0, "delivered": 0, "failed": 1}
     from .test_console import sign_in
 
@@ -158,8 +175,9 @@ def test_a_receiver_failing_for_a_day_is_disabled_with_its_reason(client, relay,
     assert len(receiver.received) == 2  # the failed one is not resent
 
 
-def test_a_delivery_lost_with_redis_is_queued_again_by_the_tick_and_delivered_once(client, relay, run_jobs, sent,
-                                                                                   receiver, redis_client):
+def test_a_delivery_lost_with_redis_is_queued_again_by_the_tick_and_delivered_once(
+    client, relay, run_jobs, sent, receiver, redis_client
+):
     register(client, sent, receiver)
     client.post(links_of(relay, PERSON)["act"])
     redis_client.flushdb()  # the job enqueued after the commit is gone

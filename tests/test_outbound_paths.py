@@ -1,5 +1,6 @@
 """Webhooks out from the other ways the same facts arrive: a visitor of the case page who joins and acts, mail
 to an email's unsubscribe address (`flask inbound`), a relay's refusal at sending; and the log's 30 days."""
+
 import re
 from datetime import timedelta
 
@@ -27,9 +28,14 @@ def hook(app, client):
     office = make_office()
     manager = token_for("manager@uk.example.org", office="GB", role="manager")
     with Receiver() as receiver:
-        answer = client.post("/api/v1/offices/GB/webhooks", headers=bearer(manager), json={
-            "url": receiver.url,
-            "events": ["action.created", "supporter.unsubscribed", "supporter.bounced", "supporter.complained"]})
+        answer = client.post(
+            "/api/v1/offices/GB/webhooks",
+            headers=bearer(manager),
+            json={
+                "url": receiver.url,
+                "events": ["action.created", "supporter.unsubscribed", "supporter.bounced", "supporter.complained"],
+            },
+        )
         yield receiver, answer.json["secret"], office
 
 
@@ -38,8 +44,11 @@ def test_a_visitor_who_joins_and_confirms_is_one_action_created(client, relay, r
     case = make_case()
     start_drive(case, office, {"office": "GB"})
     run_jobs()
-    answer = client.post(f"/cases/{case.slug}/actions?office=GB", data={"email": "visitor@example.org", "join": "yes"},
-                         environ_base={"REMOTE_ADDR": "198.51.100.23"})
+    answer = client.post(
+        f"/cases/{case.slug}/actions?office=GB",
+        data={"email": "visitor@example.org", "join": "yes"},
+        environ_base={"REMOTE_ADDR": "198.51.100.23"},
+    )
     assert answer.status_code == 202
     run_jobs()
     message = next(m for m in relay.messages() if m["To"] == "visitor@example.org")
@@ -73,11 +82,17 @@ def test_a_relay_refusing_the_address_at_sending_is_one_bounced(app, relay, run_
     start_drive(make_case(), office, {"office": "GB"})
     run_jobs()
     run_jobs()
-    assert db.session.scalar(db.select(Supporter.status).where(Supporter.email == "person1@gb.example.net")) == "bounced"
+    assert (
+        db.session.scalar(db.select(Supporter.status).where(Supporter.email == "person1@gb.example.net")) == "bounced"
+    )
     [request] = receiver.received
     assert verify(secret, request) | {"at": None} == {
-        "type": "supporter.bounced", "office": "GB", "case": "UA 53/25",
-        "supporter": {"email": "person1@gb.example.net"}, "at": None}
+        "type": "supporter.bounced",
+        "office": "GB",
+        "case": "UA 53/25",
+        "supporter": {"email": "person1@gb.example.net"},
+        "at": None,
+    }
 
 
 def test_the_log_keeps_30_days(app, run_jobs, hook):

@@ -1,4 +1,5 @@
 """The supporter's pages in a real browser (Debian's chromium via Playwright), on a phone and a desktop."""
+
 import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -65,8 +66,13 @@ def test_the_confirm_button_works_from_the_keyboard(app, relay, run_jobs, live_s
 
 
 def test_the_public_case_page_in_the_offices_language(app, live_server, page):
-    spain = make_office(code="ES", name="Amnistía Internacional España", language="es", timezone="Europe/Madrid",
-                        sender="a@es.example.org")
+    spain = make_office(
+        code="ES",
+        name="Amnistía Internacional España",
+        language="es",
+        timezone="Europe/Madrid",
+        sender="a@es.example.org",
+    )
     case = make_case(translations=translated("es", title="Cesen las detenciones"))
     start_drive(case, spain, {"office": "ES"})
     page.goto(f"{live_server}/cases/{case.slug}?office=ES")
@@ -87,8 +93,9 @@ def test_the_public_case_page_in_the_offices_language(app, live_server, page):
 def test_the_letter_to_send_is_in_the_targets_language_copied_and_mailed_whole(app, relay, run_jobs, live_server, page):
     office = make_office()
     make_supporters(office, 1)  # an English reader
-    case = make_case(target={**case_data()["target"], "email": "presidencia@gob.example.org"},
-                     translations=translated("es"))
+    case = make_case(
+        target={**case_data()["target"], "email": "presidencia@gob.example.org"}, translations=translated("es")
+    )
     start_drive(case, office, {"office": "GB"})
     run_jobs()
     page.goto(live_server + action_path(relay))
@@ -122,10 +129,20 @@ def test_the_letter_to_send_is_in_the_targets_language_copied_and_mailed_whole(a
     page.screenshot(path=SCREENSHOTS / f"act-letter-in-spanish-{page.device}.png", full_page=True)
 
 
-THANKS = {"es": "Gracias, Person0.", "fr": "Merci, Person0.", "de": "Danke, Person0!", "pt": "Obrigado, Person0.",
-          "it": "Grazie, Person0."}
-COUNTRIES = {"es": ("ES", "Europe/Madrid"), "fr": ("FR", "Europe/Paris"), "de": ("DE", "Europe/Berlin"),
-             "pt": ("BR", "America/Sao_Paulo"), "it": ("IT", "Europe/Rome")}
+THANKS = {
+    "es": "Gracias, Person0.",
+    "fr": "Merci, Person0.",
+    "de": "Danke, Person0!",
+    "pt": "Obrigado, Person0.",
+    "it": "Grazie, Person0.",
+}
+COUNTRIES = {
+    "es": ("ES", "Europe/Madrid"),
+    "fr": ("FR", "Europe/Paris"),
+    "de": ("DE", "Europe/Berlin"),
+    "pt": ("BR", "America/Sao_Paulo"),
+    "it": ("IT", "Europe/Rome"),
+}
 
 
 @pytest.mark.parametrize("page", ["phone"], indirect=True)
@@ -134,8 +151,9 @@ def test_a_reader_of_each_language_acts_on_a_page_wholly_in_it(app, relay, run_j
     from .test_languages import OUR_WORDING, normalised
 
     code, timezone = COUNTRIES[language]
-    office = make_office(code=code, name=f"Amnesty {code}", language=language, timezone=timezone,
-                         sender=f"ua@{code.lower()}.example.org")
+    office = make_office(
+        code=code, name=f"Amnesty {code}", language=language, timezone=timezone, sender=f"ua@{code.lower()}.example.org"
+    )
     make_supporters(office, 1, language=language)
     case = make_case(translations=translated(language))
     start_drive(case, office, {"office": code})

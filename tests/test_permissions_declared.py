@@ -1,5 +1,6 @@
 """No staff view is forgotten: every endpoint of the API and the console declares the permission it needs with
 `@requires(...)`, so a view added without it fails here before anyone can reach it with a role below."""
+
 from flask import Blueprint, Flask
 
 from mobilise import create_app
@@ -20,8 +21,9 @@ def undeclared(app: Flask) -> list[str]:
     hide an undecorated view under another path."""
     rules = list(app.url_map.iter_rules())
     blueprints = {rule.endpoint.rpartition(".")[0] for rule in rules if staff_area(rule.rule) and "." in rule.endpoint}
-    endpoints = {rule.endpoint for rule in rules
-                 if rule.endpoint.rpartition(".")[0] in blueprints or staff_area(rule.rule)} - PUBLIC
+    endpoints = {
+        rule.endpoint for rule in rules if rule.endpoint.rpartition(".")[0] in blueprints or staff_area(rule.rule)
+    } - PUBLIC
     return sorted(e for e in endpoints if getattr(app.view_functions[e], "permission", None) not in PERMISSIONS)
 
 
@@ -29,8 +31,18 @@ def test_every_api_and_console_view_declares_its_permission():
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "test"})
     blueprints = {rule.endpoint.partition(".")[0] for rule in app.url_map.iter_rules() if staff_area(rule.rule)}
     # The walk reaches each part of the staff's area (so it cannot pass by finding nothing).
-    assert {"console", "actions", "people", "deliverability", "staff", "api_docs", "api_cases", "api_supporters",
-            "api_offices", "api_deliverability"} <= blueprints
+    assert {
+        "console",
+        "actions",
+        "people",
+        "deliverability",
+        "staff",
+        "api_docs",
+        "api_cases",
+        "api_supporters",
+        "api_offices",
+        "api_deliverability",
+    } <= blueprints
     assert undeclared(app) == []
 
 

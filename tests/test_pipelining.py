@@ -1,12 +1,14 @@
 """SMTP PIPELINING: the same answers as smtplib's own sendmail, in fewer round trips."""
+
 import smtplib
 import socket
 import threading
 
 import pytest
 
-from .conftest import Relay
 from mobilise.sending import pipelining
+
+from .conftest import Relay
 
 
 class Scripted(Relay):
@@ -15,8 +17,11 @@ class Scripted(Relay):
     def __init__(self, pipelining=True):
         super().__init__(pipelining=pipelining)
         self.bad_senders = {"busy@example.org": "451 4.3.0 Try again", "banned@example.org": "553 5.7.1 Not you"}
-        self.refuse = {"gone@example.net": "550 5.1.1 No such user", "full@example.net": "452 4.2.2 Mailbox full",
-                       "closing@example.net": "421 4.3.2 Shutting down"}
+        self.refuse = {
+            "gone@example.net": "550 5.1.1 No such user",
+            "full@example.net": "452 4.2.2 Mailbox full",
+            "closing@example.net": "421 4.3.2 Shutting down",
+        }
         self.bad_content = {"spam@example.net": "554 5.7.1 Looks like spam"}
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -95,7 +100,9 @@ def test_pipelined_sendmail_answers_as_smtplib_does_and_delivers_the_same():
     assert results[8] == ("recipients refused", {"closing@example.net": (421, b"4.3.2 Shutting down")})
     # Delivered with the dots doubled on the wire and undone by the relay, every refusal followed by a clean session.
     assert [(sender, rcpts) for sender, rcpts, _ in kept] == [
-        ("ua@example.org", ["ana@example.net"]), ("ua@example.org", ["ben@example.net"]), ("ua@example.org", ["dan@example.net"]),
+        ("ua@example.org", ["ana@example.net"]),
+        ("ua@example.org", ["ben@example.net"]),
+        ("ua@example.org", ["dan@example.net"]),
     ]
     assert all(content == MESSAGE + b"\r\n" for _, _, content in kept)
 
@@ -182,14 +189,19 @@ def test_an_envelope_written_ahead_whose_message_never_comes_delivers_nothing():
         with smtplib.SMTP("127.0.0.1", relay.port, timeout=5) as smtp:
             assert pipelining.supports_pipelining(smtp)
             pipeline = pipelining.Pipeline(smtp)
-            first, second = (pipelining.Envelope(smtp, "ua@example.org", [f"{name}@example.net"], MESSAGE) for name in ("ana", "ben"))
+            first, second = (
+                pipelining.Envelope(smtp, "ua@example.org", [f"{name}@example.net"], MESSAGE) for name in ("ana", "ben")
+            )
             pipeline.sendmail(first, second)
             pipeline.abandon()  # the relay said 354 to ben's DATA: the session is dropped rather than sent "."
             assert smtp.sock is None
         with smtplib.SMTP("127.0.0.1", relay.port, timeout=5) as smtp:
             pipeline = pipelining.Pipeline(smtp)
             pipelining.supports_pipelining(smtp)
-            first, refused = (pipelining.Envelope(smtp, "ua@example.org", [f"{name}@example.net"], MESSAGE) for name in ("cleo", "gone"))
+            first, refused = (
+                pipelining.Envelope(smtp, "ua@example.org", [f"{name}@example.net"], MESSAGE)
+                for name in ("cleo", "gone")
+            )
             pipeline.sendmail(first, refused)
             pipeline.abandon()  # refused at RCPT: a RSET, and the session goes on
             assert pipeline.sendmail(pipelining.Envelope(smtp, "ua@example.org", ["dan@example.net"], MESSAGE)) == {}
@@ -198,11 +210,22 @@ def test_an_envelope_written_ahead_whose_message_never_comes_delivers_nothing():
     assert [e.rcpt_tos for e in relay.received] == [["ana@example.net"], ["cleo@example.net"], ["dan@example.net"]]
 
 
-@pytest.mark.parametrize("address", [
-    "a@b.c", "person12345@example.net", "o'neil+tag@ex-ample.org", "UPPER.case@EXAMPLE.NET",
-    "Ana <ana@example.org>", '"quoted name"@example.org', "x@[127.0.0.1]", "<ua@example.org>", " spaced@example.org",
-    "no-at-sign", "",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a@b.c",
+        "person12345@example.net",
+        "o'neil+tag@ex-ample.org",
+        "UPPER.case@EXAMPLE.NET",
+        "Ana <ana@example.org>",
+        '"quoted name"@example.org',
+        "x@[127.0.0.1]",
+        "<ua@example.org>",
+        " spaced@example.org",
+        "no-at-sign",
+        "",
+    ],
+)
 def test_envelope_addresses_are_written_as_smtplib_writes_them(address):
     assert pipelining.quoteaddr(address) == smtplib.quoteaddr(address)
 

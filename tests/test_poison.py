@@ -1,6 +1,7 @@
 """No poison: whatever a case, an office or a supporter holds appears as its text, and one bad message fails alone.
 
 The send path is driven here through the connection itself (`relay_for(code).connect()`), not the batch."""
+
 from email import message_from_bytes, policy
 from html import unescape
 
@@ -115,8 +116,20 @@ def test_a_first_name_with_line_breaks_injects_no_header(app, own_relay):
     assert b"evil" not in head and b"Injected" not in head
     email = message_from_bytes(envelope.content, policy=policy.default)
     assert "Bcc" not in email and email.defects == []
-    assert sorted(email.keys()) == sorted(["Subject", "From", "To", "Reply-To", "Date", "Message-ID", "List-Unsubscribe",
-                                           "List-Unsubscribe-Post", "MIME-Version", "Content-Type"])
+    assert sorted(email.keys()) == sorted(
+        [
+            "Subject",
+            "From",
+            "To",
+            "Reply-To",
+            "Date",
+            "Message-ID",
+            "List-Unsubscribe",
+            "List-Unsubscribe-Post",
+            "MIME-Version",
+            "Content-Type",
+        ]
+    )
 
 
 def test_a_non_ascii_address_goes_out_with_smtputf8(app, own_relay):
@@ -165,15 +178,30 @@ def test_a_message_that_cannot_be_encoded_is_unsendable_and_the_session_goes_on(
     assert [e.rcpt_tos for e in server.received] == [["ben@example.net"]]
 
 
-OFFICE = {"code": "fr", "name": "Amnesty France", "language": "fr", "timezone": "Europe/Paris",
-          "sender": "actions@fr.example.org", "sender_name": "Amnesty France", "reply_to": "contact@fr.example.org"}
+OFFICE = {
+    "code": "fr",
+    "name": "Amnesty France",
+    "language": "fr",
+    "timezone": "Europe/Paris",
+    "sender": "actions@fr.example.org",
+    "sender_name": "Amnesty France",
+    "reply_to": "contact@fr.example.org",
+}
 
 
-@pytest.mark.parametrize("field, value", [
-    ("sender_name", "Amnesty\r\nBcc: x@evil.example"), ("sender_name", "Amnesty\x00France"), ("name", "Amnesty\nFrance"),
-    ("sender", "not-an-address"), ("sender", "actions@fr.example.org\r\nBcc: x@evil.example"), ("reply_to", "contact@"),
-    ("sender", "acción@fr.example.org"), ("reply_to", "Contact <contact@fr.example.org>"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("sender_name", "Amnesty\r\nBcc: x@evil.example"),
+        ("sender_name", "Amnesty\x00France"),
+        ("name", "Amnesty\nFrance"),
+        ("sender", "not-an-address"),
+        ("sender", "actions@fr.example.org\r\nBcc: x@evil.example"),
+        ("reply_to", "contact@"),
+        ("sender", "acción@fr.example.org"),
+        ("reply_to", "Contact <contact@fr.example.org>"),
+    ],
+)
 def test_an_office_that_could_not_send_is_refused_naming_the_field(app, client, field, value):
     admin = token_for("admin@example.org", admin=True)
     response = client.post("/api/v1/offices", json={**OFFICE, field: value}, headers=bearer(admin))
@@ -182,9 +210,23 @@ def test_an_office_that_could_not_send_is_refused_naming_the_field(app, client, 
 
 
 def test_the_cli_refuses_an_office_that_could_not_send(app, runner):
-    result = runner.invoke(args=["office", "create", "fr", "--name", "Amnesty France", "--language", "fr",
-                                 "--timezone", "Europe/Paris", "--sender", "actions@fr.example.org",
-                                 "--sender-name", "Amnesty\r\nBcc: x@evil.example"])
+    result = runner.invoke(
+        args=[
+            "office",
+            "create",
+            "fr",
+            "--name",
+            "Amnesty France",
+            "--language",
+            "fr",
+            "--timezone",
+            "Europe/Paris",
+            "--sender",
+            "actions@fr.example.org",
+            "--sender-name",
+            "Amnesty\r\nBcc: x@evil.example",
+        ]
+    )
     assert result.exit_code != 0 and "sender_name" in result.output
     assert list_offices() == []
 
@@ -207,9 +249,8 @@ def test_an_office_made_before_these_checks_fails_each_message_alone(app, own_re
     office.sender_name, office.sender_email = "Amnesty\r\nBcc: x@evil.example", "ua@bücher.example"
     db.session.commit()
     message = composer(office).spliced(1, email="ana@example.net", first_name="Ana", language=None)
-    with relay_for("GB").connect() as connection:
-        with pytest.raises(Unsendable, match="line break"):
-            connection.send(message)
+    with relay_for("GB").connect() as connection, pytest.raises(Unsendable, match="line break"):
+        connection.send(message)
     assert server.received == []
 
 

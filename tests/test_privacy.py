@@ -1,4 +1,5 @@
 """Consent history, export and erasure, and the relay's bounce reports."""
+
 from mobilise.extensions import db
 from mobilise.models import Delivery, Office, Supporter
 from mobilise.sequences.dispatch import start_drive
@@ -7,7 +8,13 @@ from mobilise.sequences.lifecycle import apply_change
 from .builders import bearer, make_case, make_office, make_supporters, token_for
 from .test_stats import PHONE, links_for
 
-SPAIN = {"code": "ES", "name": "Amnistía España", "language": "es", "timezone": "Europe/Madrid", "sender": "a@es.example.org"}
+SPAIN = {
+    "code": "ES",
+    "name": "Amnistía España",
+    "language": "es",
+    "timezone": "Europe/Madrid",
+    "sender": "a@es.example.org",
+}
 
 
 def supporter(email: str, office) -> Supporter:
@@ -35,20 +42,29 @@ def person0_opens_and_acts(client, relay, run_jobs, flush):
 def test_consent_is_kept_as_a_history_and_an_import_never_resubscribes(app, client, relay, run_jobs):
     office = make_office()
     staff = token_for("staff@uk.example.org", office="GB")
-    client.post("/api/v1/offices/GB/supporters", headers=bearer(staff),
-                json={"email": "Rocio@Example.org", "first_name": "Rocío", "consent_source": "petition, 3 March"})
+    client.post(
+        "/api/v1/offices/GB/supporters",
+        headers=bearer(staff),
+        json={"email": "Rocio@Example.org", "first_name": "Rocío", "consent_source": "petition, 3 March"},
+    )
     start_drive(make_case(), office, {"office": "GB"})
     run_jobs()
     client.post(links_for(relay, "rocio@example.org")["unsubscribe"], environ_base={"REMOTE_ADDR": "203.0.113.77"})
     # Staff import an old spreadsheet that still lists her, with a consent from years ago.
-    again = client.post("/api/v1/offices/GB/supporters", headers=bearer(staff),
-                        json={"email": "rocio@example.org", "consent_source": "old paper form"})
+    again = client.post(
+        "/api/v1/offices/GB/supporters",
+        headers=bearer(staff),
+        json={"email": "rocio@example.org", "consent_source": "old paper form"},
+    )
     assert again.json == {"created": 0, "updated": 1, "rejected": []}
 
     held = export(client, staff, "ROCIO@example.org ").json
     assert held["supporter"]["status"] == "unsubscribed"
     steps = [(h["change"], h["source"], h["network"]) for h in held["consent_history"]]
-    assert steps == [("given", "petition, 3 March", None), ("withdrawn", "unsubscribe link in an email", "203.0.113.0/24")]
+    assert steps == [
+        ("given", "petition, 3 March", None),
+        ("withdrawn", "unsubscribe link in an email", "203.0.113.0/24"),
+    ]
     assert "203.0.113.77" not in str(held)
     assert [e["stage"] for e in held["emails"]] == ["launch"] and held["unsubscribes"]
 
@@ -77,7 +93,9 @@ def test_erasure_removes_the_person_and_keeps_the_counts(app, client, relay, run
     admin = token_for("admin@example.org", admin=True)
     before = client.get(f"/api/v1/cases/{case.id}/stats", headers=bearer(admin)).json["offices"]["GB"]
 
-    erased = client.post("/api/v1/offices/GB/supporters/erase", json={"email": "person0@gb.example.net"}, headers=bearer(admin))
+    erased = client.post(
+        "/api/v1/offices/GB/supporters/erase", json={"email": "person0@gb.example.net"}, headers=bearer(admin)
+    )
     assert erased.status_code == 200
     gone = db.session.scalar(db.select(Supporter).where(Supporter.erased_at.is_not(None)))
     assert (gone.email, gone.first_name, gone.consent_source, gone.status) == (None, "", None, "unsubscribed")
@@ -86,8 +104,11 @@ def test_erasure_removes_the_person_and_keeps_the_counts(app, client, relay, run
     assert after == before and after["acted"] == 1 and after["opened"] == 1
 
     # The address comes back: a new supporter, with a consent of its own.
-    back = client.post("/api/v1/offices/GB/supporters", headers=bearer(admin),
-                       json={"email": "person0@gb.example.net", "consent_source": "new sign-up"})
+    back = client.post(
+        "/api/v1/offices/GB/supporters",
+        headers=bearer(admin),
+        json={"email": "person0@gb.example.net", "consent_source": "new sign-up"},
+    )
     assert back.json["created"] == 1
     history = export(client, admin, "person0@gb.example.net").json["consent_history"]
     assert [(h["change"], h["source"]) for h in history] == [("given", "new sign-up")]
@@ -108,8 +129,11 @@ def test_a_hard_bounce_by_message_id_stops_the_mail_and_counts(app, client, rela
     run_jobs()
     message_id = next(m for m in relay.messages() if m["To"] == "person0@gb.example.net")["Message-ID"]
     admin = token_for("admin@example.org", admin=True)
-    reported = client.post("/api/v1/events/bounces", headers=bearer(admin),
-                           json={"message_id": message_id, "type": "hard", "detail": "550 5.1.1 user unknown"})
+    reported = client.post(
+        "/api/v1/events/bounces",
+        headers=bearer(admin),
+        json={"message_id": message_id, "type": "hard", "detail": "550 5.1.1 user unknown"},
+    )
     assert reported.status_code == 200 and reported.json == {"supporters": 1, "stopped": 1}
     assert supporter("person0@gb.example.net", office).status == "bounced"
     stats = client.get(f"/api/v1/cases/{case.id}/stats", headers=bearer(admin)).json
@@ -126,7 +150,9 @@ def test_a_complaint_by_address_stops_the_mail_in_every_office(app, client):
     for office in (gb, es):
         make_supporters(office, 1, email="shared@example.org")
     admin = token_for("admin@example.org", admin=True)
-    reported = client.post("/api/v1/events/bounces", json={"email": "Shared@Example.org", "type": "complaint"}, headers=bearer(admin))
+    reported = client.post(
+        "/api/v1/events/bounces", json={"email": "Shared@Example.org", "type": "complaint"}, headers=bearer(admin)
+    )
     assert reported.json == {"supporters": 2, "stopped": 2}
     assert {supporter("shared@example.org", o).status for o in (gb, es)} == {"complained"}
 
@@ -136,8 +162,11 @@ def test_soft_bounces_stop_the_mail_on_the_third(app, client):
     make_supporters(office, 1, email="full@example.org")
     admin = token_for("admin@example.org", admin=True)
     for expected in ("subscribed", "subscribed", "bounced"):
-        client.post("/api/v1/events/bounces", json={"email": "full@example.org", "type": "soft", "detail": "452 mailbox full"},
-                    headers=bearer(admin))
+        client.post(
+            "/api/v1/events/bounces",
+            json={"email": "full@example.org", "type": "soft", "detail": "452 mailbox full"},
+            headers=bearer(admin),
+        )
         assert supporter("full@example.org", office).status == expected
 
 

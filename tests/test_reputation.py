@@ -3,6 +3,7 @@
 A real launch to a real relay makes the deliveries; the relay refuses one address at RCPT; the relays' reports
 come in through the API as they do in production. Only the time of some sends is moved back, as the clock would.
 """
+
 import csv
 import io
 import re
@@ -20,7 +21,13 @@ from mobilise.supporters.service import upsert_supporters
 from .builders import bearer, make_case, make_office, make_supporters, token_for
 from .test_console import sign_in
 
-SPAIN = {"code": "ES", "name": "Amnistía España", "language": "es", "timezone": "Europe/Madrid", "sender": "ua@es.example.org"}
+SPAIN = {
+    "code": "ES",
+    "name": "Amnistía España",
+    "language": "es",
+    "timezone": "Europe/Madrid",
+    "sender": "ua@es.example.org",
+}
 ADDRESSES = {
     "gmail": ["ana@gmail.com", "ben@googlemail.com", "chloe@gmail.com", "dev@gmail.com"],
     "microsoft": ["eva@hotmail.fr", "finn@outlook.com"],
@@ -31,8 +38,9 @@ SENT_TEN_DAYS_AGO = ("chloe@gmail.com", "dev@gmail.com")
 
 
 def delivery_of(email: str) -> Delivery:
-    return db.session.scalar(db.select(Delivery).join(Supporter, Supporter.id == Delivery.supporter_id)
-                             .where(Supporter.email == email))
+    return db.session.scalar(
+        db.select(Delivery).join(Supporter, Supporter.id == Delivery.supporter_id).where(Supporter.email == email)
+    )
 
 
 def message_id(email: str) -> str:
@@ -50,10 +58,12 @@ def sent(app, client, relay, run_jobs):
     start_drive(make_case(), gb, {"office": "GB"})
     run_jobs()
     admin = bearer(token_for("admin@example.org", admin=True))
-    for report in ({"message_id": message_id("ana@gmail.com"), "type": "complaint"},
-                   {"message_id": message_id("ana@gmail.com"), "type": "complaint"},  # the same complaint again
-                   {"message_id": message_id("eva@hotmail.fr"), "type": "hard", "detail": "550 5.1.1 gone"},
-                   {"message_id": message_id("gus@yahoo.co.uk"), "type": "soft"}):  # soft bounces are not counted
+    for report in (
+        {"message_id": message_id("ana@gmail.com"), "type": "complaint"},
+        {"message_id": message_id("ana@gmail.com"), "type": "complaint"},  # the same complaint again
+        {"message_id": message_id("eva@hotmail.fr"), "type": "hard", "detail": "550 5.1.1 gone"},
+        {"message_id": message_id("gus@yahoo.co.uk"), "type": "soft"},
+    ):  # soft bounces are not counted
         assert client.post("/api/v1/events/bounces", json=report, headers=admin).status_code == 200
     html = next(m for m in relay.messages() if m["To"] == "hana@example.org").get_body(("html",)).get_content()
     unsubscribe = re.search(r'href="http://mobilise\.test(/unsubscribe/[^"]+)"', html).group(1)
@@ -61,8 +71,11 @@ def sent(app, client, relay, run_jobs):
     for email in SENT_TEN_DAYS_AGO:
         delivery_of(email).sent_at = utcnow() - timedelta(days=10)
     db.session.commit()
-    return {"admin": admin, "gb": bearer(token_for("staff@uk.example.org", office="GB")),
-            "es": bearer(token_for("staff@es.example.org", office="ES"))}
+    return {
+        "admin": admin,
+        "gb": bearer(token_for("staff@uk.example.org", office="GB")),
+        "es": bearer(token_for("staff@es.example.org", office="ES")),
+    }
 
 
 def counts(row: dict) -> tuple:
@@ -76,20 +89,29 @@ def test_the_rates_per_provider_and_in_total_over_30_and_7_days(client, sent):
     domains = month["domains"]
     # sent, refused at RCPT, hard bounces, complaints: the complaint sent twice counts once, the soft bounce not at all.
     assert {name: counts(row) for name, row in domains.items()} == {
-        "gmail": (4, 0, 0, 1), "microsoft": (2, 0, 1, 0), "yahoo": (1, 0, 0, 0), "other": (1, 1, 1, 0)}
+        "gmail": (4, 0, 0, 1),
+        "microsoft": (2, 0, 1, 0),
+        "yahoo": (1, 0, 0, 0),
+        "other": (1, 1, 1, 0),
+    }
     assert counts(month["total"]) == (8, 1, 2, 1)
     assert month["total"]["hard_bounce_rate"] == pytest.approx(2 / 9)  # hard bounces / (sent + refused)
     assert month["total"]["complaint_rate"] == pytest.approx(1 / 8)  # complaints / sent
     assert domains["gmail"]["complaint_rate"] == pytest.approx(0.25) and domains["gmail"]["complaint_level"] == "over"
-    assert domains["other"]["hard_bounce_rate"] == pytest.approx(0.5) and domains["other"]["hard_bounce_level"] == "over"
+    assert (
+        domains["other"]["hard_bounce_rate"] == pytest.approx(0.5) and domains["other"]["hard_bounce_level"] == "over"
+    )
     assert domains["yahoo"]["hard_bounce_level"] == "ok" and domains["yahoo"]["complaint_level"] == "ok"
     assert month["total"]["small_sample"] is True
     # The two emails sent ten days ago count in the 30 days, not in the 7; the reports came today.
     assert counts(week["domains"]["gmail"]) == (2, 0, 0, 1)
     assert week["domains"]["gmail"]["complaint_rate"] == pytest.approx(0.5)
     assert counts(week["total"]) == (6, 1, 2, 1)
-    assert answer.json["thresholds"] == {"complaint_rate": {"near": 0.001, "over": 0.003},
-                                         "hard_bounce_rate": {"near": 0.025, "over": 0.05}, "min_sample": 500}
+    assert answer.json["thresholds"] == {
+        "complaint_rate": {"near": 0.001, "over": 0.003},
+        "hard_bounce_rate": {"near": 0.025, "over": 0.05},
+        "min_sample": 500,
+    }
 
 
 def test_the_days_hold_each_send_on_its_day(client, sent):
@@ -107,7 +129,12 @@ def test_an_office_that_sent_nothing_has_no_rates_rather_than_a_division_error(c
     for window in answer.json["windows"].values():
         for row in (window["total"], *window["domains"].values()):
             assert counts(row) == (0, 0, 0, 0)
-            assert (row["hard_bounce_rate"], row["hard_bounce_level"], row["complaint_rate"], row["complaint_level"]) == (None,) * 4
+            assert (
+                row["hard_bounce_rate"],
+                row["hard_bounce_level"],
+                row["complaint_rate"],
+                row["complaint_level"],
+            ) == (None,) * 4
     sign_in(client, "staff@es.example.org")
     page = client.get("/console/deliverability").get_data(as_text=True)
     assert "Amnistía España" in page and "—" in page and "%" in page
@@ -137,7 +164,9 @@ def rows_of(response) -> list[dict]:
 def test_the_suppression_list_is_exactly_the_office_s_suppressed_people_with_why(client, sent):
     erased = client.post("/api/v1/offices/GB/supporters/erase", json={"email": "finn@outlook.com"}, headers=sent["gb"])
     assert erased.status_code == 200  # erased: unsubscribed, but with no address left to list
-    es_person = db.session.scalar(db.select(Supporter).where(Supporter.office_id != delivery_of("ana@gmail.com").supporter.office_id))
+    es_person = db.session.scalar(
+        db.select(Supporter).where(Supporter.office_id != delivery_of("ana@gmail.com").supporter.office_id)
+    )
     es_person.status = "unsubscribed"  # another office's: never on GB's list
     db.session.commit()
 

@@ -1,5 +1,6 @@
 """Each role against each API call: a role below what the call needs answers 403 and changes nothing; a role
 that holds it gets the call's own answer; another office's manager still gets a 404 for GB's data."""
+
 import io
 from pathlib import Path
 
@@ -12,7 +13,13 @@ from .builders import bearer, case_data
 from .roles_world import ACTORS, CSV, SUPPORTER, allowed, build_world, expected_refusal, fingerprint
 
 SEED_UA = Path(__file__).resolve().parents[1] / "mobilise" / "demo_data" / "ua-document.txt"
-NEW_OFFICE = {"code": "FR", "name": "Amnesty France", "language": "fr", "timezone": "Europe/Paris", "sender": "a@fr.example.org"}
+NEW_OFFICE = {
+    "code": "FR",
+    "name": "Amnesty France",
+    "language": "fr",
+    "timezone": "Europe/Paris",
+    "sender": "a@fr.example.org",
+}
 
 # (method, path, body, the lowest role allowed, its answer then, whether the path names GB's own data).
 # A body is JSON, "csv" (a multipart upload) or "ua" (a UA document as text/plain).
@@ -44,7 +51,14 @@ CALLS = [
     ("POST", "/events/bounces", {"email": SUPPORTER, "type": "hard"}, "admin", 200, False),
     ("GET", "/audit", None, "manager", 200, False),  # each manager their own office's entries
     ("GET", "/audit?office=GB", None, "manager", 200, True),
-    ("POST", "/offices/GB/webhooks", {"url": "http://127.0.0.1:9/other", "events": ["supporter.unsubscribed"]}, "manager", 201, True),
+    (
+        "POST",
+        "/offices/GB/webhooks",
+        {"url": "http://127.0.0.1:9/other", "events": ["supporter.unsubscribed"]},
+        "manager",
+        201,
+        True,
+    ),
     ("GET", "/offices/GB/webhooks", None, "manager", 200, True),
     ("GET", "/offices/GB/webhooks/{webhook}/deliveries", None, "manager", 200, True),
     ("POST", "/offices/GB/webhooks/{webhook}/enable", None, "manager", 200, True),
@@ -56,16 +70,22 @@ def call(client, world, token, method, path, body):
     url = "/api/v1" + path.format(**world.ids)
     headers = bearer(token)
     if body == "csv":
-        return client.open(url, method=method, headers=headers, content_type="multipart/form-data",
-                           data={"file": (io.BytesIO(CSV), "list.csv")})
+        return client.open(
+            url,
+            method=method,
+            headers=headers,
+            content_type="multipart/form-data",
+            data={"file": (io.BytesIO(CSV), "list.csv")},
+        )
     if body == "ua":
         return client.open(url, method=method, headers=headers, content_type="text/plain", data=SEED_UA.read_text())
     return client.open(url, method=method, headers=headers, json=body)
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize(("method", "path", "body", "lowest", "answer", "scoped"), CALLS,
-                         ids=[f"{m} {p}" for m, p, *_ in CALLS])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "lowest", "answer", "scoped"), CALLS, ids=[f"{m} {p}" for m, p, *_ in CALLS]
+)
 def test_each_role_against_each_api_call(app, client, relay, actor, method, path, body, lowest, answer, scoped):
     world = build_world()
     before = fingerprint()
@@ -83,10 +103,20 @@ def test_each_role_against_each_api_call(app, client, relay, actor, method, path
 def test_the_table_covers_every_api_call(app):
     """A call added to the API without a row here fails this test: the table is each call, once."""
     listed = {(method, "/api/v1" + path.split("?")[0]) for method, path, *_ in CALLS}
-    routes = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")
-              and rule.endpoint != "api_openapi.openapi" for method in rule.methods - {"HEAD", "OPTIONS"}}
-    placeholders = {"{case}": "<int:case_id>", "{fresh}": "<int:case_id>", "{mailing}": "<int:mailing_id>",
-                    "{import}": "<int:import_id>", "{webhook}": "<int:webhook_id>", "GB": "<code>"}
+    routes = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/") and rule.endpoint != "api_openapi.openapi"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    placeholders = {
+        "{case}": "<int:case_id>",
+        "{fresh}": "<int:case_id>",
+        "{mailing}": "<int:mailing_id>",
+        "{import}": "<int:import_id>",
+        "{webhook}": "<int:webhook_id>",
+        "GB": "<code>",
+    }
     for short, rule in placeholders.items():
         listed = {(m, p.replace("/" + short, "/" + rule)) for m, p in listed}
     assert listed == routes
@@ -96,7 +126,9 @@ def test_an_export_answers_the_supporters_data_and_a_campaigners_export_answers_
     world = build_world()
     done = call(client, world, world.tokens["manager"], "POST", "/offices/GB/supporters/export", {"email": SUPPORTER})
     assert done.status_code == 200 and done.json["supporter"]["email"] == SUPPORTER
-    refused = call(client, world, world.tokens["campaigner"], "POST", "/offices/GB/supporters/export", {"email": SUPPORTER})
+    refused = call(
+        client, world, world.tokens["campaigner"], "POST", "/offices/GB/supporters/export", {"email": SUPPORTER}
+    )
     assert refused.status_code == 403 and SUPPORTER not in refused.get_data(as_text=True)
 
 
@@ -132,7 +164,14 @@ def test_the_lowest_roles_in_the_table_are_the_policys(actor):
     """The table above says what roles.PERMISSIONS says (as a reader would check it row by row)."""
     from mobilise.auth.roles import PERMISSIONS
 
-    lowest = {"read": "viewer", "campaign": "campaigner", "supporters": "campaigner", "export": "manager",
-              "erase": "manager", "manage": "manager", "admin": "admin"}
+    lowest = {
+        "read": "viewer",
+        "campaign": "campaigner",
+        "supporters": "campaigner",
+        "export": "manager",
+        "erase": "manager",
+        "manage": "manager",
+        "admin": "admin",
+    }
     for permission, holders in PERMISSIONS.items():
         assert (actor in holders) == allowed(actor, lowest[permission]), permission

@@ -1,6 +1,7 @@
 """Each role against each console page and form, signed in as a browser would be: a role below what it needs
 gets the console's 403 page and changes nothing; a role that holds it gets the page's own answer; ES's manager
 still gets a 404 for GB's data. And each page shows only the buttons and links the reader's role may use."""
+
 import io
 
 import pytest
@@ -36,7 +37,14 @@ PAGES = [
     ("POST", "/console/staff/{campaigner_id}/remove", {}, "manager", 302, 404),
     ("GET", "/console/audit?office=GB", None, "manager", 200, 404),
     ("GET", "/console/webhooks?office=GB", None, "manager", 200, 404),
-    ("POST", "/console/webhooks?office=GB", {"url": "http://127.0.0.1:9/other", "events": "action.created"}, "manager", 201, 404),
+    (
+        "POST",
+        "/console/webhooks?office=GB",
+        {"url": "http://127.0.0.1:9/other", "events": "action.created"},
+        "manager",
+        201,
+        404,
+    ),
     ("POST", "/console/webhooks/{webhook}/enable?office=GB", {}, "manager", 302, 404),
     ("POST", "/console/webhooks/{webhook}/delete?office=GB", {}, "manager", 302, 404),
     ("GET", "/console/cases/{case}/update", None, "admin", 200, None),
@@ -59,20 +67,26 @@ def send(client, token, world, method, path, form):
     if method == "GET":
         return client.get(url)
     if form == "csv":
-        return client.post(url, content_type="multipart/form-data",
-                           data={"csrf_token": token, "file": (io.BytesIO(CSV), "list.csv")})
-    return client.post(url, data={"csrf_token": token, **{key.format(**world.ids): value for key, value in form.items()}})
+        return client.post(
+            url, content_type="multipart/form-data", data={"csrf_token": token, "file": (io.BytesIO(CSV), "list.csv")}
+        )
+    return client.post(
+        url, data={"csrf_token": token, **{key.format(**world.ids): value for key, value in form.items()}}
+    )
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize(("method", "path", "form", "lowest", "answer", "other"), PAGES,
-                         ids=[f"{m} {p}" for m, p, *_ in PAGES])
+@pytest.mark.parametrize(
+    ("method", "path", "form", "lowest", "answer", "other"), PAGES, ids=[f"{m} {p}" for m, p, *_ in PAGES]
+)
 def test_each_role_against_each_console_page(app, actor, method, path, form, lowest, answer, other):
     world = build_world()
     client, token = signed_in_client(app, world, actor)
     before = fingerprint()
     response = send(client, token, world, method, path, form)
-    holds = RANK["manager" if actor == "other" else actor] >= RANK[lowest] and not (actor == "other" and lowest == "admin")
+    holds = RANK["manager" if actor == "other" else actor] >= RANK[lowest] and not (
+        actor == "other" and lowest == "admin"
+    )
     if holds:
         expected = other if actor == "other" else answer
         assert response.status_code == expected, (response.status_code, response.get_data(as_text=True)[:300])
@@ -85,10 +99,19 @@ def test_each_role_against_each_console_page(app, actor, method, path, form, low
 def test_the_table_covers_every_console_view(app):
     """A console view added without a row here fails this test."""
     listed = {(method, path.split("?")[0]) for method, path, *_ in PAGES}
-    placeholders = {"{case}": "<int:case_id>", "{fresh}": "<int:case_id>", "{mailing}": "<int:mailing_id>",
-                    "{import}": "<int:import_id>", "{supporter}": "<int:supporter_id>", "{viewer_id}": "<int:staff_id>",
-                    "{campaigner_id}": "<int:staff_id>", "{webhook}": "<int:webhook_id>", "/fr": "/<language>", "/update": "/<any(update, extend, close):change>",
-                    "/launch": "/<stage>"}
+    placeholders = {
+        "{case}": "<int:case_id>",
+        "{fresh}": "<int:case_id>",
+        "{mailing}": "<int:mailing_id>",
+        "{import}": "<int:import_id>",
+        "{supporter}": "<int:supporter_id>",
+        "{viewer_id}": "<int:staff_id>",
+        "{campaigner_id}": "<int:staff_id>",
+        "{webhook}": "<int:webhook_id>",
+        "/fr": "/<language>",
+        "/update": "/<any(update, extend, close):change>",
+        "/launch": "/<stage>",
+    }
     rules = set()
     for method, path in listed:
         for short, rule in placeholders.items():
@@ -96,8 +119,12 @@ def test_the_table_covers_every_console_view(app):
                 continue
             path = path.replace(short, rule)
         rules.add((method, path))
-    routes = {(method, rule.rule) for rule in app.url_map.iter_rules()
-              if (rule.rule == "/" or rule.rule.startswith("/console")) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if (rule.rule == "/" or rule.rule.startswith("/console"))
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     assert rules == routes
 
 

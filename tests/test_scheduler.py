@@ -1,4 +1,7 @@
 """The scheduler's timetable and the job it runs, on the real Redis."""
+
+from datetime import UTC
+
 from rq.cron import CronScheduler
 
 from mobilise.jobs import queue, redis_connection
@@ -10,8 +13,10 @@ def test_the_scheduler_enqueues_dispatch_every_minute(app):
     scheduler = CronScheduler(connection=redis_connection())
     scheduler.load_config_from_file("workers.cron")
     jobs = {(job.func_name, job.queue_name, job.cron) for job in scheduler.get_jobs()}
-    assert jobs == {("workers.dispatch.tick", "dispatch", "* * * * *"),
-                    ("workers.tracking.flush_events", "default", "* * * * *")}
+    assert jobs == {
+        ("workers.dispatch.tick", "dispatch", "* * * * *"),
+        ("workers.tracking.flush_events", "default", "* * * * *"),
+    }
 
 
 def test_the_tick_job_sends_what_has_come_due(app, relay, run_jobs):
@@ -49,8 +54,13 @@ def test_a_worker_alone_sends_a_launch_planned_ahead(app, relay, service_env):
     office = make_office()
     make_supporters(office, 3)
     drive = start_drive(make_case(), office, {"office": "GB", "send_at": iso(utcnow() + timedelta(seconds=2))})
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT,
-                              env={**service_env, "TICK_SECONDS": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "worker"],
+        cwd=ROOT,
+        env={**service_env, "TICK_SECONDS": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while len(relay.received) < 3 and time.monotonic() < deadline:
@@ -64,7 +74,7 @@ def test_a_worker_alone_sends_a_launch_planned_ahead(app, relay, service_env):
 
 
 def test_work_waiting_or_running_is_not_enqueued_twice_and_lost_work_is_enqueued_again(app, redis_client):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from rq.job import Job, JobStatus
 
@@ -81,10 +91,10 @@ def test_work_waiting_or_running_is_not_enqueued_twice_and_lost_work_is_enqueued
     job = Job.fetch("x-1", connection=redis_client)
     queue("dispatch").remove(job)
     job.set_status(JobStatus.STARTED)
-    job.heartbeat(datetime.now(timezone.utc), ttl=600)  # running, its worker alive
+    job.heartbeat(datetime.now(UTC), ttl=600)  # running, its worker alive
     enqueue("workers.dispatch.tick", job_id="x-1", queue_name="dispatch")
     assert queue("dispatch").count == 0
-    job.heartbeat(datetime.now(timezone.utc) - timedelta(minutes=5), ttl=600)  # its worker was killed
+    job.heartbeat(datetime.now(UTC) - timedelta(minutes=5), ttl=600)  # its worker was killed
     enqueue("workers.dispatch.tick", job_id="x-1", queue_name="dispatch")
     assert queue("dispatch").job_ids == ["x-1"]
 

@@ -1,4 +1,5 @@
 """Searching a list of supporters ignores accents and case, whichever way the person got on the list."""
+
 import uuid
 
 import psycopg
@@ -70,9 +71,17 @@ def test_an_accented_search_finds_a_name_stored_without_accents(client, staff):
 
 def test_the_search_keeps_to_the_status_and_tag_filters_and_pages(client, staff):
     _, token = staff
-    add(client, token, [{"email": f"r{n}@example.org", "first_name": "Rocío", "tags": ["students"] if n % 2 else []}
-                        for n in range(5)])
-    answer = client.get("/api/v1/offices/GB/supporters?q=rocio&tag=students&per_page=1&page=2", headers=bearer(token)).json
+    add(
+        client,
+        token,
+        [
+            {"email": f"r{n}@example.org", "first_name": "Rocío", "tags": ["students"] if n % 2 else []}
+            for n in range(5)
+        ],
+    )
+    answer = client.get(
+        "/api/v1/offices/GB/supporters?q=rocio&tag=students&per_page=1&page=2", headers=bearer(token)
+    ).json
     assert answer["total"] == 2 and [s["email"] for s in answer["items"]] == ["r3@example.org"]
     assert client.get("/api/v1/offices/GB/supporters?q=rocio&status=pending", headers=bearer(token)).json["total"] == 0
 
@@ -89,8 +98,15 @@ def test_a_row_that_leaves_a_name_out_keeps_the_one_on_the_list_findable(client,
     _, token = staff
     add(client, token, [PEOPLE[0], PEOPLE[1]])
     # In one batch: a row that changes only the last name, one that changes nothing searched, and a new person.
-    add(client, token, [{"email": "rg@example.org", "last_name": "Pérez"}, {"email": "z.m@example.org", "language": "de"},
-                        {"email": "new@example.org", "last_name": "Gómez"}])
+    add(
+        client,
+        token,
+        [
+            {"email": "rg@example.org", "last_name": "Pérez"},
+            {"email": "z.m@example.org", "language": "de"},
+            {"email": "new@example.org", "last_name": "Gómez"},
+        ],
+    )
     assert found(client, token, "rocio perez") == ["rg@example.org"]
     assert found(client, token, "garcia") == []
     assert found(client, token, "zoe muller") == ["z.m@example.org"]
@@ -101,8 +117,9 @@ def test_an_imported_supporter_is_found_without_accents(client, staff, runner, t
     _, token = staff
     add(client, token, [{"email": "ana@example.org", "first_name": "Ana", "last_name": "Old"}])
     path = tmp_path / "list.csv"
-    path.write_text("email,first_name,last_name\nrg@example.org,Rocío,Núñez\nANA@example.org,Ána,Léon\n",
-                    encoding="utf-8")
+    path.write_text(
+        "email,first_name,last_name\nrg@example.org,Rocío,Núñez\nANA@example.org,Ána,Léon\n", encoding="utf-8"
+    )
     result = runner.invoke(args=["supporters", "import", str(path), "--office", "GB"])
     assert result.exit_code == 0 and "created 1, updated 1" in result.output, result.output
     assert found(client, token, "rocio nunez") == ["rg@example.org"]
@@ -169,11 +186,13 @@ def test_the_migration_makes_the_search_text_of_the_supporters_already_listed(em
             conn.exec_driver_sql(
                 "INSERT INTO offices (code, name, language, timezone, sender_email, postal_address, send_hour,"
                 " reminder_days, created_at)"
-                " VALUES ('GB', 'Amnesty UK', 'en', 'Europe/London', 'a@example.org', '', 10, '[7, 2]', '2026-01-01')")
+                " VALUES ('GB', 'Amnesty UK', 'en', 'Europe/London', 'a@example.org', '', 10, '[7, 2]', '2026-01-01')"
+            )
             conn.exec_driver_sql(
                 "INSERT INTO supporters (office_id, email, first_name, last_name, status, status_changed_at, created_at)"
                 " VALUES (1, 'rg@example.org', 'Rocío', 'García', 'subscribed', '2026-01-01', '2026-01-01'),"
-                " (1, NULL, '', '', 'unsubscribed', '2026-01-01', '2026-01-01')")
+                " (1, NULL, '', '', 'unsubscribed', '2026-01-01', '2026-01-01')"
+            )
         upgrade()
         texts = db.session.execute(db.select(Supporter.email, Supporter.search_text).order_by(Supporter.id)).all()
         assert texts == [("rg@example.org", "rocio garcia\nrg@example.org"), (None, None)]

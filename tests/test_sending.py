@@ -1,10 +1,11 @@
 """The send pipeline on the real Redis and a real SMTP relay: audience at send time, batches, exactly once."""
+
+from mobilise.clock import utcnow
 from mobilise.extensions import db
-from mobilise.models import Delivery, Mailing, Supporter
-from mobilise.sequences.dispatch import start_drive
+from mobilise.models import Delivery, Supporter
 from mobilise.sending import service as sending
 from mobilise.sequences import mailing_state
-from mobilise.clock import utcnow
+from mobilise.sequences.dispatch import start_drive
 
 from .builders import make_case, make_office, make_supporters
 
@@ -96,7 +97,9 @@ def test_an_address_the_relay_refuses_for_good_is_a_hard_bounce_and_gets_no_more
     # The next email of the drive is not offered to the relay for that address at all.
     del relay.refuse["person1@gb.example.net"]
     relay.received.clear()
-    update = Mailing(drive_id=drive.id, stage="update", audience="all", status="planned", send_at=drive.mailings[0].send_at)
+    update = Mailing(
+        drive_id=drive.id, stage="update", audience="all", status="planned", send_at=drive.mailings[0].send_at
+    )
     db.session.add(update)
     db.session.commit()
     mailing_state.queue_now(update.id, utcnow())

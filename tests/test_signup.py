@@ -1,4 +1,5 @@
 """Public sign-up with double opt-in, through the real SMTP server."""
+
 import re
 
 from mobilise.extensions import db
@@ -6,12 +7,13 @@ from mobilise.models import Supporter
 from mobilise.sequences.dispatch import start_drive
 
 from .builders import bearer, make_case, make_office, make_supporters, token_for
-from .test_stats import links_for
 
 
 def confirm_link(relay, address):
     message = next(m for m in relay.messages() if m["To"] == address)
-    return message, re.search(r"http://mobilise\.test(/confirm/[A-Za-z0-9._-]+)", message.get_body(("plain",)).get_content()).group(1)
+    return message, re.search(
+        r"http://mobilise\.test(/confirm/[A-Za-z0-9._-]+)", message.get_body(("plain",)).get_content()
+    ).group(1)
 
 
 def person(email):
@@ -20,8 +22,11 @@ def person(email):
 
 def test_a_person_signs_up_confirms_from_the_email_and_gets_the_next_action(app, client, relay, run_jobs):
     office = make_office()
-    answer = client.post("/subscribe/GB", data={"email": " Rocio@Example.org ", "first_name": "Rocío", "language": "es"},
-                         environ_base={"REMOTE_ADDR": "198.51.100.23"})
+    answer = client.post(
+        "/subscribe/GB",
+        data={"email": " Rocio@Example.org ", "first_name": "Rocío", "language": "es"},
+        environ_base={"REMOTE_ADDR": "198.51.100.23"},
+    )
     assert answer.status_code == 202 and "Check your inbox" in answer.get_data(as_text=True)
     assert person("rocio@example.org").status == "pending"
 
@@ -43,10 +48,14 @@ def test_a_person_signs_up_confirms_from_the_email_and_gets_the_next_action(app,
     assert client.post(link).status_code == 200  # a second tap: still fine, nothing new
 
     admin = token_for("admin@example.org", admin=True)
-    held = client.post("/api/v1/offices/GB/supporters/export", json={"email": "rocio@example.org"}, headers=bearer(admin)).json
+    held = client.post(
+        "/api/v1/offices/GB/supporters/export", json={"email": "rocio@example.org"}, headers=bearer(admin)
+    ).json
     steps = [(h["change"], h["source"], h["network"]) for h in held["consent_history"]]
-    assert steps == [("requested", "sign-up form", "198.51.100.0/24"),
-                     ("confirmed", "confirmation link in the email", "198.51.100.0/24")]
+    assert steps == [
+        ("requested", "sign-up form", "198.51.100.0/24"),
+        ("confirmed", "confirmation link in the email", "198.51.100.0/24"),
+    ]
 
     relay.received.clear()
     start_drive(make_case(reference="UA 54/25", title="Release Rocío's neighbour"), office, {"office": "GB"})

@@ -1,5 +1,6 @@
 """The public sign-up against a stranger: someone else's address asked for again and again from many networks,
 an existing supporter rewritten by a request, words smuggled into the office's email, fields no form would send."""
+
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,13 @@ from mobilise.models import ConsentChange, Supporter
 from .builders import make_office, make_supporters
 from .test_signup import confirm_link, person
 
-SPAIN = {"code": "ES", "name": "Amnistía España", "language": "es", "timezone": "Europe/Madrid", "sender": "ua@es.example.org"}
+SPAIN = {
+    "code": "ES",
+    "name": "Amnistía España",
+    "language": "es",
+    "timezone": "Europe/Madrid",
+    "sender": "ua@es.example.org",
+}
 VICTIM = "victim@example.org"
 
 
@@ -53,7 +60,10 @@ def test_the_page_is_the_same_for_a_member_a_stranger_and_an_address_asked_latel
     office = make_office()
     make_supporters(office, 1, email="member@example.org")
     from_network(client, 1, {"email": "lately@example.org"})
-    pages = [from_network(client, 2, {"email": address}) for address in ("member@example.org", "new@example.org", "lately@example.org")]
+    pages = [
+        from_network(client, 2, {"email": address})
+        for address in ("member@example.org", "new@example.org", "lately@example.org")
+    ]
     assert [p.status_code for p in pages] == [202, 202, 202]
     assert len({p.get_data(as_text=True) for p in pages}) == 1
 
@@ -65,7 +75,9 @@ def test_a_request_changes_nothing_about_an_existing_supporter_until_the_link_is
     ana.status = "unsubscribed"
     db.session.commit()
 
-    asked = from_network(client, 1, {"email": "ana@example.org", "first_name": "Mallory", "last_name": "X", "language": "fr"})
+    asked = from_network(
+        client, 1, {"email": "ana@example.org", "first_name": "Mallory", "last_name": "X", "language": "fr"}
+    )
     assert asked.status_code == 202
     db.session.expire_all()
     ana = person("ana@example.org")
@@ -96,7 +108,9 @@ PHISHING = "your account is suspended, verify at http://evil.example/login"
 
 def test_the_confirmation_email_carries_nothing_the_stranger_typed_but_the_address(app, client, relay, run_jobs):
     make_office()
-    from_network(client, 1, {"email": VICTIM, "first_name": PHISHING, "last_name": "<a href='http://evil.example'>here</a>"})
+    from_network(
+        client, 1, {"email": VICTIM, "first_name": PHISHING, "last_name": "<a href='http://evil.example'>here</a>"}
+    )
     run_jobs()
     message, _ = confirm_link(relay, VICTIM)
     whole = message.as_string()

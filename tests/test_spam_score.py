@@ -5,6 +5,7 @@ in each language the service writes, for a case with tracking (open pixel, wrapp
 high-risk one (none of them), as the relay received it, scored by Debian's `spamassassin -L -t` (local rules, no
 network tests). The messages are scored in one run (`--mbox`), as loading the rules is most of a run's time.
 """
+
 import json
 import mailbox
 import re
@@ -36,7 +37,9 @@ RULE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s+([A-Z0-9_]+)\s+(.*)$")
 
 def spamassassin() -> str:
     binary = shutil.which("spamassassin")
-    assert binary, "Debian's spamassassin package is needed (scripts/test installs it in CI: apt-get install -y spamassassin)"
+    assert binary, (
+        "Debian's spamassassin package is needed (scripts/test installs it in CI: apt-get install -y spamassassin)"
+    )
     return binary
 
 
@@ -61,8 +64,11 @@ def scores(messages: dict[str, bytes], folder) -> dict[str, tuple[float, list[st
         message_id = re.search(r"(?mi)^Message-ID:\s*(<[^>]+>)", text).group(1)
         points = float(re.search(r"Content analysis details:\s+\((-?[\d.]+) points", text).group(1))
         report = text.split("Content analysis details:", 1)[1]
-        rules = [f"{m.group(2)} {m.group(1)} ({m.group(3).strip()})" for line in report.splitlines()
-                 if (m := RULE.match(line)) and float(m.group(1)) != 0]
+        rules = [
+            f"{m.group(2)} {m.group(1)} ({m.group(3).strip()})"
+            for line in report.splitlines()
+            if (m := RULE.match(line)) and float(m.group(1)) != 0
+        ]
         found[by_id[message_id]] = (points, rules)
     assert set(found) == set(messages), "spamassassin did not score every email"
     return found
@@ -80,15 +86,22 @@ def a_case(kind: str, high_risk: bool):
     whole summary, letter and additional information, in English, Spanish and French (the others read English)."""
     if kind == "seed":
         fields = json.loads((Path(mobilise.__file__).parent / "demo_data" / "case.json").read_text())
-        return create_case({**fields, "deadline": (date.today() + timedelta(days=60)).isoformat(), "high_risk": high_risk})
-    return make_case(translations=translated(*(code for code in UI_LANGUAGES if code != "en")), high_risk=high_risk,
-                     people=["Eduardo Torres", "Rocío San Miguel"])
+        return create_case(
+            {**fields, "deadline": (date.today() + timedelta(days=60)).isoformat(), "high_risk": high_risk}
+        )
+    return make_case(
+        translations=translated(*(code for code in UI_LANGUAGES if code != "en")),
+        high_risk=high_risk,
+        people=["Eduardo Torres", "Rocío San Miguel"],
+    )
 
 
 def every_case_email(client, relay, run_jobs, *, kind: str, high_risk: bool) -> dict[str, bytes]:
     office = make_office(logo_url=LOGO)
     case = a_case(kind, high_risk)
-    upsert_supporters(office, [{"email": f"{code}@example.net", "first_name": "Zoë", "language": code} for code in UI_LANGUAGES])
+    upsert_supporters(
+        office, [{"email": f"{code}@example.net", "first_name": "Zoë", "language": code} for code in UI_LANGUAGES]
+    )
     emails = {}
 
     def keep(stage):
@@ -99,21 +112,33 @@ def every_case_email(client, relay, run_jobs, *, kind: str, high_risk: bool) -> 
     run_jobs()
     acts = {code: links_for(relay, f"{code}@example.net")["act"] if not high_risk else None for code in UI_LANGUAGES}
     if high_risk:  # no wrapped links, but the action link is there all the same
-        acts = {code: re.search(r"/act/[A-Za-z0-9_.-]+", message.get_body(("plain",)).get_content()).group(0)
-                for code in UI_LANGUAGES for message in relay.messages() if message["To"] == f"{code}@example.net"}
+        acts = {
+            code: re.search(r"/act/[A-Za-z0-9_.-]+", message.get_body(("plain",)).get_content()).group(0)
+            for code in UI_LANGUAGES
+            for message in relay.messages()
+            if message["To"] == f"{code}@example.net"
+        }
     keep("launch")
-    apply_change(case, {"kind": "update", "body": "Eduardo Torres was moved to another prison on 3 March. Please keep writing."})
+    apply_change(
+        case, {"kind": "update", "body": "Eduardo Torres was moved to another prison on 3 March. Please keep writing."}
+    )
     run_jobs(tick=True)
     keep("update")
-    reminder = db.session.scalars(db.select(Mailing).where(Mailing.stage == "reminder").order_by(Mailing.send_at)).first()
+    reminder = db.session.scalars(
+        db.select(Mailing).where(Mailing.stage == "reminder").order_by(Mailing.send_at)
+    ).first()
     tick(at=reminder.send_at)
     run_jobs()
     keep("reminder")
-    apply_change(case, {"kind": "deadline_extended", "deadline": "2031-01-31", "body": "The authorities have not answered yet."})
+    apply_change(
+        case, {"kind": "deadline_extended", "deadline": "2031-01-31", "body": "The authorities have not answered yet."}
+    )
     run_jobs(tick=True)
     keep("extension")
     for code in ("en", "fr"):  # a visitor of the public page, asked to confirm
-        asked = client.post(f"/cases/{case.slug}/actions?office=GB&lang={code}", data={"email": f"visitor-{code}@example.org"})
+        asked = client.post(
+            f"/cases/{case.slug}/actions?office=GB&lang={code}", data={"email": f"visitor-{code}@example.org"}
+        )
         assert asked.status_code == 202
     run_jobs()
     keep("visitor_action")
@@ -128,15 +153,21 @@ def every_case_email(client, relay, run_jobs, *, kind: str, high_risk: bool) -> 
 
 def sign_up_confirmations(client, relay, run_jobs) -> dict[str, bytes]:
     for n, code in enumerate(UI_LANGUAGES):  # from networks of their own: sign-ups are throttled by network
-        signed = client.post("/subscribe/GB", data={"email": f"new-{code}@example.org", "language": code},
-                             environ_base={"REMOTE_ADDR": f"198.51.{n}.7"})
+        signed = client.post(
+            "/subscribe/GB",
+            data={"email": f"new-{code}@example.org", "language": code},
+            environ_base={"REMOTE_ADDR": f"198.51.{n}.7"},
+        )
         assert signed.status_code == 202
     run_jobs()
     return {f"confirm {address.split('@')[0]}": raw for address, raw in received(relay).items()}
 
 
-@pytest.mark.parametrize(("kind", "high_risk"), [("short", False), ("short", True), ("seed", False), ("seed", True)],
-                         ids=["short-tracked", "short-high_risk", "seed-tracked", "seed-high_risk"])
+@pytest.mark.parametrize(
+    ("kind", "high_risk"),
+    [("short", False), ("short", True), ("seed", False), ("seed", True)],
+    ids=["short-tracked", "short-high_risk", "seed-tracked", "seed-high_risk"],
+)
 def test_every_email_scores_at_most_half_a_point(app, client, relay, run_jobs, tmp_path, kind, high_risk):
     emails = every_case_email(client, relay, run_jobs, kind=kind, high_risk=high_risk)
     if kind == "short" and not high_risk:
@@ -145,6 +176,10 @@ def test_every_email_scores_at_most_half_a_point(app, client, relay, run_jobs, t
     expected = {"launch", "update", "reminder", "extension", "outcome", "visitor_action"}
     expected |= {"confirm"} if kind == "short" and not high_risk else set()
     assert stages == expected
-    assert sum(label.startswith("outcome") for label in emails) == len(UI_LANGUAGES)  # each one who acted, each language
+    assert sum(label.startswith("outcome") for label in emails) == len(
+        UI_LANGUAGES
+    )  # each one who acted, each language
     too_high = {label: found for label, found in scores(emails, tmp_path).items() if found[0] > MOST}
-    assert not too_high, "\n".join(f"{label}: {points} points: {', '.join(rules)}" for label, (points, rules) in sorted(too_high.items()))
+    assert not too_high, "\n".join(
+        f"{label}: {points} points: {', '.join(rules)}" for label, (points, rules) in sorted(too_high.items())
+    )

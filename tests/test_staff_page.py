@@ -1,5 +1,6 @@
 """/console/staff: a manager adds colleagues, changes their roles and removes them, within their own office and
 never over an admin; the office keeps its last manager; a change reaches the account's sessions and tokens at once."""
+
 import re
 
 from werkzeug.security import check_password_hash
@@ -37,8 +38,13 @@ def test_a_manager_adds_a_colleague_whose_password_is_shown_once(app):
     page = fresh(app, client, "GET", "/console/staff").get_data(as_text=True)
     assert EMAILS["viewer"] in page and EMAILS["campaigner"] in page
     assert EMAILS["other"] not in page and EMAILS["admin"] not in page  # GB's own staff only
-    added = fresh(app, client, "POST", "/console/staff",
-                  data={"csrf_token": token, "email": "New.Colleague@uk.example.org", "role": "campaigner", "office": "ES"})
+    added = fresh(
+        app,
+        client,
+        "POST",
+        "/console/staff",
+        data={"csrf_token": token, "email": "New.Colleague@uk.example.org", "role": "campaigner", "office": "ES"},
+    )
     assert added.status_code == 201 and added.headers["Cache-Control"] == "no-store, private"
     password = re.search(r'<code class="secret">([^<]+)</code>', added.get_data(as_text=True)).group(1)
     made = account("new.colleague@uk.example.org")
@@ -46,8 +52,13 @@ def test_a_manager_adds_a_colleague_whose_password_is_shown_once(app):
     assert check_password_hash(made.password_hash, password)
     listed = fresh(app, client, "GET", "/console/staff").get_data(as_text=True)
     assert "new.colleague@uk.example.org" in listed and password not in listed
-    again = fresh(app, client, "POST", "/console/staff",
-                  data={"csrf_token": token, "email": "new.colleague@uk.example.org", "role": "viewer"})
+    again = fresh(
+        app,
+        client,
+        "POST",
+        "/console/staff",
+        data={"csrf_token": token, "email": "new.colleague@uk.example.org", "role": "viewer"},
+    )
     assert again.status_code == 409 and "already exists" in again.get_data(as_text=True)
 
 
@@ -56,13 +67,22 @@ def test_a_role_changed_on_the_page_changes_what_the_existing_token_may_do_at_on
     viewer = world.tokens["viewer"]
     assert client.get("/api/v1/offices/GB/supporters", headers=bearer(viewer)).status_code == 403
     manager, token = signed_in(app, "manager")
-    changed = fresh(app, manager, "POST", f"/console/staff/{world.ids['viewer_id']}/role",
-                    data={"csrf_token": token, f"account{world.ids['viewer_id']}-role": "campaigner"})
+    changed = fresh(
+        app,
+        manager,
+        "POST",
+        f"/console/staff/{world.ids['viewer_id']}/role",
+        data={"csrf_token": token, f"account{world.ids['viewer_id']}-role": "campaigner"},
+    )
     assert changed.status_code == 302
     assert client.get("/api/v1/offices/GB/supporters", headers=bearer(viewer)).status_code == 200
     assert "is now campaigner" in fresh(app, manager, "GET", "/console/staff").get_data(as_text=True)
     [entry] = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "staff.role_changed")).all()
-    assert (entry.actor, entry.subject, entry.details) == (EMAILS["manager"], EMAILS["viewer"], {"from": "viewer", "to": "campaigner"})
+    assert (entry.actor, entry.subject, entry.details) == (
+        EMAILS["manager"],
+        EMAILS["viewer"],
+        {"from": "viewer", "to": "campaigner"},
+    )
 
 
 def test_a_removed_account_loses_its_session_and_its_token_at_once(app, client):
@@ -70,7 +90,9 @@ def test_a_removed_account_loses_its_session_and_its_token_at_once(app, client):
     campaigner, _ = signed_in(app, "campaigner")
     assert fresh(app, campaigner, "GET", "/console/supporters/").status_code == 200
     manager, token = signed_in(app, "manager")
-    removed = fresh(app, manager, "POST", f"/console/staff/{world.ids['campaigner_id']}/remove", data={"csrf_token": token})
+    removed = fresh(
+        app, manager, "POST", f"/console/staff/{world.ids['campaigner_id']}/remove", data={"csrf_token": token}
+    )
     assert removed.status_code == 302 and account(EMAILS["campaigner"]) is None
     [entry] = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "staff.removed")).all()
     assert (entry.actor, entry.subject, entry.office.code) == (EMAILS["manager"], EMAILS["campaigner"], "GB")
@@ -83,12 +105,32 @@ def test_a_manager_never_touches_an_admin_or_another_offices_staff(app):
     build_world()
     admin_id, spanish_id = account(EMAILS["admin"]).id, account(EMAILS["other"]).id
     client, token = signed_in(app, "manager")
-    assert fresh(app, client, "POST", f"/console/staff/{admin_id}/remove", data={"csrf_token": token}).status_code == 403
-    assert fresh(app, client, "POST", f"/console/staff/{admin_id}/role",
-                 data={"csrf_token": token, f"account{admin_id}-role": "viewer"}).status_code == 403
-    assert fresh(app, client, "POST", f"/console/staff/{spanish_id}/remove", data={"csrf_token": token}).status_code == 404
-    assert fresh(app, client, "POST", f"/console/staff/{spanish_id}/role",
-                 data={"csrf_token": token, f"account{spanish_id}-role": "viewer"}).status_code == 404
+    assert (
+        fresh(app, client, "POST", f"/console/staff/{admin_id}/remove", data={"csrf_token": token}).status_code == 403
+    )
+    assert (
+        fresh(
+            app,
+            client,
+            "POST",
+            f"/console/staff/{admin_id}/role",
+            data={"csrf_token": token, f"account{admin_id}-role": "viewer"},
+        ).status_code
+        == 403
+    )
+    assert (
+        fresh(app, client, "POST", f"/console/staff/{spanish_id}/remove", data={"csrf_token": token}).status_code == 404
+    )
+    assert (
+        fresh(
+            app,
+            client,
+            "POST",
+            f"/console/staff/{spanish_id}/role",
+            data={"csrf_token": token, f"account{spanish_id}-role": "viewer"},
+        ).status_code
+        == 404
+    )
     assert account(EMAILS["admin"]).role == "admin" and account(EMAILS["other"]).role == "manager"
     assert fresh(app, client, "GET", "/console/staff?office=ES").status_code == 404
 
@@ -97,15 +139,27 @@ def test_the_last_manager_cannot_demote_or_remove_themselves(app):
     build_world()
     me = account(EMAILS["manager"]).id
     client, token = signed_in(app, "manager")
-    demoted = fresh(app, client, "POST", f"/console/staff/{me}/role", data={"csrf_token": token, f"account{me}-role": "viewer"})
+    demoted = fresh(
+        app, client, "POST", f"/console/staff/{me}/role", data={"csrf_token": token, f"account{me}-role": "viewer"}
+    )
     assert demoted.status_code == 409 and "keeps at least one manager" in demoted.get_data(as_text=True)
     removed = fresh(app, client, "POST", f"/console/staff/{me}/remove", data={"csrf_token": token})
     assert removed.status_code == 409 and account(EMAILS["manager"]).role == "manager"
     # With a second manager, the first may step down.
     second = account(EMAILS["campaigner"]).id
-    fresh(app, client, "POST", f"/console/staff/{second}/role", data={"csrf_token": token, f"account{second}-role": "manager"})
-    assert fresh(app, client, "POST", f"/console/staff/{me}/role",
-                 data={"csrf_token": token, f"account{me}-role": "viewer"}).status_code == 302
+    fresh(
+        app,
+        client,
+        "POST",
+        f"/console/staff/{second}/role",
+        data={"csrf_token": token, f"account{second}-role": "manager"},
+    )
+    assert (
+        fresh(
+            app, client, "POST", f"/console/staff/{me}/role", data={"csrf_token": token, f"account{me}-role": "viewer"}
+        ).status_code
+        == 302
+    )
     assert account(EMAILS["manager"]).role == "viewer"
     assert fresh(app, client, "GET", "/console/staff").status_code == 403  # a viewer now, at their next request
 
@@ -117,6 +171,11 @@ def test_an_admin_sees_every_account_picks_an_office_and_adds_to_it(app):
     assert all(email in every for email in EMAILS.values())
     spain = fresh(app, client, "GET", "/console/staff?office=ES").get_data(as_text=True)
     assert EMAILS["other"] in spain and EMAILS["viewer"] not in spain
-    added = fresh(app, client, "POST", "/console/staff",
-                  data={"csrf_token": token, "email": "viewer@es.example.org", "role": "viewer", "office": "ES"})
+    added = fresh(
+        app,
+        client,
+        "POST",
+        "/console/staff",
+        data={"csrf_token": token, "email": "viewer@es.example.org", "role": "viewer", "office": "ES"},
+    )
     assert added.status_code == 201 and account("viewer@es.example.org").office.code == "ES"

@@ -1,5 +1,6 @@
 """Each transition of the two state machines (`mailing_state`, `delivery_state`): it happens from the states it
 expects, says so, and changes nothing from any other."""
+
 from datetime import timedelta
 
 import pytest
@@ -119,8 +120,12 @@ def states(ids):
 
 def test_claim_takes_queued_and_due_deferred_only(mailing_id, deliveries):
     a, b, c, d = deliveries
-    db.session.execute(db.update(Delivery).where(Delivery.id == b).values(status="deferred", retry_at=utcnow() + timedelta(hours=1)))
-    db.session.execute(db.update(Delivery).where(Delivery.id == c).values(status="deferred", retry_at=utcnow() - timedelta(seconds=1)))
+    db.session.execute(
+        db.update(Delivery).where(Delivery.id == b).values(status="deferred", retry_at=utcnow() + timedelta(hours=1))
+    )
+    db.session.execute(
+        db.update(Delivery).where(Delivery.id == c).values(status="deferred", retry_at=utcnow() - timedelta(seconds=1))
+    )
     db.session.execute(db.update(Delivery).where(Delivery.id == d).values(status="sent"))
     db.session.commit()
     assert delivery_state.claim(mailing_id, a, d, "c1", utcnow()) == [a, c]
@@ -132,7 +137,9 @@ def test_settle_defer_release_only_touch_this_claims_sending_rows(mailing_id, de
     a, b, c, d = deliveries
     delivery_state.claim(mailing_id, a, c, "c1", utcnow())
     assert delivery_state.settle([a], "other", DeliveryStatus.FAILED, "550") == []  # not that claim's
-    assert delivery_state.settle([a], "c1", DeliveryStatus.FAILED, "550") == [(a, db.session.get(Delivery, a).supporter_id)]
+    assert delivery_state.settle([a], "c1", DeliveryStatus.FAILED, "550") == [
+        (a, db.session.get(Delivery, a).supporter_id)
+    ]
     assert delivery_state.defer([b], "c1", "451", utcnow(), (60.0,)) == []
     delivery_state.release([c], "c1")
     db.session.commit()

@@ -1,4 +1,5 @@
 """Stats per case and office: what staff see, each office only its own part."""
+
 import re
 
 from mobilise.sequences.dispatch import start_drive
@@ -54,8 +55,15 @@ def test_counts_follow_what_supporters_do(app, client, relay, run_jobs, flush):
     admin = token_for("admin@example.org", admin=True)
     stats = client.get(f"/api/v1/cases/{case.id}/stats", headers=bearer(admin)).json
     assert stats["offices"]["GB"] == {
-        "recipients": 4, "sent": 4, "failed": 0, "bounced": 0, "opened": 2, "opened_human": 1,
-        "clicked": 1, "acted": 1, "unsubscribed": 1,
+        "recipients": 4,
+        "sent": 4,
+        "failed": 0,
+        "bounced": 0,
+        "opened": 2,
+        "opened_human": 1,
+        "clicked": 1,
+        "acted": 1,
+        "unsubscribed": 1,
     }
     assert stats["offices"]["ES"]["acted"] == 1 and stats["offices"]["ES"]["recipients"] == 2
     assert stats["totals"]["recipients"] == 6 and stats["totals"]["acted"] == 2

@@ -1,4 +1,5 @@
 """The tokens in emails: made fast, read by itsdangerous, and the same as itsdangerous would make them."""
+
 import random
 
 import pytest
@@ -17,7 +18,9 @@ def test_a_token_is_exactly_what_itsdangerous_makes_and_reads_back(context):
     chance = random.Random(7)
     # Short and long ids, and ones that compress (itsdangerous then zlibs the payload and marks it with a dot).
     cases = [(0,), (1,), (2**31,), (10**18,), (1111111111111111111,), (1000000, 1000000), (123456, 7)]
-    cases += [tuple(chance.randrange(10 ** chance.randrange(1, 19)) for _ in range(chance.choice((1, 2)))) for _ in range(500)]
+    cases += [
+        tuple(chance.randrange(10 ** chance.randrange(1, 19)) for _ in range(chance.choice((1, 2)))) for _ in range(500)
+    ]
     compressed = 0
     for purpose in PURPOSES:
         for ids in cases:

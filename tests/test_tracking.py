@@ -1,4 +1,5 @@
 """The links in emails: pixel, clicks, action page, one-click unsubscribe; tampered tokens change nothing."""
+
 import re
 from datetime import date, timedelta
 
@@ -9,7 +10,7 @@ from mobilise.extensions import db
 from mobilise.models import Action, Event, Supporter
 from mobilise.sequences.dispatch import start_drive
 
-from .builders import translated, make_case, make_office, make_supporters
+from .builders import make_case, make_office, make_supporters, translated
 
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
 
@@ -33,13 +34,16 @@ def email(app, relay, run_jobs):
 
 
 def counts():
-    return (db.session.scalar(db.select(db.func.count(Event.id))), db.session.scalar(db.select(db.func.count(Action.id))))
+    return (
+        db.session.scalar(db.select(db.func.count(Event.id))),
+        db.session.scalar(db.select(db.func.count(Action.id))),
+    )
 
 
 def tampered(path: str) -> str:
     head, token = path.rsplit("/", 1)
     i = 3
-    return f"{head}/{token[:i]}{'A' if token[i] != 'A' else 'B'}{token[i + 1:]}"
+    return f"{head}/{token[:i]}{'A' if token[i] != 'A' else 'B'}{token[i + 1 :]}"
 
 
 def test_the_pixel_answers_a_gif_and_records_the_open(client, email, flush):
@@ -64,12 +68,18 @@ def test_a_click_redirects_to_the_case_page_written_in_the_email(client, email, 
     flush()
     assert response.status_code == 302
     case_slug = db.session.scalar(db.select(db.text("slug FROM cases")))
-    assert response.headers["Location"] == f"http://mobilise.test/cases/{case_slug}?office=GB&lang=en"  # the email's language
+    assert (
+        response.headers["Location"] == f"http://mobilise.test/cases/{case_slug}?office=GB&lang=en"
+    )  # the email's language
     assert db.session.scalar(db.select(Event.kind)) == "click"
 
 
 def test_a_click_token_cannot_be_bent_into_an_open_redirect(client, email):
-    for path in (email["click"] + "?next=https://evil.example", email["click"] + "%2F%2Fevil.example", tampered(email["click"])):
+    for path in (
+        email["click"] + "?next=https://evil.example",
+        email["click"] + "%2F%2Fevil.example",
+        tampered(email["click"]),
+    ):
         response = client.get(path)
         assert response.status_code in (302, 404)
         assert "evil" not in response.headers.get("Location", "")
@@ -80,8 +90,18 @@ def test_the_action_page_shows_the_case_and_a_get_records_nothing(client, email)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     left = days_left(date.today() + timedelta(days=30), "Europe/London")
-    for expected in ("Cease detentions", "Nicolás Maduro", "President of the Republic", "Palacio de Miraflores",
-                     "We call for the immediate release of Eduardo Torres.", f"{left} days left", "I sent my appeal", "Copy the letter", "Download full UA as PDF", "Preferred language to address the target: Spanish."):
+    for expected in (
+        "Cease detentions",
+        "Nicolás Maduro",
+        "President of the Republic",
+        "Palacio de Miraflores",
+        "We call for the immediate release of Eduardo Torres.",
+        f"{left} days left",
+        "I sent my appeal",
+        "Copy the letter",
+        "Download full UA as PDF",
+        "Preferred language to address the target: Spanish.",
+    ):
         assert expected in html
     assert counts() == (0, 0)
 
@@ -97,11 +117,22 @@ def test_confirming_records_one_action_however_often_it_is_posted(client, email)
 def test_one_click_unsubscribe_answers_200_and_stops_mail(client, email):
     page = client.get(email["unsubscribe"])
     assert page.status_code == 200 and "<form" in page.get_data(as_text=True)
-    assert db.session.scalar(db.select(Supporter.status).where(Supporter.email == "person0@gb.example.net")) == "subscribed"
-    response = client.post(email["unsubscribe"], data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+    assert (
+        db.session.scalar(db.select(Supporter.status).where(Supporter.email == "person0@gb.example.net"))
+        == "subscribed"
+    )
+    response = client.post(
+        email["unsubscribe"], data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 200
-    assert db.session.scalar(db.select(Supporter.status).where(Supporter.email == "person0@gb.example.net")) == "unsubscribed"
-    assert db.session.scalar(db.select(Supporter.status).where(Supporter.email == "person1@gb.example.net")) == "subscribed"
+    assert (
+        db.session.scalar(db.select(Supporter.status).where(Supporter.email == "person0@gb.example.net"))
+        == "unsubscribed"
+    )
+    assert (
+        db.session.scalar(db.select(Supporter.status).where(Supporter.email == "person1@gb.example.net"))
+        == "subscribed"
+    )
 
 
 @pytest.mark.parametrize("kind", ["open", "act", "unsubscribe", "click"])
@@ -125,7 +156,9 @@ def test_a_token_of_one_kind_is_not_accepted_as_another(client, email):
 def test_the_action_page_is_in_the_supporters_language_when_the_case_has_it(app, client, relay, run_jobs):
     office = make_office()
     make_supporters(office, 1, language="es")
-    case = make_case(translations=translated("es", title="Cesen las detenciones", model_letter="Pedimos la liberación."))
+    case = make_case(
+        translations=translated("es", title="Cesen las detenciones", model_letter="Pedimos la liberación.")
+    )
     start_drive(case, office, {"office": "GB"})
     run_jobs()
     html = relay.messages()[0].get_body(("html",)).get_content()

@@ -1,4 +1,5 @@
 """Redis away: the pages still answer, and every open, click and action is counted once."""
+
 import re
 import shutil
 import subprocess
@@ -30,9 +31,23 @@ class RedisServer:
 
     def start(self):
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.folder),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for _ in range(100):
             try:
@@ -53,8 +68,10 @@ def pixels(relay, run_jobs, count: int) -> list[str]:
     make_supporters(office, count)
     start_drive(make_case(), office, {"office": "GB"})
     run_jobs()
-    return [re.search(r'src="http://mobilise\.test(/o/[^"]+)"', message.get_body(("html",)).get_content()).group(1)
-            for message in relay.messages()]
+    return [
+        re.search(r'src="http://mobilise\.test(/o/[^"]+)"', message.get_body(("html",)).get_content()).group(1)
+        for message in relay.messages()
+    ]
 
 
 @pytest.fixture
@@ -75,8 +92,12 @@ def test_redis_stopped_during_a_burst_of_opens_and_actions(app, client, relay, r
     links = []
     for message in relay.messages():
         html = message.get_body(("html",)).get_content()
-        links.append((re.search(r'src="http://mobilise\.test(/o/[^"]+)"', html).group(1),
-                      re.search(r'href="http://mobilise\.test(/act/[^"]+)"', html).group(1)))
+        links.append(
+            (
+                re.search(r'src="http://mobilise\.test(/o/[^"]+)"', html).group(1),
+                re.search(r'href="http://mobilise\.test(/act/[^"]+)"', html).group(1),
+            )
+        )
     # From here on the app's events go to the Redis this test can stop.
     app.config["REDIS_URL"] = f"redis://127.0.0.1:{own_redis.port}/0"
     app.extensions.pop("mobilise.tracking_redis", None)

@@ -1,4 +1,5 @@
 """A case in several languages: what staff see before a launch, and what each reader gets, whole."""
+
 import re
 from datetime import date, timedelta
 
@@ -7,8 +8,13 @@ from mobilise.models import Case
 
 from .builders import TRANSLATED, bearer, case_data, make_case, make_office, make_supporters, token_for, translated
 
-FRANCE = {"code": "FR", "name": "Amnesty International France", "language": "fr", "timezone": "Europe/Paris",
-          "sender": "actions@fr.example.org"}
+FRANCE = {
+    "code": "FR",
+    "name": "Amnesty International France",
+    "language": "fr",
+    "timezone": "Europe/Paris",
+    "sender": "actions@fr.example.org",
+}
 
 
 def test_the_audience_says_who_reads_which_language_and_who_falls_back_before_anything_is_sent(app, client, relay):
@@ -74,9 +80,13 @@ def test_translations_are_corrected_field_by_field_and_removed_with_null(app, cl
     case = client.post("/api/v1/cases", json=case_data(translations=translated("es")), headers=bearer(admin)).json
     url = f"/api/v1/cases/{case['id']}"
     assert case["languages"] == ["en", "es"]
-    fixed = client.patch(url, json={"translations": {"es": {"target": {"salutation": "Excelentísimo Señor"}}}},
-                         headers=bearer(admin)).json
-    assert fixed["translations"]["es"]["target"] == {"title": TRANSLATED["es"]["target"]["title"], "salutation": "Excelentísimo Señor"}
+    fixed = client.patch(
+        url, json={"translations": {"es": {"target": {"salutation": "Excelentísimo Señor"}}}}, headers=bearer(admin)
+    ).json
+    assert fixed["translations"]["es"]["target"] == {
+        "title": TRANSLATED["es"]["target"]["title"],
+        "salutation": "Excelentísimo Señor",
+    }
     assert fixed["translations"]["es"]["title"] == TRANSLATED["es"]["title"]
     emptied = client.patch(url, json={"translations": {"es": {"summary": "  "}}}, headers=bearer(admin)).json
     assert emptied["languages"] == ["en"] and emptied["missing"] == {"es": ["summary"]}
@@ -88,8 +98,9 @@ def test_translations_are_corrected_field_by_field_and_removed_with_null(app, cl
 
 def test_people_are_a_list_of_names_and_one_string_is_one_name(app, client):
     admin = token_for("admin@example.org", admin=True)
-    several = client.post("/api/v1/cases", json=case_data(people=["Eduardo Torres", "Rocío San Miguel", " "]),
-                          headers=bearer(admin))
+    several = client.post(
+        "/api/v1/cases", json=case_data(people=["Eduardo Torres", "Rocío San Miguel", " "]), headers=bearer(admin)
+    )
     assert several.status_code == 201 and several.json["people"] == ["Eduardo Torres", "Rocío San Miguel"]
     one = client.post("/api/v1/cases", json=case_data(people="Sharifeh Mohammadi"), headers=bearer(admin)).json
     assert one["people"] == ["Sharifeh Mohammadi"]
@@ -108,17 +119,26 @@ def test_an_update_in_two_languages_reaches_each_reader_in_theirs(app, client, r
     client.post(f"/api/v1/cases/{case.id}/launch", json={"office": "FR"}, headers=bearer(staff))
     run_jobs()
     relay.received.clear()
-    made = client.post(f"/api/v1/cases/{case.id}/updates", headers=bearer(admin), json={
-        "kind": "update", "body": "Eduardo Torres was allowed a visit.",
-        "translations": {"fr": {"body": "Eduardo Torres a pu recevoir une visite."}}})
+    made = client.post(
+        f"/api/v1/cases/{case.id}/updates",
+        headers=bearer(admin),
+        json={
+            "kind": "update",
+            "body": "Eduardo Torres was allowed a visit.",
+            "translations": {"fr": {"body": "Eduardo Torres a pu recevoir une visite."}},
+        },
+    )
     assert made.status_code == 201
     run_jobs()
     by_address = {m["To"]: m.get_body(("plain",)).get_content() for m in relay.messages()}
     assert "Eduardo Torres a pu recevoir une visite." in by_address["person0@fr.example.net"]
     assert "allowed a visit" not in by_address["person0@fr.example.net"]
     assert "Eduardo Torres was allowed a visit." in by_address["en@example.net"]
-    untranslated_own = client.post(f"/api/v1/cases/{case.id}/updates", headers=bearer(admin), json={
-        "kind": "update", "body": "x", "translations": {"en": {"body": "y"}}})
+    untranslated_own = client.post(
+        f"/api/v1/cases/{case.id}/updates",
+        headers=bearer(admin),
+        json={"kind": "update", "body": "x", "translations": {"en": {"body": "y"}}},
+    )
     assert untranslated_own.status_code == 422
 
 
@@ -134,14 +154,40 @@ def test_dates_follow_the_offices_country_and_language(app, relay, run_jobs):
     start_drive(case, france, {"office": "FR"})
     run_jobs()
     texts = {m["To"]: m.get_body(("plain",)).get_content() for m in relay.messages()}
-    english_months = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-                      "October", "November", "December"]
-    french_months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-                     "novembre", "décembre"]
+    english_months = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
+    french_months = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ]
     assert f"{deadline.day} {english_months[deadline.month - 1]} {deadline.year}" in texts["person0@gb.example.net"]
     assert f"{deadline.day} {french_months[deadline.month - 1]} {deadline.year}" in texts["person0@fr.example.net"]
-    assert not re.search(r"(January|February|March|April|May|June|July|August|September|October|November|December) \d{1,2}, \d{4}",
-                         texts["person0@gb.example.net"])  # never the US order
+    assert not re.search(
+        r"(January|February|March|April|May|June|July|August|September|October|November|December) \d{1,2}, \d{4}",
+        texts["person0@gb.example.net"],
+    )  # never the US order
     assert db.session.get(Case, case.id).language == "en"
 
 
@@ -151,7 +197,9 @@ def test_french_writes_the_first_of_the_month_as_an_ordinal(app):
 
     with app.test_request_context():
         with force_locale("fr_FR"):
-            first, eleventh = (render_template_string('{{ d | dateformat("long") }}', d=date(2027, 3, day)) for day in (1, 11))
+            first, eleventh = (
+                render_template_string('{{ d | dateformat("long") }}', d=date(2027, 3, day)) for day in (1, 11)
+            )
         with force_locale("en_GB"):
             english = render_template_string('{{ d | dateformat("long") }}', d=date(2027, 3, 1))
     assert (first, eleventh, english) == ("1er mars 2027", "11 mars 2027", "1 March 2027")
@@ -171,9 +219,13 @@ def test_a_case_is_written_in_a_language_we_write_in_and_keeps_it_apart_from_its
 def test_a_letter_to_a_target_who_reads_a_language_we_do_not_write_is_sent_in_it(app):
     from mobilise.cases.letter import letters
 
-    russian = {"title": "Освободите правозащитников", "summary": "Эдуардо Торрес задержан.", "pronoun": "он",
-               "target": {"title": "Президент", "salutation": "Уважаемый господин Президент!"},
-               "model_letter": "Мы призываем немедленно освободить Эдуардо Торреса."}
+    russian = {
+        "title": "Освободите правозащитников",
+        "summary": "Эдуардо Торрес задержан.",
+        "pronoun": "он",
+        "target": {"title": "Президент", "salutation": "Уважаемый господин Президент!"},
+        "model_letter": "Мы призываем немедленно освободить Эдуардо Торреса.",
+    }
     case = make_case(target_language="ru", translations={"ru": russian})
     with app.test_request_context():
         to_send, own = letters(case, "en")

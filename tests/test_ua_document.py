@@ -1,4 +1,5 @@
 """Reading UA documents: the seed, and documents written for these tests with the variations real ones have."""
+
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,10 @@ def test_metadata_lines_a_name_under_its_title_and_a_bracketed_signature():
     assert case["target"]["name"] == "Gholamhossein Mohseni Ejei"
     assert case["target"]["title"] == "Head of the Judiciary"
     assert case["target"]["address"].splitlines() == [
-        "c/o Embassy of Iran to the European Union", "Avenue Franklin Roosevelt No. 15", "1050 Brussels, Belgium"]
+        "c/o Embassy of Iran to the European Union",
+        "Avenue Franklin Roosevelt No. 15",
+        "1050 Brussels, Belgium",
+    ]
     assert case["target"]["salutation"] == "Dear Mr Mohseni Ejei"
     assert "[Your name]" not in case["model_letter"] and "Yours sincerely" not in case["model_letter"]
     assert case["target_language"] == "fa"  # "Persian, English": the first one named
@@ -58,8 +62,10 @@ def test_crlf_mixed_case_headings_extra_spaces_ordinal_dates_and_missing_optiona
     assert case["title"] == "Release Student Activists Now"
     assert case["target"]["name"] == "Nigmatilla Yuldashev" and case["target"]["title"] == "Prosecutor General"
     assert case["target"]["salutation"] == "Your Excellency"
-    assert case["model_letter"] == ("I am writing to express my concern about the detention of Aziz Karimov, "
-                                    "Dilnoza Yusupova and Timur Rashidov.\n\nI urge you to release them immediately and unconditionally.")
+    assert case["model_letter"] == (
+        "I am writing to express my concern about the detention of Aziz Karimov, "
+        "Dilnoza Yusupova and Timur Rashidov.\n\nI urge you to release them immediately and unconditionally."
+    )
     assert case["additional_information"] == 'The students were charged with "hooliganism".'
     assert (case["target_language"], case["deadline"]) == ("en", "2026-11-21")
     assert "\r" not in "".join(str(v) for v in case.values())
@@ -85,7 +91,9 @@ def test_text_that_is_not_a_ua_names_everything_it_could_not_find():
 
 
 def test_a_document_missing_only_its_deadline_says_so():
-    text = SEED.read_text(encoding="utf-8").replace("PLEASE TAKE ACTION AS SOON AS POSSIBLE UNTIL: 21 November 2025", "")
+    text = SEED.read_text(encoding="utf-8").replace(
+        "PLEASE TAKE ACTION AS SOON AS POSSIBLE UNTIL: 21 November 2025", ""
+    )
     with pytest.raises(UnreadableDocument) as raised:
         parse_ua_document(text)
     assert raised.value.missing == ["deadline"]
@@ -94,11 +102,18 @@ def test_a_document_missing_only_its_deadline_says_so():
 def test_a_ua_pasted_from_a_pdf_reads_as_the_original():
     """Runs of spaces and tabs between words (headings and labels too), no-break spaces, page breaks, CRLF."""
     text = SEED.read_text(encoding="utf-8")
-    pasted = (text.replace("TAKE ACTION: WRITE", "TAKE  ACTION:\tWRITE").replace("ADDITIONAL INFORMATION", "ADDITIONAL\xa0INFORMATION")
-              .replace("TO ADDRESS TARGET:", "TO   ADDRESS TARGET :").replace("AS SOON AS", "AS\tSOON  AS")
-              .replace("Yours sincerely", "Yours  sincerely").replace("Mr Nicolás Maduro,", "Mr\xa0Nicolás  Maduro ,")
-              .replace("NAME AND PREFERRED PRONOUN: Venezuelan human", "NAME AND  PREFERRED PRONOUN:   Venezuelan   human")
-              .replace(". ", ".  ").replace("\n\n", "\n\f\n").replace("\n", "\r\n"))
+    pasted = (
+        text.replace("TAKE ACTION: WRITE", "TAKE  ACTION:\tWRITE")
+        .replace("ADDITIONAL INFORMATION", "ADDITIONAL\xa0INFORMATION")
+        .replace("TO ADDRESS TARGET:", "TO   ADDRESS TARGET :")
+        .replace("AS SOON AS", "AS\tSOON  AS")
+        .replace("Yours sincerely", "Yours  sincerely")
+        .replace("Mr Nicolás Maduro,", "Mr\xa0Nicolás  Maduro ,")
+        .replace("NAME AND PREFERRED PRONOUN: Venezuelan human", "NAME AND  PREFERRED PRONOUN:   Venezuelan   human")
+        .replace(". ", ".  ")
+        .replace("\n\n", "\n\f\n")
+        .replace("\n", "\r\n")
+    )
     assert parse_ua_document(pasted) == read("seed")
 
 

@@ -1,5 +1,6 @@
 """Hostile text for the UA reader: any input is read in time linear in its length, and comes out as a case, as
 UnreadableDocument or as DocumentTooLong, never as another exception."""
+
 import re
 import signal
 import time
@@ -112,12 +113,15 @@ HOSTILE = {
     "ADDITIONAL INFORMATION repeated": lambda: megabyte("", "ADDITIONAL INFORMATION\n"),
     "a label repeated": lambda: megabyte("", "PLEASE TAKE ACTION AS SOON AS POSSIBLE UNTIL:\n"),
     "a label and a megabyte of line breaks": lambda: megabyte("PREFERRED LANGUAGE TO ADDRESS TARGET:", "\n"),
-    "a pronoun line of parentheses never closed": lambda: megabyte("URGENT ACTION\n\nT\n\nNAME AND PREFERRED PRONOUN: ", "(", "x"),
+    "a pronoun line of parentheses never closed": lambda: megabyte(
+        "URGENT ACTION\n\nT\n\nNAME AND PREFERRED PRONOUN: ", "(", "x"
+    ),
     "a salutation of commas": lambda: padded_to_a_megabyte(around_the_letter("Minister X"), "Dear Mr X", ", x"),
     "a target block of short lines": lambda: padded_to_a_megabyte(around_the_letter("Minister X\n#"), "#", "x\n"),
     "a letter of short lines": lambda: padded_to_a_megabyte(around_the_letter("Minister X", "#"), "#", "x\n"),
     "a summary of short paragraphs": lambda: padded_to_a_megabyte(
-        around_the_letter("Minister X").replace("Title\n", "Title\n\n#\n"), "#", "x\n\n"),
+        around_the_letter("Minister X").replace("Title\n", "Title\n\n#\n"), "#", "x\n\n"
+    ),
     # NFKD sorts a run of combining marks by insertion: quadratic, in C, beyond the reach of any signal.
     "a target of combining marks": lambda: padded_to_a_megabyte(around_the_letter("Minister X#"), "#", "\u0301\u0316"),
     "a language of combining marks": lambda: megabyte("PREFERRED LANGUAGE TO ADDRESS TARGET: a", "\u0301\u0316"),
@@ -137,22 +141,27 @@ def test_a_megabyte_of_hostile_text_is_read_in_well_under_a_second(name):
 def test_the_attackers_document_answers_a_quick_422(app, client):
     admin = token_for("admin@example.org", admin=True)
     started = time.monotonic()
-    response = client.post("/api/v1/cases/import", data="UA" + " " * 2000 + "x", content_type="text/plain",
-                           headers=bearer(admin))
+    response = client.post(
+        "/api/v1/cases/import", data="UA" + " " * 2000 + "x", content_type="text/plain", headers=bearer(admin)
+    )
     assert response.status_code == 422 and response.json["details"] == ["target", "model_letter", "deadline"]
     assert time.monotonic() - started < 1  # was 38 seconds, and a killed worker
 
 
 def test_a_document_past_the_limit_is_refused_unread_and_the_api_names_the_field(app, client):
-    with cpu_budget(0.1):
-        with pytest.raises(DocumentTooLong) as refused:
-            parse_ua_document(megabyte("UA", " ", "x") + " ")
+    with cpu_budget(0.1), pytest.raises(DocumentTooLong) as refused:
+        parse_ua_document(megabyte("UA", " ", "x") + " ")
     assert "1,000,000" in str(refused.value)
 
     admin = token_for("admin@example.org", admin=True)
-    text = SEED.read_text(encoding="utf-8").strip()  # as the API reads it: a body's outer whitespace is not the document's
-    response = client.post("/api/v1/cases/import", json={"text": text + "\n" + "x" * (MAX_DOCUMENT_CHARS - len(text))},
-                           headers=bearer(admin))
+    text = SEED.read_text(
+        encoding="utf-8"
+    ).strip()  # as the API reads it: a body's outer whitespace is not the document's
+    response = client.post(
+        "/api/v1/cases/import",
+        json={"text": text + "\n" + "x" * (MAX_DOCUMENT_CHARS - len(text))},
+        headers=bearer(admin),
+    )
     assert response.status_code == 422
     assert [detail["field"] for detail in response.json["details"]] == ["text"]
     assert "1,000,000 characters" in response.json["details"][0]["error"]
@@ -169,23 +178,64 @@ def test_nul_characters_inside_a_ua_do_not_crash_the_reader():
 # Property-based: Hypothesis makes the inputs. Runs of up to 20,000 characters are long enough for any
 # super-linear step to show (the reader before needed minutes for one), short enough for a fast suite.
 KEYWORDS = [
-    "URGENT ACTION", "UA", "UA 12/26", "UA no. 1/2", "UA: 3/4", "UA number", "AI index", "Index: MDE 13/1234/2026",
-    "Date:", "TAKE ACTION", "ADDITIONAL INFORMATION", "PREFERRED LANGUAGE TO ADDRESS TARGET:", "Spanish",
-    "PLEASE TAKE ACTION AS SOON AS POSSIBLE UNTIL:", "21 November 2025", "21st", "NAME AND PREFERRED PRONOUNS:",
-    "(they/them)", "LINK TO PREVIOUS UA:", "Dear Mr Nicolás Maduro,", "Your Excellency,", "Yours sincerely,",
-    "Kind regards,", "President of the Republic", "[", "]", "(", ")", "](", "[link](#)", ":", ",", "/", "\u0301",
+    "URGENT ACTION",
+    "UA",
+    "UA 12/26",
+    "UA no. 1/2",
+    "UA: 3/4",
+    "UA number",
+    "AI index",
+    "Index: MDE 13/1234/2026",
+    "Date:",
+    "TAKE ACTION",
+    "ADDITIONAL INFORMATION",
+    "PREFERRED LANGUAGE TO ADDRESS TARGET:",
+    "Spanish",
+    "PLEASE TAKE ACTION AS SOON AS POSSIBLE UNTIL:",
+    "21 November 2025",
+    "21st",
+    "NAME AND PREFERRED PRONOUNS:",
+    "(they/them)",
+    "LINK TO PREVIOUS UA:",
+    "Dear Mr Nicolás Maduro,",
+    "Your Excellency,",
+    "Yours sincerely,",
+    "Kind regards,",
+    "President of the Republic",
+    "[",
+    "]",
+    "(",
+    ")",
+    "](",
+    "[link](#)",
+    ":",
+    ",",
+    "/",
+    "\u0301",
 ]
 LINES = [keyword for keyword in KEYWORDS if len(keyword) > 3]
 wide_text = st.text(st.one_of(st.characters(), st.sampled_from(list(SPACES + "\n\r[]():/.,"))), max_size=200)
-a_run = st.builds(lambda unit, times: unit * times, st.sampled_from([*SPACES, "\n", "\r", "[", "(", "UA ", "x", "\u0301\u0316"]),
-                  st.integers(1, 20_000))
-a_spaced_line = st.builds(lambda line, space: line.replace(" ", space), st.sampled_from(LINES), st.text(st.sampled_from(SPACES), min_size=1, max_size=4))
+a_run = st.builds(
+    lambda unit, times: unit * times,
+    st.sampled_from([*SPACES, "\n", "\r", "[", "(", "UA ", "x", "\u0301\u0316"]),
+    st.integers(1, 20_000),
+)
+a_spaced_line = st.builds(
+    lambda line, space: line.replace(" ", space),
+    st.sampled_from(LINES),
+    st.text(st.sampled_from(SPACES), min_size=1, max_size=4),
+)
 a_line_break = st.sampled_from(["\n", "\r\n", "\r", "\n\n", "\n\f\n", "\n \n"])
 any_text = st.lists(st.one_of(wide_text, st.sampled_from(KEYWORDS), a_run), max_size=30).map("".join)
 assembled = st.lists(st.tuples(st.one_of(a_spaced_line, a_run, wide_text), a_line_break), max_size=40).map(
-    lambda lines: "".join(line + line_break for line, line_break in lines))
-PROPERTY = settings(max_examples=200, deadline=timedelta(seconds=2), database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    lambda lines: "".join(line + line_break for line, line_break in lines)
+)
+PROPERTY = settings(
+    max_examples=200,
+    deadline=timedelta(seconds=2),
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @PROPERTY
@@ -233,18 +283,37 @@ def _metadata_line_as_it_was(line: str) -> bool:
     stripped = line.strip()
     return bool(
         re.fullmatch(r"urgent action", stripped, re.I)
-        or (len(stripped) < 160 and (
-            re.search(r"\bUA\s*(?:no\.?|number)?\s*:?\s*(\d+/\d+)", stripped, re.I)
-            or re.search(r"\b(?:AI\s+)?index\s*(?:no\.?)?\s*:?\s*([A-Z]{3}\s*\d{2}/\d{3,5}/\d{4})", stripped, re.I)))
+        or (
+            len(stripped) < 160
+            and (
+                re.search(r"\bUA\s*(?:no\.?|number)?\s*:?\s*(\d+/\d+)", stripped, re.I)
+                or re.search(r"\b(?:AI\s+)?index\s*(?:no\.?)?\s*:?\s*([A-Z]{3}\s*\d{2}/\d{3,5}/\d{4})", stripped, re.I)
+            )
+        )
         or re.match(r"date\s*:", stripped, re.I)
     )
 
 
-head_lines = st.lists(st.one_of(
-    st.sampled_from(["URGENT ACTION", " Urgent Action ", "Date: 3 March 2026", "date :", "UA 12/26", "Index: MDE 13/1234/2026",
-                     "First UA: 12/26 Index: MDE 13/1234/2026 Iran Date: 3 March 2026", "x" * 150 + " UA 1/2", "", " "]),
-    st.text(st.sampled_from(list(" \t\xa0UAaIindexno.:/1MDE")), max_size=20),
-), max_size=12).map("\n".join)
+head_lines = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "URGENT ACTION",
+                " Urgent Action ",
+                "Date: 3 March 2026",
+                "date :",
+                "UA 12/26",
+                "Index: MDE 13/1234/2026",
+                "First UA: 12/26 Index: MDE 13/1234/2026 Iran Date: 3 March 2026",
+                "x" * 150 + " UA 1/2",
+                "",
+                " ",
+            ]
+        ),
+        st.text(st.sampled_from(list(" \t\xa0UAaIindexno.:/1MDE")), max_size=20),
+    ),
+    max_size=12,
+).map("\n".join)
 
 
 @settings(max_examples=300, deadline=timedelta(seconds=2), database=None)

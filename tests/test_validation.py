@@ -1,16 +1,44 @@
 """Addresses: the short way for common addresses answers exactly as email-validator's long way."""
+
 import pytest
 
 from mobilise.validation import _validated, normalise_email
 
 ADDRESSES = [
-    "Person1@Example.org", " ana.garcia+ua@example.org ", "o'brien@example.ie", "a@b.co", "x_y-z!#$%&*=?^`{|}~@mail.example.com",
-    "ana@EXAMPLE.ORG", "Postmaster@example.org", "ana@xn--bcher-kva.example", "ana@bücher.example", "Rocío@example.es",
-    "broken.example.org", "ana@", "@example.org", "ana..b@example.org", ".ana@example.org", "ana.@example.org",
-    "ana@example", "ana@localhost", "ana@example.invalid", "ana@-example.org", "ana@exa_mple.org", "ana@example..org",
-    "ana@[127.0.0.1]", '"ana b"@example.org', "Ana <ana@example.org>", "ana@example.org>", "ana b@example.org",
-    "a@b@example.org", "a" * 64 + "@example.org", "a" * 65 + "@example.org", "a" * 64 + "@" + "b" * 60 + "." + "c" * 60 + "."
-    + "d" * 60 + "." + "e" * 60 + ".org", "ana@" + "b" * 64 + ".org", "ana@123.org", "ana@example.123",
+    "Person1@Example.org",
+    " ana.garcia+ua@example.org ",
+    "o'brien@example.ie",
+    "a@b.co",
+    "x_y-z!#$%&*=?^`{|}~@mail.example.com",
+    "ana@EXAMPLE.ORG",
+    "Postmaster@example.org",
+    "ana@xn--bcher-kva.example",
+    "ana@bücher.example",
+    "Rocío@example.es",
+    "broken.example.org",
+    "ana@",
+    "@example.org",
+    "ana..b@example.org",
+    ".ana@example.org",
+    "ana.@example.org",
+    "ana@example",
+    "ana@localhost",
+    "ana@example.invalid",
+    "ana@-example.org",
+    "ana@exa_mple.org",
+    "ana@example..org",
+    "ana@[127.0.0.1]",
+    '"ana b"@example.org',
+    "Ana <ana@example.org>",
+    "ana@example.org>",
+    "ana b@example.org",
+    "a@b@example.org",
+    "a" * 64 + "@example.org",
+    "a" * 65 + "@example.org",
+    "a" * 64 + "@" + "b" * 60 + "." + "c" * 60 + "." + "d" * 60 + "." + "e" * 60 + ".org",
+    "ana@" + "b" * 64 + ".org",
+    "ana@123.org",
+    "ana@example.123",
 ]
 
 

@@ -1,4 +1,5 @@
 """A visitor of the public case page acts, confirms from the email, and is counted once, through the real relay."""
+
 import re
 import threading
 import urllib.request
@@ -14,8 +15,8 @@ from mobilise.extensions import db
 from mobilise.models import Action, ConsentChange, Supporter, VisitorAction
 from mobilise.sequences.dispatch import start_drive
 
-from .leaks import english_leaks, visible_text
 from .builders import bearer, make_case, make_office, make_supporters, token_for, translated
+from .leaks import english_leaks, visible_text
 from .test_stats import links_for
 
 LINK = re.compile(r"http://mobilise\.test(/cases/[^/\s]+/actions/[A-Za-z0-9._-]+)")
@@ -153,7 +154,9 @@ def test_erasing_a_supporter_erases_their_waiting_request_to_act(app, client, re
     run_jobs()
     link = link_in(email_to(relay, "lucia@example.org"))
     admin = token_for("staff-admin@example.org", admin=True)
-    erased = client.post("/api/v1/offices/GB/supporters/erase", json={"email": "lucia@example.org"}, headers=bearer(admin))
+    erased = client.post(
+        "/api/v1/offices/GB/supporters/erase", json={"email": "lucia@example.org"}, headers=bearer(admin)
+    )
     assert erased.status_code == 200
     (row,) = visitor_rows()
     assert (row.email, row.first_name, row.network) == (None, "", None)
@@ -193,7 +196,9 @@ def test_a_supporter_who_acted_from_an_email_is_not_counted_again_from_the_page(
     assert db.session.scalar(db.select(db.func.count(Action.id))) == 1
 
 
-def test_a_visitor_counted_before_joining_the_list_who_then_acts_from_an_email_counts_once(app, client, relay, run_jobs):
+def test_a_visitor_counted_before_joining_the_list_who_then_acts_from_an_email_counts_once(
+    app, client, relay, run_jobs
+):
     office, case = launched()
     run_jobs()
     act(client, case, {"email": "visitor@example.org"})
@@ -241,9 +246,13 @@ def test_keep_me_informed_makes_a_pending_supporter_subscribed_by_the_confirming
     assert (lucia.status, lucia.first_name, lucia.language) == ("subscribed", "Lucía", "es")
     steps = db.session.execute(
         db.select(ConsentChange.change, ConsentChange.source, ConsentChange.network)
-        .where(ConsentChange.supporter_id == lucia.id).order_by(ConsentChange.id)).all()
-    assert steps == [("requested", "case page", "198.51.100.0/24"),
-                     ("confirmed", "case page: confirmation link in the email", "198.51.100.0/24")]
+        .where(ConsentChange.supporter_id == lucia.id)
+        .order_by(ConsentChange.id)
+    ).all()
+    assert steps == [
+        ("requested", "case page", "198.51.100.0/24"),
+        ("confirmed", "case page: confirmation link in the email", "198.51.100.0/24"),
+    ]
     assert stats(client, case)["offices"]["GB"]["acted"] == 1
     run_jobs(tick=True)
     assert relay.recipients() == ["lucia@example.org"]  # the sign-up tick sends no second email for her request
@@ -253,7 +262,9 @@ def test_one_confirmation_an_hour_per_address_across_visitor_actions_and_sign_up
     _, case = launched()
     assert act(client, case, {"email": "visitor@example.org"}).status_code == 202
     again = act(client, case, {"email": "visitor@example.org"}, network="203.0.113.9")
-    signup = client.post("/subscribe/GB", data={"email": "visitor@example.org"}, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    signup = client.post(
+        "/subscribe/GB", data={"email": "visitor@example.org"}, environ_base={"REMOTE_ADDR": "192.0.2.7"}
+    )
     assert again.status_code == signup.status_code == 202
     assert "Check your inbox" in again.get_data(as_text=True)
     run_jobs()
@@ -338,8 +349,11 @@ def test_a_closed_case_takes_no_request_and_its_links_count_nothing(app, client,
     run_jobs()
     link = link_in(email_to(relay, "visitor@example.org"))
     admin = token_for("staff-admin@example.org", admin=True)
-    assert client.post(f"/api/v1/cases/{case.id}/updates", json={"kind": "closed", "outcome": "no_further_action"},
-                       headers=bearer(admin)).status_code in (200, 201)
+    assert client.post(
+        f"/api/v1/cases/{case.id}/updates",
+        json={"kind": "closed", "outcome": "no_further_action"},
+        headers=bearer(admin),
+    ).status_code in (200, 201)
     closed = act(client, case, {"email": "late@example.org"}, network="203.0.113.5")
     assert closed.status_code == 409 and "This case is closed" in closed.get_data(as_text=True)
     answer = client.post(link)
@@ -369,7 +383,13 @@ def test_a_recount_keeps_the_visitors_actions(app, client, relay, run_jobs, runn
 
 def _journey(client, relay, run_jobs, case, language, email):
     """The pages and the email a visitor reading `language` meets, as what a reader sees of each."""
-    sent = act(client, case, {"email": email, "join": "yes"}, query=f"office=GB&lang={language}", network=f"192.0.2.{len(email)}")
+    sent = act(
+        client,
+        case,
+        {"email": email, "join": "yes"},
+        query=f"office=GB&lang={language}",
+        network=f"192.0.2.{len(email)}",
+    )
     run_jobs()
     message = email_to(relay, email)
     link = link_in(message)
@@ -433,14 +453,16 @@ def test_the_export_of_a_supporter_holds_their_requests_to_act_from_the_case_pag
     act(client, case, {"email": "lucia@example.org", "first_name": "Lucía", "join": "yes"})
     run_jobs()
     admin = token_for("staff-admin@example.org", admin=True)
-    held = client.post("/api/v1/offices/GB/supporters/export", json={"email": "lucia@example.org"},
-                       headers=bearer(admin)).json
+    held = client.post(
+        "/api/v1/offices/GB/supporters/export", json={"email": "lucia@example.org"}, headers=bearer(admin)
+    ).json
     (request,) = held["requests_to_act"]
     assert request["case"] == case.reference and request["first_name"] == "Lucía"
     assert request["network"] == "198.51.100.0/24" and request["confirmed_at"] is None and request["requested_at"]
     client.post(link_in(email_to(relay, "lucia@example.org")))
-    held = client.post("/api/v1/offices/GB/supporters/export", json={"email": "lucia@example.org"},
-                       headers=bearer(admin)).json
+    held = client.post(
+        "/api/v1/offices/GB/supporters/export", json={"email": "lucia@example.org"}, headers=bearer(admin)
+    ).json
     (request,) = held["requests_to_act"]
     assert request["confirmed_at"] and request["first_name"] == ""
 
@@ -448,8 +470,13 @@ def test_the_export_of_a_supporter_holds_their_requests_to_act_from_the_case_pag
 def test_a_tampered_link_leads_to_the_live_cases_of_the_office_it_was_for(app, client, relay, run_jobs):
     """The contract: a tampered token answers 404 on a page that leads to the office's live cases."""
     office, case = launched()
-    other = make_office(code="ES", name="Amnistía Internacional España", language="es", timezone="Europe/Madrid",
-                        sender="ua@es.example.org")
+    other = make_office(
+        code="ES",
+        name="Amnistía Internacional España",
+        language="es",
+        timezone="Europe/Madrid",
+        sender="ua@es.example.org",
+    )
     start_drive(make_case(reference="UA 9/26", title="Another office's case"), other, {"office": "ES"})
     act(client, case, {"email": "visitor@example.org"})
     run_jobs()

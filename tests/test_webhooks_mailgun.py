@@ -3,6 +3,7 @@ mailing through the relay.
 
 The events are Mailgun's documented examples (the "Webhook Payloads" of its user manual: permanent failure,
 temporary failure, spam complaint, unsubscribe), with our addresses and ids, each signed afresh."""
+
 import copy
 import hashlib
 import hmac
@@ -20,40 +21,91 @@ NOTHING = {"recorded": 0, "duplicate": 0, "unknown": 0}
 SANDBOX = "sandbox1a4a5d1f1c5d4b5da5e0e1c2d8c1d9a0.mailgun.org"
 
 PERMANENT = {
-    "event": "failed", "id": "G9Bn5sl1TC6nu79C8C0bwg", "timestamp": 1521233195.375624, "log-level": "error",
-    "severity": "permanent", "reason": "suppress-bounce",
+    "event": "failed",
+    "id": "G9Bn5sl1TC6nu79C8C0bwg",
+    "timestamp": 1521233195.375624,
+    "log-level": "error",
+    "severity": "permanent",
+    "reason": "suppress-bounce",
     "envelope": {"sender": f"bob@{SANDBOX}", "transport": "smtp", "targets": "alice@example.com"},
     "flags": {"is-routed": False, "is-authenticated": True, "is-system-test": False, "is-test-mode": False},
-    "delivery-status": {"attempt-no": 1, "message": "", "code": 605,
-                        "description": "Not delivering to previously bounced address", "session-seconds": 0.0},
-    "message": {"headers": {"to": "Alice <alice@example.com>", "message-id": f"20130503192659.13651.20287@{SANDBOX}",
-                            "from": f"Bob <bob@{SANDBOX}>", "subject": "Test permanent_fail webhook"},
-                "attachments": [], "size": 111},
-    "recipient": "alice@example.com", "recipient-domain": "example.com",
+    "delivery-status": {
+        "attempt-no": 1,
+        "message": "",
+        "code": 605,
+        "description": "Not delivering to previously bounced address",
+        "session-seconds": 0.0,
+    },
+    "message": {
+        "headers": {
+            "to": "Alice <alice@example.com>",
+            "message-id": f"20130503192659.13651.20287@{SANDBOX}",
+            "from": f"Bob <bob@{SANDBOX}>",
+            "subject": "Test permanent_fail webhook",
+        },
+        "attachments": [],
+        "size": 111,
+    },
+    "recipient": "alice@example.com",
+    "recipient-domain": "example.com",
     "storage": {"url": f"https://se.api.mailgun.net/v3/domains/{SANDBOX}/messages/message_key", "key": "message_key"},
-    "campaigns": [], "tags": ["my_tag_1", "my_tag_2"],
+    "campaigns": [],
+    "tags": ["my_tag_1", "my_tag_2"],
     "user-variables": {"my_var_1": "Mailgun Variable #1", "my-var-2": "awesome"},
 }
 TEMPORARY = {
-    **PERMANENT, "id": "Fs7-5t81S2ms-j8nXwJwNA", "log-level": "warn", "severity": "temporary", "reason": "generic",
-    "delivery-status": {"attempt-no": 1, "message": "4.2.2 The email account that you tried to reach is over quota.",
-                        "code": 452, "description": "", "session-seconds": 1.1, "retry-seconds": 600},
+    **PERMANENT,
+    "id": "Fs7-5t81S2ms-j8nXwJwNA",
+    "log-level": "warn",
+    "severity": "temporary",
+    "reason": "generic",
+    "delivery-status": {
+        "attempt-no": 1,
+        "message": "4.2.2 The email account that you tried to reach is over quota.",
+        "code": 452,
+        "description": "",
+        "session-seconds": 1.1,
+        "retry-seconds": 600,
+    },
 }
 COMPLAINED = {
-    "event": "complained", "id": "-Agny091SquKnsrW2NEKUA", "timestamp": 1521233123.501324, "log-level": "warn",
-    "envelope": {"sending-ip": "173.193.210.33"}, "flags": {"is-test-mode": False},
-    "message": {"headers": {"to": "Alice <alice@example.com>", "message-id": f"20110215055645.25246.63817@{SANDBOX}",
-                            "from": f"Bob <bob@{SANDBOX}>", "subject": "Test complained webhook"},
-                "attachments": [], "size": 111},
-    "recipient": "alice@example.com", "campaigns": [], "tags": ["my_tag_1", "my_tag_2"],
+    "event": "complained",
+    "id": "-Agny091SquKnsrW2NEKUA",
+    "timestamp": 1521233123.501324,
+    "log-level": "warn",
+    "envelope": {"sending-ip": "173.193.210.33"},
+    "flags": {"is-test-mode": False},
+    "message": {
+        "headers": {
+            "to": "Alice <alice@example.com>",
+            "message-id": f"20110215055645.25246.63817@{SANDBOX}",
+            "from": f"Bob <bob@{SANDBOX}>",
+            "subject": "Test complained webhook",
+        },
+        "attachments": [],
+        "size": 111,
+    },
+    "recipient": "alice@example.com",
+    "campaigns": [],
+    "tags": ["my_tag_1", "my_tag_2"],
     "user-variables": {"my_var_1": "Mailgun Variable #1", "my-var-2": "awesome"},
 }
 UNSUBSCRIBED = {
-    "event": "unsubscribed", "id": "Ns8rBYAcSfyYdpqsHWP8PA", "timestamp": 1521233195.375624, "log-level": "info",
-    "recipient": "alice@example.com", "geolocation": {"country": "US", "region": "CA", "city": "San Francisco"},
-    "tags": ["my_tag_1", "my_tag_2"], "ip": "50.56.129.169",
-    "client-info": {"client-os": "Linux", "device-type": "desktop", "client-name": "Chrome", "client-type": "browser",
-                    "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.31 (KHTML, like Gecko)"},
+    "event": "unsubscribed",
+    "id": "Ns8rBYAcSfyYdpqsHWP8PA",
+    "timestamp": 1521233195.375624,
+    "log-level": "info",
+    "recipient": "alice@example.com",
+    "geolocation": {"country": "US", "region": "CA", "city": "San Francisco"},
+    "tags": ["my_tag_1", "my_tag_2"],
+    "ip": "50.56.129.169",
+    "client-info": {
+        "client-os": "Linux",
+        "device-type": "desktop",
+        "client-name": "Chrome",
+        "client-type": "browser",
+        "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.31 (KHTML, like Gecko)",
+    },
     "message": {"headers": {"message-id": f"20130503182626.18666.16540@{SANDBOX}"}},
     "user-variables": {"my_var_1": "Mailgun Variable #1", "my-var-2": "awesome"},
 }
@@ -86,7 +138,9 @@ def post(client, body):
 
 def test_a_signed_permanent_failure_stops_the_mail_and_counts_for_its_email(drive, client):
     bounce = made_ours(PERMANENT, drive, reason="bounce")
-    bounce["delivery-status"].update(code=550, message="5.1.1 The email account that you tried to reach does not exist.")
+    bounce["delivery-status"].update(
+        code=550, message="5.1.1 The email account that you tried to reach does not exist."
+    )
     answer = post(client, signed(bounce))
     assert answer.status_code == 200 and answer.json == {**NOTHING, "recorded": 1}
     assert drive.statuses() == {FIRST: "bounced", SECOND: "subscribed"}
@@ -143,8 +197,9 @@ def test_forged_stale_replayed_unsigned_and_unset_requests_change_nothing(app, d
     bounce = made_ours(PERMANENT, drive, reason="bounce")
     before = drive.snapshot()
     forged = signed(bounce)
-    forged["signature"]["signature"] = signed(bounce, key="key-guessed", at=int(forged["signature"]["timestamp"]),
-                                              token=forged["signature"]["token"])["signature"]["signature"]
+    forged["signature"]["signature"] = signed(
+        bounce, key="key-guessed", at=int(forged["signature"]["timestamp"]), token=forged["signature"]["token"]
+    )["signature"]["signature"]
     refused = {
         "signed with another key": forged,
         "ten hours old (past Mailgun's 8 hours of retries)": signed(bounce, at=time.time() - 10 * 3600),

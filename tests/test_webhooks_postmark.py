@@ -2,6 +2,7 @@
 
 The records are Postmark's documented examples (the developer docs' bounce, spam complaint, subscription change
 and delivery webhooks), with our addresses and ids."""
+
 import base64
 import copy
 
@@ -13,30 +14,63 @@ USER, PASSWORD = "postmark", "a long random password"
 NOTHING = {"recorded": 0, "duplicate": 0, "unknown": 0}
 
 BOUNCE = {
-    "RecordType": "Bounce", "MessageStream": "outbound", "ID": 4323372036854775807, "Type": "HardBounce",
-    "TypeCode": 1, "Name": "Hard bounce", "Tag": "Test", "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483",
-    "Metadata": {"a_key": "a_value", "b_key": "b_value"}, "ServerID": 23,
+    "RecordType": "Bounce",
+    "MessageStream": "outbound",
+    "ID": 4323372036854775807,
+    "Type": "HardBounce",
+    "TypeCode": 1,
+    "Name": "Hard bounce",
+    "Tag": "Test",
+    "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483",
+    "Metadata": {"a_key": "a_value", "b_key": "b_value"},
+    "ServerID": 23,
     "Description": "The server was unable to deliver your message (ex: unknown user, mailbox not found).",
-    "Details": "Test bounce details", "Email": "john@example.com", "From": "sender@example.com",
-    "BouncedAt": "2019-11-05T16:33:54.9070259Z", "DumpAvailable": True, "Inactive": True, "CanActivate": True,
-    "Subject": "Test subject", "Content": "<Full dump of bounce>",
+    "Details": "Test bounce details",
+    "Email": "john@example.com",
+    "From": "sender@example.com",
+    "BouncedAt": "2019-11-05T16:33:54.9070259Z",
+    "DumpAvailable": True,
+    "Inactive": True,
+    "CanActivate": True,
+    "Subject": "Test subject",
+    "Content": "<Full dump of bounce>",
 }
 SPAM_COMPLAINT = {
-    **BOUNCE, "RecordType": "SpamComplaint", "ID": 42, "Type": "SpamComplaint", "TypeCode": 512,
-    "Name": "Spam complaint", "MessageID": "00000000-0000-0000-0000-000000000000", "ServerID": 1234,
-    "Description": "", "Details": "Test spam complaint details", "CanActivate": False,
+    **BOUNCE,
+    "RecordType": "SpamComplaint",
+    "ID": 42,
+    "Type": "SpamComplaint",
+    "TypeCode": 512,
+    "Name": "Spam complaint",
+    "MessageID": "00000000-0000-0000-0000-000000000000",
+    "ServerID": 1234,
+    "Description": "",
+    "Details": "Test spam complaint details",
+    "CanActivate": False,
     "Content": "<Abuse report dump>",
 }
 SUBSCRIPTION_CHANGE = {
-    "RecordType": "SubscriptionChange", "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483", "ServerID": 123456,
-    "MessageStream": "outbound", "ChangedAt": "2020-02-01T10:53:34.416071Z", "Recipient": "bounced-address@wildbit.com",
-    "Origin": "Recipient", "SuppressSending": True, "SuppressionReason": "HardBounce", "Tag": "my-tag",
+    "RecordType": "SubscriptionChange",
+    "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483",
+    "ServerID": 123456,
+    "MessageStream": "outbound",
+    "ChangedAt": "2020-02-01T10:53:34.416071Z",
+    "Recipient": "bounced-address@wildbit.com",
+    "Origin": "Recipient",
+    "SuppressSending": True,
+    "SuppressionReason": "HardBounce",
+    "Tag": "my-tag",
     "Metadata": {"example": "value", "example_2": "value"},
 }
 DELIVERY = {
-    "RecordType": "Delivery", "ServerID": 23, "MessageStream": "outbound",
-    "MessageID": "00000000-0000-0000-0000-000000000000", "Recipient": "john@example.com", "Tag": "welcome-email",
-    "DeliveredAt": "2019-11-05T16:33:54.9070259Z", "Details": "Test delivery webhook details",
+    "RecordType": "Delivery",
+    "ServerID": 23,
+    "MessageStream": "outbound",
+    "MessageID": "00000000-0000-0000-0000-000000000000",
+    "Recipient": "john@example.com",
+    "Tag": "welcome-email",
+    "DeliveredAt": "2019-11-05T16:33:54.9070259Z",
+    "Details": "Test delivery webhook details",
     "Metadata": {"a_key": "a_value", "b_key": "b_value"},
 }
 

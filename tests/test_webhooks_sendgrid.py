@@ -2,6 +2,7 @@
 
 The events are SendGrid's documented examples (the Event Webhook reference, "Delivery events" and "Engagement
 events"), with our addresses, our ids and one sg_event_id each."""
+
 import base64
 import json
 import time
@@ -22,20 +23,34 @@ NOTHING = {"recorded": 0, "duplicate": 0, "unknown": 0}
 def documented(event: str, **fields) -> dict:
     """One event as the reference shows it (its common fields), made ours by `fields`."""
     example = {
-        "email": "example@test.com", "timestamp": 1513299569, "smtp-id": "<14c5d75ce93.dfd.64b469@ismtpd-555>",
-        "event": event, "category": "cat facts", "sg_event_id": f"{event}-rbtnWrG1DVDGGGFHFyun0A==",
+        "email": "example@test.com",
+        "timestamp": 1513299569,
+        "smtp-id": "<14c5d75ce93.dfd.64b469@ismtpd-555>",
+        "event": event,
+        "category": "cat facts",
+        "sg_event_id": f"{event}-rbtnWrG1DVDGGGFHFyun0A==",
         "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
     }
     extra = {
         "deferred": {"response": "400 try again later", "attempt": "5"},
         "delivered": {"response": "250 OK"},
-        "bounce": {"bounce_classification": "Invalid Address", "reason": "500 unknown recipient", "status": "5.0.0",
-                   "type": "bounce"},
+        "bounce": {
+            "bounce_classification": "Invalid Address",
+            "reason": "500 unknown recipient",
+            "status": "5.0.0",
+            "type": "bounce",
+        },
         "dropped": {"reason": "Bounced Address", "status": "5.0.0"},
-        "open": {"useragent": "Mozilla/4.0 (compatible; MSIE 6.1; Windows XP; .NET CLR 1.1.4322; .NET CLR 2.0.50727)",
-                 "ip": "255.255.255.255"},
-        "group_unsubscribe": {"useragent": "Mozilla/4.0 (compatible; MSIE 6.1; Windows XP)", "ip": "255.255.255.255",
-                              "url": "http://www.sendgrid.com/", "asm_group_id": 10},
+        "open": {
+            "useragent": "Mozilla/4.0 (compatible; MSIE 6.1; Windows XP; .NET CLR 1.1.4322; .NET CLR 2.0.50727)",
+            "ip": "255.255.255.255",
+        },
+        "group_unsubscribe": {
+            "useragent": "Mozilla/4.0 (compatible; MSIE 6.1; Windows XP)",
+            "ip": "255.255.255.255",
+            "url": "http://www.sendgrid.com/",
+            "asm_group_id": 10,
+        },
     }
     return {**example, **extra.get(event, {}), **fields}
 
@@ -45,9 +60,14 @@ def signed(events, *, key=KEY, at: float | None = None, body: bytes | None = Non
     body = json.dumps(events).encode() if body is None else body
     timestamp = str(int(time.time() if at is None else at))
     signature = key.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
-    return {"data": body, "content_type": "application/json",
-            "headers": {"X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
-                        "X-Twilio-Email-Event-Webhook-Timestamp": timestamp}}
+    return {
+        "data": body,
+        "content_type": "application/json",
+        "headers": {
+            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+        },
+    }
 
 
 @pytest.fixture
@@ -154,9 +174,9 @@ def test_a_malformed_body_answers_400_and_records_nothing(drive, client):
     before = drive.snapshot()
     good = documented("bounce", **ours(drive))
     malformed = {
-        "not JSON": b"[{\"event\": ",
+        "not JSON": b'[{"event": ',
         "not UTF-8": b"\xff\xfe[]",
-        "NaN": b"[{\"event\": NaN}]",
+        "NaN": b'[{"event": NaN}]',
         "an object, not a list": json.dumps(good).encode(),
         "an event that is not an object": json.dumps([good, "bounce"]).encode(),
         "an event with no name": json.dumps([good, {"email": FIRST}]).encode(),

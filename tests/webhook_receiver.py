@@ -1,5 +1,6 @@
 """A webhook receiver on loopback: a real HTTP server in a thread that keeps every request it gets, and answers
 500 to the next `fail` of them, or to every one while `always_fail`."""
+
 import base64
 import hashlib
 import hmac
@@ -61,9 +62,12 @@ def verify(secret: str, request: Received, tolerance: int = 300) -> dict:
     assert abs(time.time() - int(timestamp)) <= tolerance
     assert secret.startswith("whsec_")
     key = base64.b64decode(secret.removeprefix("whsec_"))
-    expected = base64.b64encode(hmac.new(key, f"{message_id}.{timestamp}.".encode() + request.body,
-                                         hashlib.sha256).digest()).decode()
-    signatures = [part.split(",", 1)[1] for part in request.headers["webhook-signature"].split(" ") if part.startswith("v1,")]
+    expected = base64.b64encode(
+        hmac.new(key, f"{message_id}.{timestamp}.".encode() + request.body, hashlib.sha256).digest()
+    ).decode()
+    signatures = [
+        part.split(",", 1)[1] for part in request.headers["webhook-signature"].split(" ") if part.startswith("v1,")
+    ]
     assert any(hmac.compare_digest(expected, s) for s in signatures), "the signature does not verify"
     return request.json()
 
@@ -74,4 +78,7 @@ def links_of(relay, email: str) -> dict:
 
     message = [m for m in relay.messages() if m["To"] == email][-1]
     html = message.get_body(("html",)).get_content()
-    return {kind: re.search(rf'href="http://mobilise\.test(/{kind}/[^"]+)"', html).group(1) for kind in ("act", "unsubscribe")}
+    return {
+        kind: re.search(rf'href="http://mobilise\.test(/{kind}/[^"]+)"', html).group(1)
+        for kind in ("act", "unsubscribe")
+    }

@@ -3,6 +3,7 @@
 Under `flask --app app worker` the app context is already pushed (and inherited by each
 forked job process). Under a bare `rq worker`, `in_app_context` makes one.
 """
+
 import functools
 
 from flask import has_app_context

@@ -1,4 +1,5 @@
 """The scheduler's timetable, read by `flask --app app scheduler` (or `rq cron workers.cron`)."""
+
 from rq import cron
 
 from .dispatch import tick

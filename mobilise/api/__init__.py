@@ -3,6 +3,7 @@
 Each module here owns one part of the API on a blueprint of its own, made by `blueprint()` so that every
 request to it is authenticated and every error answered as JSON; the factory registers them.
 """
+
 import re
 
 from flask import Blueprint, g, jsonify, request

@@ -1,4 +1,5 @@
 """The audit trail through the API: who did what, when, from which network. For managers and admins."""
+
 from flask import jsonify, request
 
 from ..audit.service import entry_to_dict, list_entries

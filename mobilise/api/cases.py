@@ -1,4 +1,5 @@
 """Cases through the API: made, imported, corrected, launched, changed, previewed, scheduled, counted."""
+
 from flask import jsonify, request
 
 from ..auth.roles import requires
@@ -15,7 +16,19 @@ from ..validation import parse
 from . import blueprint, current_staff, read_json, scoped_office, staff_office
 from .openapi import documented
 from .schemas import (
-    AudienceOut, AudienceQuery, CaseChange, CaseDocument, CaseOut, ChangeOut, DriveOut, MailingOut, PreviewOut, PreviewQuery, PreviewRequest, StatsOut, TestEmailOut,
+    AudienceOut,
+    AudienceQuery,
+    CaseChange,
+    CaseDocument,
+    CaseOut,
+    ChangeOut,
+    DriveOut,
+    MailingOut,
+    PreviewOut,
+    PreviewQuery,
+    PreviewRequest,
+    StatsOut,
+    TestEmailOut,
 )
 
 bp = blueprint("api_cases")
@@ -93,7 +106,9 @@ def launch_case(case_id: int):
 def case_audience(case_id: int):
     """Who a launch for the office would reach now, by the language each will read, and who falls back."""
     case = get_case(case_id)
-    query = {key: request.args.getlist(key) for key in ("tags", "languages")} | {"office": request.args.get("office", "")}
+    query = {key: request.args.getlist(key) for key in ("tags", "languages")} | {
+        "office": request.args.get("office", "")
+    }
     fields = parse(AudienceQuery, query)
     office = scoped_office(fields.office)
     return jsonify(reading_audience(case, office, tags=fields.tags, languages=fields.languages))

@@ -1,4 +1,5 @@
 """An office's deliverability through the API: its reputation with the providers, and its suppression list."""
+
 from flask import jsonify
 
 from ..auth.roles import requires

@@ -2,6 +2,7 @@
 
 Rendered on the server, so the console's CSP (nothing from another site, no inline script) holds.
 """
+
 from flask import Blueprint, current_app, render_template
 from flask_login import login_required
 
@@ -38,8 +39,15 @@ def type_of(schema: dict) -> str:
 
 def rules_of(schema: dict) -> list[str]:
     """The limits a value must keep, in words."""
-    words = {"minLength": "at least {} characters", "maxLength": "at most {} characters", "minimum": "≥ {}",
-             "maximum": "≤ {}", "pattern": "matches {}", "minItems": "at least {} items", "maxItems": "at most {} items"}
+    words = {
+        "minLength": "at least {} characters",
+        "maxLength": "at most {} characters",
+        "minimum": "≥ {}",
+        "maximum": "≤ {}",
+        "pattern": "matches {}",
+        "minItems": "at least {} items",
+        "maxItems": "at most {} items",
+    }
     found = [text.format(schema[key]) for key, text in words.items() if key in schema]
     for option in schema.get("anyOf", ()):
         found += rules_of(option)
@@ -53,6 +61,10 @@ def api_docs():
     """Every call of the API, its parameters, body and answers."""
     description = description_of(current_app)
     return render_template(
-        "console/api_docs.html", spec=description, schemas=description["components"]["schemas"],
-        type_of=type_of, rules_of=rules_of, schema_name=schema_name,
+        "console/api_docs.html",
+        spec=description,
+        schemas=description["components"]["schemas"],
+        type_of=type_of,
+        rules_of=rules_of,
+        schema_name=schema_name,
     )

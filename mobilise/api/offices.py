@@ -1,4 +1,5 @@
 """Offices through the API: admins make them; staff see their own and set its logo and DKIM key."""
+
 from flask import jsonify
 
 from ..auth.roles import requires

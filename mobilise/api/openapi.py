@@ -4,6 +4,7 @@ Each route names what it reads and answers with `@documented(...)`, the same pyd
 with; `describe(app)` walks the app's URL map, so a route cannot be added without its description
 (tests/test_openapi.py), and a field rule changed in a model changes the description with it.
 """
+
 import inspect
 import re
 from dataclasses import dataclass, field
@@ -119,17 +120,25 @@ def _operation(endpoint: str, view, doc: Doc, path_parameters: list[dict], refs:
     content = {}
     if doc.body is not None:
         one = refs[doc.body, "validation"]
-        content["application/json"] = {"schema": {"anyOf": [one, {"type": "array", "items": one}]} if doc.body_or_list else one}
+        content["application/json"] = {
+            "schema": {"anyOf": [one, {"type": "array", "items": one}]} if doc.body_or_list else one
+        }
     if doc.plain_text:
         content["text/plain"] = {"schema": {"type": "string", "minLength": 1}}
     if doc.multipart is not None:
         content["multipart/form-data"] = {"schema": refs[doc.multipart, "validation"]}
     if content:
         operation["requestBody"] = {"required": True, "content": content}
-    answer = (lambda model: _schema(model, refs, "serialization")) if doc.media == "application/json" else (
-        lambda model: {"type": "string"})
+    answer = (
+        (lambda model: _schema(model, refs, "serialization"))
+        if doc.media == "application/json"
+        else (lambda model: {"type": "string"})
+    )
     responses = {
-        str(status): {"description": "OK" if status < 300 else "accepted", "content": {doc.media: {"schema": answer(model)}}}
+        str(status): {
+            "description": "OK" if status < 300 else "accepted",
+            "content": {doc.media: {"schema": answer(model)}},
+        }
         for status, model in doc.answers.items()
     }
     statuses = set(doc.errors) | {422}
@@ -143,7 +152,10 @@ def _operation(endpoint: str, view, doc: Doc, path_parameters: list[dict], refs:
     if content:
         statuses |= {400, 413}
     for status in sorted(statuses):
-        responses[str(status)] = {"description": ERRORS[status], "content": {"application/json": {"schema": refs[ErrorOut, "serialization"]}}}
+        responses[str(status)] = {
+            "description": ERRORS[status],
+            "content": {"application/json": {"schema": refs[ErrorOut, "serialization"]}},
+        }
     operation["responses"] = responses
     return operation
 
@@ -164,15 +176,19 @@ def describe(app: Flask) -> dict:
             paths.setdefault(path, {})[method.lower()] = _operation(rule.endpoint, view, view.openapi, parameters, refs)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Mobilise API", "version": "1",
-                 "description": "Urgent Action email drives: offices, supporters, cases and their counts."},
+        "info": {
+            "title": "Mobilise API",
+            "version": "1",
+            "description": "Urgent Action email drives: offices, supporters, cases and their counts.",
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": paths,
         "components": {
             "schemas": top.get("$defs", {}),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "a token from `flask staff token EMAIL`"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "a token from `flask staff token EMAIL`"}
+            },
         },
     }
 

@@ -3,17 +3,17 @@
 The request models here validate (the routes parse with them); the answer models describe what the
 services' `to_dict`s write, so the OpenAPI description and the fuzzer's schema check say the same thing.
 """
+
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, RootModel
 
+from ..sending.preview import PreviewIn
 from ..sequences.lifecycle import ClosureIn, ExtensionIn, UpdateIn
 from ..sequences.models import AUDIENCES, STAGES
-from ..sending.preview import PreviewIn
 from ..supporters.models import STATUSES
 from ..validation import LARGEST_INTEGER, EmailAddress, Language, Strict
-
 
 
 def _empty_is_none(value):
@@ -31,15 +31,19 @@ def Optional(kind):  # noqa: N802  a type, as it reads in a model
 class SupporterQuery(Strict):
     status: Optional(Literal[STATUSES]) = None
     tag: Optional(str) = Field(default=None, max_length=100)
-    q: Optional(str) = Field(default=None, max_length=320,
-                             description="found in a name or an address, ignoring accents and case")
+    q: Optional(str) = Field(
+        default=None, max_length=320, description="found in a name or an address, ignoring accents and case"
+    )
     page: int = Field(default=1, ge=1, le=LARGEST_INTEGER)  # past the end: no items
     per_page: int = Field(default=50, ge=1, le=500)
 
 
 class AuditQuery(Strict):
-    office: Optional(str) = Field(default=None, pattern=r"^[A-Za-z]{2}$",
-                                  description="one office's entries (an office's manager sees only their own)")
+    office: Optional(str) = Field(
+        default=None,
+        pattern=r"^[A-Za-z]{2}$",
+        description="one office's entries (an office's manager sees only their own)",
+    )
     action: Optional(str) = Field(default=None, max_length=50, description="one action, e.g. supporter.erased")
     page: int = Field(default=1, ge=1, le=LARGEST_INTEGER)  # past the end: no items
     per_page: int = Field(default=50, ge=1, le=500)
@@ -80,7 +84,9 @@ class AudienceQuery(Strict):
     """A launch not yet made: the office, and the drive's tag and language filters (comma-separated or repeated)."""
 
     office: str = Field(pattern=r"^[A-Za-z]{2}$")
-    tags: Annotated[list[Annotated[str, Field(max_length=100)]], BeforeValidator(_listed), Field(max_length=200)] = Field(default_factory=list)
+    tags: Annotated[list[Annotated[str, Field(max_length=100)]], BeforeValidator(_listed), Field(max_length=200)] = (
+        Field(default_factory=list)
+    )
     languages: Annotated[list[Language], BeforeValidator(_listed), Field(max_length=50)] = Field(default_factory=list)
 
 
@@ -140,8 +146,12 @@ class CaseOut(BaseModel):
     status: Literal["draft", "live", "closed"]
     outcome: Literal["good_news", "no_further_action"] | None
     translations: dict[str, TranslationOut]
-    languages: list[str] = Field(description="the languages the case reads whole in: its own and each complete translation")
-    missing: dict[str, list[str]] = Field(description="per incomplete translation, the fields it still lacks (it is not used until it has them)")
+    languages: list[str] = Field(
+        description="the languages the case reads whole in: its own and each complete translation"
+    )
+    missing: dict[str, list[str]] = Field(
+        description="per incomplete translation, the fields it still lacks (it is not used until it has them)"
+    )
 
 
 class Paused(BaseModel):
@@ -173,7 +183,9 @@ class DriveOut(BaseModel):
     tags: list[str]
     languages: list[str]
     mailings: list[MailingOut]
-    audience: AudienceOut | None = Field(default=None, description="at launch: who it reaches, by the language they read")
+    audience: AudienceOut | None = Field(
+        default=None, description="at launch: who it reaches, by the language they read"
+    )
 
 
 class ChangeOut(BaseModel):
@@ -272,8 +284,9 @@ class SupporterPage(BaseModel):
 class AuditEntryOut(BaseModel):
     id: int
     at: datetime
-    actor: str = Field(description='the account\'s address at the time, "command line", or for a failed sign-in '
-                                   "the address tried")
+    actor: str = Field(
+        description='the account\'s address at the time, "command line", or for a failed sign-in the address tried'
+    )
     office: str | None = Field(description="the office the act concerns, else the actor's")
     action: str = Field(description="a dotted name, e.g. drive.launched (the README lists them)")
     subject: str | None = Field(description='what it was done to, by id: "case 12", "supporter 3401", …')
@@ -352,8 +365,12 @@ class RateLimits(BaseModel):
 
 
 class ReputationThresholds(BaseModel):
-    complaint_rate: RateLimits = Field(description="Gmail asks for under 0.1%; Gmail, Yahoo and Microsoft reject above 0.3%")
-    hard_bounce_rate: RateLimits = Field(description="over: GUARD_BOUNCE_RATE, the guard rails' share; near: half of it")
+    complaint_rate: RateLimits = Field(
+        description="Gmail asks for under 0.1%; Gmail, Yahoo and Microsoft reject above 0.3%"
+    )
+    hard_bounce_rate: RateLimits = Field(
+        description="over: GUARD_BOUNCE_RATE, the guard rails' share; near: half of it"
+    )
     min_sample: int = Field(description="GUARD_MIN_SAMPLE: fewer emails tried than this is a small sample")
 
 
@@ -394,5 +411,7 @@ class ReputationDay(BaseModel):
 class ReputationOut(BaseModel):
     office: str
     thresholds: ReputationThresholds
-    windows: dict[str, ReputationWindow] = Field(description='"7" and "30": the last 7 and 30 days (UTC), today included')
+    windows: dict[str, ReputationWindow] = Field(
+        description='"7" and "30": the last 7 and 30 days (UTC), today included'
+    )
     days: list[ReputationDay] = Field(description="each of the last 30 days (UTC), oldest first")

@@ -1,4 +1,5 @@
 """An office's supporters through the API: added, listed, imported, exported, erased; and the relays' bounce reports."""
+
 from flask import jsonify, request
 
 from ..auth.roles import requires
@@ -12,13 +13,20 @@ from ..validation import parse
 from . import blueprint, read_json, scoped_office, staff_office
 from .openapi import documented
 from .schemas import (
-    BounceOut, ErasedOut, ExportOut, ImportOut, ImportQueued, ImportUpload, SupporterLookup, SupporterPage, SupporterQuery,
+    BounceOut,
+    ErasedOut,
+    ExportOut,
+    ImportOut,
+    ImportQueued,
+    ImportUpload,
+    SupporterLookup,
+    SupporterPage,
+    SupporterQuery,
     UpsertOut,
 )
 
 bp = blueprint("api_supporters")
 SUPPORTERS = ("supporters",)
-
 
 
 @bp.post("/offices/<code>/supporters")

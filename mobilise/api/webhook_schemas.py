@@ -1,4 +1,5 @@
 """What the webhooks-out calls read and answer (the request model is the service's, `outbound.endpoints.WebhookIn`)."""
+
 from datetime import datetime
 from typing import Literal
 

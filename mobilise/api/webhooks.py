@@ -2,6 +2,7 @@
 
 For the office's managers and admins. Not the providers' webhooks in (deliverability/webhooks.py).
 """
+
 from flask import jsonify, request
 
 from ..auth.roles import requires

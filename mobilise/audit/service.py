@@ -8,6 +8,7 @@ API's bearer-token account (`g.staff`) or else the console's signed-in account; 
 line, a worker) it is "command line". Every domain records, offices and auth included, so this package sits
 below them all: it knows accounts and offices only by their attributes (`id`, `email`, `office_id`).
 """
+
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context, request
@@ -34,8 +35,9 @@ def acting_account():
     return current_user if current_user and current_user.is_authenticated else None
 
 
-def record(action: str, *, subject=None, office=None, details: dict | None = None, actor: str | None = None,
-           staff=None) -> AuditEntry:
+def record(
+    action: str, *, subject=None, office=None, details: dict | None = None, actor: str | None = None, staff=None
+) -> AuditEntry:
     """Add an entry for `action` to the session, for the caller to commit with the act.
 
     `office` (an Office or its id) is the office the act concerns; without it, the actor's own. `details` is
@@ -49,8 +51,13 @@ def record(action: str, *, subject=None, office=None, details: dict | None = Non
     if office_id is None and staff is not None:
         office_id = staff.office_id
     entry = AuditEntry(
-        at=utcnow(), staff_id=staff.id if staff is not None else None, actor=actor[:320], office_id=office_id,
-        action=action, subject=None if subject is None else str(subject)[:320], details=details or {},
+        at=utcnow(),
+        staff_id=staff.id if staff is not None else None,
+        actor=actor[:320],
+        office_id=office_id,
+        action=action,
+        subject=None if subject is None else str(subject)[:320],
+        details=details or {},
         network=network_of(request.remote_addr) if has_request_context() else None,
     )
     db.session.add(entry)
@@ -65,17 +72,20 @@ def list_entries(*, office_id: int | None, action: str | None = None, page: int 
     if action:
         query = query.where(AuditEntry.action == action)
     total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.order_by(AuditEntry.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    ).all()
+    items = db.session.scalars(query.order_by(AuditEntry.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
     return {"items": items, "page": page, "per_page": per_page, "total": total}
 
 
 def entry_to_dict(entry: AuditEntry) -> dict:
     return {
-        "id": entry.id, "at": iso(entry.at), "actor": entry.actor,
+        "id": entry.id,
+        "at": iso(entry.at),
+        "actor": entry.actor,
         "office": entry.office.code if entry.office is not None else None,
-        "action": entry.action, "subject": entry.subject, "details": entry.details or {}, "network": entry.network,
+        "action": entry.action,
+        "subject": entry.subject,
+        "details": entry.details or {},
+        "network": entry.network,
     }
 
 

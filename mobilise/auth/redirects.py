@@ -4,6 +4,7 @@ Browsers are lenient where a server is not: they drop tabs and newlines inside a
 `//evil`, another site), read a backslash as a slash, and take `//host` as a host. So the target is
 refused, not repaired, as soon as it holds anything a browser might read differently from us.
 """
+
 import unicodedata
 from urllib.parse import urlsplit
 

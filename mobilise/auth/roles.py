@@ -5,6 +5,7 @@ within it what their role allows. The table below is the whole policy: views dec
 `@requires(...)`, the same decorator in the API and the console, and templates ask `can(...)` to hide what
 the reader may not use. A role below what a view needs answers 403.
 """
+
 from functools import wraps
 
 from flask import g

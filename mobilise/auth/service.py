@@ -1,4 +1,5 @@
 """Staff accounts and their API tokens, and who may reach which office; a manager's colleagues added, changed, removed."""
+
 import hashlib
 import secrets
 
@@ -151,7 +152,8 @@ def _keeps_a_manager(actor: Staff, staff: Staff) -> None:
     if actor.is_admin or staff.role != "manager":
         return
     managers = db.session.scalar(
-        db.select(db.func.count(Staff.id)).where(Staff.office_id == staff.office_id, Staff.role == "manager"))
+        db.select(db.func.count(Staff.id)).where(Staff.office_id == staff.office_id, Staff.role == "manager")
+    )
     if managers <= 1:
         raise Conflict("an office keeps at least one manager: make a colleague manager first")
 
@@ -165,7 +167,9 @@ def change_role(actor: Staff, staff_id: int, role: str) -> Staff:
         raise Invalid(f"an office role is one of {', '.join(OFFICE_ROLES)}")
     if role != staff.role:
         _keeps_a_manager(actor, staff)
-        record("staff.role_changed", subject=staff.email, office=staff.office_id, details={"from": staff.role, "to": role})
+        record(
+            "staff.role_changed", subject=staff.email, office=staff.office_id, details={"from": staff.role, "to": role}
+        )
         staff.role = role
         db.session.commit()
     return staff

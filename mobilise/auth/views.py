@@ -4,6 +4,7 @@ A session is a signed cookie, so signing out cannot delete it everywhere it was 
 by moving the account's session version on (see `Staff.get_id`). Signing out takes a POST with the form's
 CSRF token, so another site cannot sign staff out with a link or an image.
 """
+
 import secrets
 from functools import cache
 

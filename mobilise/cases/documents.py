@@ -2,6 +2,7 @@
 
 Both are made from one list of blocks, so the two never say different things.
 """
+
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -58,32 +59,72 @@ def _blocks(case: Case, content: dict, deadline: date) -> list[Block]:
         blocks.append(Block("text", "   ".join(filter(None, [case.reference, index]))))
     blocks.append(Block("title", content["title"].upper()))
     blocks += _paragraphs(content["summary"])
-    blocks.append(Block("heading", heading(gettext("Take action: write an appeal in your own words or use this model letter"))))
-    target = "\n".join(filter(None, [" ".join(filter(None, [content["target_title"], case.target_name])), case.target_address]))
+    blocks.append(
+        Block("heading", heading(gettext("Take action: write an appeal in your own words or use this model letter")))
+    )
+    target = "\n".join(
+        filter(None, [" ".join(filter(None, [content["target_title"], case.target_name])), case.target_address])
+    )
     blocks.append(Block("lines", target))
     to_send, own = letters(case, language)
     if own is not None:
-        blocks.append(Block("text", gettext("This letter is in %(language)s, the language %(target)s reads.",
-                                            language=name_of(to_send.language, language), target=case.target_name)))
+        blocks.append(
+            Block(
+                "text",
+                gettext(
+                    "This letter is in %(language)s, the language %(target)s reads.",
+                    language=name_of(to_send.language, language),
+                    target=case.target_name,
+                ),
+            )
+        )
     blocks += _letter(to_send)
     if own is not None:
-        blocks.append(Block("heading", heading(gettext("The same letter in %(language)s"),
-                                               language=name_of(own.language, language).upper())))
+        blocks.append(
+            Block(
+                "heading",
+                heading(gettext("The same letter in %(language)s"), language=name_of(own.language, language).upper()),
+            )
+        )
         blocks += _letter(own)
     if content["additional_information"]:
         blocks.append(Block("heading", gettext("Additional information").upper()))
         blocks += _paragraphs(content["additional_information"])
     if case.target_language:
-        blocks.append(Block("heading", heading(gettext("Preferred language to address target: %(language)s"),
-                                               language=name_of(case.target_language, language))))
+        blocks.append(
+            Block(
+                "heading",
+                heading(
+                    gettext("Preferred language to address target: %(language)s"),
+                    language=name_of(case.target_language, language),
+                ),
+            )
+        )
         blocks.append(Block("text", gettext("You can also write in your own language.")))
-    blocks.append(Block("heading", heading(gettext("Please take action as soon as possible until: %(date)s"),
-                                           date=format_date(deadline, "long"))))
-    blocks.append(Block("text", gettext("Please check with the Amnesty office in your country if you wish to send appeals after the deadline.")))
+    blocks.append(
+        Block(
+            "heading",
+            heading(
+                gettext("Please take action as soon as possible until: %(date)s"), date=format_date(deadline, "long")
+            ),
+        )
+    )
+    blocks.append(
+        Block(
+            "text",
+            gettext(
+                "Please check with the Amnesty office in your country if you wish to send appeals after the deadline."
+            ),
+        )
+    )
     if content["people"]:
         pronoun = f" ({content['pronoun']})" if content["pronoun"] else ""
-        blocks.append(Block("heading", heading(gettext("Name and preferred pronoun: %(names)s"),
-                                               names=names(content["people"]) + pronoun)))
+        blocks.append(
+            Block(
+                "heading",
+                heading(gettext("Name and preferred pronoun: %(names)s"), names=names(content["people"]) + pronoun),
+            )
+        )
     if case.previous_reference:
         blocks.append(Block("heading", heading(gettext("Link to previous UA: %(link)s"), link=case.previous_reference)))
     return blocks
@@ -92,7 +133,9 @@ def _blocks(case: Case, content: dict, deadline: date) -> list[Block]:
 STYLES = {
     "banner": ParagraphStyle("banner", fontName="Helvetica-Bold", fontSize=20, leading=24, spaceAfter=6 * mm),
     "title": ParagraphStyle("title", fontName="Helvetica-Bold", fontSize=15, leading=19, spaceAfter=4 * mm),
-    "heading": ParagraphStyle("heading", fontName="Helvetica-Bold", fontSize=10.5, leading=14, spaceBefore=3 * mm, spaceAfter=2 * mm),
+    "heading": ParagraphStyle(
+        "heading", fontName="Helvetica-Bold", fontSize=10.5, leading=14, spaceBefore=3 * mm, spaceAfter=2 * mm
+    ),
     "text": ParagraphStyle("text", fontName="Helvetica", fontSize=10.5, leading=14.5, spaceAfter=3 * mm),
     "lines": ParagraphStyle("lines", fontName="Helvetica", fontSize=10.5, leading=14.5, spaceAfter=3 * mm),
 }
@@ -102,8 +145,14 @@ def ua_pdf(blocks: list[Block], title: str) -> bytes:
     """A4, Helvetica: every Latin-1 name (Rocío, Nicolás) as written."""
     buffer = BytesIO()
     document = SimpleDocTemplate(
-        buffer, pagesize=A4, title=title, author="Mobilise",
-        leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=18 * mm,
+        buffer,
+        pagesize=A4,
+        title=title,
+        author="Mobilise",
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
     )
     story = []
     for block in blocks:
@@ -127,13 +176,17 @@ def _rtf_text(text: str) -> str:
         else:
             encoded = char.encode("utf-16-le")
             for i in range(0, len(encoded), 2):
-                unit = int.from_bytes(encoded[i:i + 2], "little")
+                unit = int.from_bytes(encoded[i : i + 2], "little")
                 out.append(f"\\u{unit - 65536 if unit > 32767 else unit}?")
     return "".join(out)
 
 
 RTF_FORMATS = {
-    "banner": r"\b\fs40 ", "title": r"\b\fs30 ", "heading": r"\b\fs21 ", "text": r"\fs21 ", "lines": r"\fs21 ",
+    "banner": r"\b\fs40 ",
+    "title": r"\b\fs30 ",
+    "heading": r"\b\fs21 ",
+    "text": r"\fs21 ",
+    "lines": r"\fs21 ",
 }
 
 

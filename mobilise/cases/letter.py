@@ -3,6 +3,7 @@
 The action page, its copy button, the mailto link and the downloaded UA all take the letter from here, so the
 letter someone reads is the letter they send.
 """
+
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 

@@ -8,7 +8,13 @@ from ..extensions import db
 
 # Every text of a case a reader reads in their language. Names (people, target, address) are never translated.
 TRANSLATABLE = (
-    "title", "summary", "pronoun", "target_title", "target_salutation", "model_letter", "additional_information",
+    "title",
+    "summary",
+    "pronoun",
+    "target_title",
+    "target_salutation",
+    "model_letter",
+    "additional_information",
 )
 
 
@@ -59,8 +65,10 @@ class Case(db.Model):
             return []
         translation = self.translation(language)
         return [
-            field for field in TRANSLATABLE
-            if (getattr(self, field) or "").strip() and not (translation and (getattr(translation, field) or "").strip())
+            field
+            for field in TRANSLATABLE
+            if (getattr(self, field) or "").strip()
+            and not (translation and (getattr(translation, field) or "").strip())
         ]
 
     def translation(self, language: str) -> "CaseTranslation | None":

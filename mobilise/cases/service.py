@@ -1,4 +1,5 @@
 """Cases (Urgent Actions): creating them, reading them, in any of their languages."""
+
 from datetime import date
 from typing import Annotated, Literal
 
@@ -8,8 +9,8 @@ from slugify import slugify
 from ..audit.service import record
 from ..clock import days_left, utcnow
 from ..errors import Conflict, Invalid, NotFound
-from ..languages import UI_LANGUAGES
 from ..extensions import db
+from ..languages import UI_LANGUAGES
 from ..validation import LONG_TEXT, EmailAddress, Language, LongText, Strict, parse, text
 from .models import Case, CaseTranslation
 
@@ -22,7 +23,11 @@ def _names(value):
         value = [value]
     if isinstance(value, list):
         # Anything not a string is left for the type check to refuse.
-        return [name.strip() if isinstance(name, str) else name for name in value if not isinstance(name, str) or name.strip()]
+        return [
+            name.strip() if isinstance(name, str) else name
+            for name in value
+            if not isinstance(name, str) or name.strip()
+        ]
     return value
 
 
@@ -39,7 +44,9 @@ CaseLanguage = Annotated[Language, AfterValidator(_written_language)]
 NAME = {"type": "string", "maxLength": 1000}
 # The people a case concerns, each named as written (names are never translated).
 People = Annotated[
-    list[text(1000)], BeforeValidator(_names), Field(max_length=500),
+    list[text(1000)],
+    BeforeValidator(_names),
+    Field(max_length=500),
     WithJsonSchema({"anyOf": [NAME, {"type": "array", "items": NAME, "maxItems": 500}, {"type": "null"}]}),
 ]
 
@@ -104,8 +111,11 @@ def create_case(data: dict, *, status: str = "live", today: date | None = None) 
     db.session.flush()
     case.slug = _unique_slug(case)
     # A draft is what reading a UA document makes (POST /cases/import); a live case is made whole.
-    record("case.created" if status == "live" else "case.imported", subject=f"case {case.id}",
-           details={"reference": case.reference, "status": status})
+    record(
+        "case.created" if status == "live" else "case.imported",
+        subject=f"case {case.id}",
+        details={"reference": case.reference, "status": status},
+    )
     db.session.commit()
     return case
 
@@ -148,10 +158,20 @@ def edit_case(case: Case, data: dict, *, today: date | None = None) -> Case:
         raise Conflict(f"case {case.id} is closed")
     sent = fields.model_fields_set
     if "language" in sent and fields.language != case.language and case.translation(fields.language):
-        raise Invalid("invalid input", [{"field": "language", "error": f"the case has a {fields.language} translation: "
-                                         "remove it first, or keep the case's language"}])
+        raise Invalid(
+            "invalid input",
+            [
+                {
+                    "field": "language",
+                    "error": f"the case has a {fields.language} translation: "
+                    "remove it first, or keep the case's language",
+                }
+            ],
+        )
     if case.status == "live" and "deadline" in sent and fields.deadline != case.deadline:
-        raise Invalid("invalid input", [{"field": "deadline", "error": "extend a live case with a deadline_extended update"}])
+        raise Invalid(
+            "invalid input", [{"field": "deadline", "error": "extend a live case with a deadline_extended update"}]
+        )
     for name in sent - {"target", "translations", "status"}:
         value = getattr(fields, name)
         if value is None and not Case.__table__.c[name].nullable:
@@ -203,7 +223,9 @@ def build_case(fields: CaseIn, status: str) -> Case:
         **{f"target_{name}": value for name, value in fields.target.model_dump().items()},
     )
     if fields.language in fields.translations:
-        raise Invalid("invalid input", [{"field": f"translations.{fields.language}", "error": "is the case's own language"}])
+        raise Invalid(
+            "invalid input", [{"field": f"translations.{fields.language}", "error": "is the case's own language"}]
+        )
     case.translations = []
     translate(case, fields.translations)
     return case
@@ -212,9 +234,7 @@ def build_case(fields: CaseIn, status: str) -> Case:
 def _unique_slug(case: Case) -> str:
     base = slugify(f"{case.reference or ''} {case.title}", max_length=80, word_boundary=True)
     base = base or "case"
-    taken = db.session.scalar(
-        db.select(Case.id).where(Case.slug == base, Case.id != case.id)
-    )
+    taken = db.session.scalar(db.select(Case.id).where(Case.slug == base, Case.id != case.id))
     return f"{base}-{case.id}" if taken else base
 
 
@@ -269,7 +289,8 @@ def case_to_dict(case: Case) -> dict:
         "languages": sorted(case.languages()),
         "missing": {
             t.language: [api_name(field) for field in case.missing(t.language)]
-            for t in case.translations if case.missing(t.language)
+            for t in case.translations
+            if case.missing(t.language)
         },
     }
 

@@ -4,6 +4,7 @@ The document is a sequence of sections under capitalised headings. We find the h
 case-insensitively and tolerate extra spacing and missing optional parts; what a case
 cannot do without (title, target, model letter, deadline) is reported when missing.
 """
+
 import re
 from datetime import date, datetime
 
@@ -114,7 +115,7 @@ def _without_metadata(head: str) -> str:
         line_end = len(head) if line_end == -1 else line_end
         if m.group("number") is None or len(head[line_start:line_end].strip()) <= METADATA_LINE_MAX:
             if line_start > kept_from:
-                kept.append(head[kept_from: line_start - 1])
+                kept.append(head[kept_from : line_start - 1])
             kept_from = line_end + 1
         next_line = line_end + 1
     if kept_from <= len(head):
@@ -170,7 +171,7 @@ def _name_line(block: list[str], salutation: str) -> int | None:
 
 
 def _split_target(line: str, salutation: str | None) -> tuple[str, str | None]:
-    """"President of the Republic Nicolas Maduro" → name, title, helped by the salutation's name."""
+    """ "President of the Republic Nicolas Maduro" → name, title, helped by the salutation's name."""
     line = line.strip().rstrip(",")
     if salutation:
         name = HONORIFIC.sub("", salutation.strip().rstrip(",")).strip()
@@ -178,7 +179,7 @@ def _split_target(line: str, salutation: str | None) -> tuple[str, str | None]:
         if folded_name and folded_line.endswith(folded_name) and folded_name != folded_line:
             return name, line[: len(line) - len(name)].strip().rstrip(",") or None
         if folded_name and folded_line.startswith(folded_name) and folded_name != folded_line:
-            return name, line[len(name):].strip(" ,") or None
+            return name, line[len(name) :].strip(" ,") or None
         if folded_name and folded_name in folded_line:
             return name, line or None
     words = line.split()
@@ -217,9 +218,11 @@ def parse_ua_document(text: str) -> dict:
 
     if action:
         letter_end = additional.start() if additional else tail_start
-        _read_letter(text[action.end(): letter_end], fields)
+        _read_letter(text[action.end() : letter_end], fields)
     if additional:
-        fields["additional_information"] = "\n\n".join(_tidy(p) for p in _paragraphs(text[additional.end(): tail_start])) or None
+        fields["additional_information"] = (
+            "\n\n".join(_tidy(p) for p in _paragraphs(text[additional.end() : tail_start])) or None
+        )
 
     if labelled["target_language"]:
         first_word = labelled["target_language"].split()[0].strip(".,;")
@@ -241,7 +244,7 @@ def parse_ua_document(text: str) -> dict:
 
 
 def _trailing_parenthesis(text: str) -> tuple[str, str | None]:
-    """"Sharifeh Mohammadi (she/her)" → the name, "she/her": what stands in the last parenthesis, when it ends the text.
+    """ "Sharifeh Mohammadi (she/her)" → the name, "she/her": what stands in the last parenthesis, when it ends the text.
 
     Found from the end, not with a search for "(": that search would scan from every "(" of a long run."""
     text = text.rstrip()
@@ -250,7 +253,7 @@ def _trailing_parenthesis(text: str) -> tuple[str, str | None]:
     opening = text.find("(", text.rfind(")", 0, len(text) - 1) + 1, len(text) - 1)
     if opening == -1:
         return text, None
-    return text[:opening].strip(), text[opening + 1: -1].strip()
+    return text[:opening].strip(), text[opening + 1 : -1].strip()
 
 
 def _read_letter(section: str, fields: dict) -> None:
@@ -260,7 +263,7 @@ def _read_letter(section: str, fields: dict) -> None:
         return
     salutation = " ".join(found.group().split()).rstrip(",").rstrip()  # "Dear Minister ," too
     block = [" ".join(words) for line in section[: found.start()].split("\n") if (words := line.split())]
-    body = section[found.end() + 1:]
+    body = section[found.end() + 1 :]
     closing = CLOSING.search(body)
     letter = "\n\n".join(_paragraphs(body[: closing.start()] if closing else body))
     if block:
@@ -269,7 +272,7 @@ def _read_letter(section: str, fields: dict) -> None:
             name, title = block[name_at].rstrip(","), ", ".join(line.rstrip(",") for line in block[:name_at])
         else:
             name, title = _split_target(block[0], salutation)
-        address = [line.rstrip(",") for line in block[(name_at or 0) + 1:]]
+        address = [line.rstrip(",") for line in block[(name_at or 0) + 1 :]]
         fields["target"] = {
             "name": name,
             "title": title,

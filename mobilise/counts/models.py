@@ -5,6 +5,7 @@ A delivery is one supporter and one mailing, so a mailing's counts are of flags 
 `DriveSupporter` holds the first time each did each thing, so a second open of another email of
 the same drive does not count them twice. Each counter moves in the transaction that flips its mark.
 """
+
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey

@@ -6,6 +6,7 @@ by an UPDATE that only matches rows where it is still empty, and returns them: o
 mark counts it, however many write at once or replay the same events. Counter rows are touched in key
 order, so two writers never wait on each other in a circle.
 """
+
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -18,6 +19,7 @@ from ..extensions import db
 from ..sequences.models import Mailing
 from ..sql import bigint_array
 from .models import ActionDay, DriveCounts, DriveSupporter, MailingCounts
+
 
 def _insert(model):
     """INSERT with ON CONFLICT, in the dialect at hand."""
@@ -35,7 +37,8 @@ def _add(model, keys: tuple[str, ...], deltas: dict[tuple, Counter]) -> None:
         statement = _insert(model).values({**dict(zip(keys, key_values)), **changes})
         db.session.execute(
             statement.on_conflict_do_update(
-                index_elements=list(keys), set_={name: getattr(model, name) + statement.excluded[name] for name in changes}
+                index_elements=list(keys),
+                set_={name: getattr(model, name) + statement.excluded[name] for name in changes},
             )
         )
 
@@ -96,7 +99,11 @@ def _flip_drive_supporters(column: str, pairs: Iterable[tuple[int, int]], value:
 
 
 def count_marks(
-    name: str, column: str, marked: list[tuple[int, int, int]], at: datetime | None, still: set[tuple[int, int]] = frozenset()
+    name: str,
+    column: str,
+    marked: list[tuple[int, int, int]],
+    at: datetime | None,
+    still: set[tuple[int, int]] = frozenset(),
 ) -> None:
     """Deliveries, as (drive, mailing, supporter), whose mark `column` was just set at `at` (or cleared, with None):
     `name` moves on each one's mailing, and on its drive for a supporter marked there the first time (or, cleared,
@@ -116,7 +123,9 @@ def count_outcomes(mailing_id: int, drive_id: int, outcomes: list[tuple[str, int
     add_to_mailing(mailing_id, sent=by_status["sent"], failed=by_status["failed"], recipients=-by_status["skipped"])
     accepted = {(drive_id, supporter_id) for status, supporter_id in outcomes if status == "sent"}
     first_time = _flip_drive_supporters("emailed_at", accepted, utcnow())
-    _add_to_drives({drive_id: Counter(recipients=first_time[drive_id], sent=by_status["sent"], failed=by_status["failed"])})
+    _add_to_drives(
+        {drive_id: Counter(recipients=first_time[drive_id], sent=by_status["sent"], failed=by_status["failed"])}
+    )
 
 
 def count_bounce(mailing_id: int) -> None:

@@ -1,4 +1,5 @@
 """What staff do to a case from the console. Each action shows what it will send, to how many, and waits for a yes."""
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -7,6 +8,7 @@ from ..auth.roles import can, requires
 from ..cases.service import edit_case
 from ..errors import Conflict, ServiceError
 from ..extensions import db
+from ..languages import name_of
 from ..offices.service import get_office, list_offices
 from ..sending.preview import preview
 from ..sending.service import resume_mailing, visible_mailing
@@ -14,7 +16,6 @@ from ..sequences.dispatch import start_drive
 from ..sequences.lifecycle import apply_change
 from ..sequences.models import Drive
 from ..sequences.service import audience_size
-from ..languages import name_of
 from ..validation import language_code
 from .forms import CloseForm, ConfirmForm, ExtendForm, LaunchForm, TranslationForm, UpdateForm
 from .translations import FIELD_LABELS, language_status, launch_audience
@@ -39,17 +40,26 @@ def launch(case_id: int):
     if not form.is_submitted():
         # An office's staff launch for their own; an admin back from translating finds the office they chose.
         asked = request.args.get("office", "").upper()
-        form.office.data = current_user.office.code if not current_user.is_admin else (
-            asked if asked in {o.code for o in offices} else None)
+        form.office.data = (
+            current_user.office.code
+            if not current_user.is_admin
+            else (asked if asked in {o.code for o in offices} else None)
+        )
     if not form.validate_on_submit():
         chosen = next((o for o in offices if o.code == form.office.data), None)
         audience = launch_audience(case, chosen) if chosen else None  # before any filter: they are chosen here
-        return render_template("console/launch.html", case=case, form=form, step="form", office=chosen,
-                               audience=audience), _shown_again(form)
+        return render_template(
+            "console/launch.html", case=case, form=form, step="form", office=chosen, audience=audience
+        ), _shown_again(form)
     office = get_office(form.office.data)
     if not current_user.is_admin and office.id != current_user.office_id:
         abort(404)
-    drive = Drive(deadline=form.deadline.data or case.deadline, tags=form.tag_list(), languages=form.language_list(), own_deadline=False)
+    drive = Drive(
+        deadline=form.deadline.data or case.deadline,
+        tags=form.tag_list(),
+        languages=form.language_list(),
+        own_deadline=False,
+    )
     drive.case, drive.office = case, office
     size = audience_size(drive, "all")
     if size == 0:
@@ -59,8 +69,16 @@ def launch(case_id: int):
         email = preview(case, office, {"stage": "launch"})
         audience = launch_audience(case, office, tags=form.tag_list(), languages=form.language_list())
         form.confirm.data = "yes"  # the confirmation page's button says yes
-        return render_template("console/launch.html", case=case, form=form, step="confirm", office=office, size=size,
-                               email=email, audience=audience)
+        return render_template(
+            "console/launch.html",
+            case=case,
+            form=form,
+            step="confirm",
+            office=office,
+            size=size,
+            email=email,
+            audience=audience,
+        )
     data = {"office": office.code, "tags": form.tag_list(), "languages": form.language_list()}
     if form.deadline.data:
         data["deadline"] = form.deadline.data.isoformat()
@@ -100,11 +118,18 @@ def change(case_id: int, change: str):
     sizes = {d.office.code: audience_size(d, audience) for d in drives} if sends else {}
     if form.confirm.data != "yes":
         form.confirm.data = "yes"  # the confirmation page's button says yes
-        return render_template("console/change.html", **page, step="confirm", sizes=sizes, audience=audience,
-                               stage=stage, sends=sends)
-    data = {"update": lambda: {"kind": "update", "body": form.body.data},
-            "extend": lambda: {"kind": "deadline_extended", "deadline": form.deadline.data.isoformat(), "body": form.body.data or None},
-            "close": lambda: {"kind": "closed", "outcome": form.outcome.data, "body": form.body.data or None}}[change]()
+        return render_template(
+            "console/change.html", **page, step="confirm", sizes=sizes, audience=audience, stage=stage, sends=sends
+        )
+    data = {
+        "update": lambda: {"kind": "update", "body": form.body.data},
+        "extend": lambda: {
+            "kind": "deadline_extended",
+            "deadline": form.deadline.data.isoformat(),
+            "body": form.body.data or None,
+        },
+        "close": lambda: {"kind": "closed", "outcome": form.outcome.data, "body": form.body.data or None},
+    }[change]()
     if data["body"]:
         data["translations"] = {code: {"body": text} for code, text in words.items() if text}
     try:
@@ -205,10 +230,17 @@ def save_translation(case_id: int, language: str):
 
 def _translation_page(case, code: str, form, problems: list[str]):
     return render_template(
-        "console/translation.html", case=case, form=form, status=language_status(case, code), labels=FIELD_LABELS,
-        problems=problems, editable=can(current_user, "admin") and case.status != "closed",
+        "console/translation.html",
+        case=case,
+        form=form,
+        status=language_status(case, code),
+        labels=FIELD_LABELS,
+        problems=problems,
+        editable=can(current_user, "admin") and case.status != "closed",
         closed=CLOSED if case.status == "closed" else None,
-        then=request.args.get("then"), then_office=request.args.get("office"), remove=ConfirmForm(),
+        then=request.args.get("then"),
+        then_office=request.args.get("office"),
+        remove=ConfirmForm(),
     )
 
 
@@ -226,13 +258,16 @@ def remove_translation(case_id: int, language: str):
         return redirect(url_for("console.case", case_id=case.id))
     if form.confirm.data != "yes":
         form.confirm.data = "yes"  # the confirmation page's button says yes
-        return render_template("console/translation_remove.html", case=case, form=form,
-                               status=language_status(case, code))
+        return render_template(
+            "console/translation_remove.html", case=case, form=form, status=language_status(case, code)
+        )
     try:
         edit_case(case, {"translations": {code: None}})
     except Conflict:
         flash(CLOSED, "error")
         return redirect(url_for("actions.translation", case_id=case.id, language=code))
-    flash(f"The {name_of(code)} translation is removed: readers of {name_of(code)} get "
-          f"{language_status(case, code)['instead']} instead.")
+    flash(
+        f"The {name_of(code)} translation is removed: readers of {name_of(code)} get "
+        f"{language_status(case, code)['instead']} instead."
+    )
     return redirect(url_for("console.case", case_id=case.id))

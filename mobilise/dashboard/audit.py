@@ -1,5 +1,6 @@
 """The audit trail in the console: who did what, when, from which network. An office's manager sees their
 office's entries; an admin every office's, or one picked."""
+
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
@@ -32,6 +33,11 @@ def page():
     # Each entry at its office's time; an entry of no office (an admin's act on none) in UTC.
     rows = [(entry, local_time(entry.at, entry.office.timezone if entry.office else "UTC")) for entry in found["items"]]
     return render_template(
-        "console/audit.html", found=found, rows=rows, office=office, action=action,
-        actions=actions_recorded(office_id), offices=list_offices() if current_user.is_admin else [],
+        "console/audit.html",
+        found=found,
+        rows=rows,
+        office=office,
+        action=action,
+        actions=actions_recorded(office_id),
+        offices=list_offices() if current_user.is_admin else [],
     )

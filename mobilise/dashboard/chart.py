@@ -1,4 +1,5 @@
 """Actions per day as an SVG drawn on the server: no script, nothing loaded from elsewhere."""
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -36,13 +37,33 @@ def actions_chart(per_day: dict[date, int], start: date, deadline: date, today: 
     for n, actions in enumerate(totals):
         height = plot * actions / peak
         first = start + timedelta(days=n * per_bar)
-        bars.append(Bar(LEFT + n * slot + slot * 0.1, TOP + plot - height, max(slot * 0.8, 1), height, first, actions,
-                        min(per_bar, (end - first).days + 1)))
+        bars.append(
+            Bar(
+                LEFT + n * slot + slot * 0.1,
+                TOP + plot - height,
+                max(slot * 0.8, 1),
+                height,
+                first,
+                actions,
+                min(per_bar, (end - first).days + 1),
+            )
+        )
     deadline_x = LEFT + ((deadline - start).days + 1) / per_bar * slot
     # Labels that fit: none so near the right edge that it would be cut off.
     ticks = [bars[i] for i in range(0, count, max(count // 6, 1)) if bars[i].x < WIDTH - 30]
-    return {"width": WIDTH, "height": HEIGHT, "left": LEFT, "top": TOP, "base": TOP + plot, "bars": bars,
-            "peak": peak, "deadline_x": deadline_x, "deadline": deadline, "ticks": ticks, "total": sum(per_day.values())}
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "top": TOP,
+        "base": TOP + plot,
+        "bars": bars,
+        "peak": peak,
+        "deadline_x": deadline_x,
+        "deadline": deadline,
+        "ticks": ticks,
+        "total": sum(per_day.values()),
+    }
 
 
 BAND, LABEL, GAP = 48, 16, 10  # each series' strip in the reputation chart, the line naming it, the space after
@@ -71,7 +92,9 @@ def daily_bands(days: list[dict], series: tuple[tuple[str, str], ...]) -> dict:
         bars = []
         for i, day in enumerate(days):
             height = BAND * day[key] / (peak or 1)
-            bars.append(Bar(LEFT + i * slot + slot * 0.1, base - height, max(slot * 0.8, 1), height, day["date"], day[key]))
+            bars.append(
+                Bar(LEFT + i * slot + slot * 0.1, base - height, max(slot * 0.8, 1), height, day["date"], day[key])
+            )
         bands.append(Band(label, label_y, top, base, peak, bars))
     base = bands[-1].base if bands else TOP
     ticks = [(LEFT + i * slot + slot * 0.1, days[i]["date"]) for i in range(0, len(days), 7)]

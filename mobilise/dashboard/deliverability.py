@@ -1,5 +1,6 @@
 """An office's deliverability in the console: its reputation with the providers, drawn per day, and its
 suppression list to download. Staff see their own office; an admin picks one."""
+
 from datetime import date
 
 from flask import Blueprint, abort, render_template
@@ -13,7 +14,12 @@ from .chart import daily_bands
 from .views import scope_office
 
 deliverability = Blueprint("deliverability", __name__, url_prefix="/console/deliverability")
-GROUP_NAMES = {"gmail": "Gmail", "microsoft": "Microsoft (Outlook, Hotmail, Live)", "yahoo": "Yahoo", "other": "Other domains"}
+GROUP_NAMES = {
+    "gmail": "Gmail",
+    "microsoft": "Microsoft (Outlook, Hotmail, Live)",
+    "yahoo": "Yahoo",
+    "other": "Other domains",
+}
 SERIES = (("sent", "Sent"), ("hard_bounces", "Hard bounces"), ("complaints", "Complaints"))
 
 
@@ -37,8 +43,14 @@ def page():
     found = reputation(office)
     days = [{**day, "date": date.fromisoformat(day["date"])} for day in found["days"]]
     return render_template(
-        "console/deliverability.html", office=office, offices=list_offices() if current_user.is_admin else [],
-        reputation=found, chart=daily_bands(days, SERIES), groups=GROUPS, group_names=GROUP_NAMES, percent=percent,
+        "console/deliverability.html",
+        office=office,
+        offices=list_offices() if current_user.is_admin else [],
+        reputation=found,
+        chart=daily_bands(days, SERIES),
+        groups=GROUPS,
+        group_names=GROUP_NAMES,
+        percent=percent,
     )
 
 

@@ -1,4 +1,5 @@
 """The console's forms: validated fields, errors shown next to them."""
+
 from datetime import date
 
 from flask_wtf import FlaskForm
@@ -45,9 +46,13 @@ class ConfirmForm(FlaskForm):
 class LaunchForm(ConfirmForm):
     office = SelectField("Office", validators=[DataRequired()])
     deadline = DateField("Our own deadline (optional)", validators=[Optional(), in_our_years, not_past])
-    tags = StringField("Only supporters with any of these tags (optional, comma-separated)", validators=[Length(max=2000)])
-    languages = StringField("Only supporters reading these languages (optional, comma-separated codes, e.g. en, es)",
-                            validators=[Length(max=500)])
+    tags = StringField(
+        "Only supporters with any of these tags (optional, comma-separated)", validators=[Length(max=2000)]
+    )
+    languages = StringField(
+        "Only supporters reading these languages (optional, comma-separated codes, e.g. en, es)",
+        validators=[Length(max=500)],
+    )
 
     def validate_tags(self, field):
         if any(len(tag) > TAG_WIDTH for tag in self.tag_list()):
@@ -101,9 +106,13 @@ class TranslationForm(FlaskForm):
 
     def texts(self) -> dict:
         """The translation as edit_case takes it: every field sent, so a blank one clears."""
-        values = {name: self[name].data or "" for name in
-                  ("title", "summary", "pronoun", "model_letter", "additional_information")}
-        return values | {"target": {"title": self.target_title.data or "", "salutation": self.target_salutation.data or ""}}
+        values = {
+            name: self[name].data or ""
+            for name in ("title", "summary", "pronoun", "model_letter", "additional_information")
+        }
+        return values | {
+            "target": {"title": self.target_title.data or "", "salutation": self.target_salutation.data or ""}
+        }
 
     def show_errors(self, details, language: str) -> list[str]:
         """Put each error of edit_case on its field ("translations.fr.target.title" is target_title);
@@ -122,8 +131,11 @@ class TranslationForm(FlaskForm):
 
 
 # Each office role as the staff page offers it (a role added to roles.OFFICE_ROLES needs its words here).
-ROLE_WORDS = {"manager": "Manager: everything in the office", "campaigner": "Campaigner: launch, supporters, imports",
-              "viewer": "Viewer: counts and schedules only"}
+ROLE_WORDS = {
+    "manager": "Manager: everything in the office",
+    "campaigner": "Campaigner: launch, supporters, imports",
+    "viewer": "Viewer: counts and schedules only",
+}
 ROLE_CHOICES = [(role, ROLE_WORDS[role]) for role in OFFICE_ROLES]
 
 

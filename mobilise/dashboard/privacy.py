@@ -1,4 +1,5 @@
 """The rights of the person on the list: to see everything held on them, and to be erased."""
+
 from ..audit.service import record
 from ..cases.models import Action, Case
 from ..clock import iso, utcnow
@@ -23,7 +24,9 @@ def find_supporter(office: Office, email) -> Supporter:
         address = normalise_email(email)
     except ValueError as error:
         raise Invalid("invalid input", [{"field": "email", "error": str(error)}]) from None
-    supporter = db.session.scalar(db.select(Supporter).where(Supporter.office_id == office.id, Supporter.email == address))
+    supporter = db.session.scalar(
+        db.select(Supporter).where(Supporter.office_id == office.id, Supporter.email == address)
+    )
     if supporter is None:
         raise NotFound(f"no supporter of {office.code} has that address")
     return supporter
@@ -42,22 +45,32 @@ def export_supporter(office: Office, email) -> dict:
         .order_by(Delivery.id)
     ).all()
     events = db.session.scalars(
-        db.select(Event).where(Event.delivery_id.in_([delivery.id for delivery, *_ in emails])).order_by(Event.created_at)
+        db.select(Event)
+        .where(Event.delivery_id.in_([delivery.id for delivery, *_ in emails]))
+        .order_by(Event.created_at)
     ).all()
     actions = db.session.execute(
-        db.select(Action, Case.reference).join(Case, Case.id == Action.case_id).where(Action.supporter_id == supporter.id)
+        db.select(Action, Case.reference)
+        .join(Case, Case.id == Action.case_id)
+        .where(Action.supporter_id == supporter.id)
     ).all()
     bounces = db.session.scalars(db.select(Bounce).where(Bounce.supporter_id == supporter.id).order_by(Bounce.id))
     # Their requests to act from the public case page: found by the address's digest, which each one keeps.
     requests = db.session.execute(
-        db.select(VisitorAction, Case.reference).join(Case, Case.id == VisitorAction.case_id)
+        db.select(VisitorAction, Case.reference)
+        .join(Case, Case.id == VisitorAction.case_id)
         .where(VisitorAction.office_id == office.id, VisitorAction.email_digest == address_digest(supporter.email))
         .order_by(VisitorAction.id)
     ).all()
 
     def event(row: Event) -> dict:
-        return {"email": row.delivery_id, "at": iso(row.created_at), "network": row.network,
-                "by": "machine" if row.machine else "person", "why": row.reason}
+        return {
+            "email": row.delivery_id,
+            "at": iso(row.created_at),
+            "network": row.network,
+            "by": "machine" if row.machine else "person",
+            "why": row.reason,
+        }
 
     found = {
         "office": office.code,
@@ -65,7 +78,14 @@ def export_supporter(office: Office, email) -> dict:
         "consent_history": history(supporter),
         "bounces": [b.to_dict() for b in bounces],
         "emails": [
-            {"id": d.id, "case": reference, "case_title": title, "stage": stage, "status": d.status, "sent_at": iso(d.sent_at)}
+            {
+                "id": d.id,
+                "case": reference,
+                "case_title": title,
+                "stage": stage,
+                "status": d.status,
+                "sent_at": iso(d.sent_at),
+            }
             for d, stage, reference, title in emails
         ],
         "opens": [event(e) for e in events if e.kind == "open"],
@@ -73,8 +93,13 @@ def export_supporter(office: Office, email) -> dict:
         "unsubscribes": [event(e) for e in events if e.kind == "unsubscribe"],
         "actions": [{"case": reference, "at": iso(a.created_at)} for a, reference in actions],
         "requests_to_act": [
-            {"case": reference, "first_name": r.first_name, "network": r.network, "requested_at": iso(r.requested_at),
-             "confirmed_at": iso(r.confirmed_at)}
+            {
+                "case": reference,
+                "first_name": r.first_name,
+                "network": r.network,
+                "requested_at": iso(r.requested_at),
+                "confirmed_at": iso(r.confirmed_at),
+            }
             for r, reference in requests
         ],
     }
@@ -91,7 +116,8 @@ def erase_supporter(office: Office, email) -> dict:
     # A request to act from the case page still waiting for its click holds the address and name too; its keyed
     # digest stays (it reads as nothing without SECRET_KEY) so the office's count of those who acted keeps its number.
     db.session.execute(
-        db.update(VisitorAction).where(VisitorAction.office_id == office.id, VisitorAction.email == supporter.email)
+        db.update(VisitorAction)
+        .where(VisitorAction.office_id == office.id, VisitorAction.email == supporter.email)
         .values(email=None, first_name="", network=None)
     )
     forget_supporter(office.id, supporter.email)  # the webhooks out not yet delivered go; the rest keep no address

@@ -1,4 +1,5 @@
 """How the work in Redis is doing: waiting, running, failed, scheduled, per queue, the workers, the relays, the tick."""
+
 import time
 
 from flask import current_app
@@ -21,19 +22,28 @@ def queue_health() -> dict:
         rows = []
         for name in QUEUE_NAMES:
             q = queue(name)
-            rows.append({
-                "name": name,
-                "waiting": q.count,
-                "running": StartedJobRegistry(queue=q).count,
-                "failed": FailedJobRegistry(queue=q).count,
-                "scheduled": ScheduledJobRegistry(queue=q).count,
-            })
+            rows.append(
+                {
+                    "name": name,
+                    "waiting": q.count,
+                    "running": StartedJobRegistry(queue=q).count,
+                    "failed": FailedJobRegistry(queue=q).count,
+                    "scheduled": ScheduledJobRegistry(queue=q).count,
+                }
+            )
         workers = Worker.count(connection=redis)
         waiting = int(redis.get(WAITING) or 0)
         last_tick = redis.get(LAST_TICK)
         tick_age = max(0.0, time.time() - float(last_tick)) if last_tick is not None else None
-        return {"ok": True, "queues": rows, "workers": workers, "events_waiting": waiting,
-                "relays": relay_states(redis), "tick_age": tick_age, "tick_late": tick_age is None or tick_age > TICK_LATE_SECONDS}
+        return {
+            "ok": True,
+            "queues": rows,
+            "workers": workers,
+            "events_waiting": waiting,
+            "relays": relay_states(redis),
+            "tick_age": tick_age,
+            "tick_late": tick_age is None or tick_age > TICK_LATE_SECONDS,
+        }
     except RedisError as error:
         return {"ok": False, "error": f"Redis cannot be reached ({type(error).__name__})", "queues": [], "workers": 0}
 
@@ -45,6 +55,12 @@ def relay_states(redis) -> list[dict]:
         down = relay.down_until(redis)
         settings = relay.settings or current_app.config  # the default relay is Flask-Mail's own MAIL_*
         server = f"{settings.get('MAIL_SERVER') or 'localhost'}:{settings.get('MAIL_PORT') or 25}"
-        states.append({"name": relay.name, "server": server, "down_until": down[0] if down else None,
-                       "reason": down[1] if down else None})
+        states.append(
+            {
+                "name": relay.name,
+                "server": server,
+                "down_until": down[0] if down else None,
+                "reason": down[1] if down else None,
+            }
+        )
     return states

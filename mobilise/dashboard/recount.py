@@ -4,6 +4,7 @@ The writers keep the counters exact as they go (mobilise/counts); this is for da
 another way: a database from before the counters, a bulk load, a repair. It locks nothing, so
 run it while the drives' counts are quiet (`flask --app app stats recount`).
 """
+
 from sqlalchemy import and_, func
 from sqlalchemy import case as when
 from sqlalchemy.orm import aliased
@@ -57,14 +58,27 @@ def _drive_supporters(drive_ids: list[int]) -> None:
     emailed = when((Delivery.status.in_(EMAILED), func.coalesce(Delivery.sent_at, utcnow())))
     rows = (
         db.select(
-            Mailing.drive_id, Delivery.supporter_id, func.min(emailed), func.min(Delivery.opened_at),
-            func.min(Delivery.opened_human_at), func.min(Delivery.clicked_at), func.min(Delivery.unsubscribed_at),
+            Mailing.drive_id,
+            Delivery.supporter_id,
+            func.min(emailed),
+            func.min(Delivery.opened_at),
+            func.min(Delivery.opened_human_at),
+            func.min(Delivery.clicked_at),
+            func.min(Delivery.unsubscribed_at),
         )
         .join(Mailing, Mailing.id == Delivery.mailing_id)
         .where(Mailing.drive_id.in_(drive_ids))
         .group_by(Mailing.drive_id, Delivery.supporter_id)
     )
-    columns = ["drive_id", "supporter_id", "emailed_at", "opened_at", "opened_human_at", "clicked_at", "unsubscribed_at"]
+    columns = [
+        "drive_id",
+        "supporter_id",
+        "emailed_at",
+        "opened_at",
+        "opened_human_at",
+        "clicked_at",
+        "unsubscribed_at",
+    ]
     db.session.execute(db.insert(DriveSupporter).from_select(columns, rows))
 
 
@@ -99,7 +113,9 @@ def _mailing_counts(mailing_ids) -> None:
 
 def _drive_counts(drive_ids: list[int]) -> None:
     db.session.execute(db.delete(DriveCounts).where(DriveCounts.drive_id.in_(drive_ids)))
-    db.session.execute(db.insert(DriveCounts).from_select(["drive_id"], db.select(Drive.id).where(Drive.id.in_(drive_ids))))
+    db.session.execute(
+        db.insert(DriveCounts).from_select(["drive_id"], db.select(Drive.id).where(Drive.id.in_(drive_ids)))
+    )
     mine = DriveSupporter.drive_id == DriveCounts.drive_id
 
     def emails(column):
@@ -152,7 +168,9 @@ def _action_days(drive_ids: list[int]) -> None:
         .group_by(Drive.id, visitors_day)
     )
     both = db.union_all(rows, visitors).subquery()
-    db.session.execute(db.insert(ActionDay).from_select(
-        ["drive_id", "day", "actions"],
-        db.select(both.c.drive_id, both.c.day, func.sum(both.c.n)).group_by(both.c.drive_id, both.c.day),
-    ))
+    db.session.execute(
+        db.insert(ActionDay).from_select(
+            ["drive_id", "day", "actions"],
+            db.select(both.c.drive_id, both.c.day, func.sum(both.c.n)).group_by(both.c.drive_id, both.c.day),
+        )
+    )

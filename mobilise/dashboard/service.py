@@ -3,6 +3,7 @@
 Read from the counters the writers keep (mobilise/counts): a handful of small queries however many
 deliveries and events a case has.
 """
+
 from ..cases.models import Case
 from ..clock import days_left
 from ..counts.models import COUNTS, ActionDay, DriveCounts, MailingCounts
@@ -21,13 +22,17 @@ def case_stats(case: Case, office: Office | None = None) -> dict:
     drives = db.session.scalars(db.select(Drive).where(*scope).order_by(Drive.id)).all()
     by_drive = {
         row.drive_id: row.as_dict()
-        for row in db.session.scalars(db.select(DriveCounts).join(Drive, Drive.id == DriveCounts.drive_id).where(*scope))
+        for row in db.session.scalars(
+            db.select(DriveCounts).join(Drive, Drive.id == DriveCounts.drive_id).where(*scope)
+        )
     }
     by_mailing = {
         row.mailing_id: row.as_dict()
         for row in db.session.scalars(
-            db.select(MailingCounts).join(Mailing, Mailing.id == MailingCounts.mailing_id)
-            .join(Drive, Drive.id == Mailing.drive_id).where(*scope)
+            db.select(MailingCounts)
+            .join(Mailing, Mailing.id == MailingCounts.mailing_id)
+            .join(Drive, Drive.id == Mailing.drive_id)
+            .where(*scope)
         )
     }
     offices = {drive.office.code: by_drive.get(drive.id, _zero()) for drive in drives}

@@ -4,6 +4,7 @@ The rules (own office only, never an admin, the last manager stays) are the auth
 its answers. A new colleague's password is shown once, on the page that follows the form, never in a URL or
 a flashed message (the session cookie is signed, not encrypted).
 """
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import Forbidden as RoleRefused
@@ -18,6 +19,7 @@ from .views import scope_office, signed_in
 
 staff = Blueprint("staff", __name__, url_prefix="/console/staff")
 staff.before_request(signed_in)  # staff only, as every console page
+
 
 def _colleague_form() -> ColleagueForm:
     """An admin picks the office; a manager adds to their own, so their form has no office to pick."""
@@ -36,8 +38,13 @@ def _page(form: ColleagueForm | None = None, status: int = 200):
         if office is not None and "office" in form:
             form.office.data = office.code
     return render_template(
-        "console/staff.html", accounts=list_staff(current_user, office), office=office, form=form,
-        role_form=RoleForm.of, remove_form=RemoveForm(), offices=list_offices() if current_user.is_admin else [],
+        "console/staff.html",
+        accounts=list_staff(current_user, office),
+        office=office,
+        form=form,
+        role_form=RoleForm.of,
+        remove_form=RemoveForm(),
+        offices=list_offices() if current_user.is_admin else [],
     ), status
 
 
@@ -66,8 +73,9 @@ def add():
     if not form.validate_on_submit():
         return _page(form, 422)
     try:
-        made, password = add_colleague(current_user, form.email.data, form.role.data,
-                                       form.office.data if "office" in form else None)
+        made, password = add_colleague(
+            current_user, form.email.data, form.role.data, form.office.data if "office" in form else None
+        )
     except ServiceError as error:
         return _refused(error)
     return render_template("console/staff_added.html", account=made, password=password), 201, NO_STORE

@@ -1,11 +1,11 @@
 """Supporters in the console: find people, and see one person's history. Only one's own office."""
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..auth.roles import requires
 from ..cases.models import Action, Case
-from werkzeug.exceptions import RequestEntityTooLarge
-
 from ..errors import ServiceError
 from ..extensions import db
 from ..guard import large_body
@@ -21,13 +21,14 @@ from .views import office_or_404
 people = Blueprint("people", __name__, url_prefix="/console/supporters")
 
 
-
 @people.errorhandler(RequestEntityTooLarge)
 def too_large(error):
     if not current_user.is_authenticated:
         return error
     limit = current_app.config["IMPORT_MAX_BYTES"]
-    message = f"The file is larger than the {limit / 1024 / 1024:.0f} MB an import takes: split it, and import each part."
+    message = (
+        f"The file is larger than the {limit / 1024 / 1024:.0f} MB an import takes: split it, and import each part."
+    )
     return _search_page(_office(), {"items": [], "total": 0, "page": 1, "per_page": 50, "error": message}, "", 413)
 
 
@@ -60,14 +61,25 @@ def search():
         found = list_supporters(office, q=q or None, status=request.args.get("status") or None, page=page, per_page=50)
     except ServiceError as error:
         details = "; ".join(d["error"] for d in error.details or [] if isinstance(d, dict))
-        found = {"items": [], "total": 0, "page": 1, "per_page": 50, "error": error.message + (f": {details}" if details else "")}
+        found = {
+            "items": [],
+            "total": 0,
+            "page": 1,
+            "per_page": 50,
+            "error": error.message + (f": {details}" if details else ""),
+        }
         status = error.status
     return _search_page(office, found, q, status)
 
 
 def _search_page(office, found: dict, q: str, status: int = 200):
-    return render_template("console/supporters.html", office=office, found=found, q=q,
-                           offices=list_offices() if current_user.is_admin else []), status
+    return render_template(
+        "console/supporters.html",
+        office=office,
+        found=found,
+        q=q,
+        offices=list_offices() if current_user.is_admin else [],
+    ), status
 
 
 @people.get("/<int:supporter_id>")
@@ -96,7 +108,9 @@ def history(supporter_id: int):
     actions = db.session.execute(
         db.select(Action, Case).join(Case, Case.id == Action.case_id).where(Action.supporter_id == supporter.id)
     ).all()
-    return render_template("console/supporter.html", supporter=supporter, emails=emails, events=by_delivery, actions=actions)
+    return render_template(
+        "console/supporter.html", supporter=supporter, emails=emails, events=by_delivery, actions=actions
+    )
 
 
 @people.post("/import")

@@ -1,6 +1,7 @@
 """A case's languages as staff see them: what each translation still lacks, what its readers get instead,
 and who a launch reaches in which language. The rules live in the case (languages, missing) and in
 reading_language; this only puts them into words for the console."""
+
 from ..cases.models import TRANSLATABLE, Case
 from ..languages import name_of, reading_language
 from ..offices.models import Office
@@ -32,10 +33,14 @@ def language_status(case: Case, code: str) -> dict:
     missing = case.missing(code)
     instead = read_instead(case, [code])
     status = {
-        "code": code, "name": name_of(code), "original": code == case.language,
+        "code": code,
+        "name": name_of(code),
+        "original": code == case.language,
         "exists": code == case.language or case.translation(code) is not None,
-        "missing": missing, "missing_labels": [FIELD_LABELS[f] for f in missing],
-        "complete": not missing, "instead": name_of(instead),
+        "missing": missing,
+        "missing_labels": [FIELD_LABELS[f] for f in missing],
+        "complete": not missing,
+        "instead": name_of(instead),
     }
     if status["original"]:
         status["words"] = "The original text."
@@ -44,8 +49,10 @@ def language_status(case: Case, code: str) -> dict:
         status["words"] = f"Incomplete: {fields}, readers get {name_of(instead)} instead."
     elif instead != code:
         # Whole, but the service's own wording (the emails' frame, the page) has no such language yet.
-        status["words"] = (f"Complete, but our emails and pages are not written in {name_of(code)} yet: "
-                           f"readers get {name_of(instead)} instead.")
+        status["words"] = (
+            f"Complete, but our emails and pages are not written in {name_of(code)} yet: "
+            f"readers get {name_of(instead)} instead."
+        )
     else:
         status["words"] = "Complete: used in emails and pages."
     return status
@@ -77,7 +84,11 @@ def _all_language_codes() -> list[str]:
 
 def _why(case: Case, own: str) -> str:
     if own not in case.languages():
-        return f"the {name_of(own)} translation is incomplete" if case.translation(own) else f"no {name_of(own)} translation"
+        return (
+            f"the {name_of(own)} translation is incomplete"
+            if case.translation(own)
+            else f"no {name_of(own)} translation"
+        )
     # The case reads whole in it: what is missing is the service's own wording of the email.
     return f"our emails are not written in {name_of(own)} yet"
 
@@ -88,13 +99,22 @@ def launch_audience(case: Case, office: Office, *, tags=(), languages=()) -> dic
     audience = reading_audience(case, office, tags=tags, languages=languages)
     reading = [{"code": code, "name": name_of(code), "count": n} for code, n in audience["languages"].items()]
     fallback = [
-        {"code": own, "name": name_of(own), "count": n, "reads": name_of(read_instead(case, [own, office.language])),
-         "why": _why(case, own), "translatable": own not in case.languages()}
+        {
+            "code": own,
+            "name": name_of(own),
+            "count": n,
+            "reads": name_of(read_instead(case, [own, office.language])),
+            "why": _why(case, own),
+            "translatable": own not in case.languages(),
+        }
         for own, n in audience["fallback"].items()
     ]
     warning = None
     if office.language not in case.languages():
         status = language_status(case, office.language)
-        warning = {**status, "count": audience["fallback"].get(office.language, 0),
-                   "reads": name_of(read_instead(case, [office.language]))}
+        warning = {
+            **status,
+            "count": audience["fallback"].get(office.language, 0),
+            "reads": name_of(read_instead(case, [office.language])),
+        }
     return {"total": audience["total"], "reading": reading, "fallback": fallback, "warning": warning, "raw": audience}

@@ -1,7 +1,8 @@
 """The staff console: cases with their counts, and the health of the queues. Each office sees its own."""
+
 import csv
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, render_template, request
@@ -18,9 +19,9 @@ from ..offices.models import Office
 from ..offices.service import get_office, list_offices
 from ..sequences.models import Drive
 from .chart import actions_chart
+from .queues import queue_health
 from .service import COUNTS, case_stats
 from .translations import case_languages, languages_to_add
-from .queues import queue_health
 
 console = Blueprint("console", __name__)
 
@@ -60,7 +61,7 @@ def case_or_404(case_id: int) -> Case:
 
 
 def local_time(moment: datetime, tz_name: str) -> str:
-    local = moment.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name))
+    local = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz_name))
     return local.strftime("%a %-d %b %Y, %H:%M %Z")
 
 
@@ -68,10 +69,15 @@ def local_time(moment: datetime, tz_name: str) -> str:
 @requires("read")
 def home():
     office = scope_office()
-    cases = db.session.scalars(db.select(Case).where(Case.status != "draft").order_by(Case.status.desc(), Case.deadline)).all()
+    cases = db.session.scalars(
+        db.select(Case).where(Case.status != "draft").order_by(Case.status.desc(), Case.deadline)
+    ).all()
     # The drives' counters: supporters' actions and visitors' of the case page, each person once.
-    acted = (db.select(Drive.case_id, db.func.sum(DriveCounts.acted))
-             .join(DriveCounts, DriveCounts.drive_id == Drive.id).group_by(Drive.case_id))
+    acted = (
+        db.select(Drive.case_id, db.func.sum(DriveCounts.acted))
+        .join(DriveCounts, DriveCounts.drive_id == Drive.id)
+        .group_by(Drive.case_id)
+    )
     launched = db.select(Drive.case_id).distinct()
     if office is not None:
         acted = acted.where(Drive.office_id == office.id)
@@ -79,9 +85,18 @@ def home():
     actions = dict(db.session.execute(acted).all())
     launched_ids = set(db.session.scalars(launched))
     tz = office.timezone if office else "UTC"
-    rows = [{"case": c, "days_left": days_left(c.deadline, tz), "actions": actions.get(c.id, 0), "launched": c.id in launched_ids}
-            for c in cases]
-    return render_template("console/home.html", rows=rows, office=office, offices=list_offices() if current_user.is_admin else [])
+    rows = [
+        {
+            "case": c,
+            "days_left": days_left(c.deadline, tz),
+            "actions": actions.get(c.id, 0),
+            "launched": c.id in launched_ids,
+        }
+        for c in cases
+    ]
+    return render_template(
+        "console/home.html", rows=rows, office=office, offices=list_offices() if current_user.is_admin else []
+    )
 
 
 @console.get("/console/cases/<int:case_id>")
@@ -95,9 +110,13 @@ def case(case_id: int):
     ).all()
     tz = {d.office.code: d.office.timezone for d in drives}
     for mailing in stats["mailings"]:
-        mailing["local_time"] = local_time(datetime.fromisoformat(mailing["send_at"].rstrip("Z")), tz[mailing["office"]])
+        mailing["local_time"] = local_time(
+            datetime.fromisoformat(mailing["send_at"].rstrip("Z")), tz[mailing["office"]]
+        )
         if (paused := mailing.get("paused")) and paused["until"]:
-            paused["until_local"] = local_time(datetime.fromisoformat(paused["until"].rstrip("Z")), tz[mailing["office"]])
+            paused["until_local"] = local_time(
+                datetime.fromisoformat(paused["until"].rstrip("Z")), tz[mailing["office"]]
+            )
     per_day: dict[date, int] = {}
     for row in stats["actions_by_day"]:
         day = date.fromisoformat(row["date"])
@@ -106,9 +125,17 @@ def case(case_id: int):
     deadline = max([d.deadline for d in drives], default=case.deadline)
     chart = actions_chart(per_day, start, deadline, utcnow().date())
     return render_template(
-        "console/case.html", case=case, stats=stats, drives=drives, office=office, chart=chart, counts=COUNTS,
+        "console/case.html",
+        case=case,
+        stats=stats,
+        drives=drives,
+        office=office,
+        chart=chart,
+        counts=COUNTS,
         can_launch=office is not None and office.id not in {d.office_id for d in drives} and case.status == "live",
-        launchable=[o for o in list_offices() if o.id not in {d.office_id for d in drives}] if current_user.is_admin else [],
+        launchable=[o for o in list_offices() if o.id not in {d.office_id for d in drives}]
+        if current_user.is_admin
+        else [],
         languages=case_languages(case),
         to_add=languages_to_add(case, list_offices()) if current_user.is_admin and case.status != "closed" else None,
     )
@@ -126,9 +153,13 @@ def case_csv(case_id: int):
     for code, counts in stats["offices"].items():
         writer.writerow(["office", code, "", "", "", "", *(counts[c] for c in COUNTS)])
     for m in stats["mailings"]:
-        writer.writerow(["mailing", m["office"], m["stage"], m["audience"], m["send_at"], m["status"], *(m[c] for c in COUNTS)])
+        writer.writerow(
+            ["mailing", m["office"], m["stage"], m["audience"], m["send_at"], m["status"], *(m[c] for c in COUNTS)]
+        )
     filename = f"{case.slug}-counts-{utcnow():%Y-%m-%d}.csv"
-    return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 @console.get("/console/queues")

@@ -1,5 +1,6 @@
 """An office's webhooks out in the console: its receivers (added, deleted, enabled again) and the delivery log.
 For the office's managers and admins; an admin picks the office."""
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -23,9 +24,15 @@ def _show(office, *, created=None, errors=None, form=None, status=200):
     if office is None:  # an admin who has not picked an office yet
         return render_template("console/webhooks.html", office=None, offices=list_offices()), status
     return render_template(
-        "console/webhooks.html", office=office, offices=list_offices() if current_user.is_admin else [],
-        receivers=endpoints.list_endpoints(office), log=endpoints.office_deliveries(office, _page_number()),
-        events=EVENTS, created=created, errors=errors or {}, form=form or {},
+        "console/webhooks.html",
+        office=office,
+        offices=list_offices() if current_user.is_admin else [],
+        receivers=endpoints.list_endpoints(office),
+        log=endpoints.office_deliveries(office, _page_number()),
+        events=EVENTS,
+        created=created,
+        errors=errors or {},
+        form=form or {},
         office_arg=office.code if current_user.is_admin else None,
     ), status
 

@@ -7,6 +7,7 @@ email to that address in the last 30 days (see `_named` for whom it then concern
 of ours applies to that address in every office, as `POST /api/v1/events/bounces` does by email, so that a
 complaint or an unsubscribe is never lost because the email it answers is older than the window.
 """
+
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -77,8 +78,12 @@ def record(report: Report) -> str:
         if others:
             record_bounce(report.kind, others, None, report.detail, source=report.source)
     db.session.commit()
-    log.info("%s %s report recorded for %s", report.source, report.kind,
-             f"delivery {delivery.id}" if delivery is not None else f"{len(others)} supporter(s) by address")
+    log.info(
+        "%s %s report recorded for %s",
+        report.source,
+        report.kind,
+        f"delivery {delivery.id}" if delivery is not None else f"{len(others)} supporter(s) by address",
+    )
     return "recorded"
 
 
@@ -98,8 +103,11 @@ def _named(report: Report) -> tuple[Delivery | None, list[Supporter]]:
     recent = db.session.scalars(
         db.select(Delivery)
         .join(Supporter, Supporter.id == Delivery.supporter_id)
-        .where(Supporter.email == email, Delivery.sent_at >= utcnow() - LOOKBACK,
-               Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.BOUNCED)))
+        .where(
+            Supporter.email == email,
+            Delivery.sent_at >= utcnow() - LOOKBACK,
+            Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.BOUNCED)),
+        )
         .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
     ).all()
     if not recent:

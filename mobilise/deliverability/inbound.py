@@ -8,6 +8,7 @@ Three kinds of address, every other one refused at RCPT TO (so the server relays
 - `fbl@` — where mailbox providers' feedback loops send their reports: a complaint, its email found from the
   report (see `_complaint`).
 """
+
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -57,8 +58,10 @@ def report_for(mailbox: Mailbox, address: str, raw: bytes) -> Report | str:
     if mailbox.kind == "fbl":
         return f"a {kind or message.get_content_type()} message to the feedback address is not a feedback report"
     if kind != "delivery-status":
-        return f"a {kind or message.get_content_type()} message to the bounce address of delivery " \
-               f"{mailbox.delivery_id} is not a DSN"
+        return (
+            f"a {kind or message.get_content_type()} message to the bounce address of delivery "
+            f"{mailbox.delivery_id} is not a DSN"
+        )
     failure = returned_mail.failure(message)
     if failure is None:
         return f"a DSN for delivery {mailbox.delivery_id} reports no failure (a delay or a delivery)"
@@ -95,8 +98,13 @@ def _complaint(mailbox: Mailbox, message, event: str) -> Report | str:
     delivery_id = mailbox.delivery_id if mailbox.delivery_id is not None else _signed(report)
     if delivery_id is None:
         return "a feedback report to the feedback address names no email of ours by a signed token"
-    return Report(source="inbound", kind="complaint", event_id=event, delivery_id=delivery_id,
-                  detail=f"feedback report: {report.feedback_type}")
+    return Report(
+        source="inbound",
+        kind="complaint",
+        event_id=event,
+        delivery_id=delivery_id,
+        detail=f"feedback report: {report.feedback_type}",
+    )
 
 
 def _signed(report: returned_mail.Feedback) -> int | None:

@@ -5,6 +5,7 @@ nothing. DATA is read and recorded in a worker thread, inside the app's context,
 the event loop; a database error answers 451 and the sending system tries again later (its retry is recorded
 once). One app serves every connection.
 """
+
 import asyncio
 import logging
 import signal
@@ -75,8 +76,9 @@ async def _serve(handler: InboundHandler, host: str, port: int) -> None:
         loop.add_signal_handler(name, stop.set)
 
     def session() -> SMTP:
-        return SMTP(handler, hostname=handler.domain, ident="Mobilise inbound", data_size_limit=MAX_MESSAGE_BYTES,
-                    loop=loop)
+        return SMTP(
+            handler, hostname=handler.domain, ident="Mobilise inbound", data_size_limit=MAX_MESSAGE_BYTES, loop=loop
+        )
 
     server = await loop.create_server(session, host, port)
     log.info("inbound SMTP for %s listening on %s:%s", handler.domain, host, port)

@@ -8,6 +8,7 @@ answers 503 and Mailgun tries again later. A failure for an address on Mailgun's
 ("suppress-bounce", "suppress-complaint", "suppress-unsubscribe") is not a new one: Mailgun reported it when it
 happened.
 """
+
 import hashlib
 import hmac
 import logging
@@ -73,9 +74,12 @@ def _report(event: Fields) -> Report | None:
         event_id = f"temporary:{message_id}:{recipient}"
     status = event.object("delivery-status")
     return Report(
-        source="mailgun", kind=kind, event_id=event_id,
+        source="mailgun",
+        kind=kind,
+        event_id=event_id,
         delivery_id=event.object("user-variables").delivery(),
-        message_id=message_id, email=recipient,
+        message_id=message_id,
+        email=recipient,
         detail=status.detail("message") or status.detail("description"),
     )
 

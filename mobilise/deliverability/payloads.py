@@ -5,6 +5,7 @@ A provider's module verifies the request, then reads every event before it retur
 bad event records nothing (400) rather than the events before it. Whatever is not the shape the provider
 documents is a `BadRequest`, never an exception that would answer 500.
 """
+
 import hmac
 import json
 import time
@@ -108,4 +109,3 @@ def events_in(data, where: str) -> list[Fields]:
     if not isinstance(data, list):
         raise BadRequest(f"{where} is not a list of events")
     return [Fields(item, f"{where}[{n}]") for n, item in enumerate(data)]
-

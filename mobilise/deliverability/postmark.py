@@ -6,6 +6,7 @@ Postmark's `MessageID` is its own, not ours, so an event names its email by the 
 is on its suppression list (`ManuallyDeactivated`) is not a new one, and neither are those about the sender or
 the message rather than the address (DMARC policy, a template that failed, an API error, an auto-reply).
 """
+
 import json
 
 from werkzeug.datastructures import Authorization
@@ -15,9 +16,15 @@ from .feedback import Kind, Report
 from .payloads import ADDRESS_LENGTH, Fields, load_json, same, secret
 
 BOUNCES: dict[str, Kind] = {
-    "HardBounce": "hard", "BadEmailAddress": "hard",
-    "SoftBounce": "soft", "Transient": "soft", "DnsError": "soft", "Blocked": "soft", "SpamNotification": "soft",
-    "SpamComplaint": "complaint", "Unsubscribe": "unsubscribe",
+    "HardBounce": "hard",
+    "BadEmailAddress": "hard",
+    "SoftBounce": "soft",
+    "Transient": "soft",
+    "DnsError": "soft",
+    "Blocked": "soft",
+    "SpamNotification": "soft",
+    "SpamComplaint": "complaint",
+    "Unsubscribe": "unsubscribe",
 }
 SUPPRESSIONS: dict[str, Kind] = {"HardBounce": "hard", "SpamComplaint": "complaint", "ManualSuppression": "unsubscribe"}
 
@@ -44,7 +51,11 @@ def _report(record: Fields) -> Report | None:
     if record_type == "SubscriptionChange":
         if not record.flag("SuppressSending"):
             return None  # a reactivation: consent to mail is ours to record, not Postmark's
-        kind, address, event_id = SUPPRESSIONS.get(record.text("SuppressionReason") or ""), "Recipient", _change_id(record)
+        kind, address, event_id = (
+            SUPPRESSIONS.get(record.text("SuppressionReason") or ""),
+            "Recipient",
+            _change_id(record),
+        )
     elif record_type in ("Bounce", "SpamComplaint"):
         kind = "complaint" if record_type == "SpamComplaint" else BOUNCES.get(record.text("Type") or "")
         address, event_id = "Email", record.text("ID", required=True)
@@ -53,7 +64,9 @@ def _report(record: Fields) -> Report | None:
     if kind is None:
         return None
     return Report(
-        source="postmark", kind=kind, event_id=event_id,
+        source="postmark",
+        kind=kind,
+        event_id=event_id,
         delivery_id=record.object("Metadata").delivery(),
         email=record.text(address, ADDRESS_LENGTH),
         detail=record.detail("Details") or record.detail("Description"),

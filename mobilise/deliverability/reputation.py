@@ -12,6 +12,7 @@ total, and each rate set against the threshold a provider or the guard rails hol
 
 Nothing sent: the rate is None, never a division by zero.
 """
+
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
@@ -38,8 +39,10 @@ GROUPS = (*DOMAIN_GROUPS, "other")
 def domain_group(email):
     """The SQL expression naming an address's group: LIKE on the lower-cased address, the same on both databases.
     An erased supporter's address is gone, so their emails count under "other"."""
-    whens = [(db.or_(*(email.like("%@" + domain.replace("*", "%")) for domain in domains)), name)
-             for name, domains in DOMAIN_GROUPS.items()]
+    whens = [
+        (db.or_(*(email.like("%@" + domain.replace("*", "%")) for domain in domains)), name)
+        for name, domains in DOMAIN_GROUPS.items()
+    ]
     return db.case(*whens, else_="other")
 
 
@@ -84,7 +87,8 @@ def _sent_per_day(office: Office, since: datetime) -> list[tuple[str, date, int]
     # PostgreSQL would not see the select list's expression in it.
     sent = (
         db.select(domain_group(Supporter.email).label("grp"), db.func.date(Delivery.sent_at).label("day"))
-        .select_from(Delivery).join(Supporter, Supporter.id == Delivery.supporter_id)
+        .select_from(Delivery)
+        .join(Supporter, Supporter.id == Delivery.supporter_id)
         .where(Supporter.office_id == office.id, Delivery.sent_at >= since)
         .subquery()
     )
@@ -97,9 +101,14 @@ def _reports_per_day(office: Office, since: datetime) -> list[tuple[str, str, da
     key = db.case((Bounce.delivery_id.is_not(None), Bounce.delivery_id), else_=-Bounce.supporter_id)
     never_accepted = db.case((db.and_(Bounce.delivery_id.is_not(None), Delivery.sent_at.is_(None)), 1), else_=0)
     first = (
-        db.select(Bounce.kind.label("kind"), db.func.min(Bounce.created_at).label("at"),
-                  db.func.min(domain_group(Supporter.email)).label("grp"), db.func.max(never_accepted).label("refused"))
-        .select_from(Bounce).join(Supporter, Supporter.id == Bounce.supporter_id)
+        db.select(
+            Bounce.kind.label("kind"),
+            db.func.min(Bounce.created_at).label("at"),
+            db.func.min(domain_group(Supporter.email)).label("grp"),
+            db.func.max(never_accepted).label("refused"),
+        )
+        .select_from(Bounce)
+        .join(Supporter, Supporter.id == Bounce.supporter_id)
         .outerjoin(Delivery, Delivery.id == Bounce.delivery_id)
         .where(Supporter.office_id == office.id, Bounce.created_at >= since, Bounce.kind.in_(("hard", "complaint")))
         .group_by(Bounce.kind, key)
@@ -107,8 +116,9 @@ def _reports_per_day(office: Office, since: datetime) -> list[tuple[str, str, da
     )
     day = db.func.date(first.c.at)
     rows = db.session.execute(
-        db.select(first.c.kind, first.c.grp, day, db.func.count(), db.func.sum(first.c.refused))
-        .group_by(first.c.kind, first.c.grp, day)
+        db.select(first.c.kind, first.c.grp, day, db.func.count(), db.func.sum(first.c.refused)).group_by(
+            first.c.kind, first.c.grp, day
+        )
     )
     return [(kind, name, _day(on), n, int(refused or 0)) for kind, name, on, n, refused in rows]
 
@@ -146,16 +156,25 @@ def reputation(office: Office, now: datetime | None = None) -> dict:
         total = _zero()
         for counts in groups.values():
             _add(total, counts)
-        windows[str(span)] = {"total": _rated(total, limits),
-                              "domains": {name: _rated(counts, limits) for name, counts in groups.items()}}
-    for (name, on), counts in cells.items():
+        windows[str(span)] = {
+            "total": _rated(total, limits),
+            "domains": {name: _rated(counts, limits) for name, counts in groups.items()},
+        }
+    for (_domain, on), counts in cells.items():
         _add(days[on], counts)
     return {
         "office": office.code,
         "thresholds": limits,
         "windows": windows,
-        "days": [{"date": on.isoformat(), "sent": c["sent"], "hard_bounces": c["hard_bounces"], "complaints": c["complaints"]}
-                 for on, c in days.items()],
+        "days": [
+            {
+                "date": on.isoformat(),
+                "sent": c["sent"],
+                "hard_bounces": c["hard_bounces"],
+                "complaints": c["complaints"],
+            }
+            for on, c in days.items()
+        ],
     }
 
 

@@ -6,6 +6,7 @@ Only the machine-readable parts are read. A bounce written for people alone (Exi
 "550" somewhere in the prose) is not: the same address also receives auto-replies and vacation notices
 (RFC 3834 sends them to the envelope sender), and a guess from prose would stop mail to people who are there.
 """
+
 import hashlib
 import re
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ def event_id(message: Message, raw: bytes) -> str:
 
 
 def report_type(message: Message) -> str | None:
-    """"delivery-status", "feedback-report", … for a multipart/report; None for anything else."""
+    """ "delivery-status", "feedback-report", … for a multipart/report; None for anything else."""
     if message.get_content_type() != "multipart/report":
         return None
     value = str(message.get_param("report-type") or "").strip().lower()
@@ -106,8 +107,9 @@ def feedback(message: Message) -> Feedback | None:
         message_id=message_id.strip() or None if message_id else None,
         recipient=next((r for r in recipients if r and "@" in r), None),
         bounce_tokens=tuple(t for s in senders for t in BOUNCE_ADDRESS.findall(s)),
-        unsubscribe_tokens=tuple(t for s in unsubscribe for pattern in (UNSUBSCRIBE_ADDRESS, UNSUBSCRIBE_URL)
-                                 for t in pattern.findall(s)),
+        unsubscribe_tokens=tuple(
+            t for s in unsubscribe for pattern in (UNSUBSCRIBE_ADDRESS, UNSUBSCRIBE_URL) for t in pattern.findall(s)
+        ),
     )
 
 
@@ -149,8 +151,11 @@ def _blocks(part: Message) -> list[Message]:
     if isinstance(payload, list):
         return [block for block in payload if isinstance(block, Message)]
     text = payload if isinstance(payload, str) else ""
-    return [message_from_string(chunk.strip() + "\n", policy=policy.default)
-            for chunk in re.split(r"\r?\n\s*\r?\n", text) if chunk.strip()]
+    return [
+        message_from_string(chunk.strip() + "\n", policy=policy.default)
+        for chunk in re.split(r"\r?\n\s*\r?\n", text)
+        if chunk.strip()
+    ]
 
 
 def _returned_message(message: Message) -> Message | None:

@@ -5,6 +5,7 @@ A drop for an address already on SendGrid's own suppression lists ("Bounced Addr
 "Unsubscribed Address") is not a new bounce: SendGrid reported that bounce, complaint or unsubscribe when it
 happened. A deferral is not one either: SendGrid keeps trying, and reports how it ends as a bounce or a block.
 """
+
 import base64
 import binascii
 import hashlib
@@ -61,7 +62,9 @@ def _report(event: Fields) -> Report | None:
     if kind is None:
         return None
     return Report(
-        source="sendgrid", kind=kind, event_id=event.text("sg_event_id") or _digest(event),
+        source="sendgrid",
+        kind=kind,
+        event_id=event.text("sg_event_id") or _digest(event),
         # Custom arguments come back as fields of the event; older accounts nest them under unique_args.
         delivery_id=event.delivery() or event.object("unique_args").delivery(),
         message_id=event.text("smtp-id"),

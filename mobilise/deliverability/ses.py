@@ -2,6 +2,7 @@
 notifications set on an identity (`notificationType`) and event publishing through a configuration set
 (`eventType`). Each recipient of a bounce, a complaint or an unsubscribe is one Report; a delivery, a delay, a
 reject (SES refused to send: not the address's fault), an open or a click is nothing to record."""
+
 import json
 import logging
 
@@ -45,8 +46,18 @@ def events_in(message: dict) -> list[Report]:
     event_id = _object(event, field).get("feedbackId")
     if not isinstance(event_id, str):
         event_id = message["MessageId"]
-    return [Report(source="ses", kind=kind, event_id=f"{event_id}:{email.lower()}", delivery_id=delivery_id,
-                   message_id=message_id, email=email, detail=detail) for kind, email, detail in found]
+    return [
+        Report(
+            source="ses",
+            kind=kind,
+            event_id=f"{event_id}:{email.lower()}",
+            delivery_id=delivery_id,
+            message_id=message_id,
+            email=email,
+            detail=detail,
+        )
+        for kind, email, detail in found
+    ]
 
 
 def _bounces(bounce: dict, mail: dict) -> list[tuple[str, str, str]]:
@@ -77,15 +88,21 @@ def _unsubscribes(subscription: dict, mail: dict) -> list[tuple[str, str, str]]:
 
 
 # The event types that name recipients to record, the field holding the event's details, and its reader.
-READERS = {"Bounce": ("bounce", _bounces), "Complaint": ("complaint", _complaints),
-           "Subscription": ("subscription", _unsubscribes)}
+READERS = {
+    "Bounce": ("bounce", _bounces),
+    "Complaint": ("complaint", _complaints),
+    "Subscription": ("subscription", _unsubscribes),
+}
 
 
 def _our_message_id(mail: dict) -> str | None:
     """Our Message-ID as SES keeps the original headers (`mail.messageId` is SES's own id, never ours)."""
     candidates = [_object(mail, "commonHeaders").get("messageId")]
-    candidates += [h.get("value") for h in _list(mail.get("headers"))
-                   if isinstance(h, dict) and str(h.get("name", "")).lower() == "message-id"]
+    candidates += [
+        h.get("value")
+        for h in _list(mail.get("headers"))
+        if isinstance(h, dict) and str(h.get("name", "")).lower() == "message-id"
+    ]
     return next((c.strip() for c in candidates if isinstance(c, str) and MESSAGE_ID.fullmatch(c.strip())), None)
 
 

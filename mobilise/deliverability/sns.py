@@ -11,6 +11,7 @@ Two settings that no environment variable sets point the fetch at a test's own s
 CA trusted) and SNS_FETCH_CONNECT_TO ({host: (address, port)}, where to connect for that host; the TLS name
 checked is still the host's). The host rule itself is never relaxed.
 """
+
 import base64
 import hashlib
 import http.client
@@ -20,7 +21,7 @@ import re
 import socket
 import ssl
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -92,8 +93,13 @@ def is_sns_url(url, *, pem: bool = False) -> bool:
         port = parts.port
     except ValueError:
         return False
-    return (parts.scheme == "https" and parts.username is None and port in (None, 443)
-            and SNS_HOST.fullmatch(parts.hostname or "") is not None and (not pem or parts.path.endswith(".pem")))
+    return (
+        parts.scheme == "https"
+        and parts.username is None
+        and port in (None, 443)
+        and SNS_HOST.fullmatch(parts.hostname or "") is not None
+        and (not pem or parts.path.endswith(".pem"))
+    )
 
 
 def _text(message: dict, field: str) -> str | None:
@@ -132,8 +138,9 @@ def https_get(url: str, config) -> tuple[int, bytes]:
     connect_to = (config.get("SNS_FETCH_CONNECT_TO") or {}).get(parts.hostname)
     connection = _Connection(parts.hostname, context=context, connect_to=connect_to)
     try:
-        connection.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-                           headers={"User-Agent": "Mobilise"})
+        connection.request(
+            "GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers={"User-Agent": "Mobilise"}
+        )
         response = connection.getresponse()
         return response.status, response.read(MAX_BYTES)
     except (OSError, http.client.HTTPException) as error:
@@ -150,8 +157,9 @@ class _Connection(http.client.HTTPSConnection):
     def connect(self):
         if self.connect_to is None:
             return super().connect()
-        self.sock = self.tls.wrap_socket(socket.create_connection(self.connect_to, self.timeout),
-                                         server_hostname=self.host)
+        self.sock = self.tls.wrap_socket(
+            socket.create_connection(self.connect_to, self.timeout), server_hostname=self.host
+        )
 
 
 def _check_fresh(timestamp) -> None:
@@ -208,7 +216,7 @@ def _fetch(url: str, config) -> x509.Certificate:
     if len(certificates) > 32:  # certificates rotate rarely; a flood of URLs must not grow memory
         certificates.clear()
     certificates[url] = certificate
-    seconds = min(CACHE_SECONDS, int((certificate.not_valid_after_utc - datetime.now(timezone.utc)).total_seconds()))
+    seconds = min(CACHE_SECONDS, int((certificate.not_valid_after_utc - datetime.now(UTC)).total_seconds()))
     try:
         redis_connection().set(_redis_key(url), pem, ex=max(seconds, 1))
     except RedisError:
@@ -225,7 +233,7 @@ def _load(pem: bytes) -> x509.Certificate | None:
 
 
 def _usable(certificate: x509.Certificate) -> bool:
-    return certificate.not_valid_before_utc <= datetime.now(timezone.utc) <= certificate.not_valid_after_utc
+    return certificate.not_valid_before_utc <= datetime.now(UTC) <= certificate.not_valid_after_utc
 
 
 def _redis_key(url: str) -> str:

@@ -4,6 +4,7 @@ A supporter is on it while unsubscribed, bounced or complained; `since` is when 
 `reason` the source of their latest stopping step in the consent history (an unsubscribe link, a relay's report).
 An erased supporter is left out: their address is gone, so there is nothing left to match a list against.
 """
+
 import csv
 import io
 from collections.abc import Iterator
@@ -35,8 +36,12 @@ def suppressed(office: Office) -> Iterator[tuple]:
     while True:
         rows = db.session.execute(
             db.select(Supporter.id, Supporter.email, Supporter.status, Supporter.status_changed_at, reason)
-            .where(Supporter.office_id == office.id, Supporter.status.in_(SUPPRESSED), Supporter.email.is_not(None),
-                   Supporter.id > after)
+            .where(
+                Supporter.office_id == office.id,
+                Supporter.status.in_(SUPPRESSED),
+                Supporter.email.is_not(None),
+                Supporter.id > after,
+            )
             .order_by(Supporter.id)
             .limit(BATCH)
         ).all()
@@ -67,5 +72,8 @@ def suppression_download(office: Office) -> Response:
     # A list of addresses leaves the service: recorded (and committed, for reading writes nothing) before it streams.
     record("suppressions.exported", subject=f"office {office.code}", office=office)
     db.session.commit()
-    return Response(stream_with_context(suppression_csv(office)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        stream_with_context(suppression_csv(office)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,5 +1,6 @@
 """The providers' webhooks: each provider's module verifies the request and reads its events into `Report`s;
 `feedback.record` applies each once. Nothing is recorded unless the whole request verifies."""
+
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
@@ -29,7 +30,9 @@ def receive(provider: str):
 def refused(error: ServiceError):
     # The reason only: a provider's body can hold addresses.
     log.warning("webhook %s refused (%s): %s", request.path, error.status, error.message)
-    headers = {"WWW-Authenticate": 'Basic realm="postmark"'} if error.status == 401 and "postmark" in request.path else {}
+    headers = (
+        {"WWW-Authenticate": 'Basic realm="postmark"'} if error.status == 401 and "postmark" in request.path else {}
+    )
     return jsonify({"error": error.message}), error.status, headers
 
 

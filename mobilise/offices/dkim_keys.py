@@ -4,6 +4,7 @@ The key is a PEM private key (RSA of at least 1024 bits, or Ed25519) kept on the
 checked whole (OpenSSL's RSA consistency check included) once, when it is set; each later load skips that
 check, which costs far more than the load itself. No message here quotes the key.
 """
+
 import base64
 from functools import lru_cache
 
@@ -40,8 +41,14 @@ def checked_private_key(pem: str) -> str:
 def checked_selector(selector: str) -> str:
     """A selector is a DNS name under `_domainkey`: labels of letters, digits and hyphens, joined by dots."""
     labels = selector.split(".")
-    if not all(label and label.isascii() and label.replace("-", "").isalnum()
-               and not label.startswith("-") and not label.endswith("-") for label in labels):
+    if not all(
+        label
+        and label.isascii()
+        and label.replace("-", "").isalnum()
+        and not label.startswith("-")
+        and not label.endswith("-")
+        for label in labels
+    ):
         raise ValueError("must be letters, digits and hyphens (dots between parts), e.g. mobilise2026")
     return selector.lower()
 

@@ -4,6 +4,7 @@ for the inbound domain. Each finding says what is there, or the record to publis
 Answers come from one resolver with a short lifetime, so a nameserver that does not answer ends the check
 with a clear `DnsUnreachable` in seconds instead of hanging.
 """
+
 import ipaddress
 import socket
 from dataclasses import dataclass
@@ -77,8 +78,10 @@ class Lookup:
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return []
         except dns.exception.Timeout:
-            raise DnsUnreachable(f"the nameserver {self.server} did not answer within {self.resolver.lifetime:g} s "
-                                 f"(asking {kind} {name}): check it, or give another with --nameserver") from None
+            raise DnsUnreachable(
+                f"the nameserver {self.server} did not answer within {self.resolver.lifetime:g} s "
+                f"(asking {kind} {name}): check it, or give another with --nameserver"
+            ) from None
         except dns.resolver.NoNameservers as error:
             raise DnsUnreachable(f"the nameserver {self.server} could not answer {kind} {name}: {error}") from None
 
@@ -97,8 +100,9 @@ def tags(record: str) -> dict[str, str]:
     return found
 
 
-def check_office(office: Office, *, nameserver: str | None = None, inbound_domain: str | None = None,
-                 lifetime: float = LIFETIME) -> list[Finding]:
+def check_office(
+    office: Office, *, nameserver: str | None = None, inbound_domain: str | None = None, lifetime: float = LIFETIME
+) -> list[Finding]:
     """What the office's sender domain (and the inbound domain, when there is one) publishes. Raises DnsUnreachable."""
     lookup = Lookup(nameserver, lifetime)
     domain = office.sender_domain
@@ -113,19 +117,33 @@ def spf(lookup: Lookup, domain: str, envelope: bool = False) -> Finding:
     role = "the envelope sender's domain (INBOUND_DOMAIN): " if envelope else ""
     records = [r for r in lookup.txt(domain) if r.lower() == "v=spf1" or r.lower().startswith("v=spf1 ")]
     if not records:
-        return Finding("SPF", domain, "missing", role + "publish one TXT record naming the hosts that send for the domain, "
-                       'e.g. "v=spf1 include:YOUR-RELAY\'S-SPF-DOMAIN -all" (the relay documents what to include)')
+        return Finding(
+            "SPF",
+            domain,
+            "missing",
+            role + "publish one TXT record naming the hosts that send for the domain, "
+            'e.g. "v=spf1 include:YOUR-RELAY\'S-SPF-DOMAIN -all" (the relay documents what to include)',
+        )
     if len(records) > 1:
-        return Finding("SPF", domain, "wrong", role + f"{len(records)} SPF records, and receivers treat more than one as an "
-                       "error (RFC 7208, 4.5): merge them into one: " + " | ".join(records))
+        return Finding(
+            "SPF",
+            domain,
+            "wrong",
+            role + f"{len(records)} SPF records, and receivers treat more than one as an "
+            "error (RFC 7208, 4.5): merge them into one: " + " | ".join(records),
+        )
     return Finding("SPF", domain, "present", role + records[0])
 
 
 def dkim(lookup: Lookup, office: Office, domain: str) -> Finding:
     if not (office.dkim_selector and office.dkim_private_key):
-        return Finding("DKIM", f"*._domainkey.{domain}", "not checked",
-                       "the office has no DKIM key, so Mobilise sends its mail unsigned: if the relay does not sign it, "
-                       f"set one (flask office update {office.code} --dkim-selector S --dkim-key-file KEY.pem)")
+        return Finding(
+            "DKIM",
+            f"*._domainkey.{domain}",
+            "not checked",
+            "the office has no DKIM key, so Mobilise sends its mail unsigned: if the relay does not sign it, "
+            f"set one (flask office update {office.code} --dkim-selector S --dkim-key-file KEY.pem)",
+        )
     name, expected = record_name(office.dkim_selector, domain), dns_record(office.dkim_private_key)
     records = [tags(r) for r in lookup.txt(name)]
     keys = [r for r in records if "p" in r]
@@ -149,9 +167,14 @@ def dmarc(lookup: Lookup, domain: str) -> Finding:
         if records:
             break
     else:
-        return Finding("DMARC", f"_dmarc.{domain}", "missing", f'publish a TXT record: "v=DMARC1; p=none; '
-                       f'rua=mailto:dmarc-reports@{domain}" (a start that Gmail and Yahoo accept for bulk senders; '
-                       "move to quarantine or reject once the reports show the office's mail passes)")
+        return Finding(
+            "DMARC",
+            f"_dmarc.{domain}",
+            "missing",
+            f'publish a TXT record: "v=DMARC1; p=none; '
+            f'rua=mailto:dmarc-reports@{domain}" (a start that Gmail and Yahoo accept for bulk senders; '
+            "move to quarantine or reject once the reports show the office's mail passes)",
+        )
     name = f"_dmarc.{at}"
     if len(records) > 1:
         return Finding("DMARC", name, "wrong", f"{len(records)} DMARC records: receivers then apply none; keep one")
@@ -166,6 +189,11 @@ def dmarc(lookup: Lookup, domain: str) -> Finding:
 def mx(lookup: Lookup, domain: str) -> Finding:
     answers = sorted((answer.preference, str(answer.exchange)) for answer in lookup.answers(domain, "MX"))
     if not answers:
-        return Finding("MX", domain, "missing", f"publish an MX record for the bounces and replies flask inbound "
-                       f"receives: {domain}. MX 10 THE-HOST-RUNNING-FLASK-INBOUND.")
+        return Finding(
+            "MX",
+            domain,
+            "missing",
+            f"publish an MX record for the bounces and replies flask inbound "
+            f"receives: {domain}. MX 10 THE-HOST-RUNNING-FLASK-INBOUND.",
+        )
     return Finding("MX", domain, "present", ", ".join(f"{preference} {host}" for preference, host in answers))

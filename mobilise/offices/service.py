@@ -3,6 +3,7 @@
 What goes in the headers of every email an office sends (its name, its sender's name and addresses) is
 checked here, when the office is made, so that no send can fail on it.
 """
+
 import unicodedata
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -64,9 +65,19 @@ SendingAddress = Annotated[str, AfterValidator(_sending_address)]
 ImageUrl = Annotated[str, Field(max_length=LOGO_URL_LENGTH), AfterValidator(_image_url)]
 DkimSelector = Annotated[str, Field(min_length=1, max_length=SELECTOR_LENGTH), AfterValidator(checked_selector)]
 # Write-only: no answer, log or error shows it back (a 422 names the field and what is wrong, never the value).
-DkimPrivateKey = Annotated[str, Field(max_length=KEY_LENGTH), AfterValidator(checked_private_key),
-                           WithJsonSchema({"type": "string", "maxLength": KEY_LENGTH, "writeOnly": True,
-                                           "description": "a PEM private key, RSA of 1024-4096 bits or Ed25519"})]
+DkimPrivateKey = Annotated[
+    str,
+    Field(max_length=KEY_LENGTH),
+    AfterValidator(checked_private_key),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": KEY_LENGTH,
+            "writeOnly": True,
+            "description": "a PEM private key, RSA of 1024-4096 bits or Ed25519",
+        }
+    ),
+]
 
 
 class DkimIn(Strict):
@@ -129,7 +140,9 @@ def create_office(data: dict) -> Office:
     )
     db.session.add(office)
     db.session.flush()
-    record("office.created", subject=f"office {code}", office=office, details={"dkim": office.dkim_selector is not None})
+    record(
+        "office.created", subject=f"office {code}", office=office, details={"dkim": office.dkim_selector is not None}
+    )
     db.session.commit()
     return office
 
@@ -148,8 +161,12 @@ def change_office(office: Office, data: dict) -> Office:
     if fields.dkim_sent():
         office.dkim_selector, office.dkim_private_key = fields.dkim_selector, fields.dkim_private_key
     # The names of what changed: never the key itself.
-    record("office.settings_changed", subject=f"office {office.code}", office=office,
-           details={"fields": sorted(fields.model_fields_set)})
+    record(
+        "office.settings_changed",
+        subject=f"office {office.code}",
+        office=office,
+        details={"fields": sorted(fields.model_fields_set)},
+    )
     db.session.commit()
     return office
 

@@ -5,4 +5,5 @@ receiver in the transaction of the act it reports (`emit`), and enqueues them on
 POSTs each, signed as the Standard Webhooks specification says, and retries with backoff until a 2xx. (The name
 `webhooks` is the providers' inbound webhooks', in `deliverability`.)
 """
+
 from . import outbox  # noqa: F401  its session hooks enqueue the deliveries a commit made

@@ -4,6 +4,7 @@ its next try by the backoff schedule, and a receiver failing for WEBHOOK_DISABLE
 A try first claims its row for LEASE (a conditional UPDATE), so two jobs for the same delivery cannot both POST
 it, and one whose worker died is tried again by the tick once the lease has passed.
 """
+
 import json
 import logging
 import random
@@ -40,9 +41,13 @@ def deliver(delivery_id: int, at: datetime | None = None) -> str:
     at = at or utcnow()
     claimed = db.session.execute(
         db.update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
-               WebhookDelivery.next_attempt_at <= at)
-        .values(next_attempt_at=at + LEASE).execution_options(synchronize_session=False)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_attempt_at <= at,
+        )
+        .values(next_attempt_at=at + LEASE)
+        .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
     if not claimed:
@@ -86,7 +91,8 @@ def disable(endpoint: WebhookEndpoint, reason: str, at: datetime) -> None:
     db.session.execute(
         db.update(WebhookDelivery)
         .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "pending")
-        .values(status="failed", next_attempt_at=None).execution_options(synchronize_session=False)
+        .values(status="failed", next_attempt_at=None)
+        .execution_options(synchronize_session=False)
     )
     db.session.expire_all()
 
@@ -102,14 +108,24 @@ def post(url: str, secret: str, message_id: str, payload: dict) -> tuple[int | N
     host = f"[{target.host}]" if ":" in target.host else target.host  # an IPv6 literal, as the URL wrote it
     headers = {
         "Host": host if target.port == (443 if target.scheme == "https" else 80) else f"{host}:{target.port}",
-        "Content-Type": "application/json", "User-Agent": USER_AGENT,
-        "webhook-id": message_id, "webhook-timestamp": str(timestamp),
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
         "webhook-signature": sign(secret, message_id, timestamp, body),
     }
     with _pool(target) as pool:
         try:
-            response = pool.urlopen("POST", target.path, body=body, headers=headers, redirect=False, retries=False,
-                                    preload_content=False, assert_same_host=False)
+            response = pool.urlopen(
+                "POST",
+                target.path,
+                body=body,
+                headers=headers,
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                assert_same_host=False,
+            )
         except (urllib3.exceptions.HTTPError, OSError, ValueError) as failed:
             return None, _described(failed)
         status = response.status
@@ -124,8 +140,14 @@ def post(url: str, secret: str, message_id: str, payload: dict) -> tuple[int | N
 def _pool(target: safety.Target) -> urllib3.HTTPConnectionPool:
     """A pool for the one checked address; TLS still checks the certificate against the URL's host."""
     if target.scheme == "https":
-        return urllib3.HTTPSConnectionPool(target.address, target.port, timeout=TIMEOUT, maxsize=1,
-                                           server_hostname=target.host, assert_hostname=target.host)
+        return urllib3.HTTPSConnectionPool(
+            target.address,
+            target.port,
+            timeout=TIMEOUT,
+            maxsize=1,
+            server_hostname=target.host,
+            assert_hostname=target.host,
+        )
     return urllib3.HTTPConnectionPool(target.address, target.port, timeout=TIMEOUT, maxsize=1)
 
 

@@ -1,4 +1,5 @@
 """An office's receivers: registered under the SSRF rules, listed with their state, deleted, enabled again."""
+
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -18,7 +19,9 @@ PER_PAGE = 50
 
 
 class WebhookIn(Strict):
-    url: str = Field(max_length=safety.MAX_URL, description="https://, to a public address (unless WEBHOOK_ALLOW_PRIVATE)")
+    url: str = Field(
+        max_length=safety.MAX_URL, description="https://, to a public address (unless WEBHOOK_ALLOW_PRIVATE)"
+    )
     events: list[Literal[EVENTS]] = Field(min_length=1, max_length=len(EVENTS))
 
 
@@ -29,12 +32,21 @@ def register(office: Office, data) -> tuple[WebhookEndpoint, str]:
         safety.target(wanted.url)
     except safety.Unsafe as refused:
         raise Invalid("the URL is refused", [{"field": "url", "error": str(refused)}]) from None
-    count = db.session.scalar(db.select(db.func.count(WebhookEndpoint.id)).where(WebhookEndpoint.office_id == office.id))
+    count = db.session.scalar(
+        db.select(db.func.count(WebhookEndpoint.id)).where(WebhookEndpoint.office_id == office.id)
+    )
     if count >= MAX_ENDPOINTS:
-        raise Invalid(f"an office has at most {MAX_ENDPOINTS} webhooks",
-                      [{"field": "url", "error": f"delete one of the {MAX_ENDPOINTS} first"}])
-    endpoint = WebhookEndpoint(office_id=office.id, url=wanted.url, events=list(dict.fromkeys(wanted.events)),
-                               secret=new_secret(), enabled=True)
+        raise Invalid(
+            f"an office has at most {MAX_ENDPOINTS} webhooks",
+            [{"field": "url", "error": f"delete one of the {MAX_ENDPOINTS} first"}],
+        )
+    endpoint = WebhookEndpoint(
+        office_id=office.id,
+        url=wanted.url,
+        events=list(dict.fromkeys(wanted.events)),
+        secret=new_secret(),
+        enabled=True,
+    )
     db.session.add(endpoint)
     db.session.flush()
     record("webhook.created", subject=endpoint.id, office=office, details=_audited(endpoint))
@@ -94,19 +106,33 @@ def deliveries(office: Office, endpoint_id: int, page: int = 1, per_page: int = 
     """The receiver's delivery log, newest first, a page at a time."""
     endpoint = endpoint_of(office, endpoint_id)
     rows = db.session.scalars(
-        db.select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
-        .order_by(WebhookDelivery.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)
+        db.select(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint.id)
+        .order_by(WebhookDelivery.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
     ).all()
-    return {"items": [row.to_dict() for row in rows[:per_page]], "page": page, "per_page": per_page,
-            "more": len(rows) > per_page}
+    return {
+        "items": [row.to_dict() for row in rows[:per_page]],
+        "page": page,
+        "per_page": per_page,
+        "more": len(rows) > per_page,
+    }
 
 
 def office_deliveries(office: Office, page: int = 1, per_page: int = PER_PAGE) -> dict:
     """Every receiver's deliveries for the office, newest first, a page at a time (the console's log)."""
     rows = db.session.execute(
-        db.select(WebhookDelivery, WebhookEndpoint.url).join(WebhookEndpoint)
+        db.select(WebhookDelivery, WebhookEndpoint.url)
+        .join(WebhookEndpoint)
         .where(WebhookEndpoint.office_id == office.id)
-        .order_by(WebhookDelivery.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)
+        .order_by(WebhookDelivery.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
     ).all()
-    return {"items": [{**row.to_dict(), "url": url} for row, url in rows[:per_page]], "page": page,
-            "per_page": per_page, "more": len(rows) > per_page}
+    return {
+        "items": [{**row.to_dict(), "url": url} for row, url in rows[:per_page]],
+        "page": page,
+        "per_page": per_page,
+        "more": len(rows) > per_page,
+    }

@@ -1,4 +1,5 @@
 """A receiver an office registered, and each event owed to it: the outbox, which is the truth of what is due."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String
@@ -31,8 +32,13 @@ class WebhookEndpoint(db.Model):
 
     def to_dict(self) -> dict:
         return {
-            "id": self.id, "url": self.url, "events": list(self.events), "created_at": iso(self.created_at),
-            "enabled": self.enabled, "disabled_at": iso(self.disabled_at), "disabled_reason": self.disabled_reason,
+            "id": self.id,
+            "url": self.url,
+            "events": list(self.events),
+            "created_at": iso(self.created_at),
+            "enabled": self.enabled,
+            "disabled_at": iso(self.disabled_at),
+            "disabled_reason": self.disabled_reason,
             "failing_since": iso(self.failing_since),
         }
 
@@ -63,8 +69,15 @@ class WebhookDelivery(db.Model):
 
     def to_dict(self) -> dict:
         return {
-            "id": self.id, "message_id": self.message_id, "type": self.type, "payload": self.payload,
-            "status": self.status, "attempts": self.attempts, "next_attempt_at": iso(self.next_attempt_at),
-            "last_status_code": self.last_status_code, "last_error": self.last_error,
-            "created_at": iso(self.created_at), "delivered_at": iso(self.delivered_at),
+            "id": self.id,
+            "message_id": self.message_id,
+            "type": self.type,
+            "payload": self.payload,
+            "status": self.status,
+            "attempts": self.attempts,
+            "next_attempt_at": iso(self.next_attempt_at),
+            "last_status_code": self.last_status_code,
+            "last_error": self.last_error,
+            "created_at": iso(self.created_at),
+            "delivered_at": iso(self.delivered_at),
         }

@@ -2,6 +2,7 @@
 commits, and never for an act that rolled back. Once the commit is through, the deliveries it made are enqueued;
 whatever Redis lost, the tick enqueues again from the rows (`due_deliveries`).
 """
+
 import logging
 import secrets
 from datetime import datetime, timedelta
@@ -25,15 +26,20 @@ DUE_BATCH = 1000
 MADE = "mobilise.outbound.made"  # the session's deliveries not yet committed, in Session.info
 
 
-def emit(office_id: int, type: str, supporter_email: str | None, case: str | None = None,
-         at: datetime | None = None) -> list[WebhookDelivery]:
+def emit(
+    office_id: int, type: str, supporter_email: str | None, case: str | None = None, at: datetime | None = None
+) -> list[WebhookDelivery]:
     """One delivery of this event to each enabled receiver of the office that asked for its type, added to the
     caller's session: the caller's commit makes them, and enqueues them. `case` is the case's reference."""
     if type not in EVENTS:
         raise ValueError(f"unknown webhook event {type!r}")
-    endpoints = [e for e in db.session.scalars(
-        db.select(WebhookEndpoint).where(WebhookEndpoint.office_id == office_id, WebhookEndpoint.enabled.is_(True))
-    ) if type in e.events]
+    endpoints = [
+        e
+        for e in db.session.scalars(
+            db.select(WebhookEndpoint).where(WebhookEndpoint.office_id == office_id, WebhookEndpoint.enabled.is_(True))
+        )
+        if type in e.events
+    ]
     if not endpoints:
         return []
     code = db.session.scalar(db.select(Office.code).where(Office.id == office_id))
@@ -46,8 +52,15 @@ def emit(office_id: int, type: str, supporter_email: str | None, case: str | Non
     made = []
     for endpoint in endpoints:
         delivery = WebhookDelivery(
-            endpoint_id=endpoint.id, message_id=f"msg_{secrets.token_urlsafe(18)}", type=type, payload=payload,
-            email_digest=digest, status="pending", attempts=0, next_attempt_at=now, created_at=now,
+            endpoint_id=endpoint.id,
+            message_id=f"msg_{secrets.token_urlsafe(18)}",
+            type=type,
+            payload=payload,
+            email_digest=digest,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
         )
         db.session.add(delivery)
         made.append(delivery)
@@ -83,11 +96,14 @@ def _forget_rolled_back(session: Session) -> None:
 
 def due_deliveries(at: datetime) -> list[int]:
     """Pending deliveries whose time has come (a retry, or one whose job Redis lost), for the tick."""
-    return list(db.session.scalars(
-        db.select(WebhookDelivery.id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= at)
-        .order_by(WebhookDelivery.next_attempt_at).limit(DUE_BATCH)
-    ))
+    return list(
+        db.session.scalars(
+            db.select(WebhookDelivery.id)
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= at)
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(DUE_BATCH)
+        )
+    )
 
 
 def hand_out(at: datetime) -> int:
@@ -99,9 +115,11 @@ def hand_out(at: datetime) -> int:
 
 def prune(at: datetime) -> int:
     """The log kept for KEEP: older rows go, a bounded batch per tick."""
-    old = list(db.session.scalars(
-        db.select(WebhookDelivery.id).where(WebhookDelivery.created_at < at - KEEP).limit(PRUNE_BATCH)
-    ))
+    old = list(
+        db.session.scalars(
+            db.select(WebhookDelivery.id).where(WebhookDelivery.created_at < at - KEEP).limit(PRUNE_BATCH)
+        )
+    )
     if old:
         db.session.execute(db.delete(WebhookDelivery).where(WebhookDelivery.id.in_(old)))
     db.session.commit()
@@ -110,14 +128,17 @@ def prune(at: datetime) -> int:
 
 def forget_supporter(office_id: int, email: str) -> None:
     """Erasure: what was not delivered is not sent; what was keeps no address. The caller commits."""
-    mine = db.select(WebhookDelivery.id).join(WebhookEndpoint).where(
-        WebhookEndpoint.office_id == office_id, WebhookDelivery.email_digest == address_digest(email)
+    mine = (
+        db.select(WebhookDelivery.id)
+        .join(WebhookEndpoint)
+        .where(WebhookEndpoint.office_id == office_id, WebhookDelivery.email_digest == address_digest(email))
     )
     ids = list(db.session.scalars(mine))
     if not ids:
         return
-    db.session.execute(db.delete(WebhookDelivery).where(WebhookDelivery.id.in_(ids),
-                                                        WebhookDelivery.status != "delivered"))
+    db.session.execute(
+        db.delete(WebhookDelivery).where(WebhookDelivery.id.in_(ids), WebhookDelivery.status != "delivered")
+    )
     for delivery in db.session.scalars(db.select(WebhookDelivery).where(WebhookDelivery.id.in_(ids))):
         delivery.payload = {**delivery.payload, "supporter": {"email": None}}
         delivery.email_digest = None

@@ -4,6 +4,7 @@ Unless WEBHOOK_ALLOW_PRIVATE is set (development, tests), a receiver's URL is ht
 only to, public addresses. Registration checks the name; each attempt resolves it again (a DNS answer can
 change, or be made to) and connects to the very address it checked, never to a second answer.
 """
+
 import ipaddress
 import socket
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """The Standard Webhooks signature (https://www.standardwebhooks.com): the receiver recomputes it to know the
 event is ours and unchanged, and rejects an old timestamp to stop a replay."""
+
 import base64
 import hashlib
 import hmac

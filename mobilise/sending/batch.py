@@ -7,6 +7,7 @@ with backoff. A message that cannot be composed or encoded fails alone, with its
 cannot be reached, or says 421, is down: the batch gives back what it has not tried and the mailing
 pauses until the relay's next try. Too many refusals pause the mailing for staff.
 """
+
 import logging
 import time
 from datetime import datetime, timedelta
@@ -18,9 +19,9 @@ from ..cases.models import Action
 from ..clock import utcnow
 from ..counts.service import count_outcomes
 from ..extensions import db
-from ..sql import one_of
 from ..sequences.mailing_state import MailingStatus
 from ..sequences.models import Mailing
+from ..sql import one_of
 from ..supporters.models import Supporter
 from . import delivery_state
 from .bounces import record_refusals
@@ -91,8 +92,9 @@ class Batch:
                         continue
                     self._pace(len(sendable) - n)
                     try:
-                        result = session.deliver(message, then=upcoming.peek(n + 1),
-                                                 meanwhile=lambda n=n: upcoming.prepare(n + 2))
+                        result = session.deliver(
+                            message, then=upcoming.peek(n + 1), meanwhile=lambda n=n: upcoming.prepare(n + 2)
+                        )
                     except Unsendable as error:  # refused before any of it was written: the session is clean
                         self._fail_alone(delivery_id, supporter_id, error, done)
                         continue
@@ -151,7 +153,9 @@ class Batch:
     def _rows(self) -> list[tuple]:
         # Plain rows, not ORM objects: the progress commits would expire and reload each one.
         return db.session.execute(
-            db.select(Delivery.id, Supporter.id, Supporter.email, Supporter.first_name, Supporter.language, Supporter.status)
+            db.select(
+                Delivery.id, Supporter.id, Supporter.email, Supporter.first_name, Supporter.language, Supporter.status
+            )
             .join(Supporter, Supporter.id == Delivery.supporter_id)
             .where(one_of(Delivery.id, self.delivery_ids))
             .order_by(Delivery.id)
@@ -161,7 +165,9 @@ class Batch:
         """Who acted after the audience was taken: a not_acted email must not reach them."""
         if not self.not_acted or not supporter_ids:
             return set()
-        query = db.select(Action.supporter_id).where(Action.case_id == self.case_id, Action.supporter_id.in_(supporter_ids))
+        query = db.select(Action.supporter_id).where(
+            Action.case_id == self.case_id, Action.supporter_id.in_(supporter_ids)
+        )
         return set(db.session.scalars(query))
 
     def _pace(self, remaining: int) -> None:
@@ -178,7 +184,9 @@ class Batch:
             granted, wait, full = self.relay.reserve(run)
             if not granted:
                 until = utcnow() + timedelta(seconds=full)
-                raise Paused(f"relay {self.relay.name!r} reached its limit of {self.relay.per_hour:g} emails an hour", until)
+                raise Paused(
+                    f"relay {self.relay.name!r} reached its limit of {self.relay.per_hour:g} emails an hour", until
+                )
             self.permits, self.slot = granted, time.monotonic() + wait
         if (delay := self.slot - time.monotonic()) > 0:
             time.sleep(delay)
@@ -194,7 +202,8 @@ class Batch:
         if self.errors >= limit and self.errors * 2 >= self.tried:
             raise Paused(
                 f"the relay refused {self.errors} of the last {self.tried} emails (the last: {result[1]}); "
-                "resume the mailing once the cause is fixed", None,
+                "resume the mailing once the cause is fixed",
+                None,
             )
 
 

@@ -1,17 +1,18 @@
 """A relay's or a provider's reports of bounces and spam complaints: the mail to that person stops."""
+
 import re
 from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, model_validator
 
+from ..cases.models import Case
 from ..clock import utcnow
 from ..counts.service import count_bounce
 from ..errors import NotFound
 from ..extensions import db
 from ..outbound.outbox import emit
 from ..sequences.models import Drive, Mailing
-from ..cases.models import Case
 from ..supporters.consent import record_change
 from ..supporters.models import Bounce, Supporter
 from ..validation import EmailAddress, Strict, parse
@@ -67,8 +68,9 @@ def report_bounce(data) -> dict:
     return {"supporters": len(supporters), "stopped": stopped}
 
 
-def record_bounce(kind: str, supporters: list[Supporter], delivery: Delivery | None, detail: str | None,
-                  *, source: str) -> int:
+def record_bounce(
+    kind: str, supporters: list[Supporter], delivery: Delivery | None, detail: str | None, *, source: str
+) -> int:
     """The one rule for every report (the API, inbound mail, a provider's webhook): note it, and stop the mail on
     a hard bounce, a complaint, or the SOFT_LIMIT-th soft bounce. A hard bounce of an email the relay had
     accepted counts it as bounced. Then the mailing's guard rails look again. Returns how many supporters it
@@ -76,8 +78,16 @@ def record_bounce(kind: str, supporters: list[Supporter], delivery: Delivery | N
     mailing_id = delivery.mailing_id if delivery is not None else None
     stopped = 0
     for supporter in supporters:
-        db.session.add(Bounce(supporter_id=supporter.id, delivery_id=delivery.id if delivery else None,
-                              mailing_id=mailing_id, kind=kind, detail=detail and detail[:2000], source=source))
+        db.session.add(
+            Bounce(
+                supporter_id=supporter.id,
+                delivery_id=delivery.id if delivery else None,
+                mailing_id=mailing_id,
+                kind=kind,
+                detail=detail and detail[:2000],
+                source=source,
+            )
+        )
         db.session.flush()  # counted by the soft-bounce rule and the guard rails below
         if supporter.status in MAILABLE and _stops_mail(supporter, kind):
             change = "complained" if kind == "complaint" else "bounced"
@@ -99,8 +109,16 @@ def record_refusals(refusals: list[tuple[int, int, str]], mailing_id: int) -> No
     ids = {supporter_id for _, supporter_id, _ in refusals}
     supporters = {s.id: s for s in db.session.scalars(db.select(Supporter).where(Supporter.id.in_(ids)))}
     for delivery_id, supporter_id, reply in refusals:
-        db.session.add(Bounce(supporter_id=supporter_id, delivery_id=delivery_id, mailing_id=mailing_id,
-                              kind="hard", detail=reply[:2000], source="relay"))
+        db.session.add(
+            Bounce(
+                supporter_id=supporter_id,
+                delivery_id=delivery_id,
+                mailing_id=mailing_id,
+                kind="hard",
+                detail=reply[:2000],
+                source="relay",
+            )
+        )
         supporter = supporters[supporter_id]
         if supporter.status in MAILABLE:
             record_change(supporter, "bounced", f"relay refused the address: {reply}")
@@ -125,6 +143,8 @@ def _case_reference(mailing_id: int | None) -> str | None:
     if mailing_id is None:
         return None
     return db.session.scalar(
-        db.select(Case.reference).join(Drive, Drive.case_id == Case.id).join(Mailing, Mailing.drive_id == Drive.id)
+        db.select(Case.reference)
+        .join(Drive, Drive.case_id == Case.id)
+        .join(Mailing, Mailing.drive_id == Drive.id)
         .where(Mailing.id == mailing_id)
     )

@@ -10,6 +10,7 @@ by the relay, not yet marked. Everything here is in the database: losing Redis l
 A batch that outlives its lease (a stalled relay, a paused process) finds out at its next message or
 renewal, whose update changes nothing, and stops: recovery has given its deliveries back.
 """
+
 import logging
 import secrets
 from datetime import datetime, timedelta
@@ -73,7 +74,9 @@ def recover_expired(now: datetime, mailing_id: int | None = None) -> int:
     is deleted under the same condition first, and only the process that deleted it recovers it."""
     from ..sequences.models import Mailing
 
-    query = db.select(SendClaim.id, SendClaim.mailing_id, Mailing.drive_id).join(Mailing).where(SendClaim.lease_until < now)
+    query = (
+        db.select(SendClaim.id, SendClaim.mailing_id, Mailing.drive_id).join(Mailing).where(SendClaim.lease_until < now)
+    )
     if mailing_id is not None:
         query = query.where(SendClaim.mailing_id == mailing_id)
     requeued = 0
@@ -86,8 +89,13 @@ def recover_expired(now: datetime, mailing_id: int | None = None) -> int:
             count_outcomes(claim_mailing, drive_id, [("sent", s) for s in sent])
             back = delivery_state.requeue(claim_id)
             requeued += back
-            log.warning("mailing %s: claim %s expired; %d sent counted, %d queued again", claim_mailing, claim_id,
-                        len(sent), back)
+            log.warning(
+                "mailing %s: claim %s expired; %d sent counted, %d queued again",
+                claim_mailing,
+                claim_id,
+                len(sent),
+                back,
+            )
         db.session.commit()
     if mailing_id is None:  # the tick's sweep, not each batch's
         # A mark written as its claim was being recovered (the one email in flight): its delivery went back to

@@ -1,4 +1,5 @@
 """Builds each recipient's message for one mailing: context once, render once per language."""
+
 from email.utils import formataddr
 from urllib.parse import quote
 
@@ -96,7 +97,9 @@ class Composer:
             "deadline": self.drive.deadline,
             "days_left": left,
             "days_left_phrase": (
-                lazy_ngettext("%(num)d day left", "%(num)d days left", left) if left else lazy_gettext("last day to act")
+                lazy_ngettext("%(num)d day left", "%(num)d days left", left)
+                if left
+                else lazy_gettext("last day to act")
             ),
             "case_url": self._case_url(language),
             "link": self._link,
@@ -142,7 +145,8 @@ class Composer:
         Decided once per language a batch holds, not once per recipient."""
         if supporter_language not in self._reads:
             self._reads[supporter_language] = reading_language(
-                [supporter_language, self.office_language], self.content_languages, self.case_language, stage=self.stage)
+                [supporter_language, self.office_language], self.content_languages, self.case_language, stage=self.stage
+            )
         return self._reads[supporter_language]
 
     def _personal(self, delivery_id: int, email: str, first_name: str, language: str | None):
@@ -173,8 +177,10 @@ class Composer:
             mailto = f"unsubscribe+{unsubscribe_token}@{self.inbound_domain}"
         else:
             envelope_from, mailto = None, f"{self.mailto}?subject={quote('unsubscribe ' + unsubscribe_token)}"
-        headers = {"List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{mailto}>",
-                   "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        headers = {
+            "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{mailto}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
         for name, value in self.provider_headers:
             headers[name] = value % delivery_id
         fields = {

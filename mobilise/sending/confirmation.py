@@ -5,6 +5,7 @@ the office's relay and within its limits, by the messenger. Whether it is done i
 (`ConsentChange.emailed_at`): a relay that is down or over its limit leaves it for the tick to hand out
 again, so it needs neither RQ's retries nor its scheduler.
 """
+
 import logging
 import time
 from email.utils import formataddr, make_msgid
@@ -30,19 +31,27 @@ def send_confirmation(request_id: int) -> str:
         confirmation_emailed(request_id, utcnow())  # nothing to send any more
         return "no longer wanted"
     supporter, office, language_asked = waiting
-    language = reading_language([language_asked, supporter.language, office.language], set(UI_LANGUAGES), "en", stage="confirm")
+    language = reading_language(
+        [language_asked, supporter.language, office.language], set(UI_LANGUAGES), "en", stage="confirm"
+    )
     # Nothing the requester typed but the address goes into the email: anyone may fill in the form, and
     # a "name" such as "your account is suspended, verify at http://..." must not be sent in the office's name.
     context = {"office": office, "confirm_url": public_url(f"/confirm/{make_token('confirm', request_id)}")}
     rendered = render("confirm", language, context)
     sender = formataddr((office.sender_name or office.name, office.sender_email))
     message = OutgoingEmail(
-        subject=rendered.subject, sender=sender, recipient=supporter.email, text=rendered.text, html=rendered.html,
-        message_id=make_msgid("confirm", domain=office.sender_domain), reply_to=office.reply_to,
+        subject=rendered.subject,
+        sender=sender,
+        recipient=supporter.email,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=make_msgid("confirm", domain=office.sender_domain),
+        reply_to=office.reply_to,
         signer=signer_for(office),
     )
-    return send_and_mark(office.code, message, lambda: confirmation_emailed(request_id, utcnow()),
-                         f"sign-up request {request_id}")
+    return send_and_mark(
+        office.code, message, lambda: confirmation_emailed(request_id, utcnow()), f"sign-up request {request_id}"
+    )
 
 
 def send_and_mark(office_code: str, message: OutgoingEmail, mark_emailed, what: str) -> str:

@@ -14,6 +14,7 @@ once). So the rows are the whole truth: a worker killed at any instant leaves at
 unrecorded, and whoever recovers its claim applies its journal.
 Every transition is a conditional UPDATE that changes a row only from the state it expects.
 """
+
 import enum
 from datetime import datetime, timedelta
 
@@ -82,13 +83,19 @@ def defer(ids: list[int], claim_id: str, why: str, now: datetime, backoff: tuple
         *((Delivery.attempts == n, now + timedelta(seconds=delay)) for n, delay in enumerate(backoff)), else_=None
     )
     spent = Delivery.attempts >= len(backoff)
-    changed = _update(ids, claim_id, {
-        "status": db.case((spent, DeliveryStatus.FAILED.value), else_=DeliveryStatus.DEFERRED.value),
-        "error": db.case((spent, f"deferred {len(backoff) + 1} times; the last: {why}"), else_=f"deferred: {why}"),
-        "retry_at": retry_at,
-        "attempts": Delivery.attempts + 1,
-        "claim": None,
-    }, Delivery.status, Delivery.supporter_id)
+    changed = _update(
+        ids,
+        claim_id,
+        {
+            "status": db.case((spent, DeliveryStatus.FAILED.value), else_=DeliveryStatus.DEFERRED.value),
+            "error": db.case((spent, f"deferred {len(backoff) + 1} times; the last: {why}"), else_=f"deferred: {why}"),
+            "retry_at": retry_at,
+            "attempts": Delivery.attempts + 1,
+            "claim": None,
+        },
+        Delivery.status,
+        Delivery.supporter_id,
+    )
     return [supporter_id for status, supporter_id in changed if status == DeliveryStatus.FAILED]
 
 
@@ -105,13 +112,15 @@ def apply_sent(claim_id: str, now: datetime) -> list[int]:
 
     Delivery = _delivery()
     marked = db.select(sent_marks.c.delivery_id).where(sent_marks.c.claim == claim_id)
-    changed = list(db.session.scalars(
-        db.update(Delivery)
-        .where(Delivery.id.in_(marked), Delivery.claim == claim_id, Delivery.status == DeliveryStatus.SENDING)
-        .values(status=DeliveryStatus.SENT, sent_at=now, claim=None)
-        .returning(Delivery.supporter_id)
-        .execution_options(synchronize_session=False)
-    ))
+    changed = list(
+        db.session.scalars(
+            db.update(Delivery)
+            .where(Delivery.id.in_(marked), Delivery.claim == claim_id, Delivery.status == DeliveryStatus.SENDING)
+            .values(status=DeliveryStatus.SENT, sent_at=now, claim=None)
+            .returning(Delivery.supporter_id)
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.execute(db.delete(sent_marks).where(sent_marks.c.claim == claim_id))
     return changed
 
@@ -131,8 +140,7 @@ def skip_remaining(mailing_id: int, reason: str) -> int:
     Delivery = _delivery()
     return db.session.execute(
         db.update(Delivery)
-        .where(Delivery.mailing_id == mailing_id,
-               Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED)))
+        .where(Delivery.mailing_id == mailing_id, Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED)))
         .values(status=DeliveryStatus.SKIPPED, error=f"mailing cancelled: {reason}")
     ).rowcount
 
@@ -140,10 +148,14 @@ def skip_remaining(mailing_id: int, reason: str) -> int:
 def bounce(delivery_id: int) -> bool:
     """sent → bounced: the relay reported it later."""
     Delivery = _delivery()
-    return bool(db.session.execute(
-        db.update(Delivery).where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.SENT)
-        .values(status=DeliveryStatus.BOUNCED).execution_options(synchronize_session=False)
-    ).rowcount)
+    return bool(
+        db.session.execute(
+            db.update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.SENT)
+            .values(status=DeliveryStatus.BOUNCED)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
 
 
 def _update(ids: list[int], claim_id: str, values: dict, *returning) -> list[tuple]:

@@ -8,6 +8,7 @@ and costs several times a whole email's sending (README, *Benchmarks*).
 
 `Unsendable` for a message that cannot be signed: it fails alone, as one that cannot be encoded.
 """
+
 import base64
 import hashlib
 import time
@@ -25,8 +26,19 @@ from .wire import idna_address
 # Gmail's one-click unsubscribe counts only when both List-Unsubscribe headers are signed. A header the
 # message lacks (Reply-To) is signed as absent, so none can be added on the way; From is signed twice, as
 # dkimpy does by default, so that no second From can be either.
-SIGNED = (b"from", b"to", b"subject", b"date", b"message-id", b"reply-to", b"mime-version", b"content-type",
-          b"list-unsubscribe", b"list-unsubscribe-post", b"from")
+SIGNED = (
+    b"from",
+    b"to",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"reply-to",
+    b"mime-version",
+    b"content-type",
+    b"list-unsubscribe",
+    b"list-unsubscribe-post",
+    b"from",
+)
 RELAXED = CanonicalizationPolicy.from_c_value(b"relaxed/relaxed")
 _HEADER = b"DKIM-Signature"
 _SIGNATURE_LINE = 72  # b= is cut into lines this long (whitespace in it is ignored), as dkimpy folds the rest
@@ -45,7 +57,10 @@ class Signer:
             self.key = load_key(pem)
             kind = algorithm(self.key)
             self._tags = b"v=1; a=%s-sha256; c=relaxed/relaxed; d=%s; s=%s; " % (
-                kind.encode(), domain.encode("ascii"), selector.encode("ascii"))
+                kind.encode(),
+                domain.encode("ascii"),
+                selector.encode("ascii"),
+            )
         except SIGNING_FAILED as error:
             self.failure = error
             return
@@ -68,10 +83,14 @@ class Signer:
         tags = self._tags + b"t=%d; h=%s; bh=%s; b=" % (int(time.time()), b" : ".join(SIGNED), body_hash)
         unsigned = dkim.fold(tags, namelen=len(_HEADER))
         digest = hashlib.sha256()
-        dkim.hash_headers(digest, RELAXED, RELAXED.canonicalize_headers(headers), SIGNED, (_HEADER, b" " + unsigned), None)
-        signature = base64.b64encode(self.key.sign(digest.digest(), *_PKCS1) if self.rsa else self.key.sign(digest.digest()))
+        dkim.hash_headers(
+            digest, RELAXED, RELAXED.canonicalize_headers(headers), SIGNED, (_HEADER, b" " + unsigned), None
+        )
+        signature = base64.b64encode(
+            self.key.sign(digest.digest(), *_PKCS1) if self.rsa else self.key.sign(digest.digest())
+        )
         # On lines of its own: the whitespace around and inside b= is not part of what is signed.
-        lines = [signature[i:i + _SIGNATURE_LINE] for i in range(0, len(signature), _SIGNATURE_LINE)]
+        lines = [signature[i : i + _SIGNATURE_LINE] for i in range(0, len(signature), _SIGNATURE_LINE)]
         return _HEADER + b": " + unsigned + b"".join(b"\r\n\t" + line for line in lines) + b"\r\n"
 
 

@@ -6,6 +6,7 @@ on until what comes after passes a rail again; reports still arriving about the 
 count against those sent after it. The denominator is the emails tried: those the relay accepted and those it
 refused for good.
 """
+
 from flask import current_app
 
 from ..counts.models import MailingCounts
@@ -20,11 +21,13 @@ def counted(mailing_id: int) -> dict:
     """What the rails count for one mailing: emails tried, hard bounces, complaints (one per email)."""
     counts = db.session.get(MailingCounts, mailing_id)
     attempted = (counts.sent + counts.failed) if counts is not None else 0
-    by_kind = dict(db.session.execute(
-        db.select(Bounce.kind, db.func.count(db.distinct(Bounce.delivery_id)))
-        .where(Bounce.mailing_id == mailing_id, Bounce.kind.in_(("hard", "complaint")))
-        .group_by(Bounce.kind)
-    ).all())
+    by_kind = dict(
+        db.session.execute(
+            db.select(Bounce.kind, db.func.count(db.distinct(Bounce.delivery_id)))
+            .where(Bounce.mailing_id == mailing_id, Bounce.kind.in_(("hard", "complaint")))
+            .group_by(Bounce.kind)
+        ).all()
+    )
     return {"attempted": attempted, "hard": by_kind.get("hard", 0), "complaints": by_kind.get("complaint", 0)}
 
 
@@ -42,13 +45,17 @@ def check(mailing_id: int) -> str | None:
     complaints = now["complaints"] - base.get("complaints", 0)
     hard = now["hard"] - base.get("hard", 0)
     if complaints / tried > config["GUARD_COMPLAINT_RATE"]:
-        reason = (f"spam complaints reached {_percent(complaints / tried)} of {tried:,} emails ({complaints:,} complaints), "
-                  f"past the {_percent(config['GUARD_COMPLAINT_RATE'])} at which mailbox providers start refusing the office's "
-                  "mail; check where these addresses came from, then resume the mailing")
+        reason = (
+            f"spam complaints reached {_percent(complaints / tried)} of {tried:,} emails ({complaints:,} complaints), "
+            f"past the {_percent(config['GUARD_COMPLAINT_RATE'])} at which mailbox providers start refusing the office's "
+            "mail; check where these addresses came from, then resume the mailing"
+        )
     elif hard / tried > config["GUARD_BOUNCE_RATE"]:
-        reason = (f"hard bounces reached {_percent(hard / tried)} of {tried:,} emails ({hard:,} addresses that do not exist), "
-                  f"past the {_percent(config['GUARD_BOUNCE_RATE'])} allowed; clean the list (an old or bought one?), "
-                  "then resume the mailing")
+        reason = (
+            f"hard bounces reached {_percent(hard / tried)} of {tried:,} emails ({hard:,} addresses that do not exist), "
+            f"past the {_percent(config['GUARD_BOUNCE_RATE'])} allowed; clean the list (an old or bought one?), "
+            "then resume the mailing"
+        )
     else:
         return None
     return reason if mailing_state.guard_pause(mailing_id, reason, now) else None

@@ -1,4 +1,5 @@
 """The emails Flask-Mail sends: the contract's headers, and bytes written by `wire`; `Unsendable`, one that cannot."""
+
 from email.errors import MessageError
 from email.utils import formataddr
 
@@ -30,8 +31,20 @@ class OutgoingEmail(Message):
     signer = None  # class defaults: an email without them has exactly Flask-Mail's fields
     envelope_from = None  # MAIL FROM, when it is not From: the email's VERP bounce address
 
-    def __init__(self, *, subject, sender, recipient, text, html, message_id, reply_to=None, headers=None,
-                 signer=None, envelope_from=None):
+    def __init__(
+        self,
+        *,
+        subject,
+        sender,
+        recipient,
+        text,
+        html,
+        message_id,
+        reply_to=None,
+        headers=None,
+        signer=None,
+        envelope_from=None,
+    ):
         # Message.__init__'s fields, set here: it would first make a Message-ID of its own, and that looks up
         # the host's name, a noticeable share of the time per email, for an id replaced at once by ours.
         # tests/test_wire.py checks that these are exactly the fields Flask-Mail's Message has.

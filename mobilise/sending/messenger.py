@@ -12,6 +12,7 @@ Two implementations sit behind it, chosen per SMTP session by what the relay off
 the pipelined fast path (`pipelining.Pipeline`, one round trip an email) and Flask-Mail's plain session
 (smtplib's `sendmail`). The replies and outcomes are the same on both (tests/test_pipelining.py).
 """
+
 import smtplib
 from contextlib import contextmanager
 from typing import NamedTuple

@@ -16,8 +16,12 @@ class Delivery(db.Model):
         # Claims take a batch's queued ids in order; recovery finds a mailing's claimed ones.
         Index("ix_deliveries_mailing_status_id", "mailing_id", "status", "id"),
         # A claim's deliveries, found when it counts what it sent or is recovered; only held rows are indexed.
-        Index("ix_deliveries_claim", "claim", postgresql_where=text("claim IS NOT NULL"),
-              sqlite_where=text("claim IS NOT NULL")),
+        Index(
+            "ix_deliveries_claim",
+            "claim",
+            postgresql_where=text("claim IS NOT NULL"),
+            sqlite_where=text("claim IS NOT NULL"),
+        ),
         # An office's reputation reads the last 30 days of sends; without it, every delivery ever is scanned.
         Index("ix_deliveries_sent_at", "sent_at", "supporter_id"),
     )

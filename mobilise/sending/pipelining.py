@@ -15,6 +15,7 @@ only once the message has passed every check on our side, and one that fails the
 Replies and errors are smtplib's own: the same exceptions with the same codes, so callers cannot tell
 the two paths apart but by the time they take.
 """
+
 import re
 import smtplib
 from functools import lru_cache
@@ -32,8 +33,16 @@ def supports_pipelining(smtp: smtplib.SMTP) -> bool:
 class Envelope:
     """One message's MAIL, RCPT and DATA as written, and its bytes; `source` is what it was made from."""
 
-    def __init__(self, smtp: smtplib.SMTP, sender: str, recipients: list[str], message: bytes,
-                 mail_options=(), rcpt_options=(), source=None):
+    def __init__(
+        self,
+        smtp: smtplib.SMTP,
+        sender: str,
+        recipients: list[str],
+        message: bytes,
+        mail_options=(),
+        rcpt_options=(),
+        source=None,
+    ):
         options = [f"SIZE={len(message)}"] if smtp.has_extn("size") else []
         options += list(mail_options)
         if any(option.lower() == "smtputf8" for option in options) and not smtp.has_extn("smtputf8"):
@@ -42,7 +51,9 @@ class Envelope:
         rcpt_tail = "".join(f" {option}" for option in rcpt_options)
         commands = [f"MAIL FROM:{quoteaddr(sender)}{mail_tail}"]
         commands += [f"RCPT TO:{quoteaddr(address)}{rcpt_tail}" for address in recipients]
-        self.commands = "\r\n".join([*commands, "DATA", ""]).encode("utf-8" if "smtputf8" in mail_tail.lower() else "ascii")
+        self.commands = "\r\n".join([*commands, "DATA", ""]).encode(
+            "utf-8" if "smtputf8" in mail_tail.lower() else "ascii"
+        )
         self.sender, self.recipients, self.message, self.source = sender, list(recipients), message, source
 
     def content(self) -> bytes:
@@ -79,7 +90,9 @@ class Pipeline:
         if mail_reply[0] != 250:
             _reset_or_close(smtp, mail_reply[0])
             raise smtplib.SMTPSenderRefused(*mail_reply, envelope.sender)
-        refused = {address: reply for address, reply in zip(envelope.recipients, rcpt_replies) if reply[0] not in (250, 251)}
+        refused = {
+            address: reply for address, reply in zip(envelope.recipients, rcpt_replies) if reply[0] not in (250, 251)
+        }
         if any(code == 421 for code, _ in refused.values()):
             smtp.close()
             raise smtplib.SMTPRecipientsRefused(refused)

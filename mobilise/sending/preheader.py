@@ -5,6 +5,7 @@ for every recipient of a mailing (rendered once per language, like the rest), so
 supporter's name or a link; and, like a high-risk case's subject, it never names the people at risk
 (only how many they are): inbox previews show on lock screens and in notifications.
 """
+
 from flask_babel import format_date, gettext, ngettext
 
 from ..languages import elided
@@ -14,7 +15,9 @@ def preheader_for(stage: str, context: dict) -> str:
     """The preheader of `stage`'s email in the current locale; "" for a stage that has none of its own."""
     if stage == "confirm":
         name = context["office"].name
-        return elided(gettext("One click confirms your subscription to Urgent Action emails from %(office)s.", office=name), name)
+        return elided(
+            gettext("One click confirms your subscription to Urgent Action emails from %(office)s.", office=name), name
+        )
     if stage == "visitor_action":  # a visitor of the public case page, asked to confirm their action
         name = context["office"].name
         return elided(gettext("One click confirms your action and makes it count for %(office)s.", office=name), name)
@@ -26,8 +29,12 @@ def preheader_for(stage: str, context: dict) -> str:
 
 def _launch(case, context, **names) -> str:
     if people := len(case.people or []):
-        return ngettext("%(num)d person at risk: write to %(target)s by %(date)s.",
-                        "%(num)d people at risk: write to %(target)s by %(date)s.", people, **names)
+        return ngettext(
+            "%(num)d person at risk: write to %(target)s by %(date)s.",
+            "%(num)d people at risk: write to %(target)s by %(date)s.",
+            people,
+            **names,
+        )
     return gettext("Write to %(target)s by %(date)s: the model letter is ready on the action page.", **names)
 
 
@@ -41,8 +48,12 @@ def _extension(case, context, **names) -> str:
 
 def _reminder(case, context, **names) -> str:
     if days := context["days_left"]:
-        return ngettext("%(num)d day left to write to %(target)s: the model letter is ready.",
-                        "%(num)d days left to write to %(target)s: the model letter is ready.", days, **names)
+        return ngettext(
+            "%(num)d day left to write to %(target)s: the model letter is ready.",
+            "%(num)d days left to write to %(target)s: the model letter is ready.",
+            days,
+            **names,
+        )
     return gettext("Last day to write to %(target)s: the model letter is ready.", **names)
 
 
@@ -52,5 +63,10 @@ def _outcome(case, context, **names) -> str:
     return gettext("This case is closed: thank you for writing.")
 
 
-_CASE_STAGES = {"launch": _launch, "update": _update, "extension": _extension, "reminder": _reminder,
-                "outcome": _outcome}
+_CASE_STAGES = {
+    "launch": _launch,
+    "update": _update,
+    "extension": _extension,
+    "reminder": _reminder,
+    "outcome": _outcome,
+}

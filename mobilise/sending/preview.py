@@ -1,4 +1,5 @@
 """What a stage's email will look like, before anything is sent: a preview, and a test email to oneself."""
+
 import smtplib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +17,13 @@ from .composer import Composer
 from .message import Unsendable
 from .relays import relay_for
 
-STAGE_AUDIENCE = {"launch": "all", "update": "all", "extension": "not_acted", "reminder": "not_acted", "outcome": "acted"}
+STAGE_AUDIENCE = {
+    "launch": "all",
+    "update": "all",
+    "extension": "not_acted",
+    "reminder": "not_acted",
+    "outcome": "acted",
+}
 
 
 class PreviewIn(Strict):
@@ -83,7 +90,7 @@ def send_test_email(case: Case, office: Office, data: dict, to: str) -> dict:
     except Unsendable as error:
         raise Invalid(f"the test email cannot be sent: {error}") from None
     except (smtplib.SMTPException, OSError) as error:
-        raise Unavailable(f"the mail relay did not take the test email ({type(error).__name__}); try again later") from None
+        raise Unavailable(
+            f"the mail relay did not take the test email ({type(error).__name__}); try again later"
+        ) from None
     return {"sent_to": to, "subject": message.subject}
-
-

@@ -1,6 +1,7 @@
 """What each email carries for the sending providers whose webhooks are set up: the delivery's id, in the place
 each provider echoes back in its events (custom arguments, metadata, tags), so a bounce or a complaint names its
 email even when the provider replaced our Message-ID. The providers strip these headers before delivery."""
+
 DELIVERY_ARG = "mobilise_delivery"  # the name the id goes by in every provider's event
 
 # (config key that sets the provider up, header, value with %d for the delivery id)

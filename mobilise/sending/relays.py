@@ -3,6 +3,7 @@
 The default relay is Flask-Mail's own (`MAIL_*`). `MAIL_RELAYS` adds more, each serving the offices it
 names. A relay's limits and its outage hold for every worker on every machine: they live in Redis.
 """
+
 import json
 import smtplib
 import time
@@ -189,8 +190,9 @@ class TimedConnection(Connection):
             if known is not None and known.source is message and known.sender == sender:
                 return known
         sender, recipients, options = self._route(message, envelope_from)
-        return pipelining.Envelope(self.host, sender, recipients, _encoded(message), options, message.rcpt_options,
-                                   source=message)
+        return pipelining.Envelope(
+            self.host, sender, recipients, _encoded(message), options, message.rcpt_options, source=message
+        )
 
     def _route(self, message, envelope_from) -> tuple[str, list[str], list[str]]:
         """The envelope's sender and recipients as bare addresses, and the MAIL options; raises Unsendable when
@@ -291,9 +293,7 @@ def all_relays() -> list[Relay]:
     relays = app.extensions.get("mobilise.relays")
     if relays is None:
         config = app.config
-        default = Relay(
-            DEFAULT, {}, per_second=config.get("MAIL_PER_SECOND"), per_hour=config.get("MAIL_PER_HOUR")
-        )
+        default = Relay(DEFAULT, {}, per_second=config.get("MAIL_PER_SECOND"), per_hour=config.get("MAIL_PER_HOUR"))
         relays = [default, *(parse_relay(item) for item in config.get("MAIL_RELAYS", ()))]
         app.extensions["mobilise.relays"] = relays
     return relays
@@ -304,10 +304,16 @@ def parse_relay(item: dict) -> Relay:
     "use_tls", "use_ssl", "per_second", "per_hour"}."""
     if not item.get("name") or not item.get("server") or item["name"] == DEFAULT:
         raise ValueError(f"MAIL_RELAYS: each relay needs a name (not {DEFAULT!r}) and a server: {item!r}")
-    settings = {f"MAIL_{key.upper()}": item[key] for key in ("server", "port", "username", "password", "use_tls", "use_ssl") if key in item}
+    settings = {
+        f"MAIL_{key.upper()}": item[key]
+        for key in ("server", "port", "username", "password", "use_tls", "use_ssl")
+        if key in item
+    }
     return Relay(
-        item["name"], settings,
-        per_second=item.get("per_second"), per_hour=item.get("per_hour"),
+        item["name"],
+        settings,
+        per_second=item.get("per_second"),
+        per_hour=item.get("per_hour"),
         offices=tuple(code.upper() for code in item.get("offices", ())),
     )
 

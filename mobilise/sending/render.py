@@ -11,13 +11,14 @@ or on purpose (the key is never written out: every placeholder is replaced befor
 or a preview leaves the process), so whatever it holds appears as its text. Values are
 substituted once, never searched again, so a first name cannot be read as a placeholder either.
 """
+
 import re
 import secrets
 from dataclasses import dataclass
 from html import escape
 
 import css_inline
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
 
 from ..languages import locale_for
@@ -27,7 +28,9 @@ _KEY, _END = f"\ue000{secrets.token_hex(8)}:", "\ue001"
 PLACEHOLDER = re.compile(_KEY + r"([a-z_]+(?::\d+)?)" + _END)
 # The rules that cannot be inlined (@media: phones, dark mode) stay in a <style> of their own; the rest is
 # written into style attributes, since some clients (Gmail among them) drop or ignore what is in <style>.
-_inliner = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True, minify_css=True, load_remote_stylesheets=False)
+_inliner = css_inline.CSSInliner(
+    keep_style_tags=False, keep_at_rules=True, minify_css=True, load_remote_stylesheets=False
+)
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 _CSS_GAPS = re.compile(r"\s*([{};:,])\s*|\s+")
 
@@ -35,7 +38,9 @@ _CSS_GAPS = re.compile(r"\s*([{};:,])\s*|\s+")
 def _compact_styles(html: str) -> str:
     """The <style> left after inlining without its white space: every email carries it (minify_css only
     minifies what it inlines)."""
-    return _STYLE.sub(lambda m: "<style>" + _CSS_GAPS.sub(lambda g: g.group(1) or " ", m.group(1)).strip() + "</style>", html)
+    return _STYLE.sub(
+        lambda m: "<style>" + _CSS_GAPS.sub(lambda g: g.group(1) or " ", m.group(1)).strip() + "</style>", html
+    )
 
 
 _SPACES_AND_CONTROLS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")

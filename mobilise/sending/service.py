@@ -6,6 +6,7 @@ duplicated job finds nothing left to claim. Nothing here schedules itself for la
 (deferred deliveries, a dead claim, a pause that ends) is a row with a time, and the tick (`tick`)
 hands it to a worker when that time comes.
 """
+
 import logging
 from contextlib import contextmanager
 
@@ -62,7 +63,8 @@ def take_audience(mailing_id: int) -> int:
         # this one fails on the (mailing_id, supporter_id) key and writes nothing. (A NOT EXISTS against
         # deliveries here made PostgreSQL scan the growing table once per supporter.)
         rows = audience_query(mailing).with_only_columns(
-            db.literal(mailing.id), Supporter.id, db.literal(DeliveryStatus.QUEUED.value))
+            db.literal(mailing.id), Supporter.id, db.literal(DeliveryStatus.QUEUED.value)
+        )
         taken = db.session.execute(
             db.insert(Delivery).from_select(["mailing_id", "supporter_id", "status"], rows),
             execution_options={"preserve_rowcount": True},  # SQLAlchemy keeps an INSERT's count only when asked
@@ -81,16 +83,28 @@ def enqueue_batches(mailing_id: int) -> int:
     size = current_app.config["SEND_BATCH_SIZE"]
     numbered = (
         # Integer division written out: SQLAlchemy's `/` is true division and its `//` needs FLOOR().
-        db.select(Delivery.id, db.literal_column(f"(row_number() OVER (ORDER BY deliveries.id) - 1) / {int(size)}").label("chunk"))
+        db.select(
+            Delivery.id,
+            db.literal_column(f"(row_number() OVER (ORDER BY deliveries.id) - 1) / {int(size)}").label("chunk"),
+        )
         .where(Delivery.mailing_id == mailing_id, delivery_state.due(utcnow()))
         .subquery()
     )
     ranges = db.session.execute(
-        db.select(db.func.min(numbered.c.id), db.func.max(numbered.c.id)).group_by(numbered.c.chunk).order_by(numbered.c.chunk)
+        db.select(db.func.min(numbered.c.id), db.func.max(numbered.c.id))
+        .group_by(numbered.c.chunk)
+        .order_by(numbered.c.chunk)
     ).all()
     for first, last in ranges:
-        enqueue("workers.sending.send_batch", mailing_id, first, last, queue_name="send",
-                job_id=f"batch-{mailing_id}-{first}-{last}", job_timeout=SEND_JOB_TIMEOUT)
+        enqueue(
+            "workers.sending.send_batch",
+            mailing_id,
+            first,
+            last,
+            queue_name="send",
+            job_id=f"batch-{mailing_id}-{first}-{last}",
+            job_timeout=SEND_JOB_TIMEOUT,
+        )
     return len(ranges)
 
 
@@ -135,7 +149,9 @@ def send_batch(mailing_id: int, first_id: int, last_id: int) -> dict:
             log.info("mailing %s: batch %s-%s stopped, %s", mailing_id, first_id, last_id, halt)
             return {"halted": str(halt)}
         except LeaseLost:
-            log.warning("mailing %s: batch %s-%s lost its claim; its deliveries were recovered", mailing_id, first_id, last_id)
+            log.warning(
+                "mailing %s: batch %s-%s lost its claim; its deliveries were recovered", mailing_id, first_id, last_id
+            )
             return {"lost": claim.id}
     finally:
         claim.journal.close()
@@ -182,8 +198,12 @@ def resume_mailing(mailing: Mailing) -> int:
         db.session.rollback()
         db.session.refresh(mailing)
         raise Conflict(f"the mailing is {mailing.status}, not paused")
-    record("mailing.resumed", subject=f"mailing {mailing.id}", office=mailing.drive.office_id,
-           details={"case": mailing.drive.case_id, "stage": mailing.stage})
+    record(
+        "mailing.resumed",
+        subject=f"mailing {mailing.id}",
+        office=mailing.drive.office_id,
+        details={"case": mailing.drive.case_id, "stage": mailing.stage},
+    )
     db.session.commit()
     log.info("mailing %s resumed by staff", mailing.id)
     db.session.refresh(mailing)

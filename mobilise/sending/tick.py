@@ -18,6 +18,7 @@ rows and enqueues the jobs they call for under stable ids, so work already waiti
 enqueued twice, and work lost with a killed worker or with every key in Redis is enqueued again. Jobs
 never reschedule themselves.
 """
+
 import logging
 import time
 from datetime import datetime
@@ -28,18 +29,18 @@ from sqlalchemy.orm import joinedload
 from ..audit.service import prune_entries
 from ..clock import deadline_end, utcnow
 from ..extensions import db
+from ..jobs import enqueue_audience, redis_connection
+from ..outbound import outbox
 from ..sequences import mailing_state
 from ..sequences.mailing_state import MailingStatus
 from ..sequences.models import Drive, Mailing
 from ..sequences.service import due_mailings, why_not_send
-from .claims import recover_expired
-from .delivery_state import DeliveryStatus
-from .models import Delivery
-from ..jobs import enqueue_audience, redis_connection
-from ..outbound import outbox
 from ..supporters.import_upkeep import look_after_imports
 from ..supporters.signup import CONFIRM_WITHIN, enqueue_confirmation, unconfirmed_requests
 from ..supporters.visitors import enqueue_visitor_email, forget_addresses, unemailed_requests
+from .claims import recover_expired
+from .delivery_state import DeliveryStatus
+from .models import Delivery
 from .service import enqueue_batches, finish_if_done, skip_cancelled, stop
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,14 @@ def tick(at: datetime | None = None) -> dict:
     prune_entries(at)
     webhooks = outbox.hand_out(at)
     outbox.prune(at)
-    result = {"queued": queued, "cancelled": cancelled, "resumed": resumed, "recovered": recovered, "batches": handed,
-              "webhooks": webhooks}
+    result = {
+        "queued": queued,
+        "cancelled": cancelled,
+        "resumed": resumed,
+        "recovered": recovered,
+        "batches": handed,
+        "webhooks": webhooks,
+    }
     log.info("tick at %s: %s", at.isoformat(), result)
     _record_tick()
     return result
@@ -103,11 +110,15 @@ def _hand_out() -> int:
 def _skip_cancelled() -> None:
     """A mailing cancelled while its deliveries waited: they are skipped (the batches would, if they still ran)."""
     waiting = db.session.scalars(
-        db.select(Mailing.id).where(Mailing.status == MailingStatus.CANCELLED).where(
-            db.select(Delivery.id).where(
+        db.select(Mailing.id)
+        .where(Mailing.status == MailingStatus.CANCELLED)
+        .where(
+            db.select(Delivery.id)
+            .where(
                 Delivery.mailing_id == Mailing.id,
                 Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED)),
-            ).exists()
+            )
+            .exists()
         )
     ).all()
     for mailing_id in waiting:

@@ -4,6 +4,7 @@ Sent as the sign-up confirmation is (confirmation.py): rendered by the one rende
 within its limits, and done when `VisitorAction.emailed_at` says so, so a relay that is down only delays it
 until the tick hands it out again. It carries nothing the visitor typed but the address.
 """
+
 from email.utils import formataddr
 
 from ..cases.models import Case
@@ -38,14 +39,21 @@ def send_visitor_confirmation(request_id: int) -> str:
         "title": case.content(language)["title"],
         "join": request.wants_to_join,
         # The office in the link too (not personal): a link cut or mangled on its way leads to the office's cases.
-        "confirm_url": public_url(f"/cases/{case.slug}/actions/{make_token('visitor', request.id)}?office={office.code}"),
+        "confirm_url": public_url(
+            f"/cases/{case.slug}/actions/{make_token('visitor', request.id)}?office={office.code}"
+        ),
     }
     rendered = render(STAGE, language, context)
     message = OutgoingEmail(
-        subject=rendered.subject, sender=formataddr((office.sender_name or office.name, office.sender_email)),
-        recipient=request.email, text=rendered.text, html=rendered.html, reply_to=office.reply_to,
+        subject=rendered.subject,
+        sender=formataddr((office.sender_name or office.name, office.sender_email)),
+        recipient=request.email,
+        text=rendered.text,
+        html=rendered.html,
+        reply_to=office.reply_to,
         message_id=f"<visitor-action.{request.id}@{office.sender_domain}>",  # the same if a killed worker's email is sent again
         signer=signer_for(office),
     )
-    return send_and_mark(office.code, message, lambda: visitor_emailed(request_id, utcnow()),
-                         f"visitor action {request_id}")
+    return send_and_mark(
+        office.code, message, lambda: visitor_emailed(request_id, utcnow()), f"visitor action {request_id}"
+    )

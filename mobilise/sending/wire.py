@@ -10,8 +10,9 @@ The bytes are ASCII but for an address with non-ASCII characters in From, To or 
 written in UTF-8 (RFC 6532), and such a message goes only with SMTPUTF8 (see `relays`). A domain alone
 that is not ASCII needs none of that: `idna_address` writes it as the DNS does.
 """
+
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import quoprimime
 from email.message import EmailMessage
 from email.policy import EmailPolicy
@@ -72,7 +73,7 @@ def _qp_value(value: str) -> str:
     # Most values are URLs and names in plain ASCII: encoding leaves them as they are, only cut to length.
     if value.isascii() and value.isprintable() and "=" not in value and value.strip() == value:
         width = _MAX_LINE - 1
-        return _SOFT_BREAK.join(value[i:i + width] for i in range(0, len(value), width))
+        return _SOFT_BREAK.join(value[i : i + width] for i in range(0, len(value), width))
     return encode_part(value)
 
 
@@ -117,7 +118,9 @@ def _header(name: str, value: str) -> str:
 def _folded(name: str, value: str) -> str:
     """Folded and, where not ASCII, RFC 2047-encoded by the email package (once per distinct subject, sender…);
     in UTF-8 for an address that is not ASCII. A line break in `value` raises ValueError: no header is injected."""
-    international = name.lower() in ADDRESS_HEADERS and not all(address.isascii() for _, address in getaddresses([value]))
+    international = name.lower() in ADDRESS_HEADERS and not all(
+        address.isascii() for _, address in getaddresses([value])
+    )
     message = EmailMessage(policy=UTF8_POLICY if international else POLICY)
     message[name] = value
     return message.as_string().split("\r\n\r\n", 1)[0] + "\r\n"
@@ -135,7 +138,7 @@ def idna_address(address: str) -> str:
 
 @lru_cache(maxsize=4)
 def _date_at(second: datetime) -> str:
-    return format_datetime(second.replace(tzinfo=timezone.utc))
+    return format_datetime(second.replace(tzinfo=UTC))
 
 
 def date_now() -> str:

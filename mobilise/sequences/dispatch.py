@@ -2,6 +2,7 @@
 
 What is due later is found by the tick (`sending.tick`), which also re-makes any job that is lost.
 """
+
 from ..cases.models import Case
 from ..clock import utcnow
 from ..extensions import db

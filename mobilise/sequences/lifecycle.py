@@ -3,6 +3,7 @@
 Each change writes its mailings as rows first; what is due now is then queued like any
 other due mailing, so a lost job is re-made by the tick.
 """
+
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -13,8 +14,8 @@ from ..cases.models import Case
 from ..clock import utcnow
 from ..errors import Conflict, Invalid
 from ..extensions import db
-from . import mailing_state
 from ..validation import LONG_TEXT, Language, LongText, Strict, parse
+from . import mailing_state
 from .models import Drive, Mailing
 from .service import plan_reminders
 
@@ -65,9 +66,15 @@ def apply_change(case: Case, data: dict, *, now: datetime | None = None) -> list
     if case.status != "live":
         raise Conflict(f"case {case.id} is {case.status}: only a live case takes updates")
     if change.translations.keys() & {case.language}:
-        raise Invalid("invalid input", [{"field": f"translations.{case.language}", "error": "is the case's own language: write it in body"}])
+        raise Invalid(
+            "invalid input",
+            [{"field": f"translations.{case.language}", "error": "is the case's own language: write it in body"}],
+        )
     if change.translations and not change.body:
-        raise Invalid("invalid input", [{"field": "body", "error": "is needed in the case's own language when translations are given"}])
+        raise Invalid(
+            "invalid input",
+            [{"field": "body", "error": "is needed in the case's own language when translations are given"}],
+        )
     if isinstance(change, UpdateIn):
         made = post_update(case, change.words(), now)
     elif isinstance(change, ExtensionIn):
@@ -101,7 +108,9 @@ def post_update(case: Case, words: dict, now: datetime) -> list[Mailing]:
 def extend_deadline(case: Case, deadline: date, words: dict, now: datetime) -> list[Mailing]:
     """More time to act: drives that follow the case move with it, re-plan their reminders, and tell those who have not acted."""
     if deadline <= case.deadline:
-        raise Invalid("invalid input", [{"field": "deadline", "error": f"must be after the current deadline, {case.deadline}"}])
+        raise Invalid(
+            "invalid input", [{"field": "deadline", "error": f"must be after the current deadline, {case.deadline}"}]
+        )
     case.deadline = deadline
     made = []
     for drive in _drives(case):
@@ -113,8 +122,11 @@ def extend_deadline(case: Case, deadline: date, words: dict, now: datetime) -> l
                 mailing_state.cancel(mailing.id, "the deadline was extended", now, commit=False)
         made += plan_reminders(drive, now=now)
         made.append(_new_mailing(drive, "extension", "not_acted", now, words))
-    record("case.deadline_extended", subject=f"case {case.id}",
-           details={"reference": case.reference, "deadline": deadline.isoformat(), "mailings": len(made)})
+    record(
+        "case.deadline_extended",
+        subject=f"case {case.id}",
+        details={"reference": case.reference, "deadline": deadline.isoformat(), "mailings": len(made)},
+    )
     db.session.commit()
     return made
 

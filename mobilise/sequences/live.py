@@ -1,4 +1,5 @@
 """The cases a visitor can still act on: live, with a drive whose deadline has not passed in its office's timezone."""
+
 from datetime import timedelta
 
 from ..cases.models import Case
@@ -13,7 +14,9 @@ def live_drives(office: Office | None = None, *, limit: int = 5, prefer_language
     (the drive of an office writing in `prefer_language` when the case has several), for links to public case pages."""
     # A day's margin in SQL, the exact end of the last day in each office's timezone below.
     query = (
-        db.select(Drive).join(Case, Case.id == Drive.case_id).join(Office, Office.id == Drive.office_id)
+        db.select(Drive)
+        .join(Case, Case.id == Drive.case_id)
+        .join(Office, Office.id == Drive.office_id)
         .where(Case.status == "live", Drive.deadline >= (utcnow() - timedelta(days=1)).date())
         .order_by(Case.created_at.desc(), Case.id.desc(), Drive.id)
     )
@@ -24,8 +27,12 @@ def live_drives(office: Office | None = None, *, limit: int = 5, prefer_language
         if not is_open(drive.deadline, drive.office.timezone):
             continue
         kept = chosen.get(drive.case_id)
-        if kept is None and len(chosen) < limit:
-            chosen[drive.case_id] = drive
-        elif kept is not None and prefer_language and drive.office.language == prefer_language != kept.office.language:
+        if (
+            kept is None
+            and len(chosen) < limit
+            or kept is not None
+            and prefer_language
+            and drive.office.language == prefer_language != kept.office.language
+        ):
             chosen[drive.case_id] = drive
     return list(chosen.values())

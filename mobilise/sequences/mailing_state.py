@@ -11,6 +11,7 @@
 Each transition is one conditional UPDATE that reports whether it happened: of two processes racing
 for the same change, exactly one sees True and acts on it (enqueues the audience, logs the cancel).
 """
+
 import enum
 import logging
 from datetime import datetime
@@ -62,8 +63,11 @@ def queue_now(mailing_id: int, now: datetime) -> bool:
 
 def pause(mailing_id: int, reason: str, until: datetime | None) -> bool:
     """sending → paused, until `until` (the tick resumes it then) or, with None, until staff resume it."""
-    paused = _move(mailing_id, [MailingStatus.SENDING],
-                   {"status": MailingStatus.PAUSED, "pause_reason": reason, "paused_until": until})
+    paused = _move(
+        mailing_id,
+        [MailingStatus.SENDING],
+        {"status": MailingStatus.PAUSED, "pause_reason": reason, "paused_until": until},
+    )
     if paused:
         # The reason can quote a relay's reply, which may name an address: staff read it on the mailing.
         log.warning("mailing %s paused until %s", mailing_id, until or "staff resume it")
@@ -73,9 +77,12 @@ def pause(mailing_id: int, reason: str, until: datetime | None) -> bool:
 def guard_pause(mailing_id: int, reason: str, baseline: dict) -> bool:
     """sending → paused until staff resume it, because what providers report passed a guard rail; `baseline` is
     what the rails had counted, so that after a resume only what follows counts. Left for the caller to commit."""
-    paused = _move(mailing_id, [MailingStatus.SENDING],
-                   {"status": MailingStatus.PAUSED, "pause_reason": reason, "paused_until": None,
-                    "guard_baseline": baseline}, commit=False)
+    paused = _move(
+        mailing_id,
+        [MailingStatus.SENDING],
+        {"status": MailingStatus.PAUSED, "pause_reason": reason, "paused_until": None, "guard_baseline": baseline},
+        commit=False,
+    )
     if paused:
         log.warning("mailing %s paused by its guard rails until staff resume it", mailing_id)
     return paused
@@ -109,14 +116,23 @@ def finish(mailing_id: int, now: datetime, nothing_left) -> bool:
     """sending → sent, once its audience is taken and `nothing_left` (a SQL condition: no delivery still to go)."""
     from .models import Mailing
 
-    return _move(mailing_id, [MailingStatus.SENDING], {"status": MailingStatus.SENT, "finished_at": now},
-                 Mailing.audience_taken_at.is_not(None), nothing_left)
+    return _move(
+        mailing_id,
+        [MailingStatus.SENDING],
+        {"status": MailingStatus.SENT, "finished_at": now},
+        Mailing.audience_taken_at.is_not(None),
+        nothing_left,
+    )
 
 
 def cancel(mailing_id: int, reason: str, now: datetime, *, commit: bool = True) -> bool:
     """planned, sending or paused → cancelled: nothing more of it goes out (`sending` skips what is left)."""
-    cancelled = _move(mailing_id, WAITING, {"status": MailingStatus.CANCELLED, "finished_at": now,
-                                            "pause_reason": None, "paused_until": None}, commit=commit)
+    cancelled = _move(
+        mailing_id,
+        WAITING,
+        {"status": MailingStatus.CANCELLED, "finished_at": now, "pause_reason": None, "paused_until": None},
+        commit=commit,
+    )
     if cancelled:
         log.info("mailing %s cancelled: %s", mailing_id, reason)
     return cancelled
@@ -128,21 +144,28 @@ def record_failure(mailing_id: int, error: str, limit: int) -> bool:
     from .models import Mailing
 
     db.session.execute(
-        db.update(Mailing).where(Mailing.id == mailing_id)
-        .values(failures=Mailing.failures + 1, last_error=error).execution_options(synchronize_session=False)
+        db.update(Mailing)
+        .where(Mailing.id == mailing_id)
+        .values(failures=Mailing.failures + 1, last_error=error)
+        .execution_options(synchronize_session=False)
     )
     db.session.commit()
     reason = f"sending failed {limit} times in a row (the last: {error}); resume the mailing once the cause is fixed"
-    return _move(mailing_id, [MailingStatus.SENDING],
-                 {"status": MailingStatus.PAUSED, "pause_reason": reason, "paused_until": None},
-                 Mailing.failures >= limit)
+    return _move(
+        mailing_id,
+        [MailingStatus.SENDING],
+        {"status": MailingStatus.PAUSED, "pause_reason": reason, "paused_until": None},
+        Mailing.failures >= limit,
+    )
 
 
 def clear_failures(mailing_id: int) -> None:
     from .models import Mailing
 
     db.session.execute(
-        db.update(Mailing).where(Mailing.id == mailing_id, Mailing.failures > 0)
-        .values(failures=0).execution_options(synchronize_session=False)
+        db.update(Mailing)
+        .where(Mailing.id == mailing_id, Mailing.failures > 0)
+        .values(failures=0)
+        .execution_options(synchronize_session=False)
     )
     db.session.commit()

@@ -30,9 +30,7 @@ class Drive(db.Model):
 
     case = relationship("Case")
     office = relationship("Office")
-    mailings: Mapped[list["Mailing"]] = relationship(
-        back_populates="drive", order_by="Mailing.send_at, Mailing.id"
-    )
+    mailings: Mapped[list["Mailing"]] = relationship(back_populates="drive", order_by="Mailing.send_at, Mailing.id")
 
 
 class Mailing(db.Model):
@@ -92,5 +90,7 @@ class Mailing(db.Model):
             "send_at": iso(self.send_at),
             # The contract's four statuses: a paused mailing is still sending, and says why it waits.
             "status": MailingStatus.SENDING.value if self.status == MailingStatus.PAUSED else self.status,
-            "paused": {"reason": self.pause_reason, "until": iso(self.paused_until)} if self.status == MailingStatus.PAUSED else None,
+            "paused": {"reason": self.pause_reason, "until": iso(self.paused_until)}
+            if self.status == MailingStatus.PAUSED
+            else None,
         }

@@ -1,4 +1,5 @@
 """A case's life as planned mailings: launch now, reminders before the deadline, and the tick that sends what is due."""
+
 from datetime import date, datetime, timedelta
 
 from pydantic import Field
@@ -51,9 +52,18 @@ def launch(case: Case, office: Office, data: dict, *, now: datetime | None = Non
     db.session.add(Mailing(drive=drive, stage="launch", audience="all", send_at=max(send_at, now)))
     plan_reminders(drive, now=now)
     db.session.flush()  # the drive's id, for its audit entry
-    record("drive.launched", subject=f"drive {drive.id}", office=office,
-           details={"case": case.id, "reference": case.reference, "deadline": deadline.isoformat(),
-                    "tags": drive.tags, "languages": drive.languages})
+    record(
+        "drive.launched",
+        subject=f"drive {drive.id}",
+        office=office,
+        details={
+            "case": case.id,
+            "reference": case.reference,
+            "deadline": deadline.isoformat(),
+            "tags": drive.tags,
+            "languages": drive.languages,
+        },
+    )
     db.session.commit()
     return drive
 
@@ -85,12 +95,7 @@ def drive_to_dict(drive: Drive, audience: dict | None = None) -> dict:
 
 
 def schedule(case: Case, office: Office | None) -> list[dict]:
-    query = (
-        db.select(Mailing)
-        .join(Drive)
-        .where(Drive.case_id == case.id)
-        .order_by(Mailing.send_at, Mailing.id)
-    )
+    query = db.select(Mailing).join(Drive).where(Drive.case_id == case.id).order_by(Mailing.send_at, Mailing.id)
     if office is not None:
         query = query.where(Drive.office_id == office.id)
     return [m.to_dict() for m in db.session.scalars(query)]
@@ -152,7 +157,11 @@ def reading_audience(case: Case, office: Office, *, tags=(), languages=()) -> di
         reads[read] = reads.get(read, 0) + count
         if read != own:
             falls_back[own] = falls_back.get(own, 0) + count
-    return {"total": sum(reads.values()), "languages": dict(sorted(reads.items())), "fallback": dict(sorted(falls_back.items()))}
+    return {
+        "total": sum(reads.values()),
+        "languages": dict(sorted(reads.items())),
+        "fallback": dict(sorted(falls_back.items())),
+    }
 
 
 def audience_of(drive: Drive, audience: str):
@@ -170,11 +179,7 @@ def audience_of(drive: Drive, audience: str):
         if drive.office.language in drive.languages:  # no language of their own: they read the office's
             reads = reads | Supporter.language.is_(None)
         query = query.where(reads)
-    acted = (
-        db.select(Action.id)
-        .where(Action.supporter_id == Supporter.id, Action.case_id == case_id)
-        .exists()
-    )
+    acted = db.select(Action.id).where(Action.supporter_id == Supporter.id, Action.case_id == case_id).exists()
     if audience == "not_acted":
         query = query.where(~acted)
     elif audience == "acted":

@@ -1,4 +1,5 @@
 """Consent you can prove: every change to whether a supporter may be emailed, kept as a history."""
+
 from datetime import datetime
 
 from ..clock import utcnow
@@ -9,8 +10,11 @@ from .models import ConsentChange, Supporter
 # The status each change leaves the supporter in. A request moves none: anyone may send one, so until it is
 # confirmed the person stays as they were (a new supporter starts as `pending`).
 STATUS_AFTER = {
-    "given": "subscribed", "confirmed": "subscribed",
-    "withdrawn": "unsubscribed", "bounced": "bounced", "complained": "complained",
+    "given": "subscribed",
+    "confirmed": "subscribed",
+    "withdrawn": "unsubscribed",
+    "bounced": "bounced",
+    "complained": "complained",
 }
 
 
@@ -31,6 +35,8 @@ def record_change(
 
 def history(supporter: Supporter) -> list[dict]:
     rows = db.session.scalars(
-        db.select(ConsentChange).where(ConsentChange.supporter_id == supporter.id).order_by(ConsentChange.at, ConsentChange.id)
+        db.select(ConsentChange)
+        .where(ConsentChange.supporter_id == supporter.id)
+        .order_by(ConsentChange.at, ConsentChange.id)
     )
     return [row.to_dict() for row in rows]

@@ -4,11 +4,12 @@ that no column could hold, told apart before any of them reaches the database.
 Whatever the file holds, reading it takes memory bounded by ROW_LIMIT: a row is never longer than that
 before it is rejected, and a rejected row's rest of line is skipped in pieces, never held whole.
 """
+
 import codecs
 import csv
 import io
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Iterator
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -96,7 +97,9 @@ def _rows_of(text) -> Iterator[tuple[int, dict, str | None, int]]:
     try:
         header = [name.strip().lower().lstrip("\ufeff") for name in next(reader, [])]
     except (_RowTooLong, csv.Error):
-        raise Refused(f"the header row is longer than {ROW_LIMIT:,} characters: is this a list of supporters?") from None
+        raise Refused(
+            f"the header row is longer than {ROW_LIMIT:,} characters: is this a list of supporters?"
+        ) from None
     if "email" not in header:
         raise Refused("the header row has no 'email' column")
     wanted = [(i, name) for i, name in enumerate(header) if name in COLUMNS]

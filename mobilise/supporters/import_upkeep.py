@@ -1,5 +1,6 @@
 """What the tick does for imports: none is left unfinished by a lost job or a dead worker, and no upload
 or report of rejected rows (personal data) is kept past IMPORT_RETENTION_DAYS."""
+
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,9 +43,15 @@ def look_after_imports(at: datetime | None = None) -> dict:
 
 
 def _fail_dead(import_id: int, at: datetime) -> bool:
-    gone = db.update(Import).where(Import.id == import_id, Import.status == "running").values(
-        status="failed", finished_at=at, path=None,
-        failure="its worker stopped half-way (killed, or out of memory); the rows counted here are in" + AGAIN,
+    gone = (
+        db.update(Import)
+        .where(Import.id == import_id, Import.status == "running")
+        .values(
+            status="failed",
+            finished_at=at,
+            path=None,
+            failure="its worker stopped half-way (killed, or out of memory); the rows counted here are in" + AGAIN,
+        )
     )
     path = db.session.scalar(db.select(Import.path).where(Import.id == import_id))
     done = db.session.execute(gone).rowcount == 1
@@ -60,8 +67,11 @@ def purge_old_files(at: datetime) -> int:
     folder = imports_folder()
     if not folder.is_dir():
         return 0
-    cutoff = time.time() - (utcnow() - at).total_seconds() - timedelta(
-        days=current_app.config["IMPORT_RETENTION_DAYS"]).total_seconds()
+    cutoff = (
+        time.time()
+        - (utcnow() - at).total_seconds()
+        - timedelta(days=current_app.config["IMPORT_RETENTION_DAYS"]).total_seconds()
+    )
     deleted = 0
     for path in folder.iterdir():
         try:

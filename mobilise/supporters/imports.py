@@ -4,14 +4,15 @@ An import always ends, `done` or `failed` with its reason: whatever the file hol
 whatever stops its worker (an error is caught here; a killed worker is found by the tick). Its upload and
 its report of rejected rows are deleted IMPORT_RETENTION_DAYS after they were written.
 """
+
 import csv
 import logging
 import queue
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from flask import current_app
 
@@ -68,8 +69,13 @@ class _Report:
 
 
 def import_file(
-    office: Office, raw, total_bytes: int, progress: Callable[[int, dict], None] | None = None, *,
-    name: str = "a file", report: Path | None = None,
+    office: Office,
+    raw,
+    total_bytes: int,
+    progress: Callable[[int, dict], None] | None = None,
+    *,
+    name: str = "a file",
+    report: Path | None = None,
 ) -> dict:
     """Import the CSV in the binary file `raw` (called `name`) into `office`; returns the counts, the first
     KEPT_ERRORS rejected rows (`errors`) and the path of the `report` holding all of them (None if none).
@@ -198,7 +204,9 @@ class _BatchWriters:
                     written += 1
                     if analyses and written & (written - 1) == 0:  # the list has doubled since it was last analysed
                         refresh_statistics()
-                    self.done.put({**write_supporters(self.office_id, prepared, source=self.source), "position": position})
+                    self.done.put(
+                        {**write_supporters(self.office_id, prepared, source=self.source), "position": position}
+                    )
                 except Exception as error:  # noqa: BLE001 - handed to the importing thread, which raises it
                     db.session.rollback()
                     self.done.put(error)
@@ -230,8 +238,12 @@ def queue_import(office: Office, upload, filename: str) -> Import:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.csv"
     upload.save(path)
-    job = Import(office_id=office.id, filename=filename.replace("\x00", "")[:300] or "upload.csv", path=str(path),
-                 total_bytes=path.stat().st_size)
+    job = Import(
+        office_id=office.id,
+        filename=filename.replace("\x00", "")[:300] or "upload.csv",
+        path=str(path),
+        total_bytes=path.stat().st_size,
+    )
     db.session.add(job)
     db.session.flush()
     record("import.started", subject=f"import {job.id}", office=office, details={"bytes": job.total_bytes})
@@ -250,8 +262,11 @@ def import_at_once(office: Office, raw, total_bytes: int, progress=None, *, name
         record("supporters.imported", office=office, details={"refused": True})
         db.session.commit()
         raise
-    record("supporters.imported", office=office,
-           details={"created": result["created"], "updated": result["updated"], "rejected": result["rejected"]})
+    record(
+        "supporters.imported",
+        office=office,
+        details={"created": result["created"], "updated": result["updated"], "rejected": result["rejected"]},
+    )
     db.session.commit()
     return result
 
@@ -299,7 +314,6 @@ def run_import(import_id: int) -> dict:
     job.path = None
     db.session.commit()
     return job.to_dict()
-
 
 
 def get_import(import_id: int, office_ids: set[int] | None) -> Import:

@@ -44,9 +44,7 @@ class Supporter(db.Model):
     search_text: Mapped[str | None] = mapped_column(Text)
 
     office = relationship("Office")
-    tag_rows: Mapped[list["SupporterTag"]] = relationship(
-        cascade="all, delete-orphan", order_by="SupporterTag.tag"
-    )
+    tag_rows: Mapped[list["SupporterTag"]] = relationship(cascade="all, delete-orphan", order_by="SupporterTag.tag")
 
     @property
     def tags(self) -> list[str]:
@@ -101,9 +99,14 @@ class ConsentChange(db.Model):
 
     __tablename__ = "consent_changes"
     # The sign-up requests whose confirmation email is not done yet, which the tick reads each minute.
-    __table_args__ = (Index("ix_consent_changes_unemailed", "at",
-                            postgresql_where=text("change = 'requested' AND emailed_at IS NULL"),
-                            sqlite_where=text("change = 'requested' AND emailed_at IS NULL")),)
+    __table_args__ = (
+        Index(
+            "ix_consent_changes_unemailed",
+            "at",
+            postgresql_where=text("change = 'requested' AND emailed_at IS NULL"),
+            sqlite_where=text("change = 'requested' AND emailed_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id", ondelete="CASCADE"), index=True)
@@ -139,8 +142,13 @@ class Bounce(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def to_dict(self) -> dict:
-        return {"type": self.kind, "detail": self.detail, "delivery": self.delivery_id, "source": self.source,
-                "at": iso(self.created_at)}
+        return {
+            "type": self.kind,
+            "detail": self.detail,
+            "delivery": self.delivery_id,
+            "source": self.source,
+            "at": iso(self.created_at),
+        }
 
 
 class SupporterTag(db.Model):
@@ -148,9 +156,7 @@ class SupporterTag(db.Model):
 
     __tablename__ = "supporter_tags"
 
-    supporter_id: Mapped[int] = mapped_column(
-        ForeignKey("supporters.id", ondelete="CASCADE"), primary_key=True
-    )
+    supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id", ondelete="CASCADE"), primary_key=True)
     # Tag filters are per supporter (EXISTS … supporter_id = …), which the primary key serves; a second
     # index would only slow a million-row import.
     tag: Mapped[str] = mapped_column(String(100), primary_key=True)
@@ -182,7 +188,9 @@ class Import(db.Model):
             "id": self.id,
             "status": self.status,
             "filename": self.filename,
-            "progress": round(self.done_bytes / self.total_bytes, 3) if self.total_bytes else (1.0 if self.status == "done" else 0.0),
+            "progress": round(self.done_bytes / self.total_bytes, 3)
+            if self.total_bytes
+            else (1.0 if self.status == "done" else 0.0),
             "created": self.created,
             "updated": self.updated,
             "rejected": self.rejected,
@@ -205,11 +213,19 @@ class VisitorAction(db.Model):
         UniqueConstraint("case_id", "office_id", "counted_digest"),
         Index("ix_visitor_actions_digest_requested", "email_digest", "requested_at"),
         # The requests whose email is not done yet, which the tick reads each minute.
-        Index("ix_visitor_actions_unemailed", "requested_at",
-              postgresql_where=text("emailed_at IS NULL"), sqlite_where=text("emailed_at IS NULL")),
+        Index(
+            "ix_visitor_actions_unemailed",
+            "requested_at",
+            postgresql_where=text("emailed_at IS NULL"),
+            sqlite_where=text("emailed_at IS NULL"),
+        ),
         # The requests still holding an address, which the tick forgets once they can no longer be confirmed.
-        Index("ix_visitor_actions_addressed", "requested_at",
-              postgresql_where=text("email IS NOT NULL"), sqlite_where=text("email IS NOT NULL")),
+        Index(
+            "ix_visitor_actions_addressed",
+            "requested_at",
+            postgresql_where=text("email IS NOT NULL"),
+            sqlite_where=text("email IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,5 @@
 """Supporter lists: adding and updating people, and finding them again."""
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -92,14 +93,23 @@ def prepare_supporters(rows: list) -> Prepared:
     staged, tags = [], []
     for n, (fields, repeats) in enumerate(latest.values()):
         carried = fields.model_fields_set
-        staged.append({
-            "n": n, "repeats": repeats, "email": fields.email, "first_name": fields.first_name, "last_name": fields.last_name,
-            "language": fields.language, "search_text": search_text_of(fields.first_name, fields.last_name, fields.email),
-            "consent_source": fields.consent_source or None,
-            "consent_at": to_naive_utc(fields.consent_at) if fields.consent_at else None,
-            "set_first_name": "first_name" in carried, "set_last_name": "last_name" in carried,
-            "set_language": "language" in carried, "set_tags": "tags" in carried,
-        })
+        staged.append(
+            {
+                "n": n,
+                "repeats": repeats,
+                "email": fields.email,
+                "first_name": fields.first_name,
+                "last_name": fields.last_name,
+                "language": fields.language,
+                "search_text": search_text_of(fields.first_name, fields.last_name, fields.email),
+                "consent_source": fields.consent_source or None,
+                "consent_at": to_naive_utc(fields.consent_at) if fields.consent_at else None,
+                "set_first_name": "first_name" in carried,
+                "set_last_name": "last_name" in carried,
+                "set_language": "language" in carried,
+                "set_tags": "tags" in carried,
+            }
+        )
         tags += [(n, tag) for tag in fields.tags]
     return Prepared(staged, tags, rejected, valid)
 
@@ -114,8 +124,11 @@ def write_supporters(office_id: int, batch: Prepared, *, source: str, audited: b
     # A row repeating an address earlier in the batch counts as an update of it, as it would in another batch.
     counts = {"created": created, "updated": batch.valid - created, "rejected": batch.rejected}
     if audited:  # counts only: the rows are personal data
-        record("supporters.added", office=office_id,
-               details={"created": created, "updated": counts["updated"], "rejected": len(batch.rejected)})
+        record(
+            "supporters.added",
+            office=office_id,
+            details={"created": created, "updated": counts["updated"], "rejected": len(batch.rejected)},
+        )
     db.session.commit()
     return counts
 
@@ -144,7 +157,9 @@ def list_supporters(office: Office, *, status=None, tag=None, q=None, page=1, pe
     total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
     # Past the end there is nothing to ask for (and an offset past 2**63 is not even a number to PostgreSQL).
     beyond = (page - 1) * per_page >= total
-    items = [] if beyond else db.session.scalars(query.order_by(Supporter.id).offset((page - 1) * per_page).limit(per_page))
+    items = (
+        [] if beyond else db.session.scalars(query.order_by(Supporter.id).offset((page - 1) * per_page).limit(per_page))
+    )
     return {
         "items": [s.to_dict() for s in items],
         "page": page,

@@ -10,6 +10,7 @@ Anyone can fill in the form with anyone's address, so a request changes nothing 
 name and language it asks for wait with the request (`ConsentChange.profile`) and are applied only when
 the link is followed, and an address is sent at most one confirmation an hour, whoever asks from wherever.
 """
+
 import logging
 import unicodedata
 from datetime import datetime, timedelta
@@ -71,7 +72,9 @@ def _problems(error: ValidationError) -> list[dict]:
 def read_signup(form: dict) -> SignupIn:
     """The form's fields, checked, or Invalid naming each wrong one."""
     try:
-        return SignupIn.model_validate({k: v.strip() for k, v in form.items() if k in SignupIn.model_fields and v.strip()})
+        return SignupIn.model_validate(
+            {k: v.strip() for k, v in form.items() if k in SignupIn.model_fields and v.strip()}
+        )
     except ValidationError as error:
         raise Invalid("invalid input", _problems(error)) from None
 
@@ -119,15 +122,20 @@ def confirmation_sent_lately(email: str) -> bool:
     since = utcnow() - CONFIRM_EVERY
     acted = db.session.scalar(
         db.select(VisitorAction.id)
-        .where(VisitorAction.email_digest == address_digest(email), VisitorAction.requested_at >= since).limit(1)
+        .where(VisitorAction.email_digest == address_digest(email), VisitorAction.requested_at >= since)
+        .limit(1)
     )
     if acted is not None:
         return True
     asked = db.session.scalar(
         db.select(ConsentChange.id)
         .join(Supporter, Supporter.id == ConsentChange.supporter_id)
-        .where(Supporter.office_id.in_(db.select(Office.id)), Supporter.email == email,
-               ConsentChange.change == "requested", ConsentChange.at >= since)
+        .where(
+            Supporter.office_id.in_(db.select(Office.id)),
+            Supporter.email == email,
+            ConsentChange.change == "requested",
+            ConsentChange.at >= since,
+        )
         .limit(1)
     )
     return asked is not None
@@ -139,10 +147,13 @@ def enqueue_confirmation(request_id: int) -> None:
 
 def unconfirmed_requests(since: datetime) -> list[int]:
     """Sign-up requests since `since` whose confirmation email is not done yet (the tick hands them out again)."""
-    return list(db.session.scalars(
-        db.select(ConsentChange.id).where(ConsentChange.change == "requested", ConsentChange.emailed_at.is_(None),
-                                          ConsentChange.at >= since)
-    ))
+    return list(
+        db.session.scalars(
+            db.select(ConsentChange.id).where(
+                ConsentChange.change == "requested", ConsentChange.emailed_at.is_(None), ConsentChange.at >= since
+            )
+        )
+    )
 
 
 def confirmation_emailed(request_id: int, at: datetime) -> None:
@@ -161,8 +172,10 @@ def awaiting_confirmation(request_id: int) -> tuple[Supporter, Office, str | Non
 
 def _latest(supporter: Supporter) -> ConsentChange:
     return db.session.scalar(
-        db.select(ConsentChange).where(ConsentChange.supporter_id == supporter.id)
-        .order_by(ConsentChange.at.desc(), ConsentChange.id.desc()).limit(1)
+        db.select(ConsentChange)
+        .where(ConsentChange.supporter_id == supporter.id)
+        .order_by(ConsentChange.at.desc(), ConsentChange.id.desc())
+        .limit(1)
     )
 
 
@@ -183,8 +196,13 @@ def confirmation(token: str) -> dict | None:
     else:
         state = "expired"
     language = (request.profile or {}).get("language") or supporter.language
-    return {"state": state, "supporter": supporter, "office": db.session.get(Office, supporter.office_id),
-            "request": request, "language": language}
+    return {
+        "state": state,
+        "supporter": supporter,
+        "office": db.session.get(Office, supporter.office_id),
+        "request": request,
+        "language": language,
+    }
 
 
 def confirm(token: str, address: str | None) -> dict | None:

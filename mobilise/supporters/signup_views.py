@@ -1,5 +1,6 @@
 """The public sign-up form and the confirmation page: no login, no CSRF token (the form lives on
 offices' own sites too), throttled per address instead, with a honeypot field."""
+
 from flask import Blueprint, abort, g, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 
@@ -34,8 +35,13 @@ def _wording(problem: dict) -> str:
 def _page(office, status=200, problems=(), **context):
     use_language(ui_language(request.accept_languages.best_match(UI_LANGUAGES), office.language), office.code)
     context.setdefault("errors", {p["field"]: _wording(p) for p in problems})
-    return render_template("pages/signup.html", office=office, honeypot=signup.HONEYPOT, page_language=g.page_language,
-                           **context), status, NO_STORE
+    return (
+        render_template(
+            "pages/signup.html", office=office, honeypot=signup.HONEYPOT, page_language=g.page_language, **context
+        ),
+        status,
+        NO_STORE,
+    )
 
 
 @signups.get("/subscribe/<code>")
@@ -59,9 +65,12 @@ def _confirm_page(context):
     if context["state"] == "expired":
         office = context["office"]
         raise LinkGone(
-            lazy_gettext("This link has expired, or a newer email replaced it. Sign up again and use the link in the "
-                         "newest email."),
-            office=office, language=context["language"],
+            lazy_gettext(
+                "This link has expired, or a newer email replaced it. Sign up again and use the link in the "
+                "newest email."
+            ),
+            office=office,
+            language=context["language"],
             again=(url_for("signup.form", code=office.code), lazy_gettext("Sign up again")),
         )
     use_language(ui_language(context["language"], context["office"].language), context["office"].code)

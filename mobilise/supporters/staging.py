@@ -5,6 +5,7 @@ statements then do for all its rows what a loop would do row by row: find who is
 update them, add the others, record consent, replace tags. Each batch is one transaction: an import
 killed half-way leaves whole batches, and running it again updates rather than duplicates.
 """
+
 from datetime import datetime
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text
@@ -16,7 +17,8 @@ from .models import ConsentChange, Supporter, SupporterTag, search_text_of
 # Not in the app's metadata: temporary tables live for one connection and have no migration.
 _metadata = MetaData()
 staged = Table(
-    "supporter_staging", _metadata,
+    "supporter_staging",
+    _metadata,
     Column("n", Integer),  # position in the batch: new supporters get ids in the file's order
     Column("email", String(320)),
     Column("first_name", String(200)),
@@ -41,7 +43,8 @@ staged = Table(
     postgresql_on_commit="DELETE ROWS",
 )
 staged_tags = Table(
-    "supporter_staging_tags", _metadata,
+    "supporter_staging_tags",
+    _metadata,
     Column("n", Integer),
     Column("tag", String(100)),
     prefixes=["TEMPORARY"],
@@ -73,7 +76,9 @@ def write_batch(office_id: int, rows: list[dict], tags: list[tuple[int, str]], s
     # who unsubscribed, bounced or complained.
     consented = db.and_(staged.c.consent_source.is_not(None), staged.c.status == "subscribed")
     db.session.execute(
-        s.update().where(s.c.id == staged.c.supporter_id).values(
+        s.update()
+        .where(s.c.id == staged.c.supporter_id)
+        .values(
             first_name=db.case((staged.c.set_first_name, staged.c.first_name), else_=s.c.first_name),
             last_name=db.case((staged.c.set_last_name, staged.c.last_name), else_=s.c.last_name),
             language=db.case((staged.c.set_language, staged.c.language), else_=s.c.language),
@@ -86,13 +91,17 @@ def write_batch(office_id: int, rows: list[dict], tags: list[tuple[int, str]], s
     created = _add_new(office_id, now)
 
     # New supporters' consent was given by the staff who added them (the row's source, else `source`).
-    given = db.select(
-        staged.c.supporter_id, db.literal("given"), db.func.coalesce(staged.c.consent_source, source[:200]),
-        staged.c.consent_at,
-    ).where(db.or_(staged.c.is_new, consented)).order_by(staged.c.n)
-    db.session.execute(
-        ConsentChange.__table__.insert().from_select(["supporter_id", "change", "source", "at"], given)
+    given = (
+        db.select(
+            staged.c.supporter_id,
+            db.literal("given"),
+            db.func.coalesce(staged.c.consent_source, source[:200]),
+            staged.c.consent_at,
+        )
+        .where(db.or_(staged.c.is_new, consented))
+        .order_by(staged.c.n)
     )
+    db.session.execute(ConsentChange.__table__.insert().from_select(["supporter_id", "change", "source", "at"], given))
 
     retagged = db.select(staged.c.supporter_id).where(staged.c.set_tags, db.not_(staged.c.is_new))
     db.session.execute(tag_table.delete().where(tag_table.c.supporter_id.in_(retagged)))
@@ -120,8 +129,10 @@ def _complete_search_text() -> None:
     if partial:
         db.session.execute(
             s.update().where(s.c.id == db.bindparam("supporter_id")).values(search_text=db.bindparam("text")),
-            [{"supporter_id": row.id, "text": search_text_of(row.first_name, row.last_name, row.email)}
-             for row in partial],
+            [
+                {"supporter_id": row.id, "text": search_text_of(row.first_name, row.last_name, row.email)}
+                for row in partial
+            ],
         )
 
 
@@ -130,25 +141,56 @@ def _add_new(office_id: int, now: datetime) -> int:
     s = Supporter.__table__
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     if postgresql:  # ids from the sequence first, so no lookup is needed afterwards
-        created = db.session.execute(db.text(
-            "UPDATE supporter_staging SET supporter_id = nextval(pg_get_serial_sequence('supporters', 'id')),"
-            " is_new = true WHERE supporter_id IS NULL"
-        )).rowcount
-    new = db.select(
-        staged.c.supporter_id, db.literal(office_id), staged.c.email, staged.c.first_name, staged.c.last_name,
-        staged.c.language, staged.c.search_text, db.literal("subscribed"), staged.c.consent_source,
-        db.case((staged.c.consent_source.is_not(None), staged.c.consent_at), else_=db.null()),
-        db.literal(now, DateTime), db.literal(now, DateTime),
-    ).where(staged.c.is_new if postgresql else staged.c.supporter_id.is_(None)).order_by(staged.c.n)
-    db.session.execute(s.insert().from_select(
-        ["id", "office_id", "email", "first_name", "last_name", "language", "search_text", "status", "consent_source",
-         "consent_at", "status_changed_at", "created_at"],
-        new,
-    ))
+        created = db.session.execute(
+            db.text(
+                "UPDATE supporter_staging SET supporter_id = nextval(pg_get_serial_sequence('supporters', 'id')),"
+                " is_new = true WHERE supporter_id IS NULL"
+            )
+        ).rowcount
+    new = (
+        db.select(
+            staged.c.supporter_id,
+            db.literal(office_id),
+            staged.c.email,
+            staged.c.first_name,
+            staged.c.last_name,
+            staged.c.language,
+            staged.c.search_text,
+            db.literal("subscribed"),
+            staged.c.consent_source,
+            db.case((staged.c.consent_source.is_not(None), staged.c.consent_at), else_=db.null()),
+            db.literal(now, DateTime),
+            db.literal(now, DateTime),
+        )
+        .where(staged.c.is_new if postgresql else staged.c.supporter_id.is_(None))
+        .order_by(staged.c.n)
+    )
+    db.session.execute(
+        s.insert().from_select(
+            [
+                "id",
+                "office_id",
+                "email",
+                "first_name",
+                "last_name",
+                "language",
+                "search_text",
+                "status",
+                "consent_source",
+                "consent_at",
+                "status_changed_at",
+                "created_at",
+            ],
+            new,
+        )
+    )
     if not postgresql:  # SQLite gave the ids (its writers take turns, so the lookup finds these rows)
         created = db.session.execute(
-            staged.update().where(staged.c.supporter_id.is_(None)).values(
-                supporter_id=db.select(s.c.id).where(s.c.office_id == office_id, s.c.email == staged.c.email)
+            staged.update()
+            .where(staged.c.supporter_id.is_(None))
+            .values(
+                supporter_id=db.select(s.c.id)
+                .where(s.c.office_id == office_id, s.c.email == staged.c.email)
                 .scalar_subquery(),
                 is_new=True,
             )

@@ -7,6 +7,7 @@ nothing else adds anyone to a list. The answer is the same whatever happened, so
 is on a list, and an address gets at most one confirmation email an hour across sign-ups and visitors'
 actions (signup.confirmation_sent_lately).
 """
+
 import logging
 from datetime import datetime
 
@@ -65,8 +66,13 @@ def ask_to_act(office: Office, case_id: int, form: dict, address: str | None, la
     if fields.join and not _wait_to_join(office, supporter, fields.email, address):
         return False
     request = VisitorAction(
-        case_id=case_id, office_id=office.id, email=fields.email, email_digest=address_digest(fields.email),
-        first_name=fields.first_name if fields.join else "", wants_to_join=fields.join, language=language,
+        case_id=case_id,
+        office_id=office.id,
+        email=fields.email,
+        email_digest=address_digest(fields.email),
+        first_name=fields.first_name if fields.join else "",
+        wants_to_join=fields.join,
+        language=language,
         network=network_of(address),
     )
     db.session.add(request)
@@ -101,10 +107,15 @@ def enqueue_visitor_email(request_id: int) -> None:
 def unemailed_requests(since: datetime) -> list[int]:
     """Requests since `since` whose email is not done yet (the tick hands them out again). One whose address is
     gone (erased while its email waited) has nothing to send: its job would find so every minute for 14 days."""
-    return list(db.session.scalars(
-        db.select(VisitorAction.id).where(VisitorAction.emailed_at.is_(None), VisitorAction.email.is_not(None),
-                                          VisitorAction.requested_at >= since)
-    ))
+    return list(
+        db.session.scalars(
+            db.select(VisitorAction.id).where(
+                VisitorAction.emailed_at.is_(None),
+                VisitorAction.email.is_not(None),
+                VisitorAction.requested_at >= since,
+            )
+        )
+    )
 
 
 def visitor_emailed(request_id: int, at: datetime) -> None:

@@ -1,4 +1,5 @@
 """The public case page, linked from every email, in the office's language with its drive's deadline."""
+
 from babel.dates import format_date
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
@@ -59,7 +60,9 @@ def case_page(slug: str):
         letter=letter,
         own_letter=own_letter,
         compose=compose_for(case, letter),
-        print_url=url_for("cases.printable_letter", slug=case.slug, office=office.code if office else None, lang=language),
+        print_url=url_for(
+            "cases.printable_letter", slug=case.slug, office=office.code if office else None, lang=language
+        ),
         steps=None,  # a visitor has no email of ours to count a step against
         deadline=deadline,
         days_left=days_left(deadline, office.timezone if office else "UTC"),
@@ -84,8 +87,11 @@ def printable_letter(slug: str):
         content=content,
         letter=letter,
         # Dated as the letter's own language writes a date, in the office's country.
-        letter_date=format_date(today_in(office.timezone if office else "UTC"), "long",
-                                locale=locale_for(letter.language, office.code if office else None)),
+        letter_date=format_date(
+            today_in(office.timezone if office else "UTC"),
+            "long",
+            locale=locale_for(letter.language, office.code if office else None),
+        ),
         # A long letter is set smaller so that it still fits on its one page.
         letter_size=next((size for limit, size in LETTER_SIZES if len(letter.text) <= limit), "smaller"),
         page_language=language,

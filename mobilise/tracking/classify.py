@@ -9,6 +9,7 @@ Rules, in order (documented in the README with their limits):
 - Clicks, judged when written: a click within CLICK_TOO_SOON seconds of the email being accepted, or
   two different links of one email clicked within CLICK_BURST seconds, is a link scanner ("click-burst").
 """
+
 import ipaddress
 import re
 from datetime import datetime, timedelta
@@ -46,7 +47,7 @@ def machine_clicks(clicks: list[tuple[int, int | None, datetime]], sent_at: date
     for index, (event_id, link_id, at) in enumerate(ordered):
         if sent_at is not None and at - sent_at < CLICK_TOO_SOON:
             flagged.add(event_id)
-        for other_id, other_link, other_at in ordered[index + 1:]:
+        for other_id, other_link, other_at in ordered[index + 1 :]:
             if other_at - at > CLICK_BURST:
                 break
             if other_link != link_id:

@@ -15,6 +15,7 @@ too: in each REPEAT_WINDOW an email keeps one open row per judgement (a person's
 for each of its links the first and the last click of each judgement. The clicks are thinned once
 judged: the last one stays because a later click of another link is judged against it.
 """
+
 import atexit
 import itertools
 import json
@@ -25,7 +26,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app
 from redis import Redis
@@ -163,7 +164,7 @@ def _row(event, machine_networks) -> dict:
         "machine": machine,
         "reason": reason,
         "network": network,
-        "created_at": datetime.fromtimestamp(at, timezone.utc).replace(tzinfo=None),
+        "created_at": datetime.fromtimestamp(at, UTC).replace(tzinfo=None),
         "event_key": event_key,
     }
 
@@ -175,7 +176,9 @@ def write_events(events: list) -> int:
     keys = [row["event_key"] for row in rows]
     known = set()
     for start in range(0, len(keys), 500):
-        known |= set(db.session.scalars(db.select(Event.event_key).where(Event.event_key.in_(keys[start:start + 500]))))
+        known |= set(
+            db.session.scalars(db.select(Event.event_key).where(Event.event_key.in_(keys[start : start + 500])))
+        )
     fresh = _new_opens([row for row in rows if row["event_key"] not in known])
     if fresh:
         db.session.execute(db.insert(Event), fresh)
@@ -188,7 +191,7 @@ def write_events(events: list) -> int:
 
 
 def _window(at: datetime) -> int:
-    return int(at.replace(tzinfo=timezone.utc).timestamp() // REPEAT_WINDOW)
+    return int(at.replace(tzinfo=UTC).timestamp() // REPEAT_WINDOW)
 
 
 def _new_opens(rows: list[dict]) -> list[dict]:
@@ -196,7 +199,7 @@ def _new_opens(rows: list[dict]) -> list[dict]:
     opens = [row for row in rows if row["kind"] == "open"]
     if not opens:
         return rows
-    start = datetime.fromtimestamp(min(_window(row["created_at"]) for row in opens) * REPEAT_WINDOW, timezone.utc)
+    start = datetime.fromtimestamp(min(_window(row["created_at"]) for row in opens) * REPEAT_WINDOW, UTC)
     seen = set()
     delivery_ids = sorted({row["delivery_id"] for row in opens})
     for first in range(0, len(delivery_ids), 500):
@@ -204,7 +207,8 @@ def _new_opens(rows: list[dict]) -> list[dict]:
             (delivery_id, machine, _window(at))
             for delivery_id, machine, at in db.session.execute(
                 db.select(Event.delivery_id, Event.machine, Event.created_at).where(
-                    Event.kind == "open", Event.delivery_id.in_(delivery_ids[first:first + 500]),
+                    Event.kind == "open",
+                    Event.delivery_id.in_(delivery_ids[first : first + 500]),
                     Event.created_at >= start.replace(tzinfo=None),
                 )
             )
@@ -240,9 +244,7 @@ def _judge_clicks(delivery_ids: set[int], since: datetime | None) -> None:
     for delivery_id, its_clicks in by_delivery.items():
         flagged |= machine_clicks(its_clicks, sent[delivery_id])
     if flagged:
-        db.session.execute(
-            db.update(Event).where(Event.id.in_(flagged)).values(machine=True, reason="click-burst")
-        )
+        db.session.execute(db.update(Event).where(Event.id.in_(flagged)).values(machine=True, reason="click-burst"))
     groups: dict[tuple, list[tuple[datetime, int]]] = {}
     for event_id, delivery_id, link_id, at, machine, _ in clicks:
         if since is not None and _window(at) >= _window(since):
@@ -250,7 +252,7 @@ def _judge_clicks(delivery_ids: set[int], since: datetime | None) -> None:
             groups.setdefault(key, []).append((at, event_id))
     repeats = [event_id for group in groups.values() for _, event_id in sorted(group)[1:-1]]
     for first in range(0, len(repeats), 500):
-        db.session.execute(db.delete(Event).where(Event.id.in_(repeats[first:first + 500])))
+        db.session.execute(db.delete(Event).where(Event.id.in_(repeats[first : first + 500])))
 
 
 def flush_events() -> int:

@@ -3,6 +3,7 @@
 A mark is set by an UPDATE that only matches deliveries where it is still empty, and returns them: only the
 writer that flips a mark has it counted (mobilise/counts), however many write at once or replay the same events.
 """
+
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -89,6 +90,9 @@ def _still_marked(column: str, pairs: set[tuple[int, int]]) -> set[tuple[int, in
         db.session.execute(
             db.select(Mailing.drive_id, Delivery.supporter_id)
             .join(Mailing, Mailing.id == Delivery.mailing_id)
-            .where(tuple_(Mailing.drive_id, Delivery.supporter_id).in_(sorted(pairs)), getattr(Delivery, column).is_not(None))
+            .where(
+                tuple_(Mailing.drive_id, Delivery.supporter_id).in_(sorted(pairs)),
+                getattr(Delivery, column).is_not(None),
+            )
         ).all()
     )

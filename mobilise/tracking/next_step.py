@@ -1,4 +1,5 @@
 """What the thanks page offers once a supporter has acted: how many from the office acted, and the next case."""
+
 from dataclasses import dataclass
 
 from ..cases.models import Action, Case
@@ -33,24 +34,32 @@ def next_case(supporter: Supporter, office: Office, after: Case) -> NextCase | N
     """The live case of the office with the soonest deadline that `supporter` has not acted on, other than `after`."""
     acted = db.select(Action.case_id).where(Action.supporter_id == supporter.id)
     drives = db.session.execute(
-        db.select(Drive, Case).join(Case, Case.id == Drive.case_id)
+        db.select(Drive, Case)
+        .join(Case, Case.id == Drive.case_id)
         .where(Drive.office_id == office.id, Case.status == "live", Case.id != after.id, Case.id.not_in(acted))
-        .order_by(Drive.deadline, Drive.id).limit(LOOK_AHEAD)
+        .order_by(Drive.deadline, Drive.id)
+        .limit(LOOK_AHEAD)
     ).all()
     for drive, case in drives:
         if not is_open(drive.deadline, office.timezone):
             continue
         language = reading_language([supporter.language, office.language, "en"], case.languages(), case.language)
-        return NextCase(case.content(language)["title"], language, days_left(drive.deadline, office.timezone),
-                        _path(supporter, drive, case, language))
+        return NextCase(
+            case.content(language)["title"],
+            language,
+            days_left(drive.deadline, office.timezone),
+            _path(supporter, drive, case, language),
+        )
     return None
 
 
 def _path(supporter: Supporter, drive: Drive, case: Case, language: str) -> str:
     delivery_id = db.session.scalar(
-        db.select(Delivery.id).join(Mailing, Mailing.id == Delivery.mailing_id)
+        db.select(Delivery.id)
+        .join(Mailing, Mailing.id == Delivery.mailing_id)
         .where(Mailing.drive_id == drive.id, Delivery.supporter_id == supporter.id)
-        .order_by(Delivery.id.desc()).limit(1)
+        .order_by(Delivery.id.desc())
+        .limit(1)
     )
     if delivery_id is not None:
         return f"/act/{make_token('act', delivery_id)}"

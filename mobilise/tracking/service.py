@@ -3,23 +3,23 @@
 Every function takes the token from the link and does nothing at all when it is tampered,
 of the wrong purpose, or names a row that does not exist: the caller answers 404.
 """
+
 from sqlalchemy.exc import IntegrityError
 
-from ..clock import days_left, utcnow
-from ..counts.service import add_to_mailing, count_action
-from ..languages import reading_language
-from ..outbound.outbox import emit
-from ..extensions import db
-from ..sending.models import Delivery, MailingLink
-from ..supporters.consent import record_change
-from ..supporters.models import Supporter
-from . import events
-from .marks import mark_events
 from ..cases.letter import compose_for, letters
 from ..cases.models import Action
+from ..clock import days_left, utcnow
+from ..counts.service import add_to_mailing, count_action
+from ..extensions import db
+from ..languages import reading_language
+from ..outbound.outbox import emit
+from ..sending.models import Delivery, MailingLink
+from ..supporters.consent import record_change
+from ..tokens import read_token
+from . import events
+from .marks import mark_events
 from .models import Event
 from .visitors import take_over_visitor_count
-from ..tokens import read_token
 
 
 def _delivery(purpose: str, token: str) -> Delivery | None:
@@ -45,7 +45,8 @@ def record_click(token: str, user_agent: str | None, address: str | None) -> str
     url = db.session.scalar(
         db.select(MailingLink.url).where(
             MailingLink.id == link_id,
-            MailingLink.mailing_id == db.select(Delivery.mailing_id).where(Delivery.id == delivery_id).scalar_subquery(),
+            MailingLink.mailing_id
+            == db.select(Delivery.mailing_id).where(Delivery.id == delivery_id).scalar_subquery(),
         )
     )
     if url is None:
@@ -62,9 +63,7 @@ def action_context(token: str) -> dict | None:
     drive = delivery.mailing.drive
     case = drive.case
     supporter = delivery.supporter
-    action = db.session.scalar(
-        db.select(Action).where(Action.case_id == case.id, Action.supporter_id == supporter.id)
-    )
+    action = db.session.scalar(db.select(Action).where(Action.case_id == case.id, Action.supporter_id == supporter.id))
     language = reading_language([supporter.language, drive.office.language, "en"], case.languages(), case.language)
     letter, own_letter = letters(case, language)
     return {
@@ -104,8 +103,13 @@ def record_action(token: str) -> dict | None:
         earlier = take_over_visitor_count(case_id, office_id, email)
         try:
             with db.session.begin_nested():
-                action = Action(case_id=case_id, office_id=office_id, supporter_id=supporter_id,
-                                delivery_id=delivery_id, created_at=earlier or utcnow())
+                action = Action(
+                    case_id=case_id,
+                    office_id=office_id,
+                    supporter_id=supporter_id,
+                    delivery_id=delivery_id,
+                    created_at=earlier or utcnow(),
+                )
                 db.session.add(action)
                 db.session.flush()  # the unique key decides here, before anything is counted
                 emit(office_id, "action.created", email, case=context["case"].reference, at=action.created_at)
@@ -151,5 +155,3 @@ def unsubscribe_delivery(delivery: Delivery, source: str, address: str | None = 
     if already is None:
         db.session.add(Event(kind="unsubscribe", delivery_id=delivery.id))
         mark_events([("unsubscribe", delivery.id, False)])
-
-

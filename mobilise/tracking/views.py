@@ -1,4 +1,5 @@
 """The links inside emails: public, no login, a token in the path and nothing personal."""
+
 import base64
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
@@ -30,8 +31,10 @@ def click(token: str):
 
 def _page(template: str, token: str, context: dict):
     """A page in the supporter's language: the case's text in it, and our wording when we have it."""
-    use_language(ui_language(context.get("page_language") or context["supporter"].language, context["office"].language),
-                 context["office"].code)
+    use_language(
+        ui_language(context.get("page_language") or context["supporter"].language, context["office"].language),
+        context["office"].code,
+    )
     # The page's lang is the case text's when it shows one (the action page), else our wording's.
     return render_template(template, token=token, **{"page_language": g.page_language, **context}), {**NO_STORE}
 
@@ -46,8 +49,9 @@ def _act_or_thanks(token: str, context: dict):
         return _page("pages/thanks.html", token, context)
     case = context["case"]
     context.update(
-        print_url=url_for("cases.printable_letter", slug=case.slug, office=context["office"].code,
-                          lang=context["page_language"]),
+        print_url=url_for(
+            "cases.printable_letter", slug=case.slug, office=context["office"].code, lang=context["page_language"]
+        ),
         # Where the page's script reports a way to send opened; a high-risk case records nothing.
         steps=None if case.high_risk else url_for("public.action_page", token=token) + "/steps/",
     )

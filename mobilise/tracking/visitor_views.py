@@ -3,6 +3,7 @@
 No login and no CSRF token (the case page may be embedded in an office's site): the form is throttled per
 network address like the sign-up, with the same honeypot. The form's answer is the same whatever happened.
 """
+
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import lazy_gettext
 
@@ -29,9 +30,10 @@ def _case_and_office(slug: str):
         abort(404)
     code = (request.args.get("office") or "").upper()
     office = db.session.scalar(db.select(Office).where(Office.code == code)) if code else None
-    if office is None or db.session.scalar(
-        db.select(Drive.id).where(Drive.case_id == case.id, Drive.office_id == office.id)
-    ) is None:
+    if (
+        office is None
+        or db.session.scalar(db.select(Drive.id).where(Drive.case_id == case.id, Drive.office_id == office.id)) is None
+    ):
         abort(404)
     return case, office
 
@@ -43,16 +45,24 @@ def act(slug: str):
     # The case page's rule: the language the page was read in (`?lang=`), else the office's.
     language = reading_language([request.args.get("lang"), office.language], case.languages(), case.language)
     use_language(language, office.code)
-    page = {"case": case, "office": office, "content": case.content(language), "page_language": language,
-            "honeypot": HONEYPOT}
+    page = {
+        "case": case,
+        "office": office,
+        "content": case.content(language),
+        "page_language": language,
+        "honeypot": HONEYPOT,
+    }
     if case.status != "live":
         return render_template("pages/visitor_request.html", state="closed", **page), 409, NO_STORE
     try:
         ask_to_act(office, case.id, request.form.to_dict(), request.remote_addr, language)
     except Invalid as error:
         errors = {p["field"]: wording(p) for p in error.details or []}
-        return render_template("pages/visitor_request.html", state="form", form=request.form, errors=errors,
-                               **page), 422, NO_STORE
+        return (
+            render_template("pages/visitor_request.html", state="form", form=request.form, errors=errors, **page),
+            422,
+            NO_STORE,
+        )
     return render_template("pages/visitor_request.html", state="sent", **page), 202, NO_STORE
 
 
@@ -61,9 +71,15 @@ def _link_page(slug: str, token: str, context: dict | None):
         abort(404)
     office, language = context["office"], context["page_language"]
     if context["state"] in ("expired", "closed"):  # the service's one 410 page, leading to the office's live cases
-        reason = (lazy_gettext("This case is closed: actions are no longer counted.") if context["state"] == "closed"
-                  else lazy_gettext("Fill in the form on the case page again and use the link in the newest email."))
-        again = (url_for("cases.case_page", slug=slug, office=office.code, lang=language), lazy_gettext("Back to the case"))
+        reason = (
+            lazy_gettext("This case is closed: actions are no longer counted.")
+            if context["state"] == "closed"
+            else lazy_gettext("Fill in the form on the case page again and use the link in the newest email.")
+        )
+        again = (
+            url_for("cases.case_page", slug=slug, office=office.code, lang=language),
+            lazy_gettext("Back to the case"),
+        )
         raise LinkGone(reason, office=office, language=language, again=again)
     use_language(language, office.code)
     return render_template("pages/visitor_confirm.html", token=token, **context), 200, NO_STORE

@@ -7,6 +7,7 @@ one, from an email or an earlier request; anyone else's confirmed request is its
 the unique (case, office, counted_digest) key. Either way the counters move in the same transaction, only
 when the row that counts is written, so confirming twice, or twice at once, counts once.
 """
+
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -47,8 +48,15 @@ def visitor_context(token: str) -> dict | None:
     else:
         state = "ready"
     language = reading_language([request.language, office.language], case.languages(), case.language)
-    return {"state": state, "visitor": request, "case": case, "office": office, "drive": drive,
-            "content": case.content(language), "page_language": language}
+    return {
+        "state": state,
+        "visitor": request,
+        "case": case,
+        "office": office,
+        "drive": drive,
+        "content": case.content(language),
+        "page_language": language,
+    }
 
 
 def confirm_visitor_action(token: str, address: str | None) -> dict | None:
@@ -60,12 +68,15 @@ def confirm_visitor_action(token: str, address: str | None) -> dict | None:
     email, now = request.email, utcnow()
     # Only the first confirmation goes on: a second one (a double tap racing itself) waits here, then matches nothing.
     first = db.session.execute(
-        db.update(VisitorAction).where(VisitorAction.id == request.id, VisitorAction.confirmed_at.is_(None))
+        db.update(VisitorAction)
+        .where(VisitorAction.id == request.id, VisitorAction.confirmed_at.is_(None))
         .values(confirmed_at=now, email=None, first_name="")
         .execution_options(synchronize_session=False)
     ).rowcount
     if first:
-        supporter = db.session.scalar(db.select(Supporter).where(Supporter.office_id == office.id, Supporter.email == email))
+        supporter = db.session.scalar(
+            db.select(Supporter).where(Supporter.office_id == office.id, Supporter.email == email)
+        )
         if request.wants_to_join:
             supporter = _join(office, supporter, email, request, address)
         if supporter is not None:
@@ -77,7 +88,9 @@ def confirm_visitor_action(token: str, address: str | None) -> dict | None:
     return context
 
 
-def _join(office: Office, supporter: Supporter | None, email: str, request: VisitorAction, address: str | None) -> Supporter:
+def _join(
+    office: Office, supporter: Supporter | None, email: str, request: VisitorAction, address: str | None
+) -> Supporter:
     """The opt-in the visitor ticked for, given by this click: subscribed, with the name and language they gave."""
     if supporter is None:  # the pending row made with the request is gone (erased since): made again
         supporter = Supporter(office_id=office.id, email=email, status="pending")
@@ -100,8 +113,13 @@ def _count_supporter(context: dict, supporter: Supporter, digest: str, now: date
     try:
         with db.session.begin_nested():
             # Dated when the person first acted, so a recount from the rows puts it on the same day.
-            action = Action(case_id=case.id, office_id=office.id, supporter_id=supporter.id, source=PAGE,
-                            created_at=earlier.confirmed_at if earlier else now)
+            action = Action(
+                case_id=case.id,
+                office_id=office.id,
+                supporter_id=supporter.id,
+                source=PAGE,
+                created_at=earlier.confirmed_at if earlier else now,
+            )
             db.session.add(action)
             db.session.flush()  # the unique (supporter, case) key decides here, before anything is counted
             emit(office.id, "action.created", supporter.email, case=case.reference, at=action.created_at)
@@ -117,8 +135,10 @@ def _count_visitor(context: dict, request: VisitorAction, now: datetime) -> None
     try:
         with db.session.begin_nested():
             db.session.execute(
-                db.update(VisitorAction).where(VisitorAction.id == request.id)
-                .values(counted_digest=request.email_digest).execution_options(synchronize_session=False)
+                db.update(VisitorAction)
+                .where(VisitorAction.id == request.id)
+                .values(counted_digest=request.email_digest)
+                .execution_options(synchronize_session=False)
             )
             count_action(context["drive"].id, None, now.date())
     except IntegrityError:  # the same person confirmed another request for this case: counted then
@@ -127,8 +147,11 @@ def _count_visitor(context: dict, request: VisitorAction, now: datetime) -> None
 
 def _counted_as_visitor(case_id: int, office_id: int, digest: str) -> VisitorAction | None:
     return db.session.scalar(
-        db.select(VisitorAction).where(VisitorAction.case_id == case_id, VisitorAction.office_id == office_id,
-                                       VisitorAction.counted_digest == digest)
+        db.select(VisitorAction).where(
+            VisitorAction.case_id == case_id,
+            VisitorAction.office_id == office_id,
+            VisitorAction.counted_digest == digest,
+        )
     )
 
 
