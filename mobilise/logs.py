@@ -91,6 +91,11 @@ class RedactedJsonFormatter(JsonFormatter):
             "%(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level", "name": "logger"}, timestamp=True
         )
 
+    def process_log_record(self, log_record: dict) -> dict:
+        # A record's extra fields (RQ passes a job's arguments as extras) are written as fields of their own,
+        # past the record factory's redaction of the message: redacted here, like the message.
+        return {key: redact(value) if isinstance(value, str) else value for key, value in log_record.items()}
+
     def formatException(self, ei) -> str:  # noqa: N802 (logging's name)
         return redact(super().formatException(ei))
 

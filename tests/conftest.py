@@ -1,5 +1,6 @@
 """Fixtures on the real services: SQLite and PostgreSQL (schema made by the migrations), Redis, an SMTP relay."""
 
+import functools
 import os
 import socket
 import subprocess
@@ -16,9 +17,16 @@ from flask_migrate import upgrade
 from redis import Redis
 from rq import SimpleWorker
 
+import mobilise.auth.service
 from mobilise import create_app
 from mobilise.extensions import db
 from mobilise.jobs import all_queues, redis_connection
+
+# The tests make thousands of accounts, nearly all with one password; scrypt takes a tenth of a second a hash,
+# by design. Each distinct password is hashed once, for real: every sign-in still checks a real scrypt hash.
+mobilise.auth.service.generate_password_hash = functools.lru_cache(maxsize=256)(
+    mobilise.auth.service.generate_password_hash
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

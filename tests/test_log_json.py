@@ -73,7 +73,11 @@ def test_a_traceback_in_json_is_redacted_like_a_text_line():
         try:
             raise ValueError("refused row for someone@example.org at /act/AbCdEf123.XyZ")
         except ValueError:
-            logger.error("could not send to someone@example.org", exc_info=True)
+            logger.error(
+                "could not send to someone@example.org",
+                exc_info=True,
+                extra={"arguments": "('rowena@example.net', 42)"},
+            )
     finally:
         logger.removeHandler(handler)
     (line,) = json_lines(stream.getvalue())
@@ -82,6 +86,7 @@ def test_a_traceback_in_json_is_redacted_like_a_text_line():
     assert "someone@example.org" not in stream.getvalue()
     assert "AbCdEf123" not in stream.getvalue()
     assert "<address>" in line["message"] and "<address>" in line["exc_info"]
+    assert line["arguments"] == "('<address>', 42)" and "rowena" not in stream.getvalue()  # an extra field too
 
 
 def test_an_unknown_log_format_stops_the_service_saying_so(service_env):

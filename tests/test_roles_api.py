@@ -40,7 +40,7 @@ CALLS = [
     ("POST", "/cases/{case}/test-email", {"office": "GB", "stage": "launch"}, "campaigner", 202, True),
     ("POST", "/cases/{fresh}/launch", {"office": "GB"}, "campaigner", 201, True),
     ("POST", "/mailings/{mailing}/resume", None, "campaigner", 200, True),
-    ("GET", "/offices/GB/supporters", None, "campaigner", 200, True),
+    ("GET", "/offices/GB/supporters", None, "manager", 200, True),  # the whole list, page by page, is an export
     ("POST", "/offices/GB/supporters", {"email": "another@gb.example.net"}, "campaigner", 200, True),
     ("POST", "/offices/GB/imports", "csv", "campaigner", 202, True),
     ("GET", "/imports/{import}", None, "campaigner", 200, True),

@@ -26,12 +26,23 @@ class Receiver:
         self.received: list[Received] = []
         self.fail = 0  # how many of the next requests answer 500
         self.always_fail = False
+        self.trickle = False  # answer a header line every half second, never ending the answer (until closed)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # http.server calls it by this name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                if receiver.trickle:
+                    try:
+                        self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                        for n in range(120):  # each line well within any read timeout; the answer never ends
+                            self.wfile.write(f"X-Wait-{n}: still thinking\r\n".encode())
+                            self.wfile.flush()
+                            time.sleep(0.5)
+                    except OSError:  # the sender gave up and closed the connection
+                        pass
+                    return
                 failing = receiver.always_fail or receiver.fail > 0
                 receiver.fail = max(receiver.fail - 1, 0)
                 self.send_response(500 if failing else 204)

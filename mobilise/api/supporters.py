@@ -45,7 +45,7 @@ def add_supporters(code: str):
 
 @bp.get("/offices/<code>/supporters")
 @documented({200: SupporterPage}, query=SupporterQuery, tags=SUPPORTERS)
-@requires("supporters")
+@requires("export")  # every address, a page at a time, is an export: managers only
 def supporters(code: str):
     """An office's supporters, oldest first, a page at a time; a page past the end has no items."""
     office = scoped_office(code)

@@ -7,7 +7,7 @@ from werkzeug.security import generate_password_hash
 
 from ..audit.service import record
 from ..clock import utcnow
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..offices.models import Office
 from ..offices.service import get_office
@@ -140,9 +140,8 @@ def add_colleague(actor: Staff, email: str, role: str, office_code: str | None =
 def _colleague(actor: Staff, staff_id: int) -> Staff:
     """The account `actor` may change: another office's is not seen to exist; an admin's is an admin's to change."""
     staff = db.session.get(Staff, staff_id)
-    if staff is not None and staff.is_admin and not actor.is_admin:
-        raise Forbidden("only an admin changes an admin's account")
-    if staff is None or (not actor.is_admin and staff.office_id != actor.office_id):
+    # Not found first: a manager must not tell an admin's account (403) from another office's (404) by its id.
+    if staff is None or (not actor.is_admin and (staff.is_admin or staff.office_id != actor.office_id)):
         raise NotFound("no such staff account")
     return staff
 

@@ -8,7 +8,7 @@ from rq import Worker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from ..jobs import QUEUE_NAMES, queue, redis_connection
-from ..sending.relays import all_relays
+from ..sending.relays import all_relays, relay_for
 from ..sending.tick import LAST_TICK
 from ..tracking.events import WAITING
 
@@ -16,7 +16,8 @@ from ..tracking.events import WAITING
 TICK_LATE_SECONDS = 180
 
 
-def queue_health() -> dict:
+def queue_health(office=None) -> dict:
+    """The queues and workers (shared by every office), the tick, and the relays: `office`'s own, or all (None)."""
     try:
         redis = redis_connection()
         rows = []
@@ -40,7 +41,7 @@ def queue_health() -> dict:
             "queues": rows,
             "workers": workers,
             "events_waiting": waiting,
-            "relays": relay_states(redis),
+            "relays": relay_states(redis, office),
             "tick_age": tick_age,
             "tick_late": tick_age is None or tick_age > TICK_LATE_SECONDS,
         }
@@ -48,10 +49,11 @@ def queue_health() -> dict:
         return {"ok": False, "error": f"Redis cannot be reached ({type(error).__name__})", "queues": [], "workers": 0}
 
 
-def relay_states(redis) -> list[dict]:
-    """Each relay: up, or down until when and why (the mailings it serves wait for it, then resume)."""
+def relay_states(redis, office=None) -> list[dict]:
+    """Each relay: up, or down until when and why (the mailings it serves wait for it, then resume). An office's
+    staff see only the relay that sends their office's mail: another's server and its errors are not theirs."""
     states = []
-    for relay in all_relays():
+    for relay in [relay_for(office.code)] if office is not None else all_relays():
         down = relay.down_until(redis)
         settings = relay.settings or current_app.config  # the default relay is Flask-Mail's own MAIL_*
         server = f"{settings.get('MAIL_SERVER') or 'localhost'}:{settings.get('MAIL_PORT') or 25}"

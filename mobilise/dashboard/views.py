@@ -165,7 +165,9 @@ def case_csv(case_id: int):
 @console.get("/console/queues")
 @requires("read")
 def queues():
-    return render_template("console/queues.html", queues=queue_health())
+    return render_template(
+        "console/queues.html", queues=queue_health(None if current_user.is_admin else current_user.office)
+    )
 
 
 @console.get("/console/cases/<int:case_id>/preview/<stage>")

@@ -9,6 +9,7 @@ from ..errors import ServiceError
 from ..offices.service import list_offices
 from ..outbound import endpoints
 from ..outbound.models import EVENTS
+from ..security import NO_STORE
 from .views import scope_office, signed_in
 
 webhooks_out = Blueprint("webhooks_out", __name__, url_prefix="/console/webhooks")
@@ -21,20 +22,26 @@ def _page_number() -> int:
 
 
 def _show(office, *, created=None, errors=None, form=None, status=200):
+    # The page that shows a new receiver's secret is kept by no cache or browser history.
+    headers = NO_STORE if created else {}
     if office is None:  # an admin who has not picked an office yet
         return render_template("console/webhooks.html", office=None, offices=list_offices()), status
-    return render_template(
-        "console/webhooks.html",
-        office=office,
-        offices=list_offices() if current_user.is_admin else [],
-        receivers=endpoints.list_endpoints(office),
-        log=endpoints.office_deliveries(office, _page_number()),
-        events=EVENTS,
-        created=created,
-        errors=errors or {},
-        form=form or {},
-        office_arg=office.code if current_user.is_admin else None,
-    ), status
+    return (
+        render_template(
+            "console/webhooks.html",
+            office=office,
+            offices=list_offices() if current_user.is_admin else [],
+            receivers=endpoints.list_endpoints(office),
+            log=endpoints.office_deliveries(office, _page_number()),
+            events=EVENTS,
+            created=created,
+            errors=errors or {},
+            form=form or {},
+            office_arg=office.code if current_user.is_admin else None,
+        ),
+        status,
+        headers,
+    )
 
 
 @webhooks_out.get("")

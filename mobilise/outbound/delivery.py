@@ -26,7 +26,12 @@ log = logging.getLogger(__name__)
 BACKOFF = (5, 300, 1800, 7200, 18000, 36000)
 JITTER = 0.1
 TIMEOUT = urllib3.Timeout(connect=5, read=10)
-LEASE = timedelta(seconds=60)  # past the longest try (TIMEOUT), so a live try is never taken from under itself
+# RQ stops a try past TRY_SECONDS (a receiver can trickle its answer past every read timeout); the claim's lease
+# is longer, so a live try is never taken from under itself.
+TRY_SECONDS = 30
+LEASE = timedelta(seconds=60)
+UNFINISHED = "the try did not finish"
+MAX_ATTEMPTS = 12  # the backoff's first six, then every 10 h: about three days
 USER_AGENT = "Mobilise-Webhooks/1.0"
 
 
@@ -39,29 +44,22 @@ def next_delay(attempts: int) -> timedelta:
 def deliver(delivery_id: int, at: datetime | None = None) -> str:
     """Try the delivery if it is pending and due; what became of it, for the job's result (no payload)."""
     at = at or utcnow()
-    claimed = db.session.execute(
-        db.update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery_id,
-            WebhookDelivery.status == "pending",
-            WebhookDelivery.next_attempt_at <= at,
-        )
-        .values(next_attempt_at=at + LEASE)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
-    if not claimed:
+    claimed = _claim(delivery_id, at)
+    if claimed is None:
         return "not due"  # delivered, failed, gone, not due yet, or being tried by another job
-    delivery = db.session.get(WebhookDelivery, delivery_id)
-    if delivery is None:
-        return "gone"  # its receiver deleted since the claim
+    delivery, unfinished_before = claimed
     endpoint = delivery.endpoint
     if not endpoint.enabled:
         delivery.status, delivery.next_attempt_at = "failed", None
         db.session.commit()
         return "failed: the receiver is disabled"
+    if unfinished_before and _failing_too_long(endpoint, at):
+        # The last try never came back (its worker killed, a receiver trickling its answer past TRY_SECONDS):
+        # judged here, as that try could not judge itself.
+        disable(endpoint, f"failing since {iso(endpoint.failing_since)}: {UNFINISHED}", at)
+        db.session.commit()
+        return "failed: the receiver is now disabled"
     status_code, error = post(endpoint.url, endpoint.secret, delivery.message_id, delivery.payload)
-    delivery.attempts += 1
     delivery.last_status_code, delivery.last_error = status_code, error
     if error is None:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", at, None
@@ -74,11 +72,69 @@ def deliver(delivery_id: int, at: datetime | None = None) -> str:
     return outcome
 
 
+def _claim(delivery_id: int, at: datetime) -> tuple[WebhookDelivery, bool] | None:
+    """The delivery claimed for this try, and whether the try before never finished; None when it is not ours
+    to try now.
+
+    The try is counted, and the next one set by the backoff, before the POST: a try that never comes back (its
+    worker killed, or RQ's job timeout over a receiver that trickles its answer) has still counted, so such a
+    receiver is backed off and, after WEBHOOK_DISABLE_AFTER, disabled, like one that answers 500. The conditional
+    UPDATE (on the attempts read) lets only one job claim a try.
+    """
+    row = db.session.execute(
+        db.select(WebhookDelivery.attempts, WebhookDelivery.last_error).where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_attempt_at <= at,
+        )
+    ).first()
+    if row is None:
+        db.session.commit()
+        return None
+    attempts, last_error = row
+    claimed = db.session.execute(
+        db.update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.attempts == attempts,
+            WebhookDelivery.next_attempt_at <= at,
+        )
+        .values(
+            attempts=attempts + 1,
+            next_attempt_at=at + max(LEASE, next_delay(attempts + 1)),
+            last_status_code=None,
+            last_error=UNFINISHED,
+        )  # what the try's end replaces, unless it never ends
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed:
+        endpoint_id = db.session.scalar(db.select(WebhookDelivery.endpoint_id).where(WebhookDelivery.id == delivery_id))
+        db.session.execute(
+            db.update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.failing_since.is_(None))
+            .values(failing_since=at)
+            .execution_options(synchronize_session=False)
+        )  # cleared by this try's success; set first, so a try that never ends leaves the receiver failing
+    db.session.commit()
+    return (db.session.get(WebhookDelivery, delivery_id), last_error == UNFINISHED) if claimed else None
+
+
+def _failing_too_long(endpoint: WebhookEndpoint, at: datetime) -> bool:
+    return (
+        endpoint.failing_since is not None and at - endpoint.failing_since > current_app.config["WEBHOOK_DISABLE_AFTER"]
+    )
+
+
 def _failed(delivery: WebhookDelivery, endpoint: WebhookEndpoint, error: str, at: datetime) -> str:
     endpoint.failing_since = endpoint.failing_since or at
-    if at - endpoint.failing_since > current_app.config["WEBHOOK_DISABLE_AFTER"]:
+    if _failing_too_long(endpoint, at):
         disable(endpoint, f"failing since {iso(endpoint.failing_since)}: {error}", at)
         return "failed: the receiver is now disabled"
+    if delivery.attempts >= MAX_ATTEMPTS:
+        # A receiver that takes the others and always refuses this one is never disabled: this one stops.
+        delivery.status, delivery.next_attempt_at = "failed", None
+        return f"failed after {delivery.attempts} tries"
     delivery.next_attempt_at = at + next_delay(delivery.attempts)
     return f"retry at {iso(delivery.next_attempt_at)}"
 
@@ -134,7 +190,7 @@ def post(url: str, secret: str, message_id: str, payload: dict) -> tuple[int | N
         return status, None
     if 300 <= status < 400:
         return status, f"HTTP {status}: a redirect, not followed"
-    return status, f"HTTP {status} {response.reason or ''}".strip()[:300]
+    return status, f"HTTP {status}"  # the status only: the reason phrase is the receiver's own words
 
 
 def _pool(target: safety.Target) -> urllib3.HTTPConnectionPool:

@@ -95,9 +95,14 @@ def delete(office: Office, endpoint_id: int) -> None:
 def enable(office: Office, endpoint_id: int) -> WebhookEndpoint:
     """A disabled receiver on again, from the next event on: the deliveries failed meanwhile are not resent."""
     endpoint = endpoint_of(office, endpoint_id)
-    if not endpoint.enabled:
+    if not endpoint.enabled:  # an enabled one keeps its failing_since: enabling it again must not reset the day
         record("webhook.enabled", subject=endpoint.id, office=office, details=_audited(endpoint))
-    endpoint.enabled, endpoint.disabled_at, endpoint.disabled_reason, endpoint.failing_since = True, None, None, None
+        endpoint.enabled, endpoint.disabled_at, endpoint.disabled_reason, endpoint.failing_since = (
+            True,
+            None,
+            None,
+            None,
+        )
     db.session.commit()
     return endpoint
 

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..jobs import enqueue
 from ..offices.models import Office
 from ..tokens import address_digest
+from .delivery import TRY_SECONDS
 from .models import EVENTS, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ def emit(
 
 
 def enqueue_delivery(delivery_id: int) -> None:
-    enqueue("workers.outbound.deliver", delivery_id, job_id=f"webhook-{delivery_id}")
+    # A short job timeout: a receiver must not hold a worker that the sending shares (see delivery.TRY_SECONDS).
+    enqueue("workers.outbound.deliver", delivery_id, job_id=f"webhook-{delivery_id}", job_timeout=TRY_SECONDS)
 
 
 @event.listens_for(Session, "after_commit")

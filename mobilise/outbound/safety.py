@@ -32,11 +32,24 @@ def allow_private() -> bool:
     return bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE"))
 
 
+# IPv6 ranges that carry an IPv4 address a gateway may reach on the service's behalf (NAT64, 6to4, Teredo, the
+# old IPv4-compatible form): refused whole, whatever the IPv4 inside, rather than trusted to unwrap correctly.
+CARRIES_IPV4 = tuple(
+    ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32", "::/96")
+)
+
+
 def is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif any(ip in network for network in CARRIES_IPV4):
+            return False
+    # Each test named, not only is_global: what is_global covers has changed between Python's patch releases.
+    return ip.is_global and not (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
+    )
 
 
 def split(url: str) -> tuple[str, str, int, str]:
