@@ -41,8 +41,8 @@ class SupporterQuery(Strict):
 class AuditQuery(Strict):
     office: Optional(str) = Field(
         default=None,
-        pattern=r"^[A-Za-z]{2}$",
-        description="one office's entries (an office's manager sees only their own)",
+        pattern=r"^([A-Za-z]{2})?$",
+        description="one office's entries (an office's manager sees only their own); empty: no filter",
     )
     action: Optional(str) = Field(default=None, max_length=50, description="one action, e.g. supporter.erased")
     page: int = Field(default=1, ge=1, le=LARGEST_INTEGER)  # past the end: no items

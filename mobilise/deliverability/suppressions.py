@@ -23,7 +23,7 @@ COLUMNS = ("email", "status", "since", "reason")
 BATCH = 5000  # rows per query: a long list never sits in memory whole, nor holds one cursor open
 
 
-def suppressed(office: Office) -> Iterator[tuple]:
+def suppressed(office_id: int) -> Iterator[tuple]:
     """(email, status, since, reason) of each supporter suppressed, oldest id first, read by keyset batches."""
     reason = (
         db.select(ConsentChange.source)
@@ -37,7 +37,7 @@ def suppressed(office: Office) -> Iterator[tuple]:
         rows = db.session.execute(
             db.select(Supporter.id, Supporter.email, Supporter.status, Supporter.status_changed_at, reason)
             .where(
-                Supporter.office_id == office.id,
+                Supporter.office_id == office_id,
                 Supporter.status.in_(SUPPRESSED),
                 Supporter.email.is_not(None),
                 Supporter.id > after,
@@ -52,12 +52,15 @@ def suppressed(office: Office) -> Iterator[tuple]:
         after = rows[-1][0]
 
 
-def suppression_csv(office: Office) -> Iterator[str]:
-    """The CSV's text in chunks, the header first: a response can send each as it comes."""
+def suppression_csv(office_id: int) -> Iterator[str]:
+    """The CSV's text in chunks, the header first: a response can send each as it comes.
+
+    It takes the office's id, not the office: it runs after the view has returned, in a session of its own, where
+    the view's objects are detached."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    for n, row in enumerate(suppressed(office), 1):
+    for n, row in enumerate(suppressed(office_id), 1):
         writer.writerow(row)
         if n % 500 == 0:
             yield out.getvalue()
@@ -70,10 +73,11 @@ def suppression_download(office: Office) -> Response:
     """The list as a CSV download, streamed: the API's and the console's answer alike."""
     filename = f"suppressions-{office.code}-{utcnow():%Y-%m-%d}.csv"
     # A list of addresses leaves the service: recorded (and committed, for reading writes nothing) before it streams.
+    office_id = office.id
     record("suppressions.exported", subject=f"office {office.code}", office=office)
     db.session.commit()
     return Response(
-        stream_with_context(suppression_csv(office)),
+        stream_with_context(suppression_csv(office_id)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
