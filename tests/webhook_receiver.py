@@ -42,12 +42,12 @@ class Receiver:
                             time.sleep(0.5)
                     except OSError:  # the sender gave up and closed the connection
                         pass
-                    return
-                failing = receiver.always_fail or receiver.fail > 0
-                receiver.fail = max(receiver.fail - 1, 0)
-                self.send_response(500 if failing else 204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                else:
+                    failing = receiver.always_fail or receiver.fail > 0
+                    receiver.fail = max(receiver.fail - 1, 0)
+                    self.send_response(500 if failing else 204)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
 
             def log_message(self, *args):
                 pass
