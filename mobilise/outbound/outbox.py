@@ -11,10 +11,12 @@ from redis.exceptions import RedisError
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from ..cases.models import Case
 from ..clock import iso, utcnow
 from ..extensions import db
 from ..jobs import enqueue
 from ..offices.models import Office
+from ..sequences.models import Drive, Mailing
 from ..tokens import address_digest
 from .delivery import TRY_SECONDS
 from .models import EVENTS, WebhookDelivery, WebhookEndpoint
@@ -25,24 +27,32 @@ KEEP = timedelta(days=30)  # the delivery log's length; the tick prunes older ro
 PRUNE_BATCH = 1000
 DUE_BATCH = 1000
 MADE = "mobilise.outbound.made"  # the session's deliveries not yet committed, in Session.info
+RECEIVERS = "mobilise.outbound.receivers"  # office id -> its enabled receivers, for one transaction
 
 
 def emit(
-    office_id: int, type: str, supporter_email: str | None, case: str | None = None, at: datetime | None = None
+    office_id: int,
+    type: str,
+    supporter_email: str | None,
+    case: str | None = None,
+    at: datetime | None = None,
+    *,
+    mailing_id: int | None = None,
 ) -> list[WebhookDelivery]:
     """One delivery of this event to each enabled receiver of the office that asked for its type, added to the
-    caller's session: the caller's commit makes them, and enqueues them. `case` is the case's reference."""
+    caller's session: the caller's commit makes them, and enqueues them. `case` is the case's reference; or give
+    the `mailing_id` and it is read only if a receiver wants the event.
+
+    Called on the sending and tracking paths for every refusal, bounce, unsubscribe and action, most of them for
+    offices with no receiver: the office's receivers are read once a transaction, and nothing else is read when
+    there are none."""
     if type not in EVENTS:
         raise ValueError(f"unknown webhook event {type!r}")
-    endpoints = [
-        e
-        for e in db.session.scalars(
-            db.select(WebhookEndpoint).where(WebhookEndpoint.office_id == office_id, WebhookEndpoint.enabled.is_(True))
-        )
-        if type in e.events
-    ]
+    endpoints = [endpoint_id for endpoint_id, events in _receivers(office_id) if type in events]
     if not endpoints:
         return []
+    if case is None and mailing_id is not None:
+        case = _case_reference(mailing_id)
     code = db.session.scalar(db.select(Office.code).where(Office.id == office_id))
     now = utcnow()
     payload = {"type": type, "office": code}
@@ -51,9 +61,9 @@ def emit(
     payload |= {"supporter": {"email": supporter_email}, "at": iso(at or now)}
     digest = address_digest(supporter_email) if supporter_email else None
     made = []
-    for endpoint in endpoints:
+    for endpoint_id in endpoints:
         delivery = WebhookDelivery(
-            endpoint_id=endpoint.id,
+            endpoint_id=endpoint_id,
             message_id=f"msg_{secrets.token_urlsafe(18)}",
             type=type,
             payload=payload,
@@ -67,6 +77,33 @@ def emit(
         made.append(delivery)
     db.session.info.setdefault(MADE, []).extend(made)
     return made
+
+
+def _receivers(office_id: int) -> list[tuple[int, list[str]]]:
+    """(id, events) of the office's enabled receivers, read once a transaction (see `_forget_receivers`)."""
+    known = db.session.info.setdefault(RECEIVERS, {})
+    if office_id not in known:
+        known[office_id] = db.session.execute(
+            db.select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+                WebhookEndpoint.office_id == office_id, WebhookEndpoint.enabled.is_(True)
+            )
+        ).all()
+    return known[office_id]
+
+
+def _case_reference(mailing_id: int) -> str | None:
+    return db.session.scalar(
+        db.select(Case.reference)
+        .join(Drive, Drive.case_id == Case.id)
+        .join(Mailing, Mailing.drive_id == Drive.id)
+        .where(Mailing.id == mailing_id)
+    )
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_receivers(session: Session, transaction) -> None:
+    # The next transaction reads them afresh: a receiver registered or disabled since is seen then.
+    session.info.pop(RECEIVERS, None)
 
 
 def enqueue_delivery(delivery_id: int) -> None:

@@ -6,13 +6,11 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ..cases.models import Case
 from ..clock import utcnow
 from ..counts.service import count_bounce
 from ..errors import NotFound
 from ..extensions import db
 from ..outbound.outbox import emit
-from ..sequences.models import Drive, Mailing
 from ..supporters.consent import record_change
 from ..supporters.models import Bounce, Supporter
 from ..validation import EmailAddress, Strict, parse
@@ -93,7 +91,7 @@ def record_bounce(
             change = "complained" if kind == "complaint" else "bounced"
             # As staff read it in the history and the suppression list: "relay report: hard", "ses report: complaint".
             record_change(supporter, change, f"{'relay' if source == 'api' else source} report: {kind}")
-            emit(supporter.office_id, f"supporter.{change}", supporter.email, case=_case_reference(mailing_id))
+            emit(supporter.office_id, f"supporter.{change}", supporter.email, mailing_id=mailing_id)
             stopped += 1
     if delivery is not None and kind == "hard" and delivery_state.bounce(delivery.id):
         count_bounce(delivery.mailing_id)
@@ -122,7 +120,7 @@ def record_refusals(refusals: list[tuple[int, int, str]], mailing_id: int) -> No
         supporter = supporters[supporter_id]
         if supporter.status in MAILABLE:
             record_change(supporter, "bounced", f"relay refused the address: {reply}")
-            emit(supporter.office_id, "supporter.bounced", supporter.email, case=_case_reference(mailing_id))
+            emit(supporter.office_id, "supporter.bounced", supporter.email, mailing_id=mailing_id)
     db.session.flush()
     guard_rails.check(mailing_id)
 
@@ -136,15 +134,3 @@ def _stops_mail(supporter: Supporter, kind: str) -> bool:
         )
     )
     return recent >= SOFT_LIMIT
-
-
-def _case_reference(mailing_id: int | None) -> str | None:
-    """The reference of the case a mailing is of, for the webhooks out."""
-    if mailing_id is None:
-        return None
-    return db.session.scalar(
-        db.select(Case.reference)
-        .join(Drive, Drive.case_id == Case.id)
-        .join(Mailing, Mailing.drive_id == Drive.id)
-        .where(Mailing.id == mailing_id)
-    )

@@ -148,7 +148,7 @@ def unsubscribe_delivery(delivery: Delivery, source: str, address: str | None = 
     supporter = delivery.supporter
     if supporter.status in ("subscribed", "pending"):
         record_change(supporter, "withdrawn", source, address=address)
-        emit(supporter.office_id, "supporter.unsubscribed", supporter.email, case=delivery.mailing.drive.case.reference)
+        emit(supporter.office_id, "supporter.unsubscribed", supporter.email, mailing_id=delivery.mailing_id)
     already = db.session.scalar(
         db.select(Event.id).where(Event.delivery_id == delivery.id, Event.kind == "unsubscribe")
     )
