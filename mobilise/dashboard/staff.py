@@ -7,11 +7,10 @@ a flashed message (the session cookie is signed, not encrypted).
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.exceptions import Forbidden as RoleRefused
 
 from ..auth.roles import requires
 from ..auth.service import add_colleague, change_role, list_staff, remove_staff
-from ..errors import Forbidden, NotFound, ServiceError
+from ..errors import NotFound, ServiceError
 from ..offices.service import list_offices
 from ..security import NO_STORE
 from .forms import ColleagueForm, RemoveForm, RoleForm
@@ -49,11 +48,9 @@ def _page(form: ColleagueForm | None = None, status: int = 200):
 
 
 def _refused(error: ServiceError):
-    """What the service refused, said on the page (a 409 or 422), or the console's 404 and 403."""
+    """What the service refused, said on the page (a 409 or 422), or the console's 404."""
     if isinstance(error, NotFound):
         abort(404)
-    if isinstance(error, Forbidden):
-        raise RoleRefused(error.message)
     flash(f"Not done: {error.message}.", "error")
     return _page(status=error.status)
 
