@@ -1,11 +1,22 @@
-"""A scratch PostgreSQL database beside the one given, for a benchmark to fill and drop."""
+"""A scratch PostgreSQL database beside the one given, for a benchmark to fill and drop; or a cluster of the
+benchmark's own, whose CPU is then the benchmark's alone."""
 
 import argparse
+import contextlib
+import glob
 import os
+import shutil
+import socket
+import subprocess
 import tempfile
 import uuid
+from pathlib import Path
 
 import psycopg
+
+# The machine's cluster as set here (bench/README: `SELECT name, setting FROM pg_settings WHERE source =
+# 'configuration file'`), so that a cluster of the bench's own behaves as that one does.
+MACHINE_SETTINGS = {"shared_buffers": "128MB", "max_wal_size": "1GB", "autovacuum": "off", "max_connections": "100"}
 
 
 def make_database(url: str | None):
@@ -48,3 +59,63 @@ def run_on_scratch(run_bench, calls: int) -> None:
         run_bench(args.calls, url)
     finally:
         drop_database(created)
+
+
+@contextlib.contextmanager
+def own_postgres(statements: bool = False):
+    """A PostgreSQL cluster of the benchmark's own on a free loopback port, set as the machine's (initdb'd afresh,
+    removed after): every process of it is the benchmark's, so its CPU can be read from its postmaster. Yields
+    (url of its `bench` database, the postmaster's pid). With `statements`, pg_stat_statements is loaded and created
+    in `bench` (see `top_statements`)."""
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not binaries:
+        raise SystemExit("no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)")
+    bin_dir = Path(binaries[-1]).parent
+    home = tempfile.mkdtemp(prefix="mobilise-bench-pg-")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_postgres:
+        shutil.chown(home, "postgres")
+    data = f"{home}/data"
+    run = lambda *argv: subprocess.run([*as_postgres, *argv], check=True, capture_output=True)  # noqa: E731
+    run(str(bin_dir / "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale", "C.UTF-8")
+    settings = {**MACHINE_SETTINGS, "listen_addresses": "127.0.0.1"}
+    if statements:
+        settings["shared_preload_libraries"] = "pg_stat_statements"
+    options = " ".join(f"-c {k}={v}" for k, v in settings.items())
+    run(str(bin_dir / "pg_ctl"), "-D", data, "-l", f"{home}/log", "-w", "-o", f"-p {port} -k {home} {options}", "start")
+    try:
+        pid = int(Path(f"{data}/postmaster.pid").read_text().split()[0])
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True) as conn:
+            conn.execute("CREATE DATABASE bench")
+        if statements:
+            with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/bench", autocommit=True) as conn:
+                conn.execute("CREATE EXTENSION pg_stat_statements")
+        yield f"postgresql://postgres@127.0.0.1:{port}/bench", pid
+    finally:
+        subprocess.run(
+            [*as_postgres, str(bin_dir / "pg_ctl"), "-D", data, "-m", "immediate", "stop"], capture_output=True
+        )
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def reset_statements(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_statements_reset()")
+
+
+def top_statements(url: str, database: str, per: int, limit: int = 12) -> list[str]:
+    """The statements run in `database` since the last reset that took the most time, as lines: µs of execution
+    (and planning) per unit of work (`per` of them), calls per unit, and the statement's start."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT total_exec_time + total_plan_time, calls, rows, query FROM pg_stat_statements s"
+            " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s ORDER BY 1 DESC LIMIT %s",
+            (database, limit),
+        ).fetchall()
+    return [
+        f"{ms * 1000 / per:8.2f} µs {calls / per:7.3f} calls {rows / per:7.3f} rows  {' '.join(query.split())[:110]}"
+        for ms, calls, rows, query in rows
+    ]

@@ -1,22 +1,27 @@
 """A launch to N supporters through the real workers, against the ceiling of SMTP on this machine.
 
 The case is the demo's real UA. The relay is a minimal SMTP sink written for the benchmark (bench/sink.py), in its
-own process; it offers PIPELINING, as Postfix and the large relays do (--no-pipelining: it does not). The
-ceiling, against the same sink: smtplib pushing pre-built messages of the same size over one connection per
-process, from one process and from two, measured before the launches and after them (the higher is used).
+own process; it offers PIPELINING, as Postfix and the large relays do (--no-pipelining: it does not). Two
+ceilings, against the same sink, each pushing pre-built messages of the same size over one connection per process,
+from one process and from two, measured before the launches and after them (the higher is used): smtplib (four
+round trips an email) and, when the sink offers it, pipelined exactly as the service pipelines (one write of a
+message's content with the next envelope, one round trip an email, and nothing else).
 The pipeline: `start_drive` (as the API's launch does) → the audience written as deliveries → RQ jobs → N
 `flask worker` processes rendering, splicing and sending through Flask-Mail → every delivery marked; the clock
 stops when the sink accepts the last message. Also reported: the time to plan the audience (launch →
 deliveries written), each worker's peak memory (the highest VmHWM among its job processes), and the CPU
-each part used per email (workers with their job processes, the sink, PostgreSQL's processes, Redis).
+each part used per email (workers with their job processes, the sink, PostgreSQL's processes, Redis). By default
+PostgreSQL is a cluster of the bench's own (`--database own`: initdb'd afresh, set as the machine's), so that its
+CPU is the bench's alone and not that of whatever else uses the machine's.
 
-    .venv/bin/python bench/send.py [--supporters 100000] [--workers 2] [--database postgresql://postgres@127.0.0.1:5432/test]
+    .venv/bin/python bench/send.py [--supporters 100000] [--workers 2] [--database own|postgresql://...]
     .venv/bin/python bench/send.py --database sqlite          # the embedded default
     .venv/bin/python bench/send.py --compare-workers          # 1 worker, then 2, same database
     .venv/bin/python bench/send.py --compare-dkim             # unsigned, then signed with RSA-2048 (and --dkim-keys)
 """
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import smtplib
@@ -30,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.scratch import drop_database, make_database  # noqa: E402
+from bench.scratch import drop_database, make_database, own_postgres, reset_statements, top_statements  # noqa: E402
 
 
 def free_port() -> int:
@@ -54,13 +59,46 @@ def _push(port: int, count: int, raw: bytes, offset: int) -> None:
             smtp.sendmail("ua@uk.example.org", [f"person{offset + i}@example.net"], raw)
 
 
-def ceiling(port: int, n: int, size: int, processes: int) -> float:
-    """Emails/s of smtplib pushing pre-built messages of `size` bytes, one connection per process."""
+def _push_pipelined(port: int, count: int, raw: bytes, offset: int) -> None:
+    """As the service pipelines (mobilise/sending/pipelining.py): each message's content goes in one write with the
+    next message's MAIL, RCPT and DATA, and the replies to both are read before the next write. One round trip an
+    email, and nothing else: no composing, no parsing beyond finding the end of each reply."""
+
+    def envelope(i: int) -> bytes:
+        return f"MAIL FROM:<ua@uk.example.org> SIZE={len(raw)}\r\nRCPT TO:<person{offset + i}@example.net>\r\nDATA\r\n".encode()
+
+    content = raw + (b".\r\n" if raw.endswith(b"\r\n") else b"\r\n.\r\n")
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        replies = conn.makefile("rb")
+
+        def reply() -> bytes:
+            while (line := replies.readline())[3:4] == b"-":  # a multiline reply ends with "code SP"
+                pass
+            return line
+
+        reply()
+        conn.sendall(b"EHLO bench\r\n")
+        if not reply().startswith(b"250"):
+            raise RuntimeError("EHLO refused")
+        conn.sendall(envelope(0))
+        for i in range(count):
+            for _ in range(3):  # MAIL, RCPT, DATA
+                reply()
+            conn.sendall(content + envelope(i + 1) if i + 1 < count else content)
+            if not reply().startswith(b"250"):
+                raise RuntimeError("message refused")
+        conn.sendall(b"QUIT\r\n")
+
+
+def ceiling(port: int, n: int, size: int, processes: int, pipelined: bool = False) -> float:
+    """Emails/s of pre-built messages of `size` bytes pushed over one connection per process: by smtplib (four
+    round trips an email), or `pipelined` as the service does when the relay offers it (one)."""
     line = b"x" * 74 + b"\r\n"
     raw = b"From: ua@uk.example.org\r\nTo: x@example.net\r\nSubject: ceiling\r\n\r\n" + line * max(size // 76, 1)
     each = n // processes
+    push = _push_pipelined if pipelined else _push
     start = time.monotonic()
-    jobs = [multiprocessing.Process(target=_push, args=(port, each, raw, k * each)) for k in range(processes)]
+    jobs = [multiprocessing.Process(target=push, args=(port, each, raw, k * each)) for k in range(processes)]
     for job in jobs:
         job.start()
     for job in jobs:
@@ -97,7 +135,17 @@ def cpu_seconds(pids) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_by_part(worker_pids, sink_pid) -> dict[str, float]:
+def with_children(pid: int) -> list[int]:
+    try:
+        return [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+    except OSError:
+        return [pid]
+
+
+def cpu_by_part(worker_pids, sink_pid, postmaster: int | None) -> dict[str, float]:
+    """CPU seconds so far of each part. PostgreSQL's is its postmaster's with its children (those it reaped are in
+    its own figures) when the cluster is the bench's own, else that of every postgres process on the machine."""
+
     def named(name):
         return [
             int(pid) for pid in subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout.split()
@@ -106,7 +154,7 @@ def cpu_by_part(worker_pids, sink_pid) -> dict[str, float]:
     return {
         "workers": cpu_seconds(worker_pids),
         "sink": cpu_seconds([sink_pid]),
-        "postgresql": cpu_seconds(named("postgres")),
+        "postgresql": cpu_seconds(with_children(postmaster) if postmaster else named("postgres")),
         "redis": cpu_seconds(named("redis-server")),
     }
 
@@ -199,8 +247,10 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
             ]
             time.sleep(3)  # the workers listen before the clock starts
             peaks = [0] * workers
-            cpu_before = cpu_by_part([proc.pid for proc in procs], sink_pid)
+            cpu_before = cpu_by_part([proc.pid for proc in procs], sink_pid, args.postmaster)
             started = time.monotonic()
+            if args.pg_statements:
+                reset_statements(args.database)
             start_drive(case, office, {"office": "GB"})
             deadline = started + args.timeout
             while time.monotonic() < deadline:
@@ -211,8 +261,11 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
                 time.sleep(0.1)
             delivered = count - before
             elapsed = last_at - started
-            cpu_after = cpu_by_part([proc.pid for proc in procs], sink_pid)
+            cpu_after = cpu_by_part([proc.pid for proc in procs], sink_pid, args.postmaster)
             cpu = {part: cpu_after[part] - cpu_before[part] for part in cpu_after}
+            statements = (
+                top_statements(args.database, url.rsplit("/", 1)[1], max(delivered, 1)) if args.pg_statements else []
+            )
             db.session.expire_all()
             mailing = db.session.scalar(db.select(Mailing).where(Mailing.stage == "launch"))
             planned = (
@@ -231,6 +284,7 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
         "planned": planned,
         "peaks_mb": [p // 1024 for p in peaks],
         "cpu": cpu,
+        "statements": statements,
     }
 
 
@@ -241,12 +295,20 @@ def main():
     parser.add_argument("--compare-workers", action="store_true", help="run with 1 worker, then with --workers")
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument(
-        "--database", default="postgresql://postgres@127.0.0.1:5432/test", help="a PostgreSQL URL, or sqlite"
+        "--database",
+        default="own",
+        help="own (a PostgreSQL cluster of the bench's own, set as the machine's, so that its CPU is the bench's"
+        " alone), a PostgreSQL URL to make a scratch database beside, or sqlite",
     )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="flushed before the run")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument(
         "--message-bytes", type=int, default=5400, help="ceiling's message size before the launch tells it"
+    )
+    parser.add_argument(
+        "--pg-statements",
+        action="store_true",
+        help="load pg_stat_statements in the bench's own cluster and report the statements that took the most time",
     )
     parser.add_argument("--no-pipelining", action="store_true", help="the sink does not offer PIPELINING")
     parser.add_argument("--dkim", default="none", help="the office's DKIM key: none, rsa2048, rsa1024, ed25519")
@@ -255,7 +317,18 @@ def main():
     )
     parser.add_argument("--dkim-keys", default="rsa2048", help="the keys --compare-dkim signs with, comma-separated")
     args = parser.parse_args()
+    if args.pg_statements and args.database != "own":
+        parser.error("--pg-statements needs the bench's own cluster (--database own)")
+    own = (
+        own_postgres(statements=args.pg_statements)
+        if args.database == "own"
+        else contextlib.nullcontext((args.database, None))
+    )
+    with own as (args.database, args.postmaster):
+        run_bench(args)
 
+
+def run_bench(args) -> None:
     port = free_port()
     sink_args = [sys.executable, str(ROOT / "bench" / "sink.py"), str(port)] + (
         ["--no-pipelining"] if args.no_pipelining else []
@@ -268,13 +341,21 @@ def main():
         else:
             runs = [(workers, args.dkim) for workers in ([1, args.workers] if args.compare_workers else [args.workers])]
         sample = min(args.supporters, 20_000)
-        # The ceiling is measured before the launches and after them, and the higher of the two is the one
-        # compared against: on a shared machine it moves by a third from minute to minute.
-        before = {k: ceiling(port, sample, args.message_bytes, k) for k in (1, 2)}
+        # The ceilings are measured before the launches and after them, and the higher of the two is the one
+        # compared against: on a shared machine they move by a third from minute to minute. The pipelined one
+        # only when the sink offers PIPELINING, as the service uses it only then.
+        kinds = [
+            (kind, k) for kind in (("smtplib",) if args.no_pipelining else ("smtplib", "pipelined")) for k in (1, 2)
+        ]
+
+        def ceilings_now(size):
+            return {(kind, k): ceiling(port, sample, size, k, pipelined=kind == "pipelined") for kind, k in kinds}
+
+        before = ceilings_now(args.message_bytes)
         results = {run: run_launch(args, run[0], port, sink.pid, dkim=run[1]) for run in runs}
         size = next(iter(results.values()))["size"]
-        after = {k: ceiling(port, sample, size, k) for k in (1, 2)}
-        ceilings = {k: max(before[k], after[k]) for k in (1, 2)}
+        after = ceilings_now(size)
+        ceilings = {key: max(before[key], after[key]) for key in kinds}
     finally:
         sink.terminate()
         sink.wait()
@@ -284,15 +365,18 @@ def main():
         f"backend={backend} supporters={args.supporters} batch={args.batch} message_bytes={size}"
         f" relay_pipelining={'no' if args.no_pipelining else 'yes'}"
     )
-    print(
-        f"ceiling, smtplib pushing pre-built messages to the sink: 1 process {ceilings[1]:,.0f}/s, 2 processes {ceilings[2]:,.0f}/s"
-        f" (the higher of before the launches: {before[1]:,.0f} / {before[2]:,.0f}, and after: {after[1]:,.0f} / {after[2]:,.0f})"
-    )
+    for kind in dict(kinds):
+        print(
+            f"ceiling, {kind} pushing pre-built messages to the sink: 1 process {ceilings[kind, 1]:,.0f}/s,"
+            f" 2 processes {ceilings[kind, 2]:,.0f}/s (the higher of before the launches: {before[kind, 1]:,.0f} /"
+            f" {before[kind, 2]:,.0f}, and after: {after[kind, 1]:,.0f} / {after[kind, 2]:,.0f})"
+        )
     for (workers, dkim), r in results.items():
         rate = r["delivered"] / r["elapsed"]
+        against = ", ".join(f"{rate / ceilings[kind, 2]:.2f} of the 2-process {kind} ceiling" for kind in dict(kinds))
         print(
             f"{workers} worker(s), DKIM {dkim}: launch → last email accepted {r['elapsed']:.1f} s for {r['delivered']:,} emails"
-            f" = {rate:,.0f}/s, {rate / ceilings[2]:.2f} of the 2-process ceiling;"
+            f" = {rate:,.0f}/s, {against};"
             f" audience planned in {r['planned']:.2f} s; peak RSS per worker {r['peaks_mb']} MB"
         )
         print(
@@ -300,6 +384,9 @@ def main():
             + ", ".join(f"{part} {seconds * 1000 / r['delivered']:.3f}" for part, seconds in r["cpu"].items())
             + f"; all {sum(r['cpu'].values()) * 1000 / r['delivered']:.3f}"
         )
+        if r["statements"]:
+            print("   PostgreSQL's statements that took the most time, per email:")
+            print("\n".join(f"     {line}" for line in r["statements"]))
     rates = {run: r["delivered"] / r["elapsed"] for run, r in results.items()}
     if args.compare_dkim:
         unsigned = rates[(args.workers, "none")]
@@ -317,9 +404,8 @@ def main():
                 )
     elif len(results) == 2:
         one, two = rates.values()
-        print(
-            f"2 workers / 1 worker: {two / one:.2f}x (the ceiling's 2 processes / 1 process: {ceilings[2] / ceilings[1]:.2f}x)"
-        )
+        own = ", ".join(f"{kind} {ceilings[kind, 2] / ceilings[kind, 1]:.2f}x" for kind in dict(kinds))
+        print(f"2 workers / 1 worker: {two / one:.2f}x (the ceilings' own 2 processes / 1 process: {own})")
     if any(r["delivered"] != args.supporters for r in results.values()):
         sys.exit("not every email arrived")
 
