@@ -4,7 +4,7 @@ from .audit.models import AuditEntry  # noqa: F401
 from .auth.models import ApiToken, Staff  # noqa: F401
 from .cases.models import Action, Case, CaseTranslation  # noqa: F401
 from .counts.models import ActionDay, DriveCounts, DriveSupporter, MailingCounts  # noqa: F401
-from .deliverability.models import FeedbackEvent  # noqa: F401
+from .deliverability.models import FeedbackEvent, MailingSends  # noqa: F401
 from .offices.models import Office  # noqa: F401
 from .outbound.models import WebhookDelivery, WebhookEndpoint  # noqa: F401
 from .sending.models import Delivery, MailingLink, SendClaim  # noqa: F401

@@ -32,3 +32,14 @@ def _sqlite_for_several_processes(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def made_on(dialect: str):
+    """Alembic's `include_object` for a schema compared on `dialect`: a model's object made for another database
+    only (`.ddl_if(dialect=...)`, such as PostgreSQL's trigram index) is not missing from this one."""
+
+    def include_object(object, name, type_, reflected, compare_to) -> bool:
+        only = getattr(object, "_ddl_if", None)
+        return only is None or only.dialect is None or only.dialect == dialect
+
+    return include_object

@@ -1,5 +1,7 @@
 """Offices and supporters through the API, with office scoping and per-row rejects."""
 
+import re
+
 from mobilise.extensions import db
 from mobilise.models import Office, Supporter
 
@@ -102,6 +104,46 @@ def test_supporters_page_filter_and_search(app, client):
     found = client.get("/api/v1/offices/GB/supporters?q=roc", headers=bearer(staff)).json
     assert [s["email"] for s in found["items"]] == ["p4@example.org"]
     assert client.get("/api/v1/offices/GB/supporters?per_page=501", headers=bearer(staff)).status_code == 422
+
+
+def test_every_page_and_every_after_give_each_supporter_once_oldest_first(app, client):
+    """Pages past the middle are read from the end of the list, and `after` reads on from an id: neither may lose,
+    repeat or reorder anyone, the last page partial included."""
+    make_office()
+    staff = bearer(token_for("staff@uk.example.org", office="GB"))
+    emails = [f"p{n}@example.org" for n in range(11)]
+    client.post("/api/v1/offices/GB/supporters", json=[{"email": e} for e in emails], headers=staff)
+    pages = [client.get(f"/api/v1/offices/GB/supporters?per_page=3&page={n}", headers=staff).json for n in range(1, 6)]
+    assert [s["email"] for page in pages for s in page["items"]] == emails
+    assert [len(page["items"]) for page in pages] == [3, 3, 3, 2, 0] and {p["total"] for p in pages} == {11}
+    walked, after = [], 0
+    while items := client.get(f"/api/v1/offices/GB/supporters?per_page=4&after={after}", headers=staff).json["items"]:
+        walked += [s["email"] for s in items]
+        after = items[-1]["id"]
+    assert walked == emails
+
+
+def test_the_console_counts_a_broad_search_only_so_far_and_its_next_pages_find_everyone(app, client, monkeypatch):
+    from mobilise.dashboard import supporters as console_supporters
+
+    from .test_console import sign_in
+
+    make_office()
+    staff = bearer(token_for("staff@uk.example.org", office="GB"))
+    emails = [f"sam{n}@example.org" for n in range(120)]
+    client.post("/api/v1/offices/GB/supporters", json=[{"email": e} for e in emails], headers=staff)
+    monkeypatch.setattr(console_supporters, "COUNT_UP_TO", 100)
+    sign_in(client, "staff@uk.example.org")
+    page = client.get("/console/supporters/?q=sam").get_data(as_text=True)
+    assert "More than 100 supporters matching “sam”" in page
+    assert "120 supporters." in client.get("/console/supporters/").get_data(as_text=True)  # the list: exact
+    seen, path = [], "/console/supporters/?q=sam"
+    while path:
+        page = client.get(path).get_data(as_text=True)
+        seen += re.findall(r">(sam\d+@example\.org)<", page)
+        following = re.search(r'href="(/console/supporters/\?[^"]*after=\d+[^"]*)">Next page', page)
+        path = following and following.group(1).replace("&amp;", "&")
+    assert seen == emails
 
 
 def test_another_offices_supporters_answer_404(app, client):

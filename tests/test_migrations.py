@@ -5,9 +5,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from mobilise.extensions import db
+from mobilise.sql import made_on
 
 
 def test_the_migrated_schema_is_the_models_schema(app):
     with db.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        context = MigrationContext.configure(connection, opts={"include_object": made_on(connection.dialect.name)})
+        differences = compare_metadata(context, db.metadata)
     assert differences == []

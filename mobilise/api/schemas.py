@@ -36,6 +36,13 @@ class SupporterQuery(Strict):
     )
     page: int = Field(default=1, ge=1, le=LARGEST_INTEGER)  # past the end: no items
     per_page: int = Field(default=50, ge=1, le=500)
+    after: Optional(int) = Field(
+        default=None,
+        ge=0,
+        le=LARGEST_INTEGER,
+        description="only supporters with a larger id, `page` counting from there: give the last id of a page to "
+        "get the next, at the same cost however far down the list",
+    )
 
 
 class AuditQuery(Strict):

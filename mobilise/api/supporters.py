@@ -8,7 +8,8 @@ from ..errors import BadRequest
 from ..guard import large_body
 from ..sending.bounces import BounceIn, report_bounce
 from ..supporters.imports import get_import, queue_import
-from ..supporters.service import SupporterIn, list_supporters, upsert_supporters
+from ..supporters.listing import list_supporters
+from ..supporters.service import SupporterIn, upsert_supporters
 from ..validation import parse
 from . import blueprint, read_json, scoped_office, staff_office
 from .openapi import documented
@@ -50,7 +51,8 @@ def supporters(code: str):
     """An office's supporters, oldest first, a page at a time; a page past the end has no items."""
     office = scoped_office(code)
     query = parse(SupporterQuery, request.args.to_dict())
-    return jsonify(list_supporters(office, **query.model_dump()))
+    found = list_supporters(office, **query.model_dump())
+    return jsonify({key: found[key] for key in SupporterPage.model_fields})
 
 
 @bp.post("/offices/<code>/imports")

@@ -13,12 +13,13 @@ from ..offices.service import list_offices
 from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
 from ..supporters.imports import get_import, queue_import
+from ..supporters.listing import list_supporters
 from ..supporters.models import Supporter
-from ..supporters.service import list_supporters
 from ..tracking.models import Event
 from .views import office_or_404
 
 people = Blueprint("people", __name__, url_prefix="/console/supporters")
+COUNT_UP_TO = 1000  # a search's matches are counted this far, then "more than"
 
 
 @people.errorhandler(RequestEntityTooLarge)
@@ -52,13 +53,19 @@ def _office():
 def search():
     office = _office()
     q = request.args.get("q", "").strip()
-    try:
-        page = max(int(request.args.get("page", 1)), 1)
-    except ValueError:
-        page = 1
+    page, after = _number("page", 1), _number("after", None)
     status = 200
     try:
-        found = list_supporters(office, q=q or None, status=request.args.get("status") or None, page=page, per_page=50)
+        found = list_supporters(
+            office,
+            q=q or None,
+            status=request.args.get("status") or None,
+            page=page if after is None else 1,
+            per_page=50,
+            after=after,
+            # A broad search matches a large share of the list: counting every match would cost more than the page.
+            count_up_to=COUNT_UP_TO if q else None,
+        )
     except ServiceError as error:
         details = "; ".join(d["error"] for d in error.details or [] if isinstance(d, dict))
         found = {
@@ -70,6 +77,14 @@ def search():
         }
         status = error.status
     return _search_page(office, found, q, status)
+
+
+def _number(name: str, default):
+    """A whole number from the query string, at least 1 (a page) or 0 (an id); anything else is the default."""
+    try:
+        return max(int(request.args[name]), 1 if name == "page" else 0)
+    except (KeyError, ValueError):
+        return default
 
 
 def _search_page(office, found: dict, q: str, status: int = 200):

@@ -3,7 +3,8 @@
 Counted from the rows over the last 7 and 30 days (UTC days, today included), per recipient-domain group and in
 total, and each rate set against the threshold a provider or the guard rails hold it to:
 
-- sent: emails the relay accepted (`deliveries.sent_at`), on the day it accepted them;
+- sent: emails the relay accepted (`deliveries.sent_at`), on the day it accepted them (a finished mailing's
+  counted once and kept: sends.py);
 - refused: emails the relay refused for good at RCPT TO (a hard bounce whose email was never accepted);
 - hard bounces, complaints: each email once (its delivery), or each supporter once for a report that names
   no email, on the day first reported in the window; soft bounces are not counted;
@@ -22,6 +23,7 @@ from ..extensions import db
 from ..offices.models import Office
 from ..sending.models import Delivery
 from ..supporters.models import Bounce, Supporter
+from .sends import sent_per_day
 
 WINDOWS = (7, 30)
 # The providers' own words: Gmail asks bulk senders for a complaint rate under 0.1%, and Gmail, Yahoo and
@@ -82,20 +84,6 @@ def _day(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def _sent_per_day(office: Office, since: datetime) -> list[tuple[str, date, int]]:
-    # Grouped over a subquery's columns: a GROUP BY repeating the CASE would bind its patterns anew, and
-    # PostgreSQL would not see the select list's expression in it.
-    sent = (
-        db.select(domain_group(Supporter.email).label("grp"), db.func.date(Delivery.sent_at).label("day"))
-        .select_from(Delivery)
-        .join(Supporter, Supporter.id == Delivery.supporter_id)
-        .where(Supporter.office_id == office.id, Delivery.sent_at >= since)
-        .subquery()
-    )
-    rows = db.session.execute(db.select(sent.c.grp, sent.c.day, db.func.count()).group_by(sent.c.grp, sent.c.day))
-    return [(name, _day(on), n) for name, on, n in rows]
-
-
 def _reports_per_day(office: Office, since: datetime) -> list[tuple[str, str, date, int, int]]:
     """(kind, group, day, reports, refused): each email's report once, or each supporter's without an email."""
     key = db.case((Bounce.delivery_id.is_not(None), Bounce.delivery_id), else_=-Bounce.supporter_id)
@@ -134,7 +122,7 @@ def reputation(office: Office, now: datetime | None = None) -> dict:
     def cell(name: str, on: date) -> dict:
         return cells.setdefault((name, on), _zero())
 
-    for name, on, n in _sent_per_day(office, since):
+    for name, on, n in sent_per_day(office, since, domain_group):
         if on in days:
             cell(name, on)["sent"] += n
     for kind, name, on, n, refused in _reports_per_day(office, since):

@@ -1,4 +1,4 @@
-"""Supporter lists: adding and updating people, and finding them again."""
+"""Supporter lists: adding and updating people (finding them again is listing.py)."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -7,15 +7,12 @@ from pydantic import Field, ValidationError, field_validator
 
 from ..audit.service import record
 from ..clock import to_naive_utc, utcnow
-from ..errors import Invalid, pydantic_details
+from ..errors import pydantic_details
 from ..extensions import db
-from ..languages import fold
 from ..offices.models import Office
 from ..validation import EmailAddress, Language, Strict, text
-from .models import STATUSES, Supporter, SupporterTag, search_text_of
+from .models import search_text_of
 from .staging import write_batch
-
-MAX_PER_PAGE = 500
 
 
 class SupporterIn(Strict):
@@ -131,38 +128,3 @@ def write_supporters(office_id: int, batch: Prepared, *, source: str, audited: b
         )
     db.session.commit()
     return counts
-
-
-def list_supporters(office: Office, *, status=None, tag=None, q=None, page=1, per_page=50) -> dict:
-    """One page of the office's supporters, oldest first; `q` is found in an address or a name whatever its accents
-    and case ("rocio" finds Rocío; `%` and `_` are letters here, not wildcards). A page past the end has no items."""
-    if status and status not in STATUSES:
-        raise Invalid(f"status must be one of {', '.join(STATUSES)}")
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise Invalid(f"page starts at 1 and per_page is between 1 and {MAX_PER_PAGE}")
-    query = db.select(Supporter).where(Supporter.office_id == office.id)
-    if status:
-        query = query.where(Supporter.status == status)
-    if tag:
-        query = query.where(
-            db.select(SupporterTag.supporter_id)
-            .where(SupporterTag.supporter_id == Supporter.id, SupporterTag.tag == tag)
-            .exists()
-        )
-    if q and q.strip():
-        # Folded as the stored text was (search_text_of), so a plain LIKE matches the same on both databases.
-        # A query of accents alone folds to nothing: it finds nobody, not everyone.
-        term = fold(q.strip())
-        query = query.where(Supporter.search_text.contains(term, autoescape=True) if term else db.false())
-    total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
-    # Past the end there is nothing to ask for (and an offset past 2**63 is not even a number to PostgreSQL).
-    beyond = (page - 1) * per_page >= total
-    items = (
-        [] if beyond else db.session.scalars(query.order_by(Supporter.id).offset((page - 1) * per_page).limit(per_page))
-    )
-    return {
-        "items": [s.to_dict() for s in items],
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-    }
