@@ -5,11 +5,15 @@ would measure itself. This one answers each command with the shortest valid repl
 the end of DATA. It offers PIPELINING (RFC 2920), as Postfix and the large relays do, unless started with
 --no-pipelining. `XSTAT` (not SMTP) answers "250 <messages> <monotonic time of the last one> <bytes of it>".
 
-    python bench/sink.py PORT [--no-pipelining]
+--record FILE also writes a line per recipient of each accepted message, "<monotonic time> <client ip:port>
+<address>", flushed every tenth of a second: who received what, from which host and connection, and when (the
+multi-host test reads it from outside the sink's network namespace). --host: the address to listen on.
+
+    python bench/sink.py PORT [--no-pipelining] [--host 127.0.0.1] [--record FILE]
 """
 
+import argparse
 import asyncio
-import sys
 import time
 
 STATE = {"count": 0, "last_at": 0.0, "size": 0}
@@ -22,11 +26,14 @@ REPLIES = {
     b"NOOP": b"250 OK\r\n",
     b"DATA": b"354 go on\r\n",
 }
+RECORD = None  # the --record file, when given
 
 
 class Sink(asyncio.Protocol):
     def connection_made(self, transport):
         self.transport, self.buffer, self.in_data = transport, bytearray(), False
+        host, port = transport.get_extra_info("peername")[:2]
+        self.peer, self.recipients = f"{host}:{port}", []
         transport.write(b"220 sink\r\n")
 
     def data_received(self, data: bytes):
@@ -39,17 +46,25 @@ class Sink(asyncio.Protocol):
                     break
                 STATE["count"] += 1
                 STATE["last_at"], STATE["size"] = time.monotonic(), end
+                if RECORD:
+                    at = STATE["last_at"]
+                    RECORD.write("".join(f"{at:.6f} {self.peer} {rcpt}\n" for rcpt in self.recipients))
                 del self.buffer[: end + 5]
-                self.in_data = False
+                self.in_data, self.recipients = False, []
                 replies.append(b"250 OK queued\r\n")
                 continue
             end = self.buffer.find(b"\r\n")
             if end < 0:
                 break
-            verb = bytes(self.buffer[:4]).upper()
+            line = bytes(self.buffer[:end])
+            verb = line[:4].upper()
             del self.buffer[: end + 2]
             if verb == b"DATA":
                 self.in_data = True
+            if verb in (b"MAIL", b"RSET"):
+                self.recipients = []
+            if verb == b"RCPT" and RECORD:
+                self.recipients.append(line.partition(b"<")[2].partition(b">")[0].decode())
             if verb == b"QUIT":
                 self.transport.write(b"".join(replies) + b"221 bye\r\n")
                 self.transport.close()
@@ -62,14 +77,32 @@ class Sink(asyncio.Protocol):
             self.transport.write(b"".join(replies))
 
 
-async def main(port: int):
-    server = await asyncio.get_running_loop().create_server(Sink, "127.0.0.1", port, backlog=512)
+def flush_record(loop) -> None:
+    RECORD.flush()
+    loop.call_later(0.1, flush_record, loop)
+
+
+async def main(host: str, port: int):
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(Sink, host, port, backlog=512)
+    if RECORD:
+        flush_record(loop)
     print("ready", flush=True)
     async with server:
         await server.serve_forever()
 
 
 if __name__ == "__main__":
-    if "--no-pipelining" in sys.argv:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("port", type=int)
+    parser.add_argument("--no-pipelining", action="store_true")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--record", help="a file to write each recipient to, with the time and the client")
+    args = parser.parse_args()
+    if args.no_pipelining:
         REPLIES[b"EHLO"] = b"250-sink\r\n250 8BITMIME\r\n"
-    asyncio.run(main(int(sys.argv[1])))
+    if args.record:
+        with open(args.record, "w", buffering=1 << 20) as RECORD:
+            asyncio.run(main(args.host, args.port))
+    else:
+        asyncio.run(main(args.host, args.port))
