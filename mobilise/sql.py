@@ -3,6 +3,7 @@
 import sqlite3
 
 from sqlalchemy import BigInteger, any_, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 
@@ -43,3 +44,9 @@ def made_on(dialect: str):
         return only is None or only.dialect is None or only.dialect == dialect
 
     return include_object
+
+
+def upsert(model):
+    """INSERT with ON CONFLICT (`on_conflict_do_update`, `on_conflict_do_nothing`), in the dialect at hand."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)

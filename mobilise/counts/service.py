@@ -12,19 +12,12 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..clock import utcnow
 from ..extensions import db
 from ..sequences.models import Mailing
-from ..sql import bigint_array
+from ..sql import bigint_array, upsert
 from .models import ActionDay, DriveCounts, DriveSupporter, MailingCounts
-
-
-def _insert(model):
-    """INSERT with ON CONFLICT, in the dialect at hand."""
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
 
 
 def _add(model, keys: tuple[str, ...], deltas: dict[tuple, Counter]) -> None:
@@ -34,7 +27,7 @@ def _add(model, keys: tuple[str, ...], deltas: dict[tuple, Counter]) -> None:
         changes = {name: n for name, n in deltas[key_values].items() if n}
         if not changes:
             continue
-        statement = _insert(model).values({**dict(zip(keys, key_values)), **changes})
+        statement = upsert(model).values({**dict(zip(keys, key_values)), **changes})
         db.session.execute(
             statement.on_conflict_do_update(
                 index_elements=list(keys),
@@ -71,7 +64,7 @@ def _flip_drive_supporters(column: str, pairs: Iterable[tuple[int, int]], value:
     if value is not None:
         # One statement, the same for any number of rows (so compiled once): a new row, or an existing one
         # whose mark is still empty, is set and returned; one already marked is left and not returned.
-        statement = _insert(DriveSupporter)
+        statement = upsert(DriveSupporter)
         if db.session.get_bind().dialect.name == "postgresql":
             # All pairs as two arrays in one statement: an executemany here was a tenth of the time per email sent.
             drives, supporters = (list(column_values) for column_values in zip(*pairs))

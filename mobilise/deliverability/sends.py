@@ -9,13 +9,12 @@ counted: an address erased afterwards is not moved to "other", as it would be wh
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from ..clock import utcnow
 from ..extensions import db
 from ..offices.models import Office
 from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
+from ..sql import upsert
 from ..supporters.models import Supporter
 from .models import MailingSends
 
@@ -79,11 +78,8 @@ def _count_once(mailing_id: int, domain_group: Callable) -> dict:
     days: dict[str, dict[str, int]] = {}
     for group, day, n in _count([mailing_id], None, domain_group):
         days.setdefault(day.isoformat(), {})[group] = n
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     db.session.execute(
-        dialect.insert(MailingSends)
-        .values(mailing_id=mailing_id, days=days, counted_at=utcnow())
-        .on_conflict_do_nothing()
+        upsert(MailingSends).values(mailing_id=mailing_id, days=days, counted_at=utcnow()).on_conflict_do_nothing()
     )
     db.session.commit()  # a cache of what cannot change any more: written alone, whatever the page does next
     return days
