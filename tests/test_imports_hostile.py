@@ -5,6 +5,7 @@ import io
 import os
 import re
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from mobilise.models import Import, Supporter
 from mobilise.supporters import imports
 from mobilise.supporters.csv_reader import Refused
 from mobilise.supporters.imports import import_file, imports_folder, report_path
+from mobilise.supporters.models import ImportPart
 
 from .builders import bearer, make_office, token_for
 from .test_console import csrf_from, sign_in
@@ -77,6 +79,11 @@ def _files_in_imports() -> set[Path]:
     return set(folder.iterdir()) if folder.is_dir() else set()
 
 
+def _uploads_kept() -> int:
+    """Bytes of uploads waiting in the database."""
+    return db.session.scalar(db.select(db.func.coalesce(db.func.sum(db.func.length(ImportPart.data)), 0)))
+
+
 HOSTILE = {
     "binary garbage": (bytes(range(256)) * 64, "not UTF-8"),
     "latin-1": ("email,first_name\njosé@example.org,José\n".encode("latin-1"), "not UTF-8"),
@@ -94,10 +101,9 @@ HOSTILE = {
 @pytest.mark.parametrize("name", HOSTILE)
 def test_an_unreadable_file_fails_with_its_reason_in_the_api_and_the_console(client, staff, run_jobs, name):
     content, reason = HOSTILE[name]
-    before = _files_in_imports()
     status = imported(client, staff, content, run_jobs)
     assert status["status"] == "failed" and reason in status["failure"], status
-    assert _files_in_imports() <= before  # the upload is not kept
+    assert _uploads_kept() == 0 and not db.session.scalar(db.select(ImportPart.import_id))  # the upload is not kept
     sign_in(client, "staff@uk.example.org")
     job = db.session.scalar(db.select(Import).order_by(Import.id.desc()))
     page = client.get(f"/console/supporters/imports/{job.id}").get_data(as_text=True)
@@ -143,7 +149,7 @@ def test_a_worker_raising_half_way_ends_the_import_failed_with_the_batches_befor
     assert status["status"] == "failed" and "ConnectionError" in status["failure"] and "again" in status["failure"]
     kept = db.session.scalar(db.select(db.func.count(Supporter.id)))  # PostgreSQL's two writers split a batch
     assert 0 < kept <= 10 and status["created"] == kept  # what went in is what the import says
-    assert db.session.scalar(db.select(Import.path)) is None
+    assert not db.session.scalar(db.select(ImportPart.import_id))  # the upload is deleted
 
 
 def test_rejected_rows_go_to_the_report_and_only_the_first_thousand_stay_in_memory(app, tmp_path):
@@ -162,7 +168,6 @@ def test_rejected_rows_go_to_the_report_and_only_the_first_thousand_stay_in_memo
 
 def test_an_upload_over_the_limit_answers_413_and_is_not_stored(app, client, staff):
     app.config["IMPORT_MAX_BYTES"] = 2_000
-    before = _files_in_imports()
     big = (HEADER + "".join(f"p{n}@example.org,P,,,,,\n" for n in range(200))).encode()
     assert upload(client, staff, big).status_code == 413
     sign_in(client, "staff@uk.example.org")
@@ -173,23 +178,19 @@ def test_an_upload_over_the_limit_answers_413_and_is_not_stored(app, client, sta
         data={"csrf_token": csrf_from(page), "file": (io.BytesIO(big), "list.csv")},
     )
     assert console.status_code == 413 and "larger than" in console.get_data(as_text=True)
-    assert db.session.scalar(db.select(db.func.count(Import.id))) == 0 and _files_in_imports() <= before
+    assert db.session.scalar(db.select(db.func.count(Import.id))) == 0 and _uploads_kept() == 0
     assert upload(client, staff, HEADER.encode() + b"ok@example.org,,,,,,\n").status_code == 202  # under it: taken
 
 
 def test_the_tick_ends_imports_whose_worker_died_and_requeues_lost_ones(client, staff, run_jobs, redis_client):
     from mobilise.sending.tick import tick
 
-    dead_upload = imports_folder() / "dead-upload.csv"
-    dead_upload.write_text(HEADER + "x@example.org,,,,,,\n")
     dead = Import(
-        office_id=db.session.scalar(db.select(imports.Office.id)),
-        filename="dead.csv",
-        path=str(dead_upload),
-        total_bytes=10,
-        status="running",
+        office_id=db.session.scalar(db.select(imports.Office.id)), filename="dead.csv", total_bytes=10, status="running"
     )
     db.session.add(dead)
+    db.session.flush()
+    db.session.add(ImportPart(import_id=dead.id, number=0, data=(HEADER + "x@example.org,,,,,,\n").encode()))
     db.session.commit()
     lost_id = upload(client, staff, (HEADER + "lost@example.org,Lost,,,,,\n").encode()).json["id"]
     redis_client.flushdb()  # every key in Redis gone, the queued job with them
@@ -197,22 +198,59 @@ def test_the_tick_ends_imports_whose_worker_died_and_requeues_lost_ones(client, 
     run_jobs()
     dead_status = client.get(f"/api/v1/imports/{dead.id}", headers=bearer(staff)).json
     assert dead_status["status"] == "failed" and "worker stopped" in dead_status["failure"]
-    assert not dead_upload.exists()
     assert client.get(f"/api/v1/imports/{lost_id}", headers=bearer(staff)).json["status"] == "done"
+    assert _uploads_kept() == 0  # neither upload is kept
+    assert db.session.scalar(db.select(Supporter.email)) == "lost@example.org"
 
 
-def test_uploads_and_reports_are_deleted_by_the_tick_after_the_retention(app, client, staff, run_jobs):
+def test_the_worker_needs_no_disk_in_common_with_the_web_that_took_the_upload(app, client, staff, run_jobs, tmp_path):
+    response = upload(client, staff, (HEADER + "far@example.org,Far,,,,,\nnope,,,,,,\n").encode())
+    assert response.status_code == 202
+    app.instance_path = str(tmp_path / "the-worker-host")  # another host's instance folder, empty
+    run_jobs()
+    status = client.get(f"/api/v1/imports/{response.json['id']}", headers=bearer(staff)).json
+    assert (status["status"], status["created"], status["rejected"]) == ("done", 1, 1), status
+    assert db.session.scalar(db.select(Supporter.first_name)) == "Far"
+    assert report_path(status["id"]).is_file()  # the report of rejected rows is on the worker's side
+
+
+def test_a_big_upload_waits_in_parts_and_comes_back_whole(app, client, staff, run_jobs, monkeypatch):
+    monkeypatch.setattr(imports, "PART_BYTES", 4096)
+    rows = "".join(f"p{n}@example.org,Pé{n},,,,,\n" for n in range(3000))
+    content = (HEADER + rows).encode()
+    response = upload(client, staff, content)
+    parts = db.session.scalars(db.select(ImportPart.data).order_by(ImportPart.number)).all()
+    assert len(parts) == -(-len(content) // 4096) and b"".join(parts) == content
+    run_jobs()
+    status = client.get(f"/api/v1/imports/{response.json['id']}", headers=bearer(staff)).json
+    assert (status["status"], status["created"], status["progress"]) == ("done", 3000, 1.0), status
+    assert db.session.scalar(db.select(Supporter.first_name).where(Supporter.email == "p2999@example.org")) == "Pé2999"
+    assert _uploads_kept() == 0
+
+
+def test_uploads_and_reports_are_deleted_by_the_tick_after_the_retention(app, client, staff, run_jobs, redis_client):
     from mobilise.sending.tick import tick
 
     status = imported(client, staff, (HEADER + "nope,,,,,,\n").encode(), run_jobs)
     report = report_path(status["id"])
     assert report.exists() and "nope" in report.read_text()
-    stray = imports_folder() / "stray-upload.csv"  # an upload left by a crash
+    stray = imports_folder() / "stray-report.csv"  # a report left by a crash
     stray.write_text("email\n")
     old = time.time() - 8 * 86400
     os.utime(stray, (old, old))
+    # An upload whose job was lost and never ran, made 8 days ago.
+    waiting_id = upload(client, staff, (HEADER + "late@example.org,,,,,,\n").encode()).json["id"]
+    redis_client.flushdb()
+    db.session.execute(
+        db.update(Import).where(Import.id == waiting_id).values(created_at=imports.utcnow() - timedelta(days=8))
+    )
+    db.session.commit()
     tick()
     assert report.exists() and not stray.exists()  # the report is a day old, within the 7 days
+    assert _uploads_kept() == 0
+    run_jobs()
+    late = client.get(f"/api/v1/imports/{waiting_id}", headers=bearer(staff)).json
+    assert late["status"] == "failed" and "gone" in late["failure"] and late["created"] == 0
     app.config["IMPORT_RETENTION_DAYS"] = 0.000001  # a tenth of a second
     time.sleep(0.3)
     tick()

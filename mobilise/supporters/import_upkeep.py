@@ -3,7 +3,6 @@ or report of rejected rows (personal data) is kept past IMPORT_RETENTION_DAYS.""
 
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from flask import current_app
 from rq.exceptions import NoSuchJobError
@@ -12,8 +11,8 @@ from rq.job import Job, JobStatus
 from ..clock import utcnow
 from ..extensions import db
 from ..jobs import is_live, redis_connection
-from .imports import AGAIN, enqueue_import, imports_folder
-from .models import Import
+from .imports import AGAIN, enqueue_import, forget_upload, imports_folder
+from .models import Import, ImportPart
 
 
 def look_after_imports(at: datetime | None = None) -> dict:
@@ -39,7 +38,7 @@ def look_after_imports(at: datetime | None = None) -> dict:
             requeued += 1
         elif _fail_dead(import_id, at):
             failed += 1
-    return {"requeued": requeued, "failed": failed, "deleted": purge_old_files(at)}
+    return {"requeued": requeued, "failed": failed, "deleted": purge_old_files(at) + purge_old_uploads(at)}
 
 
 def _fail_dead(import_id: int, at: datetime) -> bool:
@@ -49,20 +48,28 @@ def _fail_dead(import_id: int, at: datetime) -> bool:
         .values(
             status="failed",
             finished_at=at,
-            path=None,
             failure="its worker stopped half-way (killed, or out of memory); the rows counted here are in" + AGAIN,
         )
     )
-    path = db.session.scalar(db.select(Import.path).where(Import.id == import_id))
     done = db.session.execute(gone).rowcount == 1
+    if done:
+        forget_upload(import_id)
     db.session.commit()
-    if done and path:
-        Path(path).unlink(missing_ok=True)
     return done
 
 
+def purge_old_uploads(at: datetime) -> int:
+    """The uploads of imports made more than IMPORT_RETENTION_DAYS ago that have not ended (an ended import's
+    upload is deleted as it ends): their import then fails, saying the file is gone."""
+    cutoff = at - timedelta(days=current_app.config["IMPORT_RETENTION_DAYS"])
+    old = db.select(Import.id).where(Import.created_at < cutoff).scalar_subquery()
+    deleted = db.session.execute(db.delete(ImportPart).where(ImportPart.import_id.in_(old))).rowcount
+    db.session.commit()
+    return deleted
+
+
 def purge_old_files(at: datetime) -> int:
-    """Every file in the imports folder (uploads, reports of the console, the API and the command line)
+    """Every file in the imports folder (reports of rejected rows of the console, the API and the command line)
     written more than IMPORT_RETENTION_DAYS ago."""
     folder = imports_folder()
     if not folder.is_dir():

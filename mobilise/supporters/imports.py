@@ -1,16 +1,17 @@
 """CSV imports: streamed in batches, in constant memory; a bad row is reported by line, the good rows go in.
 
 An import always ends, `done` or `failed` with its reason: whatever the file holds (see csv_reader), and
-whatever stops its worker (an error is caught here; a killed worker is found by the tick). Its upload and
-its report of rejected rows are deleted IMPORT_RETENTION_DAYS after they were written.
+whatever stops its worker (an error is caught here; a killed worker is found by the tick). Its upload waits in
+the database (the web and the worker share no disk) and is deleted when the import ends; the report of rejected
+rows, on the worker's disk, and any upload left behind, IMPORT_RETENTION_DAYS after they were written.
 """
 
 import csv
 import logging
 import queue
 import sys
+import tempfile
 import threading
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..offices.models import Office
 from .csv_reader import Refused, encoding_of, read_rows
-from .models import Import
+from .models import Import, ImportPart
 from .service import Prepared, prepare_supporters, write_supporters
 
 __all__ = ["Refused", "import_file", "queue_import", "run_import", "get_import"]
@@ -37,6 +38,8 @@ KEPT_ERRORS = 1000  # in the import's row; the report file has every one
 AGAIN = "; importing the same file again adds the rest (whoever is on the list already is updated, not added twice)"
 # An import's worker may take this long; a longer one is stopped and the import failed.
 JOB_TIMEOUT = 4 * 3600
+# An upload waits in the database in parts of this size, so neither side holds it whole.
+PART_BYTES = 1024 * 1024
 
 
 class _Report:
@@ -232,24 +235,53 @@ def report_path(import_id: int) -> Path:
 
 
 def queue_import(office: Office, upload, filename: str) -> Import:
-    """Keep the uploaded file and hand it to a worker. The caller has bounded the upload's size
-    (IMPORT_MAX_BYTES) before reading it."""
-    folder = imports_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}.csv"
-    upload.save(path)
-    job = Import(
-        office_id=office.id,
-        filename=filename.replace("\x00", "")[:300] or "upload.csv",
-        path=str(path),
-        total_bytes=path.stat().st_size,
-    )
+    """Keep the uploaded file in the database, in parts, and hand it to a worker, which may run on another host.
+    The caller has bounded the upload's size (IMPORT_MAX_BYTES) before reading it."""
+    job = Import(office_id=office.id, filename=filename.replace("\x00", "")[:300] or "upload.csv", total_bytes=0)
     db.session.add(job)
     db.session.flush()
+    stream, number = upload.stream, 0
+    while True:
+        part = stream.read(PART_BYTES)
+        if part or number == 0:  # an empty file is one empty part: no part at all means the upload is gone
+            # Through Core, one part at a time: an ORM object would stay in the session, the whole file with it.
+            db.session.execute(db.insert(ImportPart).values(import_id=job.id, number=number, data=part))
+            job.total_bytes += len(part)
+            number += 1
+        if len(part) < PART_BYTES:
+            break
     record("import.started", subject=f"import {job.id}", office=office, details={"bytes": job.total_bytes})
     db.session.commit()
     enqueue_import(job.id)
     return job
+
+
+def _upload_copy(import_id: int):
+    """The upload, copied part by part into a temporary file of the worker's own (gone with the worker,
+    whatever stops it); FileNotFoundError when its parts were deleted (the import ended, or its retention)."""
+    numbers = db.session.scalars(
+        db.select(ImportPart.number).where(ImportPart.import_id == import_id).order_by(ImportPart.number)
+    ).all()
+    if not numbers:
+        raise FileNotFoundError(import_id)
+    copy = tempfile.TemporaryFile()  # noqa: SIM115 - handed open to the caller, which closes it
+    try:
+        for number in numbers:  # one part held at a time (a column read is not kept by the session)
+            copy.write(
+                db.session.scalar(
+                    db.select(ImportPart.data).where(ImportPart.import_id == import_id, ImportPart.number == number)
+                )
+            )
+        copy.seek(0)
+    except BaseException:
+        copy.close()
+        raise
+    return copy
+
+
+def forget_upload(import_id: int) -> None:
+    """Delete the upload's parts (the caller commits)."""
+    db.session.execute(db.delete(ImportPart).where(ImportPart.import_id == import_id))
 
 
 def import_at_once(office: Office, raw, total_bytes: int, progress=None, *, name: str, report: Path) -> dict:
@@ -278,10 +310,10 @@ def enqueue_import(import_id: int):
 
 
 def run_import(import_id: int) -> dict:
-    """The worker's side: import the stored file, recording progress on the row as it goes. It ends
+    """The worker's side: import the stored upload, recording progress on the row as it goes. It ends
     `done` or `failed` whatever happens inside, and the upload is deleted either way."""
     job = db.session.get(Import, import_id)
-    if job is None or job.status not in ("queued", "running") or not job.path:
+    if job is None or job.status not in ("queued", "running"):
         return {"skipped": True}
     office = db.session.get(Office, job.office_id)
     job.status = "running"
@@ -293,9 +325,8 @@ def run_import(import_id: int) -> dict:
         job.errors = list(result["errors"])
         db.session.commit()
 
-    upload = Path(job.path)
     try:
-        with upload.open("rb") as raw:
+        with _upload_copy(import_id) as raw:
             import_file(office, raw, job.total_bytes, progress, name=job.filename, report=report_path(job.id))
         failure = None
     except Refused as error:
@@ -307,11 +338,10 @@ def run_import(import_id: int) -> dict:
         log.error("import %s stopped on %s", import_id, type(error).__name__)
         failure = f"it stopped on an unexpected error ({type(error).__name__}); the rows counted here are in" + AGAIN
     db.session.rollback()  # a failed statement leaves the session unusable until then
-    job = db.session.get(Import, import_id)
+    job = db.session.get_one(Import, import_id)
     job.status, job.failure = ("failed", failure) if failure else ("done", None)
     job.finished_at = utcnow()
-    upload.unlink(missing_ok=True)
-    job.path = None
+    forget_upload(import_id)
     db.session.commit()
     return job.to_dict()
 

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect, text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event, inspect, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..clock import iso, utcnow
@@ -181,8 +181,6 @@ class Import(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     filename: Mapped[str] = mapped_column(String(300))
-    # Where the uploaded file waits for its worker (under the instance folder), removed when done.
-    path: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued, running, done, failed
     total_bytes: Mapped[int] = mapped_column(default=0)
     done_bytes: Mapped[int] = mapped_column(default=0)
@@ -208,6 +206,18 @@ class Import(db.Model):
             "errors": self.errors,
             "failure": self.failure,
         }
+
+
+class ImportPart(db.Model):
+    """A piece of an uploaded CSV, waiting in the database for the worker that imports it: the web that took
+    the upload and the worker that reads it may be on different hosts, with no disk in common. Deleted when
+    the import ends (and by the tick, past IMPORT_RETENTION_DAYS, should it not end)."""
+
+    __tablename__ = "import_parts"
+
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class VisitorAction(db.Model):
