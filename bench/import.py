@@ -4,11 +4,16 @@ The file has what offices send: names in several scripts, tags, languages, conse
 200 with a bad address and one in 100 repeating an earlier address. The importer runs as the CLI runs
 it (streamed, batches of 10,000, the same validation as the API) in a child process, so its peak memory
 (max RSS) is its own; the baseline COPYs the same bytes into an unindexed table with the same columns.
+By default PostgreSQL is a cluster of the bench's own (`--database own`, set as the machine's), so the CPU it
+reports for PostgreSQL is the import's alone; the importer's CPU is its process's. `--profile` records where the
+importer's time goes with py-spy (a flame graph, SVG); `--pg-statements` prints PostgreSQL's costliest statements.
 
-    .venv/bin/python bench/import.py [--rows 1000000] [--database postgresql://postgres@127.0.0.1:5432/test]
+    .venv/bin/python bench/import.py [--rows 1000000] [--database own|postgresql://postgres@127.0.0.1:5432/test]
+    .venv/bin/python bench/import.py --rows 200000 --pg-statements --profile /tmp/import.svg
 """
 
 import argparse
+import contextlib
 import csv
 import os
 import random
@@ -24,7 +29,15 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.scratch import drop_database, make_database  # noqa: E402
+from bench.scratch import (  # noqa: E402
+    cpu_seconds,
+    drop_database,
+    make_database,
+    own_postgres,
+    reset_statements,
+    top_statements,
+    with_children,
+)
 
 FIRST = [
     "Ana",
@@ -88,8 +101,8 @@ def copy_baseline(url: str, path: Path) -> float:
         return time.perf_counter() - start
 
 
-def run_importer(url: str, path: Path) -> tuple[float, int, str]:
-    """The CLI's import in a child process: (seconds, peak RSS in MB, its summary line)."""
+def run_importer(url: str, path: Path, profile: str | None = None) -> tuple[float, int, str, float]:
+    """The CLI's import in a child process: (seconds, peak RSS in MB, its summary line, its CPU seconds)."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "MOBILISE_ENV": "production"}
     subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
@@ -122,37 +135,60 @@ def run_importer(url: str, path: Path) -> tuple[float, int, str]:
         check=True,
         capture_output=True,
     )
+    command = [sys.executable, "-m", "flask", "--app", "app", "supporters", "import", str(path), "--office", "GB"]
+    if profile:
+        py_spy = Path(sys.executable).parent / "py-spy"
+        kind = "flamegraph" if profile.endswith(".svg") else "raw"  # raw: collapsed stacks, one a line, to grep
+        command = [str(py_spy), "record", "--rate", "100", "--format", kind, "-o", profile, "--", *command]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "supporters", "import", str(path), "--office", "GB"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode:
         raise SystemExit(done.stderr[-2000:])
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    peak_mb = after.ru_maxrss // 1024
     summary = next(line for line in done.stdout.splitlines() if line.startswith("created"))
-    return seconds, peak_mb, summary
+    return seconds, peak_mb, summary, cpu
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--database", default="own", help="own (a cluster of the bench's own) or a PostgreSQL URL")
+    parser.add_argument(
+        "--profile",
+        metavar="SVG",
+        help="record the importer with py-spy into this file (SVG: a flame graph; else collapsed stacks)",
+    )
+    parser.add_argument("--pg-statements", action="store_true", help="PostgreSQL's costliest statements (own only)")
     args = parser.parse_args()
+    if args.pg_statements and args.database != "own":
+        parser.error("--pg-statements needs the bench's own cluster (--database own)")
     folder = Path(tempfile.mkdtemp())
     path = folder / "supporters.csv"
     write_csv(path, args.rows)
     size_mb = path.stat().st_size / 1e6
-    url, created = make_database(args.database)
-    try:
-        baseline = copy_baseline(url.replace("postgresql+psycopg://", "postgresql://"), path)
-        seconds, peak_mb, summary = run_importer(url, path)
-    finally:
-        drop_database(created)
+    own = (
+        own_postgres(statements=args.pg_statements)
+        if args.database == "own"
+        else contextlib.nullcontext((args.database, None))
+    )
+    with own as (server, postmaster):
+        url, created = make_database(server)
+        plain_url = url.replace("postgresql+psycopg://", "postgresql://")
+        try:
+            baseline = copy_baseline(plain_url, path)
+            if args.pg_statements:
+                reset_statements(server)
+            pg_before = cpu_seconds(with_children(postmaster)) if postmaster else None
+            seconds, peak_mb, summary, cpu = run_importer(url, path, args.profile)
+            pg_cpu = cpu_seconds(with_children(postmaster)) - pg_before if postmaster else None
+            statements = top_statements(server, url.rsplit("/", 1)[1], args.rows) if args.pg_statements else []
+        finally:
+            drop_database(created)
+    path.unlink()
     print(f"{args.rows:,} rows, {size_mb:.0f} MB of CSV")
     print(f"PostgreSQL COPY (baseline):  {baseline:7.1f} s   {args.rows / baseline:10,.0f} rows/s")
     print(
@@ -160,6 +196,14 @@ def main():
     )
     print(f"                             {summary}")
     print(f"ratio (import time / COPY time): {seconds / baseline:.1f}")
+    parts = f"importer {cpu * 1e6 / args.rows:.1f}"
+    if pg_cpu is not None:
+        parts += f", PostgreSQL {pg_cpu * 1e6 / args.rows:.1f}"
+    print(f"CPU a row (µs): {parts}")
+    for line in statements:
+        print("  ", line)
+    if args.profile:
+        print(f"profile: {args.profile}")
 
 
 if __name__ == "__main__":

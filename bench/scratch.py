@@ -119,3 +119,22 @@ def top_statements(url: str, database: str, per: int, limit: int = 12) -> list[s
         f"{ms * 1000 / per:8.2f} µs {calls / per:7.3f} calls {rows / per:7.3f} rows  {' '.join(query.split())[:110]}"
         for ms, calls, rows, query in rows
     ]
+
+
+def cpu_seconds(pids) -> float:
+    """User and kernel CPU of `pids`, with that of their children once reaped (RQ's job processes)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def with_children(pid: int) -> list[int]:
+    try:
+        return [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+    except OSError:
+        return [pid]

@@ -35,7 +35,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.scratch import drop_database, make_database, own_postgres, reset_statements, top_statements  # noqa: E402
+from bench.scratch import (  # noqa: E402
+    cpu_seconds,
+    drop_database,
+    make_database,
+    own_postgres,
+    reset_statements,
+    top_statements,
+    with_children,
+)
 
 
 def free_port() -> int:
@@ -121,25 +129,6 @@ def peak_kb(pid: int) -> int:
         except OSError:
             pass
     return best
-
-
-def cpu_seconds(pids) -> float:
-    """User and kernel CPU of `pids`, with that of their children once reaped (RQ's job processes)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def with_children(pid: int) -> list[int]:
-    try:
-        return [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
-    except OSError:
-        return [pid]
 
 
 def cpu_by_part(worker_pids, sink_pid, postmaster: int | None) -> dict[str, float]:

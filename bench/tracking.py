@@ -2,7 +2,10 @@
 
 Both are served by one gunicorn, loaded in turn by wrk on loopback, alternating for --rounds
 rounds; reports the median requests/s and p99 of each, and the ratio of the medians (a 2-core
-machine shared with the load tool and Redis is noisy: single runs vary by ±15%).
+machine shared with the load tool and Redis is noisy: single runs vary by ±15%). Also the CPU each request
+cost the service (gunicorn's workers, and Redis, which the pixel writes to), read from /proc around each round:
+steadier than requests/s on a shared machine, since what else runs there slows both sides of a round alike
+but adds nothing to the workers' own CPU.
 
     .venv/bin/python bench/tracking.py [--seconds 10] [--connections 32] [--workers 4]
 """
@@ -21,6 +24,8 @@ from redis import Redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+
+from bench.scratch import cpu_seconds, with_children  # noqa: E402
 
 
 def pixel_path(env: dict) -> str:
@@ -46,6 +51,25 @@ def pixel_path(env: dict) -> str:
         db.session.add(delivery)
         db.session.commit()
         return f"/o/{make_token('open', delivery.id)}.gif"
+
+
+def redis_pids() -> list[int]:
+    found = subprocess.run(["pgrep", "-x", "redis-server"], capture_output=True, text=True).stdout.split()
+    return [int(pid) for pid in found]
+
+
+def measured(url: str, seconds: int, connections: int, server_pid: int) -> tuple[float, float, float, float]:
+    """One wrk round: (requests/s, p99 ms, µs of gunicorn workers' CPU a request, µs of Redis's CPU a request)."""
+    workers = with_children(server_pid)[1:]
+    before = cpu_seconds(workers), cpu_seconds(redis_pids())
+    rps, p99_ms = wrk(url, seconds, connections)
+    requests = rps * seconds
+    return (
+        rps,
+        p99_ms,
+        (cpu_seconds(workers) - before[0]) * 1e6 / requests,
+        (cpu_seconds(redis_pids()) - before[1]) * 1e6 / requests,
+    )
 
 
 def wrk(url: str, seconds: int, connections: int) -> tuple[float, float]:
@@ -113,8 +137,8 @@ def main():
         wrk(base + path, 2, args.connections)
         runs = {"bare": [], "pixel": []}
         for _ in range(args.rounds):
-            runs["bare"].append(wrk(base + "/bare.gif", args.seconds, args.connections))
-            runs["pixel"].append(wrk(base + path, args.seconds, args.connections))
+            runs["bare"].append(measured(base + "/bare.gif", args.seconds, args.connections, server.pid))
+            runs["pixel"].append(measured(base + path, args.seconds, args.connections, server.pid))
     finally:
         server.terminate()
         server.wait()
@@ -129,12 +153,22 @@ def main():
 
     bare, pixel = median(runs["bare"]), median(runs["pixel"])
     ratios = ", ".join(f"{p[0] / b[0]:.2f}" for b, p in zip(runs["bare"], runs["pixel"]))
+    cpu = {name: median([run[2] + run[3] for run in runs[name]]) for name in runs}
+    cpu_ratios = ", ".join(f"{(b[2] + b[3]) / (p[2] + p[3]):.2f}" for b, p in zip(runs["bare"], runs["pixel"]))
     print(
         f"gunicorn workers={args.workers} wrk connections={args.connections} seconds={args.seconds} rounds={args.rounds} (medians)"
     )
-    print(f"bare GIF endpoint:        {bare[0]:8.0f} req/s   p99 {bare[1]:6.2f} ms")
-    print(f"pixel, real recording:    {pixel[0]:8.0f} req/s   p99 {pixel[1]:6.2f} ms   ({events} events in the stream)")
-    print(f"ratio (pixel / bare):     {pixel[0] / bare[0]:.2f}   (each round: {ratios})")
+    for name, label, extra in (
+        ("bare", "bare GIF endpoint:    ", ""),
+        ("pixel", "pixel, real recording:", f"   ({events} events in the stream)"),
+    ):
+        run = median(runs[name])
+        print(
+            f"{label} {run[0]:8.0f} req/s   p99 {run[1]:6.2f} ms   CPU a request {cpu[name]:5.0f} µs"
+            f" (gunicorn {median([r[2] for r in runs[name]]):.0f}, Redis {median([r[3] for r in runs[name]]):.0f}){extra}"
+        )
+    print(f"ratio (pixel / bare), requests/s:      {pixel[0] / bare[0]:.2f}   (each round: {ratios})")
+    print(f"ratio (bare / pixel), CPU a request:   {cpu['bare'] / cpu['pixel']:.2f}   (each round: {cpu_ratios})")
 
 
 if __name__ == "__main__":

@@ -111,6 +111,10 @@ def _within_years(value):
 
 def _problem(value) -> str | None:
     """What no column of ours can hold, anywhere inside a field's value."""
+    if value is None:  # the common cases first: every field of every row of an import comes here
+        return None
+    if type(value) is str:
+        return "must not contain a NUL character" if "\x00" in value else None
     todo = [value]
     while todo:
         item = todo.pop()

@@ -7,6 +7,7 @@ killed half-way leaves whole batches, and running it again updates rather than d
 """
 
 from datetime import datetime
+from operator import itemgetter
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text
 from sqlalchemy.schema import CreateTable
@@ -61,6 +62,7 @@ _ROW_COLUMNS = [c.name for c in staged.columns if c.name not in ("supporter_id",
 # Binary COPY needs each column's type named.
 _COPY_TYPES = {Integer: "int4", String: "varchar", Text: "text", DateTime: "timestamp", Boolean: "bool"}
 _ROW_TYPES = [_COPY_TYPES[type(staged.c[name].type)] for name in _ROW_COLUMNS]
+_row_values = itemgetter(*_ROW_COLUMNS)
 
 
 def write_batch(office_id: int, rows: list[dict], tags: list[tuple[int, str]], source: str, now: datetime) -> int:
@@ -210,7 +212,7 @@ def _load(rows: list[dict], tags: list[tuple[int, str]]) -> None:
     with cursor.copy(f"COPY supporter_staging ({', '.join(_ROW_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(_ROW_TYPES)
         for row in rows:
-            copy.write_row([row[name] for name in _ROW_COLUMNS])
+            copy.write_row(_row_values(row))
     with cursor.copy("COPY supporter_staging_tags (n, tag) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(["int4", "varchar"])
         for row in tags:
