@@ -243,12 +243,13 @@ def queue_import(office: Office, upload, filename: str) -> Import:
     stream, number = upload.stream, 0
     while True:
         part = stream.read(PART_BYTES)
-        if part or number == 0:  # an empty file is one empty part: no part at all means the upload is gone
-            # Through Core, one part at a time: an ORM object would stay in the session, the whole file with it.
-            db.session.execute(db.insert(ImportPart).values(import_id=job.id, number=number, data=part))
-            job.total_bytes += len(part)
-            number += 1
-        if len(part) < PART_BYTES:
+        if not part and number:
+            break
+        # Through Core, one part at a time: an ORM object would stay in the session, the whole file with it.
+        db.session.execute(db.insert(ImportPart).values(import_id=job.id, number=number, data=part))
+        job.total_bytes += len(part)
+        number += 1
+        if not part:  # an empty file is one empty part: no part at all means the upload is gone
             break
     record("import.started", subject=f"import {job.id}", office=office, details={"bytes": job.total_bytes})
     db.session.commit()
