@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import multiprocessing
 import os
+import signal
 import smtplib
 import socket
 import subprocess
@@ -224,9 +225,13 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
             fields["deadline"] = (utcnow().date() + timedelta(days=30)).isoformat()
             case = create_case(fields)
             before, _, _ = sink_stats(sink_port)
+            worker = [sys.executable, "-m", "flask", "--app", "app", "worker"]
+            if args.profile:  # py-spy samples each worker and its job processes, into collapsed stacks
+                py_spy = [str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses", "--rate", "200"]
+                worker = [*py_spy, "--format", "raw", "-o", f"{args.profile}-{workers}w", "--", *worker]
             procs = [
                 subprocess.Popen(
-                    [sys.executable, "-m", "flask", "--app", "app", "worker"],
+                    worker,
                     cwd=ROOT,
                     env=env,
                     stdout=subprocess.DEVNULL,
@@ -262,7 +267,8 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
             )
     finally:
         for proc in procs:
-            proc.terminate()
+            # py-spy writes its samples on SIGINT (and stops the worker), not on SIGTERM
+            proc.send_signal(signal.SIGINT if args.profile else signal.SIGTERM)
         for proc in procs:
             proc.wait()
         drop_database(created)
@@ -300,6 +306,9 @@ def main():
         help="load pg_stat_statements in the bench's own cluster and report the statements that took the most time",
     )
     parser.add_argument("--no-pipelining", action="store_true", help="the sink does not offer PIPELINING")
+    parser.add_argument(
+        "--profile", metavar="PATH", help="sample the workers with py-spy into PATH-<N>w (collapsed stacks; CPU inflated)"
+    )
     parser.add_argument("--dkim", default="none", help="the office's DKIM key: none, rsa2048, rsa1024, ed25519")
     parser.add_argument(
         "--compare-dkim", action="store_true", help="with --workers: unsigned, then each of --dkim-keys, in one run"
