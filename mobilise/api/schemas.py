@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, RootModel
 
+from ..cases.regions import REGIONS
 from ..sending.preview import PreviewIn
 from ..sequences.lifecycle import ClosureIn, ExtensionIn, UpdateIn
 from ..sequences.models import AUDIENCES, STAGES
@@ -138,6 +139,8 @@ class CaseOut(BaseModel):
     ai_index: str | None
     title: str
     country: str | None
+    region: Literal[REGIONS] | None = Field(description="read from the country; None when it names none we know")
+    themes: list[str]
     people: list[str]
     pronoun: str | None
     summary: str | None
@@ -267,6 +270,7 @@ class OfficeOut(BaseModel):
     reminder_days: list[int]
     logo_url: str | None
     dkim: DkimOut | None
+    themes: list[str] = Field(description="the themes its preference page offers supporters to choose cases by")
 
 
 class SupporterOut(BaseModel):
