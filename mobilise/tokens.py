@@ -14,7 +14,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import base64_encode
 
-PURPOSES = ("open", "click", "act", "unsubscribe", "confirm", "visitor", "bounce")
+PURPOSES = ("open", "click", "act", "unsubscribe", "confirm", "visitor", "bounce", "preferences")
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:

@@ -8,10 +8,18 @@ Bolivariana de)" is not a CLDR name and reads as no region): a case with no know
 from functools import lru_cache
 
 from babel import Locale
+from flask_babel import lazy_gettext
 
 from ..languages import UI_LANGUAGES, fold
 
 REGIONS = ("americas", "europe-central-asia", "middle-east-north-africa", "asia-pacific", "africa")
+REGION_NAMES = {
+    "americas": lazy_gettext("The Americas"),
+    "europe-central-asia": lazy_gettext("Europe and Central Asia"),
+    "middle-east-north-africa": lazy_gettext("Middle East and North Africa"),
+    "asia-pacific": lazy_gettext("Asia and the Pacific"),
+    "africa": lazy_gettext("Africa"),
+}
 
 _COUNTRIES = {
     "americas": (

@@ -10,8 +10,8 @@ from ..outbound.outbox import forget_supporter
 from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
 from ..supporters.consent import history, record_change
-from ..supporters.preferences import exported, forget_preferences
 from ..supporters.models import Bounce, ConsentChange, Supporter, SupporterTag, VisitorAction
+from ..supporters.preferences import exported, forget_preferences
 from ..tokens import address_digest
 from ..tracking.models import Event
 from ..validation import normalise_email

@@ -5,39 +5,16 @@ themes they chose are rows (like tags), so an audience's rule is an indexed EXIS
 supporter with no region rows chose every region, and the same for themes.
 """
 
-from datetime import date, datetime
-
-from sqlalchemy import Date, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from datetime import date
 
 from ..clock import iso, utcnow
 from ..extensions import db
 from .consent import record_change
 from .models import Supporter
+from .preference_models import PreferenceChoice, Preferences
 
 FREQUENCIES = ("all", "launch_and_last")
 KINDS = ("region", "theme")
-
-
-class Preferences(db.Model):
-    __tablename__ = "preferences"
-
-    supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id", ondelete="CASCADE"), primary_key=True)
-    # all: every email of a case; launch_and_last: its launch and its last reminder only.
-    frequency: Mapped[str] = mapped_column(String(16), default="all")
-    # Nothing is sent to them before this day (the office's local date); mail starts again on it.
-    pause_until: Mapped[date | None] = mapped_column(Date)
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class PreferenceChoice(db.Model):
-    """One region or theme a supporter chose to get cases of."""
-
-    __tablename__ = "preference_choices"
-
-    supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id", ondelete="CASCADE"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # region, theme
-    value: Mapped[str] = mapped_column(String(50), primary_key=True)
 
 
 def preferences_of(supporter_id: int) -> dict:
@@ -78,7 +55,7 @@ def save_preferences(
     changed: saving the page twice is one change). Returns whether anything changed. The caller commits."""
     before = preferences_of(supporter.id)
     wanted = {"regions": sorted(set(regions)), "themes": sorted(set(themes)), "frequency": frequency}
-    changed = {name: value for name, value in wanted.items() if before[name] != value}
+    changed: dict[str, object] = {name: value for name, value in wanted.items() if before[name] != value}
     if before["pause_until"] != pause_until:
         changed["pause_until"] = pause_until.isoformat() if pause_until else None
     if language and language != supporter.language:
