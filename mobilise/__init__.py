@@ -114,12 +114,13 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.request_filter(lambda: request.blueprint not in (auth.name, signups.name, visitors.name))
 
     from .languages import capitalised, dateformat, elided, name_of, names, of_office
-    from .offices.themes import theme_name
+    from .offices.themes import english_name, theme_name
 
     app.add_template_filter(name_of, "language_name")
     app.add_template_filter(dateformat)  # in place of Flask-Babel's, which it calls
     app.add_template_filter(capitalised)
     app.add_template_filter(theme_name)
+    app.add_template_filter(english_name)
     app.add_template_filter(names)
     app.add_template_filter(elided)  # French "de Amnesty" → "d'Amnesty" in a translated sentence
     app.add_template_filter(of_office)

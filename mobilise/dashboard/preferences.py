@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from ..auth.roles import requires
 from ..cases.regions import REGION_NAMES, REGIONS
 from ..offices.service import list_offices
-from ..offices.themes import theme_name
+from ..offices.themes import english_name, theme_name
 from ..supporters.preference_stats import preference_stats
 from .views import scope_office
 
@@ -29,8 +29,8 @@ def page():
         return render_template("console/preferences.html", office=None, offices=offices)
     stats = preference_stats(office)
     # The console is in English: the regions' and themes' English names.
-    regions = [(str(REGION_NAMES[r]), stats["regions"].get(r, 0)) for r in REGIONS]
-    themes = [(theme_name(t), n) for t, n in stats["themes"].items()]
+    regions = [(english_name(REGION_NAMES[r]), stats["regions"].get(r, 0)) for r in REGIONS]
+    themes = [(english_name(theme_name(t)), n) for t, n in stats["themes"].items()]
     return render_template(
         "console/preferences.html", office=office, offices=offices, stats=stats, regions=regions, themes=themes
     )

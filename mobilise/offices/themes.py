@@ -25,8 +25,17 @@ DEFAULT_THEMES = tuple(THEME_NAMES)
 THEME_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 
-def theme_name(theme: str) -> str:
-    return str(THEME_NAMES[theme]) if theme in THEME_NAMES else theme.replace("-", " ")
+def theme_name(theme: str):
+    """Its name, translated when it is shown (a lazy string: the page picks its language after this is called)."""
+    return THEME_NAMES[theme] if theme in THEME_NAMES else theme.replace("-", " ")
+
+
+def english_name(name) -> str:
+    """A theme's or region's name in English, whatever the browser asks for: the console is in English."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        return str(name)
 
 
 def _distinct(themes: list[str]) -> list[str]:
