@@ -17,7 +17,7 @@ from mobilise.sequences import service as sequences
 from mobilise.sequences.dispatch import start_drive
 from mobilise.tokens import make_token
 
-from .builders import bearer, make_case, make_office, make_supporters, token_for
+from .builders import bearer, case_data, make_case, make_office, make_supporters, token_for
 
 BASE = "http://mobilise.test"
 
@@ -387,3 +387,71 @@ def test_tampered_and_unknown_tokens_answer_404_in_the_visitors_language_and_cha
             assert answer.status_code == 404, bad
             assert '<html lang="es">' in answer.get_data(as_text=True)
     assert stored("ada@example.net") == before
+
+
+def test_a_case_carries_themes_and_a_region_read_from_its_country_in_the_api(app, client):
+    admin = token_for("admin@example.org", admin=True)
+    made = client.post(
+        "/api/v1/cases",
+        json=case_data(country="Venezuela", themes=["defenders", "freedom-of-expression", "defenders"]),
+        headers=bearer(admin),
+    )
+    assert made.status_code == 201
+    assert (made.json["region"], made.json["themes"]) == ("americas", ["defenders", "freedom-of-expression"])
+    url = f"/api/v1/cases/{made.json['id']}"
+    changed = client.patch(url, json={"country": "MM", "themes": ["death-penalty"]}, headers=bearer(admin)).json
+    assert (changed["region"], changed["themes"]) == ("asia-pacific", ["death-penalty"])
+    assert client.get(url, headers=bearer(admin)).json["region"] == "asia-pacific"
+    for bad in (["Death Penalty"], ["a" * 51], "defenders", [1]):
+        answer = client.patch(url, json={"themes": bad}, headers=bearer(admin))
+        assert answer.status_code == 422 and answer.json["details"][0]["field"].startswith("themes"), bad
+    assert client.post("/api/v1/cases", json=case_data(region="africa"), headers=bearer(admin)).status_code == 422
+    assert client.get(url, headers=bearer(admin)).json["themes"] == ["death-penalty"]
+
+
+def test_an_office_offers_its_own_themes_on_its_page(app, client, relay, run_jobs):
+    office = make_office()
+    make_supporters(office, 1, email="ada@example.net")
+    manager = token_for("manager@uk.example.org", office="GB")
+    answer = client.patch(
+        "/api/v1/offices/GB", json={"themes": ["climate-justice", "refugees"]}, headers=bearer(manager)
+    )
+    assert answer.status_code == 200 and answer.json["themes"] == ["climate-justice", "refugees"]
+    page = client.get(preferences_path(first_email(client, run_jobs, relay, office)["ada@example.net"]))
+    body = page.get_data(as_text=True)
+    assert 'value="climate-justice"' in body and "climate justice" in body and "Refugees and migrants" in body
+    assert 'value="death-penalty"' not in body
+
+
+def test_admins_set_a_cases_country_and_themes_in_the_console(app, client):
+    from .test_console import PASSWORD, csrf_from
+
+    token_for("admin@example.org", admin=True)
+    case = make_case(country="Narnia")
+    client.post(
+        "/login",
+        data={"email": "admin@example.org", "password": PASSWORD, "csrf_token": csrf_from(client.get("/login"))},
+    )
+    page = client.get(f"/console/cases/{case.id}")
+    assert "none (no country we know)" in page.get_data(as_text=True)
+    saved = client.post(
+        f"/console/cases/{case.id}/classification",
+        data={
+            "csrf_token": csrf_from(page),
+            "country": "Vénézuéla",
+            "themes": ["defenders"],
+            "other_themes": "Climate-Justice",
+        },
+    )
+    assert saved.status_code == 303
+    db.session.refresh(case)
+    assert (case.region, case.themes) == ("americas", ["defenders", "climate-justice"])
+    shown = client.get(f"/console/cases/{case.id}").get_data(as_text=True)
+    assert "The Americas" in shown and "Human rights defenders, climate justice" in shown
+    refused = client.post(
+        f"/console/cases/{case.id}/classification",
+        data={"csrf_token": csrf_from(page), "country": "VE", "other_themes": "not a word!"},
+    )
+    assert refused.status_code == 422 and "Not saved" in refused.get_data(as_text=True)
+    db.session.refresh(case)
+    assert case.themes == ["defenders", "climate-justice"]
