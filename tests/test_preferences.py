@@ -455,3 +455,23 @@ def test_admins_set_a_cases_country_and_themes_in_the_console(app, client):
     assert refused.status_code == 422 and "Not saved" in refused.get_data(as_text=True)
     db.session.refresh(case)
     assert case.themes == ["defenders", "climate-justice"]
+
+
+def test_office_create_takes_the_themes_its_page_offers(app, runner):
+    made = runner.invoke(
+        args=[
+            *("office", "create", "FR", "--name", "Amnesty France", "--language", "fr"),
+            *("--timezone", "Europe/Paris", "--sender", "ua@fr.example.org", "--themes", "refugees, climate-justice"),
+        ]
+    )
+    assert made.exit_code == 0, made.output
+    from mobilise.offices.service import get_office
+
+    assert get_office("FR").offered_themes == ["refugees", "climate-justice"]
+    refused = runner.invoke(
+        args=[
+            *("office", "create", "BE", "--name", "Amnesty Belgique", "--language", "fr"),
+            *("--timezone", "Europe/Brussels", "--sender", "ua@be.example.org", "--themes", "Not A Word"),
+        ]
+    )
+    assert refused.exit_code != 0 and "themes" in refused.output
