@@ -62,7 +62,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .auth.views import auth
     from .dashboard.actions import actions
     from .dashboard.audit import trail
+    from .dashboard.case_form import case_form
     from .dashboard.deliverability import deliverability
+    from .dashboard.preferences import choices
     from .dashboard.staff import staff
     from .dashboard.supporters import people
     from .dashboard.views import console
@@ -95,6 +97,8 @@ def create_app(config: dict | None = None) -> Flask:
         actions,
         people,
         deliverability,
+        choices,
+        case_form,
         trail,
         webhooks_out,
         staff,
@@ -110,10 +114,13 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.request_filter(lambda: request.blueprint not in (auth.name, signups.name, visitors.name))
 
     from .languages import capitalised, dateformat, elided, name_of, names, of_office
+    from .offices.themes import english_name, theme_name
 
     app.add_template_filter(name_of, "language_name")
     app.add_template_filter(dateformat)  # in place of Flask-Babel's, which it calls
     app.add_template_filter(capitalised)
+    app.add_template_filter(theme_name)
+    app.add_template_filter(english_name)
     app.add_template_filter(names)
     app.add_template_filter(elided)  # French "de Amnesty" → "d'Amnesty" in a translated sentence
     app.add_template_filter(of_office)

@@ -34,6 +34,7 @@ stats_cli = AppGroup("stats", help="The counts staff see.")
 @click.option("--logo-url", help="an https:// image shown atop the office's emails (none by default)")
 @click.option("--dkim-selector", help="with --dkim-key-file: every email of the office is signed (DKIM)")
 @click.option("--dkim-key-file", type=click.File("r"), help="the PEM private key (RSA or Ed25519) for --dkim-selector")
+@click.option("--themes", help="the themes its preference page offers, comma-separated (default: the standard list)")
 def create_office_command(
     code,
     name,
@@ -48,6 +49,7 @@ def create_office_command(
     logo_url,
     dkim_selector,
     dkim_key_file,
+    themes,
 ):
     """Add a country office."""
     from .offices.service import create_office
@@ -72,6 +74,7 @@ def create_office_command(
         "logo_url": logo_url,
         "dkim_selector": dkim_selector,
         "dkim_private_key": dkim_key_file and dkim_key_file.read(),
+        "themes": themes and [theme.strip() for theme in themes.split(",") if theme.strip()],
     }
     try:
         office = create_office({k: v for k, v in data.items() if v is not None})

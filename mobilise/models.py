@@ -10,4 +10,5 @@ from .outbound.models import WebhookDelivery, WebhookEndpoint  # noqa: F401
 from .sending.models import Delivery, MailingLink, SendClaim  # noqa: F401
 from .sequences.models import Drive, Mailing  # noqa: F401
 from .supporters.models import Bounce, ConsentChange, Import, Supporter, SupporterTag, VisitorAction  # noqa: F401
+from .supporters.preference_models import PreferenceChoice, Preferences  # noqa: F401
 from .tracking.models import Event  # noqa: F401

@@ -15,7 +15,7 @@ from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 
-PURPOSES = ("open", "click", "act", "unsubscribe", "confirm", "visitor", "bounce")
+PURPOSES = ("open", "click", "act", "unsubscribe", "confirm", "visitor", "bounce", "preferences")
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:

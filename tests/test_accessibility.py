@@ -32,6 +32,7 @@ class World:
     slug: str = ""
     act: str = ""
     unsubscribe: str = ""
+    preferences: str = ""
     confirm: str = ""
     expired_confirm: str = ""
     supporter_id: int = 0
@@ -85,6 +86,15 @@ def import_csv(page, w):
     page.wait_for_url(re.compile(r"/console/supporters/imports/\d+"))
 
 
+def refused_pause(page, w):
+    """The preference page answering 422: a pause longer than a year, with its message."""
+    page.goto(w.base + w.preferences)
+    page.get_by_label("Pause until a date").check()
+    page.get_by_label("Pause until", exact=True).fill("2099-01-01")
+    page.get_by_role("button", name="Save my choices").click()
+    page.get_by_role("alert").wait_for()
+
+
 def sign_in(page, w):
     page.goto(w.base + "/login")
     page.get_by_label("Email").fill("admin@example.org")
@@ -98,6 +108,9 @@ PUBLIC_PAGES = [
     ("action page, the whole letter open", open_the_letter),
     ("printable letter", go("/cases/{w.slug}/letter?office=GB&lang=en")),
     ("thanks page", click("{w.act}", "I sent my appeal", "Your appeal is counted")),
+    ("preference page", go("{w.preferences}")),
+    ("preferences saved", click("{w.preferences}", "Save my choices", "Saved.")),
+    ("preferences refused", refused_pause),
     ("unsubscribe page", go("{w.unsubscribe}")),
     ("unsubscribe done", click("{w.unsubscribe}", "Unsubscribe", "You are unsubscribed")),
     ("public case page with office", go("/cases/{w.slug}?office=GB")),
@@ -132,6 +145,8 @@ CONSOLE_PAGES = [
     ("supporters list", go("/console/supporters/")),
     ("supporter", go("/console/supporters/{w.supporter_id}")),
     ("import", import_csv),
+    ("supporters' choices, choosing an office", go("/console/preferences")),
+    ("supporters' choices of an office", go("/console/preferences?office=GB")),
     ("deliverability, choosing an office", go("/console/deliverability")),
     ("deliverability of an office", go("/console/deliverability?office=GB")),
     ("queues", go("/console/queues")),
@@ -156,7 +171,7 @@ def world(live_server, relay, run_jobs, client) -> World:
     html = next(m for m in relay.messages() if m["To"] == "person0@gb.example.net").get_body(("html",)).get_content()
     links = {
         kind: re.search(rf'href="http://mobilise\.test(/{kind}/[^"]+)"', html).group(1)
-        for kind in ("act", "unsubscribe")
+        for kind in ("act", "unsubscribe", "preferences")
     }
 
     def confirmation(address: str) -> str:
@@ -184,6 +199,7 @@ def world(live_server, relay, run_jobs, client) -> World:
         slug=case.slug,
         act=links["act"],
         unsubscribe=links["unsubscribe"],
+        preferences=links["preferences"],
         confirm=confirmation("ana@example.org"),
         expired_confirm=expired,
         supporter_id=person0,

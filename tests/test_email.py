@@ -66,8 +66,10 @@ def test_html_part_has_lang_inlined_css_pixel_and_footer(app, relay, run_jobs):
     assert re.search(rf'<img src="{BASE}/o/{TOKEN}\.gif"', html)
     assert re.search(rf'href="{BASE}/act/{TOKEN}"', html)
     assert re.search(rf'href="{BASE}/unsubscribe/{TOKEN}"', html)
+    assert re.search(rf'href="{BASE}/preferences/{TOKEN}"', html)
+    assert re.search(rf"{BASE}/preferences/{TOKEN}", text)
     # Every other link is wrapped; the case page is among them.
-    others = [u for u in re.findall(r'href="([^"]+)"', html) if "/act/" not in u and "/unsubscribe/" not in u]
+    others = [u for u in re.findall(r'href="([^"]+)"', html) if not re.search("/(act|unsubscribe|preferences)/", u)]
     assert others and all(re.fullmatch(rf"{BASE}/c/{TOKEN}", u) for u in others)
     for part in (html, text):
         assert "Amnesty UK" in part and "London EC2A 3EA" in part

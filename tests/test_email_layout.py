@@ -114,7 +114,7 @@ def test_the_button_is_a_coloured_cell_with_the_link_inside(app, relay, run_jobs
 def test_links_wear_the_design_colours_never_the_default_blue(app, relay, run_jobs):
     html = launch_html(relay, run_jobs)
     links = Elements(html).all("a")
-    assert len(links) == 3  # the button, the case, unsubscribe
+    assert len(links) == 4  # the button, the case, preferences, unsubscribe
     for link in links:
         colour = style_of(link).get("color")
         assert colour and colour.lower() not in ("blue", "#00e", "#0000ee"), link

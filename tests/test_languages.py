@@ -297,8 +297,9 @@ def test_the_public_pages_are_in_the_supporters_language(app, client, relay, run
     start_drive(case, office, {"office": "GB"})
     run_jobs()
     email = relay.messages()[0].get_body(("html",)).get_content()
-    act, unsubscribe = (
-        re.search(rf'href="http://mobilise\.test(/{kind}/[^"]+)"', email).group(1) for kind in ("act", "unsubscribe")
+    act, unsubscribe, preferences = (
+        re.search(rf'href="http://mobilise\.test(/{kind}/[^"]+)"', email).group(1)
+        for kind in ("act", "unsubscribe", "preferences")
     )
     browser = {"Accept-Language": language}
     relay.received.clear()
@@ -317,6 +318,9 @@ def test_the_public_pages_are_in_the_supporters_language(app, client, relay, run
         "confirm": client.get(confirm),
         "confirmed": client.post(confirm),
         "action": client.get(act),
+        "preferences": client.get(preferences),
+        "preferences saved": client.post(preferences, data={"regions": ["africa"], "pause": "month"}),
+        "preferences refused": client.post(preferences, data={"pause_until": "tomorrow"}),
         "unsubscribe": client.get(unsubscribe),
         "unsubscribed": client.post(unsubscribe),
         "case": client.get(f"/cases/{case.slug}?office=GB"),

@@ -47,6 +47,7 @@ CALLS = [
     ("POST", "/offices/GB/supporters/export", {"email": SUPPORTER}, "manager", 200, True),
     ("POST", "/offices/GB/supporters/erase", {"email": SUPPORTER}, "manager", 200, True),
     ("GET", "/offices/GB/reputation", None, "viewer", 200, True),
+    ("GET", "/offices/GB/preferences", None, "viewer", 200, True),
     ("GET", "/offices/GB/suppressions", None, "manager", 200, True),
     ("POST", "/events/bounces", {"email": SUPPORTER, "type": "hard"}, "admin", 200, False),
     ("GET", "/audit", None, "manager", 200, False),  # each manager their own office's entries

@@ -23,6 +23,7 @@ PAGES = [
     ("GET", "/console/api", None, "viewer", 200, 200),
     ("GET", "/console/deliverability?office=GB", None, "viewer", 200, 404),
     ("GET", "/console/deliverability/suppressions.csv?office=GB", None, "manager", 200, 404),
+    ("GET", "/console/preferences?office=GB", None, "viewer", 200, 404),
     ("GET", "/console/cases/{case}/translations/fr", None, "viewer", 200, 200),
     ("GET", "/console/cases/{fresh}/launch?office=GB", None, "campaigner", 200, 200),
     ("POST", "/console/cases/{fresh}/launch", LAUNCH, "campaigner", 302, 422),  # GB is not among ES's offices
@@ -52,6 +53,7 @@ PAGES = [
     ("GET", "/console/cases/{case}/translations?language=de", None, "admin", 302, None),
     ("POST", "/console/cases/{case}/translations/fr", form_of(title="Libérez Eduardo Torres"), "admin", 302, None),
     ("POST", "/console/cases/{case}/translations/fr/remove", {}, "admin", 200, None),
+    ("POST", "/console/cases/{case}/classification", {"country": "VE", "themes": "defenders"}, "admin", 303, None),
 ]
 RANK = {"viewer": 0, "campaigner": 1, "manager": 2, "admin": 3}
 

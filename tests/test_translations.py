@@ -28,11 +28,11 @@ def test_the_audience_says_who_reads_which_language_and_who_falls_back_before_an
     before = client.get(f"/api/v1/cases/{case.id}/audience?office=GB", headers=bearer(staff))
     assert before.status_code == 200
     # The French reader falls back to the office's English; no language of one's own reads the office's.
-    assert before.json == {"total": 7, "languages": {"en": 5, "es": 2}, "fallback": {"fr": 1}}
+    assert before.json == {"total": 7, "languages": {"en": 5, "es": 2}, "fallback": {"fr": 1}, "left_out": {}}
     assert relay.messages() == []
 
     only_spanish = client.get(f"/api/v1/cases/{case.id}/audience?office=GB&languages=es", headers=bearer(staff)).json
-    assert only_spanish == {"total": 2, "languages": {"es": 2}, "fallback": {}}
+    assert only_spanish == {"total": 2, "languages": {"es": 2}, "fallback": {}, "left_out": {}}
 
     launched = client.post(f"/api/v1/cases/{case.id}/launch", json={"office": "GB"}, headers=bearer(staff))
     assert launched.status_code == 201 and launched.json["audience"] == before.json
@@ -48,12 +48,12 @@ def test_a_french_office_sees_that_an_untranslated_case_would_go_out_in_english(
     case = make_case()
     staff = token_for("staff@fr.example.org", office="FR")
     audience = client.get(f"/api/v1/cases/{case.id}/audience?office=FR", headers=bearer(staff)).json
-    assert audience == {"total": 5, "languages": {"en": 5}, "fallback": {"fr": 4}}
+    assert audience == {"total": 5, "languages": {"en": 5}, "fallback": {"fr": 4}, "left_out": {}}
 
     admin = token_for("admin@example.org", admin=True)
     client.patch(f"/api/v1/cases/{case.id}", json={"translations": translated("fr")}, headers=bearer(admin))
     audience = client.get(f"/api/v1/cases/{case.id}/audience?office=FR", headers=bearer(staff)).json
-    assert audience == {"total": 5, "languages": {"en": 1, "fr": 4}, "fallback": {}}
+    assert audience == {"total": 5, "languages": {"en": 1, "fr": 4}, "fallback": {}, "left_out": {}}
 
 
 def test_a_translation_with_a_gap_is_not_used_and_the_api_says_what_it_lacks(app, client, relay, run_jobs):

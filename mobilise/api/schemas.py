@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, RootModel
 
+from ..cases.regions import REGIONS
 from ..sending.preview import PreviewIn
 from ..sequences.lifecycle import ClosureIn, ExtensionIn, UpdateIn
 from ..sequences.models import AUDIENCES, STAGES
@@ -138,6 +139,8 @@ class CaseOut(BaseModel):
     ai_index: str | None
     title: str
     country: str | None
+    region: Literal[REGIONS] | None = Field(description="read from the country; None when it names none we know")
+    themes: list[str]
     people: list[str]
     pronoun: str | None
     summary: str | None
@@ -180,6 +183,10 @@ class AudienceOut(BaseModel):
     total: int
     languages: dict[str, int] = Field(description="recipients by the language they will read")
     fallback: dict[str, int] = Field(description="recipients whose own language the case lacks, by their own language")
+    left_out: dict[Literal["paused", "regions", "themes", "frequency"], int] = Field(
+        description="subscribed supporters their own preferences leave out, by the first reason that holds "
+        "(paused, then regions, then themes); not in `total`"
+    )
 
 
 class DriveOut(BaseModel):
@@ -267,6 +274,25 @@ class OfficeOut(BaseModel):
     reminder_days: list[int]
     logo_url: str | None
     dkim: DkimOut | None
+    themes: list[str] = Field(description="the themes its preference page offers supporters to choose cases by")
+
+
+class UnsubscribesInMonth(BaseModel):
+    month: str = Field(description="YYYY-MM, UTC")
+    before_page: int = Field(description="unsubscribes before the office's emails linked to the preference page")
+    after_page: int
+
+
+class PreferenceStatsOut(BaseModel):
+    office: str
+    subscribed: int
+    chose_fewer: int = Field(description="subscribed supporters who chose regions or themes, fewer emails, or a pause")
+    regions: dict[str, int] = Field(description="how many chose each region (those who chose none get every region)")
+    themes: dict[str, int]
+    launch_and_last: int = Field(description="how many take a case's launch and its last reminder only")
+    paused: int = Field(description="how many are paused today")
+    page_since: datetime = Field(description="since when the office's emails link to the preference page")
+    unsubscribes_by_month: list[UnsubscribesInMonth]
 
 
 class SupporterOut(BaseModel):

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
 from ..extensions import db
+from .regions import region_of
 
 # Every text of a case a reader reads in their language. Names (people, target, address) are never translated.
 TRANSLATABLE = (
@@ -42,6 +43,8 @@ class Case(db.Model):
     additional_information: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[date]
     previous_reference: Mapped[str | None] = mapped_column(String(300))
+    # What supporters who chose some themes get this case by (offices/themes.py).
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     language: Mapped[str] = mapped_column(String(8), default="en")
     # A high-risk case is sent with no open pixel and no wrapped links.
     high_risk: Mapped[bool] = mapped_column(default=False)
@@ -53,6 +56,11 @@ class Case(db.Model):
     translations: Mapped[list["CaseTranslation"]] = relationship(
         cascade="all, delete-orphan", order_by="CaseTranslation.language"
     )
+
+    @property
+    def region(self) -> str | None:
+        """Read from the country, never written: a corrected country corrects it."""
+        return region_of(self.country)
 
     def languages(self) -> set[str]:
         """The languages the case can be read in whole: its own, and each translation that lacks nothing."""

@@ -11,6 +11,7 @@ from ..clock import days_left, utcnow
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..languages import UI_LANGUAGES
+from ..offices.themes import Themes
 from ..validation import LONG_TEXT, EmailAddress, Language, LongText, Strict, parse, text
 from .models import Case, CaseTranslation
 
@@ -96,6 +97,7 @@ class CaseIn(Strict):
     additional_information: LongText | None = None
     deadline: date
     previous_reference: text(300) | None = None
+    themes: Themes = Field(default_factory=list)
     language: CaseLanguage = "en"
     high_risk: bool = False
     translations: dict[Language, TranslationIn] = Field(default_factory=dict)
@@ -144,6 +146,7 @@ class CaseEdit(Strict):
     additional_information: LongText | None = None
     deadline: date | None = None
     previous_reference: text(300) | None = None
+    themes: Themes | None = None
     language: CaseLanguage | None = None
     high_risk: bool | None = None
     translations: dict[Language, TranslationIn | None] | None = None
@@ -264,6 +267,8 @@ def case_to_dict(case: Case) -> dict:
         "ai_index": case.ai_index,
         "title": case.title,
         "country": case.country,
+        "region": case.region,
+        "themes": list(case.themes or []),
         "people": case.people,
         "pronoun": case.pronoun,
         "summary": case.summary,

@@ -115,7 +115,7 @@ def change(case_id: int, change: str):
     if change == "extend":
         drives = [d for d in drives if not d.own_deadline]
     sends = not (change == "close" and form.outcome.data != "good_news")
-    sizes = {d.office.code: audience_size(d, audience) for d in drives} if sends else {}
+    sizes = {d.office.code: audience_size(d, audience, stage) for d in drives} if sends else {}
     if form.confirm.data != "yes":
         form.confirm.data = "yes"  # the confirmation page's button says yes
         return render_template(

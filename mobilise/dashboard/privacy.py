@@ -11,6 +11,7 @@ from ..sending.models import Delivery
 from ..sequences.models import Drive, Mailing
 from ..supporters.consent import history, record_change
 from ..supporters.models import Bounce, ConsentChange, Supporter, SupporterTag, VisitorAction
+from ..supporters.preferences import exported, forget_preferences
 from ..tokens import address_digest
 from ..tracking.models import Event
 from ..validation import normalise_email
@@ -76,6 +77,7 @@ def export_supporter(office: Office, email) -> dict:
         "office": office.code,
         "supporter": {**supporter.to_dict(), "created_at": iso(supporter.created_at)},
         "consent_history": history(supporter),
+        "preferences": exported(supporter.id),
         "bounces": [b.to_dict() for b in bounces],
         "emails": [
             {
@@ -126,6 +128,7 @@ def erase_supporter(office: Office, email) -> dict:
     supporter.language = supporter.consent_source = supporter.consent_at = None
     supporter.erased_at = utcnow()
     db.session.execute(db.delete(SupporterTag).where(SupporterTag.supporter_id == supporter.id))
+    forget_preferences(supporter.id)
     db.session.execute(db.delete(ConsentChange).where(ConsentChange.supporter_id == supporter.id))
     db.session.execute(db.delete(Bounce).where(Bounce.supporter_id == supporter.id))  # relay details quote the address
     mine = db.select(Delivery.id).where(Delivery.supporter_id == supporter.id)

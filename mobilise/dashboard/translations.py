@@ -117,4 +117,23 @@ def launch_audience(case: Case, office: Office, *, tags=(), languages=()) -> dic
             "count": audience["fallback"].get(office.language, 0),
             "reads": name_of(read_instead(case, [office.language])),
         }
-    return {"total": audience["total"], "reading": reading, "fallback": fallback, "warning": warning, "raw": audience}
+    left_out = [
+        {"reason": reason, "why": LEFT_OUT_BECAUSE[reason], "count": n} for reason, n in audience["left_out"].items()
+    ]
+    return {
+        "total": audience["total"],
+        "reading": reading,
+        "fallback": fallback,
+        "warning": warning,
+        "left_out": left_out,
+        "raw": audience,
+    }
+
+
+# Why a supporter's preferences leave them out of a launch, in the console's words.
+LEFT_OUT_BECAUSE = {
+    "paused": "paused their emails until a later date",
+    "regions": "chose only other regions",
+    "themes": "chose only other themes",
+    "frequency": "chose the launch and the last reminder only",
+}

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from ..auth.roles import requires
 from ..cases.models import Case
+from ..cases.regions import REGION_NAMES
 from ..cases.service import get_case
 from ..clock import days_left, utcnow
 from ..counts.models import DriveCounts
@@ -17,6 +18,7 @@ from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..offices.models import Office
 from ..offices.service import get_office, list_offices
+from ..offices.themes import DEFAULT_THEMES, english_name, theme_name
 from ..sequences.models import Drive
 from .chart import actions_chart
 from .queues import queue_health
@@ -138,7 +140,18 @@ def case(case_id: int):
         else [],
         languages=case_languages(case),
         to_add=languages_to_add(case, list_offices()) if current_user.is_admin and case.status != "closed" else None,
+        region_name=english_name(REGION_NAMES[case.region]) if case.region else "none (no country we know)",
+        theme_choices=theme_choices(case),
     )
+
+
+def theme_choices(case: Case) -> list[tuple[str, str]]:
+    """Every theme some office offers, then any other the case carries: (theme, its name)."""
+    offered = list(DEFAULT_THEMES)
+    for office in list_offices():
+        offered += [theme for theme in office.offered_themes if theme not in offered]
+    offered += [theme for theme in case.themes or [] if theme not in offered]
+    return [(theme, english_name(theme_name(theme))) for theme in offered]
 
 
 @console.get("/console/cases/<int:case_id>/stats.csv")

@@ -1,11 +1,12 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
 from ..extensions import db
 from .dkim_keys import SELECTOR_LENGTH, dns_record, record_name
+from .themes import DEFAULT_THEMES
 
 LOGO_URL_LENGTH = 2000
 
@@ -31,7 +32,16 @@ class Office(db.Model):
     # Both or neither; the key is written, never read back out (to_dict shows its public half).
     dkim_selector: Mapped[str | None] = mapped_column(String(SELECTOR_LENGTH))
     dkim_private_key: Mapped[str | None] = mapped_column(Text)
+    # The themes its preference page offers supporters to choose cases by; None: the standard list (themes.py).
+    themes: Mapped[list[str] | None] = mapped_column(JSON)
+    # Since when its emails link to the preference page (the migration that made the page, or the office's
+    # birth): staff compare the unsubscribes before and after it.
+    preferences_since: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def offered_themes(self) -> list[str]:
+        return list(self.themes) if self.themes else list(DEFAULT_THEMES)
 
     def to_dict(self) -> dict:
         return {
@@ -47,6 +57,7 @@ class Office(db.Model):
             "reminder_days": list(self.reminder_days),
             "logo_url": self.logo_url,
             "dkim": self.dkim(),
+            "themes": self.offered_themes,
         }
 
     @property

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..validation import Language, LongText, Strict, Timezone, parse
 from .dkim_keys import KEY_LENGTH, SELECTOR_LENGTH, checked_private_key, checked_selector
 from .models import LOGO_URL_LENGTH, Office
+from .themes import Themes
 
 
 def _one_line(value: str) -> str:
@@ -109,6 +110,7 @@ class OfficeIn(DkimIn):
     send_hour: int = Field(default=10, ge=0, le=23)
     reminder_days: list[int] = Field(default_factory=lambda: [7, 2], max_length=20)
     logo_url: ImageUrl | None = None
+    themes: Themes | None = None
 
     @field_validator("reminder_days")
     @classmethod
@@ -137,6 +139,7 @@ def create_office(data: dict) -> Office:
         logo_url=fields.logo_url,
         dkim_selector=fields.dkim_selector,
         dkim_private_key=fields.dkim_private_key,
+        themes=fields.themes or None,
     )
     db.session.add(office)
     db.session.flush()
@@ -152,12 +155,16 @@ class OfficeSettingsIn(DkimIn):
     sent change; null removes."""
 
     logo_url: ImageUrl | None = None
+    # The themes its preference page offers; null or [] for the standard list.
+    themes: Themes | None = None
 
 
 def change_office(office: Office, data: dict) -> Office:
     fields = parse(OfficeSettingsIn, data)
     if "logo_url" in fields.model_fields_set:
         office.logo_url = fields.logo_url
+    if "themes" in fields.model_fields_set:
+        office.themes = fields.themes or None
     if fields.dkim_sent():
         office.dkim_selector, office.dkim_private_key = fields.dkim_selector, fields.dkim_private_key
     # The names of what changed: never the key itself.

@@ -106,6 +106,7 @@ class Composer:
             "name_suffix": placeholder("name_suffix"),
             "action_url": placeholder("act"),
             "unsubscribe_url": placeholder("unsubscribe"),
+            "preferences_url": placeholder("preferences"),
             "pixel_url": placeholder("open") if self.tracked else None,
         }
 
@@ -166,10 +167,11 @@ class Composer:
             "name_suffix": f" {first_name}" if first_name else "",
             "act": public_url(f"/act/{make_token('act', delivery_id)}"),
             "unsubscribe": unsubscribe_url,
+            "preferences": public_url(f"/preferences/{make_token('preferences', delivery_id)}"),
             "open": public_url(f"/o/{make_token('open', delivery_id)}.gif"),
         }
         if self.preview:  # a preview's links lead to the public case page and record nothing
-            values.update(act=self._case_url(), unsubscribe=self._case_url(), open="")
+            values.update(act=self._case_url(), unsubscribe=self._case_url(), preferences=self._case_url(), open="")
         for name, link_id in links:
             values[name] = public_url(f"/c/{make_token('click', delivery_id, link_id)}")
         if self.inbound_domain:  # a bounce or a mail to the unsubscribe address names this email (`flask inbound`)

@@ -14,6 +14,7 @@ from ..offices.models import Office
 from ..supporters.models import Supporter, SupporterTag
 from ..validation import Language, Strict, parse, text
 from .models import Drive, Mailing
+from .preference_rules import REASONS, is_last_reminder, rules_for
 
 
 class LaunchIn(Strict):
@@ -129,29 +130,41 @@ def due_mailings(at: datetime) -> list[int]:
     )
 
 
-def audience_query(mailing: Mailing):
-    """The supporter ids a mailing goes to, taken when it is sent: subscribed, in the drive's tags, by audience rule."""
-    return audience_of(mailing.drive, mailing.audience)
+def audience_query(mailing: Mailing, *, now: datetime | None = None):
+    """The supporter ids a mailing goes to, taken when it is sent: subscribed, in the drive's tags, by audience
+    rule, less those whose preferences leave them out of this stage of this case."""
+    rules = rules_for(mailing.drive, mailing.stage, last_reminder=is_last_reminder(mailing), now=now or utcnow())
+    return audience_of(mailing.drive, mailing.audience).where(*(~left_out for _, left_out in rules))
 
 
-def audience_size(drive: Drive, audience: str) -> int:
+def audience_size(drive: Drive, audience: str, stage: str = "launch") -> int:
     """How many people a mailing to `audience` would reach now (the drive need not be saved)."""
-    return db.session.scalar(db.select(db.func.count()).select_from(audience_of(drive, audience).subquery()))
+    rules = rules_for(drive, stage, last_reminder=False, now=utcnow())
+    query = audience_of(drive, audience).where(*(~left_out for _, left_out in rules))
+    return db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
 
 
 def reading_audience(case: Case, office: Office, *, tags=(), languages=()) -> dict:
     """Who a launch would reach now, by the language each will read, and those whose own language the case
-    lacks (they read the office's, else English), by their own: staff see it before anything is sent."""
+    lacks (they read the office's, else English), by their own; and those their preferences leave out, by the
+    first reason that holds (`left_out`): staff see it before anything is sent."""
     drive = Drive(deadline=case.deadline, tags=sorted(set(tags)), languages=sorted(set(languages)), own_deadline=False)
     drive.case, drive.office = case, office
     own_language = db.func.coalesce(Supporter.language, office.language)
+    rules = rules_for(drive, "launch", last_reminder=False, now=utcnow())
+    reason = db.case(*((condition, name) for name, condition in rules), else_=None) if rules else db.null()
     # Counted over the audience's own rows (no second pass over the list to find them again by id).
     counted = db.session.execute(
-        audience_of(drive, "all").with_only_columns(own_language, db.func.count()).group_by(own_language)
+        audience_of(drive, "all")
+        .with_only_columns(own_language, reason, db.func.count())
+        .group_by(own_language, reason)
     ).all()
     readable = case.languages()
-    reads, falls_back = {}, {}
-    for own, count in counted:
+    reads, falls_back, left_out = {}, {}, {}
+    for own, why, count in counted:
+        if why is not None:
+            left_out[why] = left_out.get(why, 0) + count
+            continue
         read = reading_language([own, office.language], readable, case.language, stage="launch")
         reads[read] = reads.get(read, 0) + count
         if read != own:
@@ -160,6 +173,7 @@ def reading_audience(case: Case, office: Office, *, tags=(), languages=()) -> di
         "total": sum(reads.values()),
         "languages": dict(sorted(reads.items())),
         "fallback": dict(sorted(falls_back.items())),
+        "left_out": {name: left_out[name] for name in REASONS if name in left_out},
     }
 
 

@@ -97,7 +97,7 @@ def _searched_fields_changed(supporter: Supporter) -> bool:
     return any(attributes[name].history.has_changes() for name in ("first_name", "last_name", "email"))
 
 
-CHANGES = ("given", "requested", "confirmed", "withdrawn", "bounced", "complained", "erased")
+CHANGES = ("given", "requested", "confirmed", "withdrawn", "bounced", "complained", "erased", "preferences")
 
 
 class ConsentChange(db.Model):
@@ -105,7 +105,8 @@ class ConsentChange(db.Model):
 
     given: added by staff (API, import) who vouch for the consent; requested/confirmed: the two steps of a
     public sign-up; withdrawn: unsubscribed; bounced/complained: mail stopped by the relay's report;
-    erased: the personal data was removed (the only row left after an erasure).
+    erased: the personal data was removed (the only row left after an erasure); preferences: they changed
+    what they get on their preference page (`profile` holds what changed to what).
     """
 
     __tablename__ = "consent_changes"
@@ -129,11 +130,15 @@ class ConsentChange(db.Model):
     # relay). Until then the tick hands it to a worker again.
     emailed_at: Mapped[datetime | None]
     # For a sign-up request: the name and language it asked for, applied only once confirmed, so that a
-    # stranger's request changes nothing about the person. Deleted with the rest at an erasure.
+    # stranger's request changes nothing about the person. For a preferences change: what changed, to what.
+    # Deleted with the rest at an erasure.
     profile: Mapped[dict | None] = mapped_column(JSON)
 
     def to_dict(self) -> dict:
-        return {"change": self.change, "source": self.source, "network": self.network, "at": iso(self.at)}
+        found = {"change": self.change, "source": self.source, "network": self.network, "at": iso(self.at)}
+        if self.change == "preferences":
+            found["preferences"] = self.profile
+        return found
 
 
 class Bounce(db.Model):

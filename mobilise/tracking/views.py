@@ -6,7 +6,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 
 from ..languages import ui_language, use_language
 from ..security import NO_STORE
-from . import next_step, service
+from . import next_step, preferences, service
 
 public = Blueprint("public", __name__)
 
@@ -100,3 +100,27 @@ def unsubscribe(token: str):
     if context is None:
         abort(404)
     return _page("pages/unsubscribe.html", token, {**context, "done": True})
+
+
+@public.get("/preferences/<token>")
+def preferences_page(token: str):
+    context = preferences.preferences_context(token)
+    if context is None:
+        abort(404)
+    return _page("pages/preferences.html", token, {**context, "saved": False, "error": None})
+
+
+@public.post("/preferences/<token>")
+def save_preferences(token: str):
+    """Saves and answers 200 with the page as saved (never a redirect: the contract's answer to a POST)."""
+    context = preferences.preferences_context(token)
+    if context is None:
+        abort(404)
+    try:
+        chosen = preferences.read_form(request.form, context)
+    except preferences.BadChoice as bad:
+        page, headers = _page("pages/preferences.html", token, {**context, "saved": False, "error": bad})
+        return page, 422, headers
+    preferences.save(context, chosen, request.remote_addr)
+    saved = preferences.preferences_context(token) or abort(404)  # read again: the page shows what is stored
+    return _page("pages/preferences.html", token, {**saved, "saved": True, "error": None})
