@@ -307,7 +307,9 @@ def main():
     )
     parser.add_argument("--no-pipelining", action="store_true", help="the sink does not offer PIPELINING")
     parser.add_argument(
-        "--profile", metavar="PATH", help="sample the workers with py-spy into PATH-<N>w (collapsed stacks; CPU inflated)"
+        "--profile",
+        metavar="PATH",
+        help="sample the workers with py-spy into PATH-<N>w (collapsed stacks; CPU inflated)",
     )
     parser.add_argument("--dkim", default="none", help="the office's DKIM key: none, rsa2048, rsa1024, ed25519")
     parser.add_argument(

@@ -2,7 +2,7 @@
 case and those an office offers, and since when an office's emails link to the page
 
 Revision ID: a7d3e9b2c615
-Revises: c4e8a2f1d930
+Revises: a7d3e9b2c014
 Create Date: 2026-12-02 17:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = 'a7d3e9b2c615'
-down_revision = 'c4e8a2f1d930'
+down_revision = 'a7d3e9b2c014'
 branch_labels = None
 depends_on = None
 
