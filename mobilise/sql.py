@@ -50,3 +50,11 @@ def upsert(model):
     """INSERT with ON CONFLICT (`on_conflict_do_update`, `on_conflict_do_nothing`), in the dialect at hand."""
     dialect = db.session.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+
+
+def without_jit() -> None:
+    """For the rest of the transaction, no JIT compilation on PostgreSQL. It compiles any query whose estimated
+    cost passes `jit_above_cost`, and counting an audience of a million is such a query: compiling it took longer
+    than running it (hundreds of milliseconds, for a page staff wait on)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(db.text("SET LOCAL jit = off"))

@@ -11,10 +11,11 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..languages import reading_language
 from ..offices.models import Office
+from ..sql import without_jit
 from ..supporters.models import Supporter, SupporterTag
 from ..validation import Language, Strict, parse, text
 from .models import Drive, Mailing
-from .preference_rules import REASONS, is_last_reminder, rules_for
+from .preference_rules import REASONS, is_last_reminder, left_out_reasons, rules_for
 
 
 class LaunchIn(Strict):
@@ -139,9 +140,30 @@ def audience_query(mailing: Mailing, *, now: datetime | None = None):
 
 def audience_size(drive: Drive, audience: str, stage: str = "launch") -> int:
     """How many people a mailing to `audience` would reach now (the drive need not be saved)."""
-    rules = rules_for(drive, stage, last_reminder=False, now=utcnow())
-    query = audience_of(drive, audience).where(*(~left_out for _, left_out in rules))
-    return db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
+    query = audience_of(drive, audience)
+    without_jit()
+    total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
+    return total - sum(count for _, count in _left_out(query, drive, stage))
+
+
+def _left_out(query, drive: Drive, stage: str, by=None) -> list:
+    """(`by`'s value, reason, count) of those in the audience `query` whom their preferences leave out of `stage`;
+    (reason, count) without `by`."""
+    reasons = left_out_reasons(drive, stage, last_reminder=False, now=utcnow())
+    if reasons is None:
+        return []
+    # Each of those who chose is looked up in the audience by id, its primary key: joined, the planner may read
+    # the whole list for a few thousand of them.
+    found = (
+        query.where(Supporter.id == reasons.c.supporter_id)
+        .with_only_columns(Supporter.id if by is None else by)
+        .scalar_subquery()
+    )
+    looked_up = db.select(reasons.c.reason, found.label("found")).subquery()
+    grouped = [looked_up.c.reason] if by is None else [looked_up.c.found, looked_up.c.reason]
+    return db.session.execute(
+        db.select(*grouped, db.func.count()).where(looked_up.c.found.is_not(None)).group_by(*grouped)
+    ).all()
 
 
 def reading_audience(case: Case, office: Office, *, tags=(), languages=()) -> dict:
@@ -151,19 +173,20 @@ def reading_audience(case: Case, office: Office, *, tags=(), languages=()) -> di
     drive = Drive(deadline=case.deadline, tags=sorted(set(tags)), languages=sorted(set(languages)), own_deadline=False)
     drive.case, drive.office = case, office
     own_language = db.func.coalesce(Supporter.language, office.language)
-    rules = rules_for(drive, "launch", last_reminder=False, now=utcnow())
-    reason = db.case(*((condition, name) for name, condition in rules), else_=None) if rules else db.null()
+    audience = audience_of(drive, "all")
+    without_jit()
     # Counted over the audience's own rows (no second pass over the list to find them again by id).
-    counted = db.session.execute(
-        audience_of(drive, "all")
-        .with_only_columns(own_language, reason, db.func.count())
-        .group_by(own_language, reason)
-    ).all()
+    counted = dict(
+        db.session.execute(audience.with_only_columns(own_language, db.func.count()).group_by(own_language)).all()
+    )
+    left_out: dict[str, int] = {}
+    for own, why, count in _left_out(audience, drive, "launch", by=own_language):
+        left_out[why] = left_out.get(why, 0) + count
+        counted[own] -= count
     readable = case.languages()
-    reads, falls_back, left_out = {}, {}, {}
-    for own, why, count in counted:
-        if why is not None:
-            left_out[why] = left_out.get(why, 0) + count
+    reads, falls_back = {}, {}
+    for own, count in counted.items():
+        if not count:
             continue
         read = reading_language([own, office.language], readable, case.language, stage="launch")
         reads[read] = reads.get(read, 0) + count
