@@ -174,7 +174,11 @@ def dkim_key(kind: str) -> str:
     ).decode()
 
 
-def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "none") -> dict:
+def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "none", alongside=None) -> dict:
+    """One launch to args.supporters through `workers` workers, on a fresh database. `alongside`, when given, is
+    told of the run: `prepare(env)` before the clock starts (the app's environment, the database made and filled),
+    `launched(started)` right after the launch call, `finish()` once the sink has every email (its answer is the
+    result's "alongside"; the database is still there), and `close()` whatever happens."""
     from flask_migrate import upgrade
 
     from mobilise import create_app
@@ -245,6 +249,8 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
                 )
                 for _ in range(workers)
             ]
+            if alongside:
+                alongside.prepare(env)
             time.sleep(3)  # the workers listen before the clock starts
             peaks = [0] * workers
             cpu_before = cpu_by_part([proc.pid for proc in procs], sink_pid, args.postmaster)
@@ -252,6 +258,8 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
             if args.pg_statements:
                 reset_statements(args.database)
             start_drive(case, office, {"office": "GB"})
+            if alongside:
+                alongside.launched(started)
             deadline = started + args.timeout
             while time.monotonic() < deadline:
                 count, last_at, size = sink_stats(sink_port)
@@ -271,7 +279,10 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
             planned = (
                 (mailing.audience_taken_at - mailing.queued_at).total_seconds() if mailing.audience_taken_at else None
             )
+            beside = alongside.finish() if alongside else None
     finally:
+        if alongside:
+            alongside.close()
         for proc in procs:
             proc.terminate()
         for proc in procs:
@@ -285,6 +296,7 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
         "peaks_mb": [p // 1024 for p in peaks],
         "cpu": cpu,
         "statements": statements,
+        "alongside": beside,
     }
 
 
