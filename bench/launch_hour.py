@@ -15,10 +15,11 @@ emails the sink accepted (it writes each message's tracking links, `--links`), e
   link or reading the action page, and half of those readers confirming it (POST, the page's form: no field and
   no CSRF token, the link is signed).
 
-wrk (bench/launch_hour.lua) sends them: one connection per thread, each request when the bench hands it over a
-FIFO, so the rate is the bench's (--rate, requests/s: the recipients' model scaled to the send rate of the last
-seconds) and not what wrk could push. The load runs until the sink has every email, or --duration seconds from
-the launch. Then the web is stopped (its buffered events go to Redis), the stream is flushed into the database
+bench/load_client.py sends them, in a process of its own: each request at its time on a connection of its own,
+open-loop, so the rate is the recipients' (--rate, requests/s: their model scaled to the send rate of the last
+seconds) and a slow web shows as latency, not as fewer requests (wrk could not pace them against gunicorn's sync
+workers: see load_client.py). The load runs until the sink has every email, or --duration seconds from the
+launch; what falls due after that is not sent. Then the web is stopped (its buffered events go to Redis), the stream is flushed into the database
 (mobilise.tracking.events.flush_events until nothing waits or is pending), and the database's events, by kind and
 by how the service judged them, its actions and the case's counters are compared with what the web answered
 2xx/3xx: MISMATCH where they differ.
@@ -33,14 +34,10 @@ part; the goals beside them (action page p99 <= 250 ms, loaded send >= 0.7 of un
 
 import argparse
 import contextlib
-import heapq
 import json
 import os
-import queue
 import random
-import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -167,49 +164,31 @@ class Recipients:
                 yield then, "click", "GET", rnd.choice(links), agent, "v4"
 
 
-class Wrk:
-    """One wrk process fed through a FIFO (bench/launch_hour.lua), for one address family."""
+class LoadClient:
+    """bench/load_client.py in its own process: each request handed to it is sent at its due time."""
 
-    def __init__(self, url: str, threads: int, home: Path, name: str):
-        self.fifo, self.logs = home / f"{name}.fifo", home / name
-        os.mkfifo(self.fifo)
-        self.logs.mkdir()
+    def __init__(self, port: int, answers: Path):
+        self.answers = answers
         self.process = subprocess.Popen(
-            ["wrk", f"-t{threads}", f"-c{threads}", "-d3600s", "--timeout", "60s", "-s",
-             str(ROOT / "bench" / "launch_hour.lua"), url, "--", str(self.fifo), str(self.logs)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [sys.executable, str(ROOT / "bench" / "load_client.py"), "127.0.0.1", "::1", str(port), str(answers)],
+            stdin=subprocess.PIPE, text=True, bufsize=1,
         )  # fmt: skip
-        self.queue: queue.Queue = queue.Queue()
-        self.writer = threading.Thread(target=self._write, daemon=True)
-        self.writer.start()
+        self.lock = threading.Lock()
 
-    def _write(self) -> None:
-        fd = os.open(self.fifo, os.O_WRONLY)  # waits for wrk's first thread to open its end
-        try:
-            while (record := self.queue.get()) is not None:
-                os.write(fd, record)  # whole records, at most PIPE_BUF: atomic
-        finally:
-            os.close(fd)
+    def send(self, request_id: int, family: str, method: str, path: str, agent: str, due: float) -> None:
+        with self.lock:
+            self.process.stdin.write(f"{request_id}\t{family}\t{method}\t{path}\t{agent}\t{due:.6f}\n")
 
-    def send(self, request_id: int, method: str, path: str, agent: str, due: float) -> None:
-        line = f"{request_id}\t{method}\t{path}\t{agent}\t{due:.6f}"
-        self.queue.put((line + " " * (RECORD - 1 - len(line)) + "\n").encode())
-
-    def stop(self) -> str:
-        """Close the FIFO (each thread stops at its end), then have wrk print its summary."""
-        self.queue.put(None)
-        self.writer.join(timeout=30)
-        time.sleep(1)  # each thread finishes its request in flight
-        self.process.send_signal(signal.SIGINT)
-        out, _ = self.process.communicate(timeout=60)
-        return out
-
-    def answers(self) -> list[tuple[int, int, float, float, float]]:
+    def stop(self, until: float) -> list[tuple[int, int, float, float, float]]:
+        """Nothing due after `until` is sent; the answers of what was, once the last is in."""
+        with self.lock:
+            self.process.stdin.write(f"end\t{until:.6f}\n")
+            self.process.stdin.close()
+        self.process.wait(timeout=600)
         rows = []
-        for log in self.logs.glob("thread-*.log"):
-            for line in log.read_text().splitlines():
-                request_id, status, latency, lag, at = line.split()
-                rows.append((int(request_id), int(status), float(latency), float(lag), float(at)))
+        for line in self.answers.read_text().splitlines():
+            request_id, status, latency, lag, at = line.split()
+            rows.append((int(request_id), int(status), float(latency), float(lag), float(at)))
         return rows
 
 
@@ -218,9 +197,8 @@ class LaunchHour:
 
     def __init__(self, args, links: Path, hour: float):
         self.args, self.links, self.hour = args, links, hour
-        self.home = Path(tempfile.mkdtemp(prefix="mobilise-launch-hour-"))
         self.web = None
-        self.wrks: dict[str, Wrk] = {}
+        self.client: LoadClient | None = None
         self.requests: dict[int, tuple] = {}  # id → (kind, method, path, family)
         self.go, self.stopping = threading.Event(), threading.Event()
         self.feeder = None
@@ -241,10 +219,7 @@ class LaunchHour:
                 time.sleep(0.1)
             else:
                 raise SystemExit(f"the web did not answer on {base}")
-        self.wrks = {
-            "v4": Wrk(f"http://127.0.0.1:{port}", self.args.connections, self.home, "v4"),
-            "v6": Wrk(f"http://[::1]:{port}", 4, self.home, "v6"),
-        }
+        self.client = LoadClient(port, self.links.parent / "answers")
         self.offset = self.links.stat().st_size  # the unloaded run's emails are not this run's
         self.feeder = threading.Thread(target=self._feed, daemon=True)
         self.feeder.start()
@@ -257,36 +232,28 @@ class LaunchHour:
     def _cpu(self) -> dict[str, float]:
         return {
             "web": cpu_seconds(with_children(self.web.pid)),
-            "wrk": cpu_seconds([w.process.pid for w in self.wrks.values()]),
+            "load client": cpu_seconds([self.client.process.pid]),
         }
 
     def _feed(self) -> None:
-        """Read the emails the sink accepted as they come, and hand each request to wrk when it is due."""
+        """Read the emails the sink accepted as they come, and hand each one's requests to the load client."""
         self.go.wait()
         recipients = Recipients(self.args.rate, self.hour)
-        due: list[tuple] = []
+        last = self.started + self.args.duration if self.args.duration else float("inf")
         rest = ""
         with open(self.links) as links:
             links.seek(self.offset)
-            while True:
-                chunk = links.read()
-                lines = (rest + chunk).split("\n")
+            while not self.stopping.is_set():
+                lines = (rest + links.read()).split("\n")
                 rest = lines.pop()  # a line the sink has not finished writing
                 for line in lines:
                     at, *paths = line.split()
-                    for request in recipients.of(float(at), paths):
-                        heapq.heappush(due, request)
-                now = time.monotonic()
-                if self.stopping.is_set() and now >= self.until:
-                    return
-                if self.args.duration and now >= self.started + self.args.duration:
-                    return
-                while due and due[0][0] <= now:
-                    at, kind, method, path, agent, family = heapq.heappop(due)
-                    request_id = len(self.requests)
-                    self.requests[request_id] = (kind, method, path, family)
-                    self.wrks[family].send(request_id, method, path, agent, at)
-                time.sleep(0.002)
+                    for due, kind, method, path, agent, family in recipients.of(float(at), paths):
+                        if due <= last:
+                            request_id = len(self.requests)
+                            self.requests[request_id] = (kind, method, path, family)
+                            self.client.send(request_id, family, method, path, agent, due)
+                time.sleep(0.01)
 
     def finish(self) -> dict:
         from redis import Redis
@@ -300,11 +267,12 @@ class LaunchHour:
         from mobilise.tracking.models import Event
 
         send_ended = time.monotonic()
-        self.until = self.started + self.args.duration if self.args.duration else send_ended
+        until = self.started + self.args.duration if self.args.duration else send_ended
+        time.sleep(max(0.0, until - time.monotonic()))
         self.stopping.set()
         self.feeder.join()
-        cpu_after = self._cpu()
-        summaries = {family: w.stop() for family, w in self.wrks.items()}
+        cpu_after = self._cpu()  # before the load client exits and its figures with it
+        answers = self.client.stop(until)
         load_ended = time.monotonic()
         self.web.terminate()  # a graceful stop: each web worker sends what it buffered to Redis
         self.web.wait(timeout=60)
@@ -316,7 +284,6 @@ class LaunchHour:
             if not client.xlen(STREAM) and not pending:
                 break
             time.sleep(0.2)
-        answers = [a for w in self.wrks.values() for a in w.answers()]
         ok = {request_id for request_id, status, *_ in answers if 200 <= status < 400}
         expected = Counter()
         opened, opened_human, clicked = set(), set(), set()
@@ -373,7 +340,6 @@ class LaunchHour:
             "answers": answers,
             "requests": dict(self.requests),
             "checks": checks,
-            "summaries": summaries,
             "load_seconds": load_ended - self.started,
             "send_ended": send_ended - self.started,
             "started": self.started,
@@ -383,14 +349,10 @@ class LaunchHour:
 
     def close(self) -> None:
         self.stopping.set()
-        self.until = 0
-        for w in self.wrks.values():
-            if w.process.poll() is None:
-                w.queue.put(None)
-                w.process.kill()
+        if self.client and self.client.process.poll() is None:
+            self.client.process.kill()
         if self.web and self.web.poll() is None:
             self.web.kill()
-        shutil.rmtree(self.home, ignore_errors=True)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -400,16 +362,19 @@ def percentile(values: list[float], p: float) -> float:
 
 def report(args, unloaded: dict, loaded: dict, machine: str) -> bool:
     beside = loaded["alongside"]
-    answers, requests = beside["answers"], beside["requests"]
-    answered = {a[0] for a in answers}
+    requests = beside["requests"]
+    dropped = sum(1 for a in beside["answers"] if a[1] == -1)  # due, never sent: every connection was busy
+    answers = [a for a in beside["answers"] if a[1] != -1]
+    answered = {a[0] for a in answers if a[1]}
     by_path = defaultdict(list)
     statuses: Counter = Counter()
     for request_id, status, latency, lag, _ in answers:
-        by_path[KINDS[requests[request_id][0]][0]].append((latency, lag))
         statuses[status] += 1
-    errors = sum(n for status, n in statuses.items() if not 200 <= status < 400)
-    unanswered = len(set(requests) - answered)
-    kinds = Counter(kind for kind, *_ in requests.values())
+        if status:
+            by_path[KINDS[requests[request_id][0]][0]].append((latency, lag))
+    errors = sum(n for status, n in statuses.items() if status and not 200 <= status < 400)
+    unanswered = len(answers) - len(answered)  # sent, and no answer came
+    kinds = Counter(requests[request_id][0] for request_id, *_ in answers)
     first = min((a[4] - a[2] / 1000 for a in answers), default=0)
     last = max((a[4] for a in answers), default=0)
     achieved = len(answers) / (last - first) if last > first else 0
@@ -423,7 +388,7 @@ def report(args, unloaded: dict, loaded: dict, machine: str) -> bool:
     print(f"machine when measured: {machine}")
     print(
         f"backend=postgresql supporters={args.supporters} workers={args.workers} web: gunicorn {args.web_workers}"
-        f" sync workers; wrk {args.connections}+4 connections; target {args.rate:.0f} req/s"
+        f" sync workers; load client open-loop; target {args.rate:.0f} req/s"
     )
     print(f"send alone:      {unloaded['delivered']:,} emails in {unloaded['elapsed']:.1f} s = {rate_unloaded:,.0f}/s")
     print(
@@ -437,22 +402,27 @@ def report(args, unloaded: dict, loaded: dict, machine: str) -> bool:
             + ", ".join(f"{part} {seconds * 1000 / run['delivered']:.3f}" for part, seconds in cpu.items())
         )
     print(
-        f"load: {len(requests):,} requests sent over {beside['load_seconds']:.1f} s from the launch ({achieved:.0f}"
-        f" req/s while answered), {len(answers):,} answered: "
+        f"load: {len(answers):,} requests sent over {beside['load_seconds']:.1f} s from the launch ({achieved:.0f}"
+        f" req/s while answered), {len(answered):,} answered: "
         + ", ".join(f"{n:,} {kind}" for kind, n in sorted(kinds.items()))
     )
-    print(f"   statuses: {dict(sorted(statuses.items()))}; never answered: {unanswered}")
-    for family, summary in beside["summaries"].items():
-        errors_line = re.search(r"Socket errors:.*", summary)
-        print(f"   wrk {family}: {errors_line.group(0) if errors_line else 'no socket errors'}")
-    print(f"{'path':<18} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'late p99 ms':>12}")
+    print(
+        f"   statuses (0: no answer): {dict(sorted(statuses.items()))}; due but never sent, the client's"
+        f" {64} connections all waiting on the web: {dropped:,}"
+    )
+    print(
+        f"{'path':<18} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'late p99 ms':>12}"
+        f" {'waited p50/p99 ms (late + latency)':>36}"
+    )
     for path in ("pixel", "click", "action page GET", "action page POST"):
         rows = by_path[path]
         latencies = [latency for latency, _ in rows]
         lags = [lag for _, lag in rows]
+        waited = [latency + lag for latency, lag in rows]
         print(
             f"{path:<18} {len(rows):>9,} {percentile(latencies, 50):>8.1f} {percentile(latencies, 99):>8.1f}"
             f" {max(latencies, default=float('nan')):>8.1f} {percentile(lags, 99):>12.1f}"
+            f" {percentile(waited, 50):>26.1f} / {percentile(waited, 99):.1f}"
         )
     print("counted (database after the flush) against answered 2xx/3xx:")
     for name, found, wanted in beside["checks"]:
@@ -464,6 +434,7 @@ def report(args, unloaded: dict, loaded: dict, machine: str) -> bool:
         ("send under load >= 0.7 of alone", ratio >= 0.7, f"{ratio:.2f}"),
         ("nothing lost", not mismatches, "every event and action counted" if not mismatches else "MISMATCH"),
         ("no errors", errors == 0 and unanswered == 0, f"{errors} non-2xx/3xx, {unanswered} unanswered"),
+        ("every request due sent", dropped == 0, f"{dropped:,} never sent (the web behind)"),
     ]
     print(f"\n{'goal':<34} {'measured':<32} met")
     for goal, met, measured in goals:
@@ -491,7 +462,6 @@ def main():
     )
     parser.add_argument("--database", default="own", help="own (a PostgreSQL cluster of the bench's own) or a URL")
     parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 4)))
-    parser.add_argument("--connections", type=int, default=32, help="wrk's connections (one thread each)")
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/9", help="flushed before each run")
     parser.add_argument("--timeout", type=float, default=900)
@@ -529,7 +499,6 @@ def main():
             json.dumps(
                 {
                     "checks": beside["checks"],
-                    "summaries": beside["summaries"],
                     "started": beside["started"],
                     "send_ended": beside["send_ended"],
                     # id, kind, status, latency ms, lag ms, answered at (CLOCK_MONOTONIC)
