@@ -37,6 +37,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -209,7 +210,7 @@ class LaunchHour:
         self.web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
              "--bind", f"[::1]:{port}", "--workers", str(self.args.web_workers), "app:app"],
-            cwd=ROOT, env=web_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=ROOT, env=web_env, stdout=subprocess.DEVNULL, stderr=open(self.links.parent / "web.log", "w"),  # noqa: SIM115 (the child keeps it)
         )  # fmt: skip
         for base in (f"http://127.0.0.1:{port}", f"http://[::1]:{port}"):
             for _ in range(200):
@@ -278,12 +279,19 @@ class LaunchHour:
         self.web.wait(timeout=60)
         flushed = 0
         client = Redis.from_url(self.args.redis)
-        for _ in range(100):
+        waited = time.monotonic()
+        # Until nothing waits in the stream and nothing read is unacknowledged; an entry a dead reader left is
+        # claimed once idle a minute (CLAIM_AFTER_MS), so this may take that long.
+        while time.monotonic() - waited < 150:
             flushed += flush_events()
             pending = client.xpending(STREAM, GROUP)["pending"] if client.exists(STREAM) else 0
-            if not client.xlen(STREAM) and not pending:
+            length = client.xlen(STREAM)
+            if not length and not pending:
                 break
-            time.sleep(0.2)
+            time.sleep(0.5)
+        stream = {"length": length, "pending": pending, "seconds": time.monotonic() - waited}
+        web_log = (self.links.parent / "web.log").read_text(errors="replace").splitlines()
+        troubles = [line for line in web_log if re.search(r"WARNING|ERROR|Traceback|Error", line)]
         ok = {request_id for request_id, status, *_ in answers if 200 <= status < 400}
         expected = Counter()
         opened, opened_human, clicked = set(), set(), set()
@@ -345,6 +353,8 @@ class LaunchHour:
             "started": self.started,
             "cpu": {part: cpu_after[part] - self.cpu_before[part] for part in cpu_after},
             "flushed": flushed,
+            "stream": stream,
+            "web troubles": troubles,
         }
 
     def close(self) -> None:
@@ -424,6 +434,12 @@ def report(args, unloaded: dict, loaded: dict, machine: str) -> bool:
             f" {max(latencies, default=float('nan')):>8.1f} {percentile(lags, 99):>12.1f}"
             f" {percentile(waited, 50):>26.1f} / {percentile(waited, 99):.1f}"
         )
+    print(
+        f"flush: {beside['flushed']:,} events written by the bench's flush; the stream then {beside['stream']};"
+        f" the web's log: {len(beside['web troubles'])} warnings or errors"
+    )
+    for line in beside["web troubles"][:8]:
+        print(f"   {line[:200]}")
     print("counted (database after the flush) against answered 2xx/3xx:")
     for name, found, wanted in beside["checks"]:
         print(f"   {name:<40} {found:>8,} / {wanted:>8,}{'' if found == wanted else '   <-- MISMATCH'}")
