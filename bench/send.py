@@ -164,7 +164,11 @@ def dkim_key(kind: str) -> str:
     ).decode()
 
 
-def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "none") -> dict:
+def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "none", alongside=None) -> dict:
+    """One launch to args.supporters through `workers` workers, on a fresh database. `alongside`, when given, is
+    told of the run: `prepare(env)` before the clock starts (the app's environment, the database made and filled),
+    `launched(started)` right after the launch call, `finish()` once the sink has every email (its answer is the
+    result's "alongside"; the database is still there), and `close()` whatever happens."""
     from flask_migrate import upgrade
 
     from mobilise import create_app
@@ -239,6 +243,8 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
                 )
                 for _ in range(workers)
             ]
+            if alongside:
+                alongside.prepare(env)
             time.sleep(3)  # the workers listen before the clock starts
             peaks = [0] * workers
             cpu_before = cpu_by_part([proc.pid for proc in procs], sink_pid, args.postmaster)
@@ -246,6 +252,8 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
             if args.pg_statements:
                 reset_statements(args.database)
             start_drive(case, office, {"office": "GB"})
+            if alongside:
+                alongside.launched(started)
             deadline = started + args.timeout
             while time.monotonic() < deadline:
                 count, last_at, size = sink_stats(sink_port)
@@ -265,7 +273,10 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
             planned = (
                 (mailing.audience_taken_at - mailing.queued_at).total_seconds() if mailing.audience_taken_at else None
             )
+            beside = alongside.finish() if alongside else None
     finally:
+        if alongside:
+            alongside.close()
         for proc in procs:
             # py-spy writes its samples on SIGINT (and stops the worker), not on SIGTERM
             proc.send_signal(signal.SIGINT if args.profile else signal.SIGTERM)
@@ -280,6 +291,7 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
         "peaks_mb": [p // 1024 for p in peaks],
         "cpu": cpu,
         "statements": statements,
+        "alongside": beside,
     }
 
 

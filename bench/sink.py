@@ -7,13 +7,18 @@ the end of DATA. It offers PIPELINING (RFC 2920), as Postfix and the large relay
 
 --record FILE also writes a line per recipient of each accepted message, "<monotonic time> <client ip:port>
 <address>", flushed every tenth of a second: who received what, from which host and connection, and when (the
-multi-host test reads it from outside the sink's network namespace). --host: the address to listen on.
+multi-host test reads it from outside the sink's network namespace). --links FILE writes a line per accepted
+message, "<monotonic time> <path> <path> ...": the tracking links it carries (`/o/…`, `/c/…`, `/act/…`, quoted-printable
+soft breaks undone, each once), for bench/launch_hour.py to replay what its recipients do with the real tokens.
+--host: the address to listen on.
 
-    python bench/sink.py PORT [--no-pipelining] [--host 127.0.0.1] [--record FILE]
+    python bench/sink.py PORT [--no-pipelining] [--host 127.0.0.1] [--record FILE] [--links FILE]
 """
 
 import argparse
 import asyncio
+import contextlib
+import re
 import time
 
 STATE = {"count": 0, "last_at": 0.0, "size": 0}
@@ -27,6 +32,8 @@ REPLIES = {
     b"DATA": b"354 go on\r\n",
 }
 RECORD = None  # the --record file, when given
+LINKS = None  # the --links file, when given
+TRACKING_PATH = re.compile(rb"https?://[^/\s\"'<>]+(/(?:o|c|act)/[A-Za-z0-9_.-]+)")
 
 
 class Sink(asyncio.Protocol):
@@ -49,6 +56,10 @@ class Sink(asyncio.Protocol):
                 if RECORD:
                     at = STATE["last_at"]
                     RECORD.write("".join(f"{at:.6f} {self.peer} {rcpt}\n" for rcpt in self.recipients))
+                if LINKS:
+                    content = bytes(self.buffer[:end]).replace(b"=\r\n", b"")  # undo quoted-printable's soft breaks
+                    paths = dict.fromkeys(TRACKING_PATH.findall(content))  # the text and the HTML part: each once
+                    LINKS.write(f"{STATE['last_at']:.6f} {b' '.join(paths).decode()}\n")
                 del self.buffer[: end + 5]
                 self.in_data, self.recipients = False, []
                 replies.append(b"250 OK queued\r\n")
@@ -78,14 +89,16 @@ class Sink(asyncio.Protocol):
 
 
 def flush_record(loop) -> None:
-    RECORD.flush()
+    for each in (RECORD, LINKS):
+        if each:
+            each.flush()
     loop.call_later(0.1, flush_record, loop)
 
 
 async def main(host: str, port: int):
     loop = asyncio.get_running_loop()
     server = await loop.create_server(Sink, host, port, backlog=512)
-    if RECORD:
+    if RECORD or LINKS:
         flush_record(loop)
     print("ready", flush=True)
     async with server:
@@ -98,11 +111,13 @@ if __name__ == "__main__":
     parser.add_argument("--no-pipelining", action="store_true")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--record", help="a file to write each recipient to, with the time and the client")
+    parser.add_argument("--links", help="a file to write each message's tracking links to, with the time")
     args = parser.parse_args()
     if args.no_pipelining:
         REPLIES[b"EHLO"] = b"250-sink\r\n250 8BITMIME\r\n"
-    if args.record:
-        with open(args.record, "w", buffering=1 << 20) as RECORD:
-            asyncio.run(main(args.host, args.port))
-    else:
+    with contextlib.ExitStack() as files:
+        if args.record:
+            RECORD = files.enter_context(open(args.record, "w", buffering=1 << 20))
+        if args.links:
+            LINKS = files.enter_context(open(args.links, "w", buffering=1 << 20))
         asyncio.run(main(args.host, args.port))
