@@ -3,7 +3,7 @@
 Each line keeps the client's network (/24, /48: what the service keeps of an address anywhere), the
 method, the path with its token withheld (`/act/<token>`), the status, the size, the time and the agent;
 never the query string, the referer, a cookie or credentials. mobilise.logs redacts every other line of
-the master and the workers as well. Bind and workers stay on the command line.
+the master and the workers as well. Bind and the number of worker processes stay on the command line.
 """
 
 from gunicorn.glogging import Logger
@@ -11,6 +11,13 @@ from gunicorn.glogging import Logger
 from mobilise import logs
 
 logs.install()
+
+# Threads in each worker process, not gunicorn's default sync workers. A sync worker is held by one client from
+# its connection to its close: a supporter on a slow phone network (or an idle connection) stops that worker for
+# everyone, and gunicorn asks for a buffering proxy in front of sync workers, which the Dockerfile's web does not
+# have. gthread waits for a request to arrive before a thread takes it, and keeps connections alive between them.
+worker_class = "gthread"
+threads = 4
 
 accesslog = "-"
 access_log_format = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'

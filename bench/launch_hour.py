@@ -2,7 +2,7 @@
 
 Two launches of the demo's real UA to N supporters, each on a fresh database of the same kind, exactly as
 bench/send.py sends them (`run_launch`: the sink bench/sink.py, N `flask worker` processes): first alone, then
-while the web, served as in production (gunicorn with gunicorn.conf.py and its usual 4 sync workers, on loopback),
+while the web, served as in production (gunicorn with gunicorn.conf.py: 4 worker processes of gthread threads, on loopback),
 takes what recipients do in the first hour, compressed into the send. The requests use the real tokens of the
 emails the sink accepted (it writes each message's tracking links, `--links`), each sent when a recipient would:
 
@@ -398,7 +398,8 @@ def report(args, unloaded: dict, loaded: dict, machine: str) -> bool:
     print(f"machine when measured: {machine}")
     print(
         f"backend=postgresql supporters={args.supporters} workers={args.workers} web: gunicorn {args.web_workers}"
-        f" sync workers; load client open-loop; target {args.rate:.0f} req/s"
+        f" worker processes ({os.environ.get('GUNICORN_CMD_ARGS') or 'gunicorn.conf.py'}); load client open-loop;"
+        f" target {args.rate:.0f} req/s"
     )
     print(f"send alone:      {unloaded['delivered']:,} emails in {unloaded['elapsed']:.1f} s = {rate_unloaded:,.0f}/s")
     print(

@@ -230,7 +230,9 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
             case = create_case(fields)
             before, _, _ = sink_stats(sink_port)
             worker = [sys.executable, "-m", "flask", "--app", "app", "worker"]
-            if args.profile:  # py-spy samples each worker and its job processes, into collapsed stacks
+            if getattr(
+                args, "profile", None
+            ):  # py-spy samples each worker and its job processes, into collapsed stacks
                 py_spy = [str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses", "--rate", "200"]
                 worker = [*py_spy, "--format", "raw", "-o", f"{args.profile}-{workers}w", "--", *worker]
             procs = [
@@ -279,7 +281,7 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
             alongside.close()
         for proc in procs:
             # py-spy writes its samples on SIGINT (and stops the worker), not on SIGTERM
-            proc.send_signal(signal.SIGINT if args.profile else signal.SIGTERM)
+            proc.send_signal(signal.SIGINT if getattr(args, "profile", None) else signal.SIGTERM)
         for proc in procs:
             proc.wait()
         drop_database(created)

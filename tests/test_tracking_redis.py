@@ -188,6 +188,46 @@ def test_a_forked_web_worker_makes_event_keys_of_its_own():
     assert all(len(key) <= 32 for key in parent | child)  # the events.event_key column
 
 
+def test_the_web_threads_open_pixels_at_once_each_event_recorded_once(app, relay, run_jobs, flush):
+    """gunicorn runs the web in threads (gthread): a worker's first pixels come in together, on fresh state."""
+    import sys
+    import threading
+
+    from mobilise.tracking import events
+
+    emails = pixels(relay, run_jobs, 8)
+    app.extensions.pop("mobilise.event_buffer", None)  # a worker process's first requests: nothing started yet
+    events.event_keys.state = None
+    start, failures = threading.Barrier(8), []
+    running = [thread.name for thread in threading.enumerate()].count("mobilise-events")
+
+    def opens(pixel):
+        client = app.test_client()
+        start.wait()
+        for _ in range(25):
+            response = client.get(pixel, headers={"User-Agent": PHONE})
+            if response.status_code != 200:
+                failures.append(response.status_code)
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads handed over as often as can be, as on a busy web
+    try:
+        threads = [threading.Thread(target=opens, args=(pixel,)) for pixel in emails]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    buffer = events.buffer_for(app)
+    buffer.drain()
+    assert failures == []
+    assert [thread.name for thread in threading.enumerate()].count("mobilise-events") == running + 1
+    assert flush() == 8  # one open a person an email in the repeat window, whatever the threads did
+    keys = db.session.scalars(db.select(Event.event_key)).all()
+    assert len(keys) == len(set(keys)) == 8
+
+
 def test_with_redis_away_300_loads_of_one_pixel_are_still_recorded_and_bounded(app, client, relay, run_jobs, own_redis):
     [pixel] = pixels(relay, run_jobs, 1)
     app.config["REDIS_URL"] = f"redis://127.0.0.1:{own_redis.port}/0"

@@ -73,6 +73,7 @@ class EventBuffer:
         self.stopped = threading.Event()
         self.thread = None
         self.pid = None
+        self.starting = threading.Lock()
 
     def add(self, event: tuple) -> None:
         self.waiting.append(event)
@@ -82,10 +83,13 @@ class EventBuffer:
             self.wakeup.set()
 
     def _start(self) -> None:
-        self.pid = os.getpid()
-        self.thread = threading.Thread(target=self._run, name="mobilise-events", daemon=True)
-        self.thread.start()
-        atexit.register(self.drain)
+        with self.starting:  # the web's threads may all come here at once: one of them starts the thread
+            if self.thread is not None and self.pid == os.getpid():
+                return
+            self.thread = threading.Thread(target=self._run, name="mobilise-events", daemon=True)
+            self.thread.start()
+            self.pid = os.getpid()
+            atexit.register(self.drain)
 
     def _run(self) -> None:
         while not self.stopped.is_set():
@@ -131,17 +135,20 @@ def buffer_for(app) -> EventBuffer:
 
 
 class EventKeys:
-    """Unique event keys, cheaper than uuid4 (a system call each): a random prefix per process, then a count."""
+    """Unique event keys, cheaper than uuid4 (a system call each): a random prefix per process, then a count.
+
+    The web's threads (gunicorn's gthread) share it: the state is one tuple, replaced whole, so a thread never sees
+    a process's id with another's prefix; two threads that both start it get two prefixes, still unique."""
 
     def __init__(self):
-        self.pid = None
+        self.state: tuple[int, str, itertools.count] | None = None
 
     def next(self) -> str:
-        if self.pid != os.getpid():  # a forked worker must not repeat its parent's keys
-            self.pid = os.getpid()
-            self.prefix = os.urandom(8).hex()
-            self.counter = itertools.count()
-        return f"{self.prefix}{next(self.counter):x}"  # 16 + at most 16 characters
+        state = self.state
+        if state is None or state[0] != os.getpid():  # a forked worker must not repeat its parent's keys
+            state = self.state = (os.getpid(), os.urandom(8).hex(), itertools.count())
+        _, prefix, counter = state
+        return f"{prefix}{next(counter):x}"  # 16 + at most 16 characters
 
 
 event_keys = EventKeys()
