@@ -13,7 +13,6 @@ importer's time goes with py-spy (a flame graph, SVG); `--pg-statements` prints 
 """
 
 import argparse
-import contextlib
 import csv
 import os
 import random
@@ -33,7 +32,7 @@ from bench.scratch import (  # noqa: E402
     cpu_seconds,
     drop_database,
     make_database,
-    own_postgres,
+    postgres_server,
     reset_statements,
     top_statements,
     with_children,
@@ -170,12 +169,7 @@ def main():
     path = folder / "supporters.csv"
     write_csv(path, args.rows)
     size_mb = path.stat().st_size / 1e6
-    own = (
-        own_postgres(statements=args.pg_statements)
-        if args.database == "own"
-        else contextlib.nullcontext((args.database, None))
-    )
-    with own as (server, postmaster):
+    with postgres_server(args.database, statements=args.pg_statements) as (server, postmaster):
         url, created = make_database(server)
         plain_url = url.replace("postgresql+psycopg://", "postgresql://")
         try:

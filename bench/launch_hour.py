@@ -51,7 +51,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.scratch import own_postgres  # noqa: E402
+from bench.scratch import postgres_server  # noqa: E402
 from bench.send import cpu_seconds, free_port, run_launch, with_children  # noqa: E402
 
 RECORD = 512  # bytes a request takes in the FIFO: bench/launch_hour.lua reads exactly this
@@ -489,7 +489,7 @@ def main():
     args.pg_statements = False
     # The workers judge the events they write: they must know the scanners' network, in both runs alike.
     os.environ["TRACKING_MACHINE_NETWORKS"] = MACHINE_NETWORK
-    own = own_postgres() if args.database == "own" else contextlib.nullcontext((args.database, None))
+    own = postgres_server(args.database)
     links = Path(tempfile.mkdtemp(prefix="mobilise-launch-hour-sink-")) / "links"
     port = free_port()
     sink = subprocess.Popen(

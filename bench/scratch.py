@@ -138,3 +138,9 @@ def with_children(pid: int) -> list[int]:
         return [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
     except OSError:
         return [pid]
+
+
+def postgres_server(database: str, statements: bool = False):
+    """A context for the server a bench runs on: `own`, a cluster of its own (own_postgres); else the URL given.
+    Yields (url, the postmaster's pid or None)."""
+    return own_postgres(statements=statements) if database == "own" else contextlib.nullcontext((database, None))

@@ -21,7 +21,6 @@ CPU is the bench's alone and not that of whatever else uses the machine's.
 """
 
 import argparse
-import contextlib
 import multiprocessing
 import os
 import signal
@@ -40,7 +39,7 @@ from bench.scratch import (  # noqa: E402
     cpu_seconds,
     drop_database,
     make_database,
-    own_postgres,
+    postgres_server,
     reset_statements,
     top_statements,
     with_children,
@@ -333,12 +332,7 @@ def main():
     args = parser.parse_args()
     if args.pg_statements and args.database != "own":
         parser.error("--pg-statements needs the bench's own cluster (--database own)")
-    own = (
-        own_postgres(statements=args.pg_statements)
-        if args.database == "own"
-        else contextlib.nullcontext((args.database, None))
-    )
-    with own as (args.database, args.postmaster):
+    with postgres_server(args.database, statements=args.pg_statements) as (args.database, args.postmaster):
         run_bench(args)
 
 
