@@ -5,6 +5,8 @@ import socket
 import threading
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mobilise.sending import pipelining
 
@@ -236,3 +238,11 @@ def test_lines_starting_with_a_dot_are_doubled_on_the_wire_and_nothing_else_is()
 
     assert wire(b".first\r\nmid.dle\r\n.\r\n..two") == b"..first\r\nmid.dle\r\n..\r\n...two\r\n.\r\n"
     assert wire(b"no dots at the start\r\n") == b"no dots at the start\r\n.\r\n"
+
+
+@given(st.lists(st.sampled_from([b".", b"..", b"\r\n", b"\n", b"\r", b"a", b" .", b"\r\n.\r\n"])).map(b"".join))
+def test_a_message_goes_on_the_wire_exactly_as_smtplib_would_write_it(message):
+    """smtplib's DATA: lines starting with a dot doubled, then CRLF and the final dot (RFC 5321 4.5.2)."""
+    expected = smtplib._quote_periods(message)
+    expected += (b"" if expected.endswith(b"\r\n") else b"\r\n") + b".\r\n"
+    assert pipelining.Envelope(smtplib.SMTP(), "ua@example.org", ["ana@example.net"], message).content() == expected

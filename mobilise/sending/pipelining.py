@@ -21,7 +21,6 @@ import smtplib
 from functools import lru_cache
 
 CRLF = b"\r\n"
-_LEADING_DOT = re.compile(rb"(?m)^\.")  # smtplib's _quote_periods
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
 
 
@@ -58,8 +57,10 @@ class Envelope:
 
     def content(self) -> bytes:
         body = self.message
-        if body.startswith(b".") or b"\n." in body:  # a search costs a fifth of the substitution
-            body = _LEADING_DOT.sub(b"..", body)
+        if body.startswith(b"."):
+            body = b"." + body
+        if b"\n." in body:  # smtplib's `(?m)^\.` substitution, done by split and join in a fraction of its time
+            body = b"\n..".join(body.split(b"\n."))
         return body + (b"." + CRLF if body.endswith(CRLF) else CRLF + b"." + CRLF)
 
 
