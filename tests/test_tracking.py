@@ -168,6 +168,30 @@ def test_the_action_page_is_in_the_supporters_language_when_the_case_has_it(app,
     assert "Cesen las detenciones" in page and "Pedimos la liberación." in page
 
 
+def test_the_action_page_reads_its_email_in_two_queries_however_many_languages_the_case_has(
+    app, client, relay, run_jobs
+):
+    """Read on every visit from every email of a launch: one query per object it shows would queue behind the send."""
+    from sqlalchemy import event
+
+    office = make_office()
+    make_supporters(office, 1, language="fr")
+    start_drive(make_case(translations=translated("es", "fr")), office, {"office": "GB"})
+    run_jobs()
+    html = relay.messages()[0].get_body(("html",)).get_content()
+    act = re.search(r'href="http://mobilise\.test(/act/[^"]+)"', html).group(1)
+    db.session.expunge_all()  # as a fresh request: nothing of the email already loaded
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        page = client.get(act)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert page.status_code == 200 and '<html lang="fr">' in page.get_data(as_text=True)
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2, statements
+
+
 def test_a_pixel_loaded_300_times_writes_a_bounded_number_of_rows_and_counts_once(app, client, email, flush):
     from mobilise.dashboard.service import case_stats
     from mobilise.models import Case

@@ -5,15 +5,17 @@ of the wrong purpose, or names a row that does not exist: the caller answers 404
 """
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..cases.letter import compose_for, letters
-from ..cases.models import Action
+from ..cases.models import Action, Case
 from ..clock import days_left, utcnow
 from ..counts.service import add_to_mailing, count_action
 from ..extensions import db
 from ..languages import reading_language
 from ..outbound.outbox import emit
 from ..sending.models import Delivery, MailingLink
+from ..sequences.models import Drive, Mailing
 from ..supporters.consent import record_change
 from ..tokens import read_token
 from . import events
@@ -21,10 +23,18 @@ from .marks import mark_events
 from .models import Event
 from .visitors import take_over_visitor_count
 
+# What a supporter's page shows of their email: its mailing, drive, office, case (with its translations) and
+# supporter, loaded with the delivery in one query rather than one lazy load each, read on every visit.
+_PAGE = (
+    joinedload(Delivery.supporter),
+    joinedload(Delivery.mailing).joinedload(Mailing.drive).joinedload(Drive.office),
+    joinedload(Delivery.mailing).joinedload(Mailing.drive).joinedload(Drive.case).joinedload(Case.translations),
+)
+
 
 def _delivery(purpose: str, token: str) -> Delivery | None:
     ids = read_token(purpose, token)
-    return db.session.get(Delivery, ids[0]) if ids else None
+    return db.session.get(Delivery, ids[0], options=_PAGE) if ids else None
 
 
 def record_open(token: str, user_agent: str | None, address: str | None) -> bool:
