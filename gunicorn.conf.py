@@ -38,3 +38,10 @@ class AccessLogger(Logger):
 
 
 logger_class = AccessLogger
+
+
+def post_worker_init(worker):
+    # Templates, catalogs and the links' SQL compiled before the process takes its first request (mobilise.warm).
+    from mobilise.warm import warm_web
+
+    warm_web(worker.wsgi)

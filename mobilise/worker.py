@@ -21,6 +21,7 @@ from .extensions import db
 from .jobs import all_queues, enqueue, redis_connection
 from .logs import configure as configure_logging
 from .logs import redact
+from .warm import compile_templates
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,5 @@ def prepare_for_forks() -> None:
     collections would otherwise touch them all, and each page touched is a page copied into the job
     process."""
     configure_mappers()
-    env = current_app.jinja_env
-    for name in env.list_templates(filter_func=lambda name: name.startswith("emails/")):
-        env.get_template(name)
+    compile_templates(current_app, "emails")
     gc.freeze()

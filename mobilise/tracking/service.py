@@ -37,6 +37,12 @@ def _delivery(purpose: str, token: str) -> Delivery | None:
     return db.session.get(Delivery, ids[0], options=_PAGE) if ids else None
 
 
+def warm_queries() -> None:
+    """Each link's queries compiled into SQLAlchemy's cache, through a delivery that cannot exist (see `warm`)."""
+    db.session.get(Delivery, 0, options=_PAGE)
+    db.session.scalar(db.select(Action).where(Action.case_id == 0, Action.supporter_id == 0))
+
+
 def record_open(token: str, user_agent: str | None, address: str | None) -> bool:
     """Hand the open to the event stream. No database query: only the service can sign this token."""
     ids = read_token("open", token)
