@@ -397,7 +397,7 @@ def report(args, unloaded: dict, loaded: dict, machine: str) -> bool:
 
     print(f"machine when measured: {machine}")
     print(
-        f"backend=postgresql supporters={args.supporters} workers={args.workers} web: gunicorn {args.web_workers}"
+        f"backend=postgresql supporters={args.supporters} workers={args.workers} (nice {args.worker_nice}) web: gunicorn {args.web_workers}"
         f" worker processes ({os.environ.get('GUNICORN_CMD_ARGS') or 'gunicorn.conf.py'}); load client open-loop;"
         f" target {args.rate:.0f} req/s"
     )
@@ -478,6 +478,12 @@ def main():
         "--hour", type=float, help="seconds the first hour is compressed into (default: the send alone's)"
     )
     parser.add_argument("--database", default="own", help="own (a PostgreSQL cluster of the bench's own) or a URL")
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=0,
+        help="run the sending workers under nice -n N (both runs): the web's visitors go first on a shared machine",
+    )
     parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 4)))
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/9", help="flushed before each run")

@@ -229,6 +229,8 @@ def run_launch(args, workers: int, sink_port: int, sink_pid: int, dkim: str = "n
             case = create_case(fields)
             before, _, _ = sink_stats(sink_port)
             worker = [sys.executable, "-m", "flask", "--app", "app", "worker"]
+            if getattr(args, "worker_nice", 0):  # the send yields the CPU to whatever else the machine serves
+                worker = ["nice", "-n", str(args.worker_nice), *worker]
             if getattr(
                 args, "profile", None
             ):  # py-spy samples each worker and its job processes, into collapsed stacks
