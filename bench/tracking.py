@@ -1,6 +1,7 @@
-"""The open pixel under gunicorn with the service's real recording, against a bare GIF endpoint.
+"""The open pixel under gunicorn with the service's real recording, against a bare GIF endpoint (and one that checks
+the token as the pixel does and records nothing, which splits the difference between the check and the recording).
 
-Both are served by one gunicorn, loaded in turn by wrk on loopback, alternating for --rounds
+All are served by one gunicorn, loaded in turn by wrk on loopback, alternating for --rounds
 rounds; reports the median requests/s and p99 of each, and the ratio of the medians (a 2-core
 machine shared with the load tool and Redis is noisy: single runs vary by ±15%). Also the CPU each request
 cost the service (gunicorn's workers, and Redis, which the pixel writes to), read from /proc around each round:
@@ -135,9 +136,12 @@ def main():
         time.sleep(3)
         wrk(base + "/bare.gif", 2, args.connections)  # warm both up
         wrk(base + path, 2, args.connections)
-        runs = {"bare": [], "pixel": []}
+        checked = path.replace("/o/", "/checked/")
+        wrk(base + checked, 2, args.connections)
+        runs = {"bare": [], "checked": [], "pixel": []}
         for _ in range(args.rounds):
             runs["bare"].append(measured(base + "/bare.gif", args.seconds, args.connections, server.pid))
+            runs["checked"].append(measured(base + checked, args.seconds, args.connections, server.pid))
             runs["pixel"].append(measured(base + path, args.seconds, args.connections, server.pid))
     finally:
         server.terminate()
@@ -160,6 +164,7 @@ def main():
     )
     for name, label, extra in (
         ("bare", "bare GIF endpoint:    ", ""),
+        ("checked", "token checked only:    ", ""),
         ("pixel", "pixel, real recording:", f"   ({events} events in the stream)"),
     ):
         run = median(runs[name])
