@@ -1,6 +1,7 @@
 """The links in emails: pixel, clicks, action page, one-click unsubscribe; tampered tokens change nothing."""
 
 import re
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -168,28 +169,45 @@ def test_the_action_page_is_in_the_supporters_language_when_the_case_has_it(app,
     assert "Cesen las detenciones" in page and "Pedimos la liberación." in page
 
 
+def french_readers_act_link(relay, run_jobs, *languages: str) -> str:
+    """The action link of a launch email to a French reader of a case translated into `languages`, with nothing of
+    the email left loaded in the session (as in a fresh request)."""
+    office = make_office()
+    make_supporters(office, 1, language="fr")
+    start_drive(make_case(translations=translated(*languages)), office, {"office": "GB"})
+    run_jobs()
+    html = relay.messages()[0].get_body(("html",)).get_content()
+    db.session.expunge_all()
+    return re.search(r'href="http://mobilise\.test(/act/[^"]+)"', html).group(1)
+
+
+@contextmanager
+def statements_run():
+    """(SQL, execution context) of each statement run inside the block."""
+    from sqlalchemy import event
+
+    run = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        run.append((statement, context))
+
+    event.listen(db.engine, "after_cursor_execute", listener)
+    try:
+        yield run
+    finally:
+        event.remove(db.engine, "after_cursor_execute", listener)
+
+
 def test_the_action_page_reads_its_email_in_two_queries_however_many_languages_the_case_has(
     app, client, relay, run_jobs
 ):
     """Read on every visit from every email of a launch: one query per object it shows would queue behind the send."""
-    from sqlalchemy import event
-
-    office = make_office()
-    make_supporters(office, 1, language="fr")
-    start_drive(make_case(translations=translated("es", "fr")), office, {"office": "GB"})
-    run_jobs()
-    html = relay.messages()[0].get_body(("html",)).get_content()
-    act = re.search(r'href="http://mobilise\.test(/act/[^"]+)"', html).group(1)
-    db.session.expunge_all()  # as a fresh request: nothing of the email already loaded
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    act = french_readers_act_link(relay, run_jobs, "es", "fr")
+    with statements_run() as run:
         page = client.get(act)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert page.status_code == 200 and '<html lang="fr">' in page.get_data(as_text=True)
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2, statements
+    selects = [statement for statement, _ in run if statement.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2, selects
 
 
 def test_a_pixel_loaded_300_times_writes_a_bounded_number_of_rows_and_counts_once(app, client, email, flush):
