@@ -7,11 +7,13 @@ what the worker loads before forking, every job inherits instead of redoing.
 """
 
 import logging
+import threading
 
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import configure_mappers
 
+from .extensions import db
 from .languages import UI_LANGUAGES, use_language
 
 log = logging.getLogger(__name__)
@@ -37,11 +39,19 @@ def load_catalogs(app: Flask) -> None:
             format_date(None, "long")
 
 
-def warm_web(app: Flask) -> None:
-    """Called by gunicorn in each web process before its first request (gunicorn.conf.py)."""
+def warm_web(app: Flask) -> threading.Thread:
+    """Called by gunicorn in each web process before its first request (gunicorn.conf.py). The SQL is compiled
+    by a thread of its own, which it returns: a database that does not answer must not hold up the process's
+    start (gunicorn would kill a worker that takes longer than its timeout to start, again and again)."""
     configure_mappers()
     compile_templates(app, "pages", "console", "emails")
     load_catalogs(app)
+    thread = threading.Thread(target=_compile_queries, args=(app,), name="mobilise-warm", daemon=True)
+    thread.start()
+    return thread
+
+
+def _compile_queries(app: Flask) -> None:
     from .tracking.service import warm_queries
 
     with app.app_context():
@@ -50,6 +60,4 @@ def warm_web(app: Flask) -> None:
         except SQLAlchemyError:  # the database away: the first visitor pays for it, nothing else changes
             log.warning("the web's queries were not compiled ahead: the database did not answer")
         finally:
-            from .extensions import db
-
             db.session.remove()
