@@ -19,13 +19,12 @@ from .languages import UI_LANGUAGES, use_language
 log = logging.getLogger(__name__)
 
 
-def compile_templates(app: Flask, *folders: str) -> int:
-    """Every template under `folders` compiled into the app's template cache. Returns how many."""
+def compile_templates(app: Flask, *folders: str) -> None:
+    """Every template under `folders` compiled into the app's template cache."""
     env = app.jinja_env
     names = env.list_templates(filter_func=lambda name: name.startswith(tuple(f"{f}/" for f in folders)))
     for name in names:
         env.get_template(name)
-    return len(names)
 
 
 def load_catalogs(app: Flask) -> None:

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from mobilise.clock import days_left
 from mobilise.extensions import db
@@ -184,8 +185,6 @@ def french_readers_act_link(relay, run_jobs, *languages: str) -> str:
 @contextmanager
 def statements_run():
     """(SQL, execution context) of each statement run inside the block."""
-    from sqlalchemy import event
-
     run = []
 
     def listener(conn, cursor, statement, parameters, context, executemany):

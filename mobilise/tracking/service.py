@@ -23,24 +23,38 @@ from .marks import mark_events
 from .models import Event
 from .visitors import take_over_visitor_count
 
-# What a supporter's page shows of their email: its mailing, drive, office, case (with its translations) and
-# supporter, loaded with the delivery in one query rather than one lazy load each, read on every visit.
-_PAGE = (
+# What a supporter's pages show of their email, loaded with the delivery in one query rather than one lazy load
+# each: the unsubscribe page its supporter and office; the action page, read on every visit, the case as well.
+_UNSUBSCRIBE_PAGE = (
     joinedload(Delivery.supporter),
     joinedload(Delivery.mailing).joinedload(Mailing.drive).joinedload(Drive.office),
+)
+_ACTION_PAGE = (
+    *_UNSUBSCRIBE_PAGE,
     joinedload(Delivery.mailing).joinedload(Mailing.drive).joinedload(Drive.case).joinedload(Case.translations),
 )
 
 
-def _delivery(purpose: str, token: str) -> Delivery | None:
+def _email(delivery_id: int, page: tuple) -> Delivery | None:
+    return db.session.get(Delivery, delivery_id, options=page)
+
+
+def _delivery(purpose: str, token: str, page: tuple) -> Delivery | None:
     ids = read_token(purpose, token)
-    return db.session.get(Delivery, ids[0], options=_PAGE) if ids else None
+    return _email(ids[0], page) if ids else None
+
+
+def _has_acted(case_id: int, supporter_id: int) -> bool:
+    return (
+        db.session.scalar(db.select(Action.id).where(Action.case_id == case_id, Action.supporter_id == supporter_id))
+        is not None
+    )
 
 
 def warm_queries() -> None:
-    """Each link's queries compiled into SQLAlchemy's cache, through a delivery that cannot exist (see `warm`)."""
-    db.session.get(Delivery, 0, options=_PAGE)
-    db.session.scalar(db.select(Action).where(Action.case_id == 0, Action.supporter_id == 0))
+    """The action page's queries compiled into SQLAlchemy's cache, through a delivery that cannot exist (see `warm`)."""
+    _email(0, _ACTION_PAGE)
+    _has_acted(0, 0)
 
 
 def record_open(token: str, user_agent: str | None, address: str | None) -> bool:
@@ -73,13 +87,12 @@ def record_click(token: str, user_agent: str | None, address: str | None) -> str
 
 def action_context(token: str) -> dict | None:
     """What the action page shows for this email's recipient, or None for a bad token."""
-    delivery = _delivery("act", token)
+    delivery = _delivery("act", token, _ACTION_PAGE)
     if delivery is None:
         return None
     drive = delivery.mailing.drive
     case = drive.case
     supporter = delivery.supporter
-    action = db.session.scalar(db.select(Action).where(Action.case_id == case.id, Action.supporter_id == supporter.id))
     language = reading_language([supporter.language, drive.office.language, "en"], case.languages(), case.language)
     letter, own_letter = letters(case, language)
     return {
@@ -93,7 +106,7 @@ def action_context(token: str) -> dict | None:
         "case": case,
         "office": drive.office,
         "drive": drive,
-        "acted": action is not None,
+        "acted": _has_acted(case.id, supporter.id),
         "days_left": days_left(drive.deadline, drive.office.timezone),
     }
 
@@ -141,7 +154,7 @@ def record_action(token: str) -> dict | None:
 
 
 def unsubscribe_context(token: str) -> dict | None:
-    delivery = _delivery("unsubscribe", token)
+    delivery = _delivery("unsubscribe", token, _UNSUBSCRIBE_PAGE)
     if delivery is None:
         return None
     return {"delivery": delivery, "office": delivery.mailing.drive.office, "supporter": delivery.supporter}
